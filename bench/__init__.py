@@ -1,0 +1,1 @@
+"""Benchmarks run by `lintel bench`: each prints its figures and its baseline, measured in the same run."""

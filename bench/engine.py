@@ -1,0 +1,171 @@
+"""`lintel bench engine`: complaint throughput through the service layer vs raw SpiffWorkflow in memory.
+
+Each service-layer operation is one unit of work as a request would run it: a new session, the platform
+wired around it, one call, one commit. The baseline runs the same diagram with SpiffWorkflow alone and
+serializes/deserializes the workflow around every completion, as any durable host must.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from crm.demo import load_demo
+from crm.directory import actor_for
+from crm.platform import Foundation, Platform
+from engine.sandbox import script_engine
+from webapp.database import ROOT, make_engine, upgrade
+
+DIAGRAM = ROOT / "workflows" / "complaint.bpmn"
+STEPS: list[tuple[str, str, dict[str, Any]]] = [
+    ("triage", "crc", {"category": "quality", "severity": "high", "department": "engineering"}),
+    ("handle", "eng", {"resolution": "已更换防水层"}),
+    ("reply", "crc", {"reply": "已维修完毕"}),
+    ("confirm", "crc", {"satisfied": "yes", "score": 5}),
+]
+INTAKE = {"channel": "hotline", "description": "卫生间渗水", "owner_phone": "13800000001"}
+
+
+def _service_layer(engine: Engine, instances: int) -> dict[str, float]:
+    upgrade(engine)
+    foundation = Foundation()
+    with Session(engine) as session:
+        load_demo(session)
+        Platform(session, foundation).definitions.deploy(DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
+        session.commit()
+        actors = {
+            name: actor_for(user)
+            for name in ("crc", "eng")
+            if (user := Platform(session, foundation).directory.user(name)) is not None
+        }
+
+    started = time.perf_counter()
+    instance_ids = []
+    for _ in range(instances):
+        with Session(engine, expire_on_commit=False) as session:
+            complaint = Platform(session, foundation).complaints.register(actors["crc"], **INTAKE)
+            session.commit()
+            instance_ids.append(complaint.instance_id)
+    start_seconds = time.perf_counter() - started
+
+    completions = 0
+    started = time.perf_counter()
+    for element_id, username, data in STEPS:
+        with Session(engine) as session:
+            task_ids = [
+                row.id
+                for row in Platform(session, foundation).inbox.rows(
+                    departments=None, process_key="complaint", limit=instances * 2
+                )
+                if row.element_id == element_id and row.instance_id in set(instance_ids)
+            ]
+        for task_id in task_ids:
+            with Session(engine) as session:
+                Platform(session, foundation).tasks.complete(task_id, data, actors[username])
+                session.commit()
+                completions += 1
+    complete_seconds = time.perf_counter() - started
+    return {
+        "instances_per_s": instances / start_seconds,
+        "completions_per_s": completions / complete_seconds,
+        "completions": completions,
+    }
+
+
+def _raw_spiff(instances: int) -> dict[str, float]:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(DIAGRAM))
+    spec, subprocesses = parser.get_spec("complaint"), parser.get_subprocess_specs("complaint")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    engine = script_engine({})
+    data = {
+        "complaint_id": 1,
+        "number": "TS-2026-000001",
+        "channel": "hotline",
+        "owner_id": 1,
+        "owner_tier": "regular",
+        "unit_id": 1,
+        "category": None,
+        "description": "卫生间渗水",
+    }
+
+    started = time.perf_counter()
+    states = []
+    for _ in range(instances):
+        workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        workflow.do_engine_steps()
+        states.append(serializer.serialize_json(workflow))
+    start_seconds = time.perf_counter() - started
+
+    completions = 0
+    started = time.perf_counter()
+    for _, _, step_data in STEPS:
+        for index, state in enumerate(states):
+            workflow = serializer.deserialize_json(state)
+            workflow.script_engine = engine
+            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.set_data(**step_data)
+            task.run()
+            workflow.do_engine_steps()
+            states[index] = serializer.serialize_json(workflow)
+            completions += 1
+    complete_seconds = time.perf_counter() - started
+    return {"instances_per_s": instances / start_seconds, "completions_per_s": completions / complete_seconds}
+
+
+def _fresh_postgres(url: str) -> str:
+    parsed = make_url(url)
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS lintel_bench"))
+        connection.execute(text("CREATE DATABASE lintel_bench"))
+    admin.dispose()
+    return parsed.set(database="lintel_bench").render_as_string(hide_password=False)
+
+
+def run(*, instances: int, postgres_url: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    raw = _raw_spiff(instances)
+    echo(
+        f"raw SpiffWorkflow (in memory, serialized per step): {raw['instances_per_s']:.0f} instances/s, "
+        f"{raw['completions_per_s']:.0f} completions/s"
+    )
+    figures: dict[str, Any] = {"instances": instances, "raw_spiff": raw}
+    with tempfile.TemporaryDirectory() as folder:
+        targets = {
+            "sqlite": f"sqlite:///{Path(folder) / 'bench.db'}",
+            "postgresql": _fresh_postgres(postgres_url),
+        }
+        for name, url in targets.items():
+            engine = make_engine(url)
+            result = _service_layer(engine, instances)
+            engine.dispose()
+            result["ratio"] = result["completions_per_s"] / raw["completions_per_s"]
+            figures[name] = result
+            echo(
+                f"{name}: {result['instances_per_s']:.0f} complaint instances/s, "
+                f"{result['completions_per_s']:.0f} task completions/s, ratio to raw {result['ratio']:.2f}"
+            )
+    echo(
+        json.dumps(
+            {
+                k: ({kk: round(vv, 3) for kk, vv in v.items()} if isinstance(v, dict) else v)
+                for k, v in figures.items()
+            }
+        )
+    )
+    return figures

@@ -1,0 +1,1 @@
+"""The homebuilder's records (organisation, projects, units, owners, requests) and the services BPMN calls."""

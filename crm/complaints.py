@@ -1,0 +1,169 @@
+"""Complaints (投诉): registration from every channel, and the record kept in step with its workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.models import Complaint, Owner, Unit
+from crm.numbering import next_number
+from crm.validation import FormValidator
+from engine.actors import Actor
+from engine.errors import InvalidData, NotFound
+from engine.events import EventBus, InstanceCompleted, InstanceFailed, TaskCompleted, TaskCreated
+from engine.runtime import Runtime
+from lintel.clock import SHANGHAI, Clock
+
+PROCESS_KEY = "complaint"
+NUMBER_PREFIX = "TS"
+INTAKE_FORM = "complaint_intake"
+
+
+class ComplaintService:
+    def __init__(self, session: Session, runtime: Runtime, validator: FormValidator, clock: Clock) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.validator = validator
+        self.clock = clock
+
+    def register(
+        self,
+        actor: Actor,
+        *,
+        channel: Any,
+        description: Any,
+        owner_id: Any = None,
+        owner_phone: Any = None,
+        unit_id: Any = None,
+        category: Any = None,
+    ) -> Complaint:
+        intake = self.validator.validate(
+            INTAKE_FORM, {"channel": channel, "description": description, "category": category}
+        )
+        owner = self._owner(owner_id, owner_phone)
+        unit = self._unit(owner, unit_id)
+        now = self.clock.now()
+        complaint = Complaint(
+            number=next_number(self.session, NUMBER_PREFIX, now.astimezone(SHANGHAI).year),
+            channel=intake["channel"],
+            owner=owner,
+            unit=unit,
+            category=intake["category"],
+            description=intake["description"],
+            status="registered",
+            created_at=now,
+            created_by=actor.username,
+        )
+        self.session.add(complaint)
+        self.session.flush()
+        data = {
+            "complaint_id": complaint.id,
+            "number": complaint.number,
+            "channel": complaint.channel,
+            "owner_id": owner.id,
+            "owner_tier": owner.tier,
+            "unit_id": unit.id if unit else None,
+            "category": complaint.category,
+            "description": complaint.description,
+        }
+        instance = self.runtime.start(PROCESS_KEY, data, actor, business_key=complaint.number)
+        complaint.instance_id = instance.id
+        self.session.flush()
+        return complaint
+
+    def _owner(self, owner_id: Any, owner_phone: Any) -> Owner:
+        if owner_id not in (None, ""):
+            owner = self.session.get(Owner, _int(owner_id, "owner_id"))
+            if owner is None:
+                raise InvalidData("unknown owner", {"owner_id": "no owner with this id"})
+            return owner
+        if isinstance(owner_phone, str) and owner_phone.strip():
+            owners = list(
+                self.session.scalars(select(Owner).where(Owner.phone == owner_phone.strip()).limit(2))
+            )
+            if len(owners) == 1:
+                return owners[0]
+            message = (
+                "no owner with this phone" if not owners else "several owners share this phone: give owner_id"
+            )
+            raise InvalidData("unknown owner", {"owner_phone": message})
+        raise InvalidData("the owner is required", {"owner_phone": "give owner_phone or owner_id"})
+
+    def _unit(self, owner: Owner, unit_id: Any) -> Unit | None:
+        if unit_id in (None, ""):
+            return owner.units[0] if len(owner.units) == 1 else None
+        unit = self.session.get(Unit, _int(unit_id, "unit_id"))
+        if unit is None:
+            raise InvalidData("unknown unit", {"unit_id": "no unit with this id"})
+        return unit
+
+    def get(self, complaint_id: int) -> Complaint:
+        complaint = self.session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound(f"complaint {complaint_id} does not exist")
+        return complaint
+
+    def by_number(self, number: str) -> Complaint | None:
+        return self.session.scalars(select(Complaint).where(Complaint.number == number)).first()
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidData("invalid id", {field: "must be an integer"})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidData("invalid id", {field: "must be an integer"}) from None
+
+
+# -- keeping the complaint record in step with its workflow ---------------------------------------------
+
+
+def _complaint_of(session: Session, instance_key: str, business_key: str | None) -> Complaint | None:
+    if instance_key != PROCESS_KEY or not business_key:
+        return None
+    return session.scalars(select(Complaint).where(Complaint.number == business_key)).first()
+
+
+def _on_task_created(session: Session, event: TaskCreated) -> None:
+    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
+    if complaint is not None:
+        complaint.status = event.task.element_id
+
+
+def _on_task_completed(session: Session, event: TaskCompleted) -> None:
+    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
+    if complaint is None:
+        return
+    data: Mapping[str, Any] = event.data
+    for field in ("category", "severity", "department"):
+        if data.get(field):
+            setattr(complaint, field, data[field])
+    if event.task.element_id == "confirm":
+        if data.get("satisfied") == "yes":
+            complaint.satisfaction = data.get("score")
+        else:
+            complaint.rework_count += 1
+
+
+def _on_completed(session: Session, event: InstanceCompleted) -> None:
+    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
+    if complaint is not None:
+        complaint.status = "closed"
+        complaint.closed_at = event.instance.completed_at
+
+
+def _on_failed(session: Session, event: InstanceFailed) -> None:
+    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
+    if complaint is not None:
+        complaint.status = "error"
+
+
+def subscribe(events: EventBus) -> None:
+    events.subscribe(TaskCreated, _on_task_created)
+    events.subscribe(TaskCompleted, _on_task_completed)
+    events.subscribe(InstanceCompleted, _on_completed)
+    events.subscribe(InstanceFailed, _on_failed)

@@ -1,0 +1,78 @@
+"""The organisation as the engine and the forms see it: departments, people, who may act."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.models import ApiToken, Department, User
+from engine.actors import Actor
+from lintel.clock import Clock
+
+OVERSEEING_ROLES = frozenset({"administrator", "supervisor", "group"})
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user.username, user.department_codes, sees_all=bool(user.role_set & OVERSEEING_ROLES))
+
+
+class Directory:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def departments(self) -> list[Department]:
+        return list(self.session.scalars(select(Department).order_by(Department.code)))
+
+    def department_lookup(self) -> dict[str, str]:
+        """Code and name of every department, both mapping to the code: lanes may use either."""
+        lookup: dict[str, str] = {}
+        for department in self.departments():
+            lookup[department.name] = department.code
+            lookup[department.code] = department.code
+        return lookup
+
+    def department_choices(self) -> list[tuple[str, str]]:
+        return [(d.code, d.name) for d in self.departments()]
+
+    def user(self, username: str) -> User | None:
+        return self.session.scalars(select(User).where(User.username == username)).first()
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        user = self.user(username)
+        if user is None or not user.active or not check_password(user.password_hash, password):
+            return None
+        return user
+
+    def issue_token(self, user: User) -> str:
+        token = "lt_" + secrets.token_urlsafe(32)
+        self.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=self.clock.now()))
+        self.session.flush()
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        found = self.session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+        if found is None or not found.user.active:
+            return None
+        return found.user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

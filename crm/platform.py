@@ -1,0 +1,72 @@
+"""Wiring: the process-wide parts (spec cache, forms, event subscribers, script functions) built once, and
+the services of one unit of work built around its session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crm import complaints
+from crm.complaints import ComplaintService
+from crm.directory import Directory
+from crm.validation import FormValidator
+from engine.definitions import DefinitionService, SpecCache
+from engine.events import EventBus
+from engine.inbox import Inbox
+from engine.runtime import Runtime
+from engine.serialization import InstanceSerializer
+from engine.tasks import TaskService
+from forms import FormRegistry
+from lintel.clock import Clock, SystemClock
+
+
+@dataclass
+class Foundation:
+    """What every unit of work in one process shares."""
+
+    clock: Clock = field(default_factory=SystemClock)
+    forms: FormRegistry = field(default_factory=FormRegistry.bundled)
+    specs: SpecCache = field(default_factory=SpecCache)
+    serializer: InstanceSerializer = field(default_factory=InstanceSerializer)
+    events: EventBus = field(default_factory=EventBus)
+    # The functions a diagram's scripts and expressions may call, by name.
+    functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        complaints.subscribe(self.events)
+
+
+class Platform:
+    """The services for one session; the caller owns the transaction and commits."""
+
+    def __init__(self, session: Session, foundation: Foundation) -> None:
+        self.session = session
+        self.foundation = foundation
+        clock = foundation.clock
+        self.clock = clock
+        self.directory = Directory(session, clock)
+        departments = self.directory.department_lookup()
+        self.validator = FormValidator(foundation.forms, self.directory)
+        self.definitions = DefinitionService(
+            session,
+            clock=clock,
+            departments=departments,
+            form_exists=foundation.forms.__contains__,
+            functions=foundation.functions.keys(),
+        )
+        self.runtime = Runtime(
+            session,
+            clock=clock,
+            specs=foundation.specs,
+            definitions=self.definitions,
+            functions=foundation.functions,
+            events=foundation.events,
+            departments=departments,
+            serializer=foundation.serializer,
+        )
+        self.tasks = TaskService(session, self.runtime, self.validator)
+        self.inbox = Inbox(session)
+        self.complaints = ComplaintService(session, self.runtime, self.validator, clock)

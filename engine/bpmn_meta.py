@@ -1,0 +1,128 @@
+"""What deploy-time validation hands back: problems, and the parts of a diagram the runtime needs.
+
+`ParsedDefinition` is stored with each deployed version as JSON (`to_json`/`from_json` round-trip exactly),
+so the runtime never re-reads the XML to route a human task or schedule a timer start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, cast
+
+TimerKind = Literal["timeDate", "timeDuration", "timeCycle"]
+TIMER_KINDS: tuple[TimerKind, ...] = ("timeDate", "timeDuration", "timeCycle")
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a BPMN file may not be deployed, pointing at the element and line it is about."""
+
+    file: str
+    line: int | None
+    element_id: str | None
+    message: str
+
+    def format(self) -> str:
+        return f"{self.file}:{self.line or 0}: {self.element_id or '-'}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
+
+
+@dataclass(frozen=True)
+class HumanTaskMeta:
+    """Routing and form data of a userTask or manualTask (see `engine.validation` for the rules)."""
+
+    element_id: str
+    name: str
+    lane: str | None
+    department: str | None
+    candidate_groups: str | None
+    candidate_groups_is_expression: bool
+    assignee: str | None
+    assignee_is_expression: bool
+    form_key: str | None
+    priority: str | None
+    due_date: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any]) -> HumanTaskMeta:
+        return cls(
+            element_id=str(dct["element_id"]),
+            name=str(dct["name"]),
+            lane=_opt_str(dct.get("lane")),
+            department=_opt_str(dct.get("department")),
+            candidate_groups=_opt_str(dct.get("candidate_groups")),
+            candidate_groups_is_expression=bool(dct.get("candidate_groups_is_expression", False)),
+            assignee=_opt_str(dct.get("assignee")),
+            assignee_is_expression=bool(dct.get("assignee_is_expression", False)),
+            form_key=_opt_str(dct.get("form_key")),
+            priority=_opt_str(dct.get("priority")),
+            due_date=_opt_str(dct.get("due_date")),
+        )
+
+
+@dataclass(frozen=True)
+class TimerStart:
+    """A timer start event of the executable process; `expression` is Python source giving the ISO text."""
+
+    element_id: str
+    kind: TimerKind
+    expression: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any]) -> TimerStart:
+        kind = str(dct["kind"])
+        if kind not in TIMER_KINDS:
+            raise ValueError(f"unknown timer kind {kind!r}")
+        return cls(
+            element_id=str(dct["element_id"]), kind=cast(TimerKind, kind), expression=str(dct["expression"])
+        )
+
+
+@dataclass(frozen=True)
+class ParsedDefinition:
+    """The executable process of a deployable file: its key, name, human tasks and timer start events."""
+
+    key: str
+    name: str
+    tasks: Mapping[str, HumanTaskMeta] = field(default_factory=dict)
+    timer_starts: tuple[TimerStart, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": _FORMAT,
+            "key": self.key,
+            "name": self.name,
+            "tasks": {element_id: meta.to_json() for element_id, meta in self.tasks.items()},
+            "timer_starts": [timer.to_json() for timer in self.timer_starts],
+        }
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any]) -> ParsedDefinition:
+        found = dct.get("format", _FORMAT)
+        if found != _FORMAT:
+            raise ValueError(f"unknown ParsedDefinition format {found!r}")
+        tasks = {
+            str(element_id): HumanTaskMeta.from_json(meta)
+            for element_id, meta in dct.get("tasks", {}).items()
+        }
+        return cls(
+            key=str(dct["key"]),
+            name=str(dct["name"]),
+            tasks=tasks,
+            timer_starts=tuple(TimerStart.from_json(timer) for timer in dct.get("timer_starts", ())),
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

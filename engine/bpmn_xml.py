@@ -1,0 +1,148 @@
+"""Reading a BPMN document safely with lxml, and finding elements, lanes and line numbers in it."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+from engine.bpmn_meta import Problem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+Element = Any  # lxml.etree._Element; lxml ships no type information
+
+
+def bpmn(local: str) -> str:
+    return f"{{{BPMN_NS}}}{local}"
+
+
+def camunda(local: str) -> str:
+    return f"{{{CAMUNDA_NS}}}{local}"
+
+
+def safe_parser() -> Any:
+    """No entity expansion, no network, libxml2's default size limits."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def local_name(el: Element, ns: str = BPMN_NS) -> str | None:
+    """The local name of an element in namespace `ns`; None for other namespaces, comments and PIs."""
+    tag = el.tag
+    if not isinstance(tag, str) or not tag.startswith("{"):
+        return None
+    namespace, _, local = tag[1:].partition("}")
+    return local if namespace == ns else None
+
+
+def children(el: Element, ns: str = BPMN_NS) -> Iterator[tuple[str, Element]]:
+    """(local name, element) of the direct children of `el` in namespace `ns`."""
+    for child in el:
+        local = local_name(child, ns)
+        if local is not None:
+            yield local, child
+
+
+def child(el: Element, local: str, ns: str = BPMN_NS) -> Element | None:
+    for name, found in children(el, ns):
+        if name == local:
+            return found
+    return None
+
+
+def extensions(el: Element, ns: str) -> Iterator[tuple[str, Element]]:
+    """(local name, element) of the `ns` elements directly inside the element's bpmn:extensionElements."""
+    for name, ext in children(el):
+        if name == "extensionElements":
+            yield from children(ext, ns)
+
+
+def blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+class Document:
+    """A parsed BPMN file with an id index, Spiff's lane index and start-tag line numbers."""
+
+    def __init__(self, root: Element, text: str) -> None:
+        self.root = root
+        self.text = text
+        self.by_id: dict[str, Element] = {}
+        self.duplicate_ids: list[tuple[str, Element]] = []
+        for el in root.iter():
+            element_id = el.get("id") if isinstance(el.tag, str) else None
+            if element_id is None:
+                continue
+            if element_id in self.by_id:
+                self.duplicate_ids.append((element_id, el))
+            else:
+                self.by_id[element_id] = el
+        # The index SpiffWorkflow builds (BpmnParser._add_diagram_indexes): the last lane listing a node wins,
+        # which for nested lanes is the innermost one.
+        self.lanes: dict[str, str | None] = {}
+        for ref in root.iter(bpmn("flowNodeRef")):
+            if ref.text is not None:
+                self.lanes[ref.text] = ref.getparent().get("name")
+        self._line_starts: list[int] | None = None
+
+    def line(self, el: Element | None) -> int | None:
+        """The line a start tag begins on (lxml's `sourceline` is the line where it ends)."""
+        if el is None or el.sourceline is None:
+            return None
+        end_line: int = el.sourceline
+        tag = el.tag
+        if not isinstance(tag, str):
+            return end_line
+        local = tag.rpartition("}")[2]
+        qname = f"{el.prefix}:{local}" if el.prefix else local
+        starts = self._starts()
+        if end_line > len(starts):
+            return end_line
+        stop = starts[end_line] if end_line < len(starts) else len(self.text)
+        pattern = re.compile(rf"<{re.escape(qname)}(?=[\s/>])")
+        begin = starts[max(0, end_line - 50)]
+        found = None
+        for match in pattern.finditer(self.text, begin, stop):
+            found = match.start()
+        if found is None:
+            return end_line
+        return bisect.bisect_right(starts, found)
+
+    def line_of_id(self, element_id: str | None) -> int | None:
+        return self.line(self.by_id.get(element_id)) if element_id else None
+
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return self._line_starts
+
+
+class Reporter:
+    """Collects problems for one file."""
+
+    def __init__(self, filename: str, doc: Document | None = None) -> None:
+        self.filename = filename
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        message: str,
+        el: Element | None = None,
+        *,
+        element_id: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        if element_id is None and el is not None:
+            element_id = el.get("id")
+        if line is None and el is not None and self.doc is not None:
+            line = self.doc.line(el)
+        self.problems.append(Problem(self.filename, line, element_id, message))
+
+    def reported_ids(self) -> set[str]:
+        return {p.element_id for p in self.problems if p.element_id}

@@ -1,0 +1,164 @@
+"""Deploying BPMN versions and keeping their parsed specs at hand."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import DeployRefused, NotFound
+from engine.models import ProcessDefinition
+from engine.validation import ParsedDefinition, validate_bpmn
+from lintel.clock import Clock
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    id: int
+    key: str
+    version: int
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    meta: ParsedDefinition
+
+
+class SpecCache:
+    """Parsed specs per definition version. Versions never change, so entries never go stale."""
+
+    def __init__(self, maxsize: int = 128) -> None:
+        self._entries: OrderedDict[int, CompiledDefinition] = OrderedDict()
+        self._lock = threading.Lock()
+        self._maxsize = maxsize
+
+    def get(self, definition: ProcessDefinition) -> CompiledDefinition:
+        with self._lock:
+            found = self._entries.get(definition.id)
+            if found is not None:
+                self._entries.move_to_end(definition.id)
+                return found
+        compiled = compile_definition(definition)
+        with self._lock:
+            self._entries[definition.id] = compiled
+            while len(self._entries) > self._maxsize:
+                self._entries.popitem(last=False)
+        return compiled
+
+
+def compile_definition(definition: ProcessDefinition) -> CompiledDefinition:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(definition.bpmn_xml.encode("utf-8"), definition.filename)
+    return CompiledDefinition(
+        id=definition.id,
+        key=definition.key,
+        version=definition.version,
+        spec=parser.get_spec(definition.key),
+        subprocess_specs=parser.get_subprocess_specs(definition.key),
+        meta=ParsedDefinition.from_json(definition.meta),
+    )
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    definition: ProcessDefinition | None  # None for a dry run
+    key: str
+    version: int
+    created: bool  # False when the file equals the latest version, which is then reused
+
+
+class DefinitionService:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        departments: Mapping[str, str],
+        form_exists: Callable[[str], bool],
+        functions: Collection[str],
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.departments = departments
+        self.form_exists = form_exists
+        self.functions = functions
+
+    def check(self, content: bytes, filename: str) -> ParsedDefinition:
+        parsed, problems = validate_bpmn(
+            content,
+            filename,
+            departments=self.departments,
+            form_exists=self.form_exists,
+            functions=self.functions,
+        )
+        if problems or parsed is None:
+            raise DeployRefused(problems)
+        return parsed
+
+    def deploy(
+        self, content: bytes, filename: str, *, actor: str | None = None, dry_run: bool = False
+    ) -> DeployResult:
+        parsed = self.check(content, filename)
+        latest = self.latest_or_none(parsed.key)
+        checksum = hashlib.sha256(content).hexdigest()
+        if latest is not None and latest.checksum == checksum:
+            return DeployResult(latest, latest.key, latest.version, created=False)
+        version = (latest.version if latest else 0) + 1
+        if dry_run:
+            return DeployResult(None, parsed.key, version, created=True)
+        definition = ProcessDefinition(
+            key=parsed.key,
+            version=version,
+            name=parsed.name,
+            filename=filename.rsplit("/", 1)[-1],
+            checksum=checksum,
+            bpmn_xml=content.decode("utf-8"),
+            meta=parsed.to_json(),
+            deployed_at=self.clock.now(),
+            deployed_by=actor,
+        )
+        self.session.add(definition)
+        self.session.flush()
+        return DeployResult(definition, definition.key, version, created=True)
+
+    def latest_or_none(self, key: str) -> ProcessDefinition | None:
+        return self.session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.key == key)
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        ).first()
+
+    def latest(self, key: str) -> ProcessDefinition:
+        found = self.latest_or_none(key)
+        if found is None:
+            raise NotFound(f"no process '{key}' is deployed")
+        return found
+
+    def get(self, key: str, version: int) -> ProcessDefinition:
+        found = self.session.scalars(
+            select(ProcessDefinition).where(
+                ProcessDefinition.key == key, ProcessDefinition.version == version
+            )
+        ).first()
+        if found is None:
+            raise NotFound(f"process '{key}' has no version {version}")
+        return found
+
+    def all(self) -> list[ProcessDefinition]:
+        return list(
+            self.session.scalars(
+                select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+            )
+        )
+
+    def latest_versions(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(ProcessDefinition.key, func.max(ProcessDefinition.version)).group_by(ProcessDefinition.key)
+        )
+        return {key: version for key, version in rows}

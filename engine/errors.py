@@ -1,0 +1,41 @@
+"""What the engine refuses, as exceptions the edges turn into HTTP statuses and CLI messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class EngineError(Exception):
+    code = "engine_error"
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class Conflict(EngineError):
+    """The task or instance moved on since the caller looked (completed, claimed, stale revision)."""
+
+    code = "conflict"
+
+
+class Forbidden(EngineError):
+    code = "forbidden"
+
+
+class InvalidData(EngineError):
+    """Submitted data fails the task's form; `fields` maps each field to what is wrong with it."""
+
+    code = "invalid_data"
+
+    def __init__(self, message: str, fields: Mapping[str, str]) -> None:
+        super().__init__(message)
+        self.fields = dict(fields)
+
+
+class DeployRefused(EngineError):
+    code = "invalid_definition"
+
+    def __init__(self, problems: list) -> None:  # list[Problem]; kept loose to avoid an import cycle
+        super().__init__(f"{len(problems)} problem(s) in the diagram")
+        self.problems = problems

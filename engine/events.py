@@ -1,0 +1,63 @@
+"""Engine events: how other layers react to what happened without the engine importing them.
+
+Subscribers run synchronously inside the transaction that produced the event, so a reaction
+(update the complaint's status, queue a notice) commits or rolls back with the transition itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask, ProcessInstance
+
+
+@dataclass(frozen=True)
+class InstanceStarted:
+    instance: ProcessInstance
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskCreated:
+    instance: ProcessInstance
+    task: HumanTask
+
+
+@dataclass(frozen=True)
+class TaskCompleted:
+    instance: ProcessInstance
+    task: HumanTask
+    data: dict[str, Any]
+    actor: str
+
+
+@dataclass(frozen=True)
+class InstanceCompleted:
+    instance: ProcessInstance
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InstanceFailed:
+    instance: ProcessInstance
+    error: str
+
+
+Handler = Callable[[Session, Any], None]
+
+
+@dataclass
+class EventBus:
+    _handlers: dict[type, list[Handler]] = field(default_factory=lambda: defaultdict(list))
+
+    def subscribe(self, event_type: type, handler: Handler) -> None:
+        self._handlers[event_type].append(handler)
+
+    def publish(self, session: Session, event: object) -> None:
+        for handler in self._handlers.get(type(event), ()):
+            handler(session, event)

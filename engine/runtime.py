@@ -1,0 +1,277 @@
+"""Load, advance and save instances, keeping the inbox rows and the audit trail in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+
+from engine.actors import Actor
+from engine.audit import AuditLog
+from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
+from engine.errors import NotFound
+from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
+from engine.models import HumanTask, ProcessInstance
+from engine.sandbox import script_engine
+from engine.serialization import InstanceSerializer
+from engine.timing import engine_clock, next_timer_due, parse_moment
+from engine.validation import HumanTaskMeta
+from lintel.clock import Clock
+
+DEFAULT_PRIORITY = 50
+
+
+class RoutingError(Exception):
+    """A human task whose department cannot be determined: the instance fails rather than losing it."""
+
+
+class Runtime:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        specs: SpecCache,
+        definitions: DefinitionService,
+        functions: Mapping[str, Callable[..., Any]],
+        events: EventBus,
+        departments: Mapping[str, str],
+        serializer: InstanceSerializer,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.specs = specs
+        self.definitions = definitions
+        self.events = events
+        self.departments = departments
+        self.serializer = serializer
+        self.script_engine = script_engine(functions)
+        self.audit = AuditLog(session, clock)
+
+    # -- instances -------------------------------------------------------------------------------------
+
+    def start(
+        self, key: str, data: Mapping[str, Any], actor: Actor, *, business_key: str | None = None
+    ) -> ProcessInstance:
+        definition = self.definitions.latest(key)
+        compiled = self.specs.get(definition)
+        workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        now = self.clock.now()
+        instance = ProcessInstance(
+            definition=definition,
+            process_key=definition.key,
+            business_key=business_key,
+            status="running",
+            state="",
+            started_at=now,
+            updated_at=now,
+            started_by=actor.username,
+        )
+        self.session.add(instance)
+        self.session.flush()
+        self.audit.record(instance, "instance.started", actor.username, to_state="running", data=dict(data))
+        self.events.publish(self.session, InstanceStarted(instance, dict(data)))
+        self.advance(instance, workflow, actor, compiled, new=True)
+        return instance
+
+    def get(self, instance_id: int, *, with_state: bool = False) -> ProcessInstance:
+        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        if with_state:
+            query = query.options(undefer(ProcessInstance.state))
+        found = self.session.scalars(query).first()
+        if found is None:
+            raise NotFound(f"instance {instance_id} does not exist")
+        return found
+
+    def load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, CompiledDefinition]:
+        compiled = self.specs.get(instance.definition)
+        workflow = self.serializer.loads(instance.state, compiled.spec, compiled.subprocess_specs)
+        workflow.script_engine = self.script_engine
+        return workflow, compiled
+
+    def advance(
+        self,
+        instance: ProcessInstance,
+        workflow: BpmnWorkflow,
+        actor: Actor,
+        compiled: CompiledDefinition,
+        *,
+        new: bool = False,
+        refresh_timers: bool = False,
+    ) -> None:
+        """Run the engine as far as it goes, then bring inbox, audit, timers and stored state up to date."""
+        now = self.clock.now()
+        try:
+            with engine_clock(self.clock):
+                if refresh_timers:
+                    workflow.refresh_timers()
+                workflow.do_engine_steps()
+                self._sync_tasks(instance, workflow, compiled, actor, new=new)
+        except Exception as exc:  # a diagram's script failing must fail its instance, not the request
+            self._fail(instance, actor, exc)
+        if instance.status == "running" and workflow.is_completed():
+            instance.status = "completed"
+            instance.completed_at = now
+            data = dict(workflow.last_task.data) if workflow.last_task else {}
+            self.audit.record(instance, "instance.completed", actor.username, "running", "completed")
+            self.events.publish(self.session, InstanceCompleted(instance, data))
+        instance.state = self.serializer.dumps(workflow)
+        instance.updated_at = now
+        instance.next_timer_at = next_timer_due(workflow) if instance.status == "running" else None
+        self.session.flush()
+
+    def _fail(self, instance: ProcessInstance, actor: Actor, exc: Exception) -> None:
+        message = _describe(exc)
+        instance.status = "error"
+        instance.error = message
+        self.audit.record(instance, "instance.failed", actor.username, "running", "error", {"error": message})
+        self.events.publish(self.session, InstanceFailed(instance, message))
+
+    # -- the inbox -------------------------------------------------------------------------------------
+
+    def _sync_tasks(
+        self,
+        instance: ProcessInstance,
+        workflow: BpmnWorkflow,
+        compiled: CompiledDefinition,
+        actor: Actor,
+        *,
+        new: bool,
+    ) -> None:
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        open_rows: dict[str, HumanTask] = {}
+        if not new:
+            open_rows = {
+                row.task_guid: row
+                for row in self.session.scalars(
+                    select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+                )
+            }
+        now = self.clock.now()
+        for guid, row in open_rows.items():
+            if guid not in ready:
+                row.state = "cancelled"
+                row.completed_at = now
+                self.audit.record(instance, "task.cancelled", actor.username, "open", "cancelled", task=row)
+        for guid, task in ready.items():
+            if guid in open_rows:
+                continue
+            row = self._new_row(instance, task, compiled, now)
+            self.session.add(row)
+            self.session.flush()
+            self.audit.record(
+                instance,
+                "task.created",
+                actor.username,
+                None,
+                "open",
+                task=row,
+                data={"department": row.department, "assignee": row.assignee},
+            )
+            self.events.publish(self.session, TaskCreated(instance, row))
+
+    def _new_row(
+        self, instance: ProcessInstance, task: Task, compiled: CompiledDefinition, now: datetime
+    ) -> HumanTask:
+        element_id = task.task_spec.name.split(" [", 1)[0]
+        meta = compiled.meta.tasks.get(element_id) or HumanTaskMeta(
+            element_id=element_id,
+            name=task.task_spec.bpmn_name or element_id,
+            lane=task.task_spec.lane,
+            department=self.departments.get(task.task_spec.lane or ""),
+            candidate_groups=None,
+            candidate_groups_is_expression=False,
+            assignee=None,
+            assignee_is_expression=False,
+            form_key=None,
+            priority=None,
+            due_date=None,
+        )
+        return HumanTask(
+            instance_id=instance.id,
+            task_guid=str(task.id),
+            element_id=element_id,
+            name=meta.name,
+            process_key=instance.process_key,
+            department=self._department(task, meta),
+            assignee=self._value(task, meta.assignee, meta.assignee_is_expression),
+            form_key=meta.form_key,
+            priority=int(self._value(task, meta.priority, True) or DEFAULT_PRIORITY),
+            state="open",
+            due_at=self._due(task, meta),
+            created_at=now,
+        )
+
+    def _value(self, task: Task, source: str | None, is_expression: bool) -> Any:
+        if not source:
+            return None
+        if not is_expression:
+            return source
+        return self.script_engine.evaluate(task, source)
+
+    def _department(self, task: Task, meta: HumanTaskMeta) -> str:
+        if meta.candidate_groups:
+            value = self._value(task, meta.candidate_groups, meta.candidate_groups_is_expression)
+            code = self.departments.get(str(value)) if value is not None else None
+            if code is None:
+                raise RoutingError(
+                    f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' gave '{value}', "
+                    "which is not a department"
+                )
+            return code
+        if meta.department:
+            return meta.department
+        raise RoutingError(f"task '{meta.element_id}' has no department (lane '{meta.lane}')")
+
+    def _due(self, task: Task, meta: HumanTaskMeta) -> datetime | None:
+        if meta.due_date:
+            value = self.script_engine.evaluate(task, meta.due_date)
+            return _as_due(value, self.clock.now())
+        return boundary_timer_due(task)
+
+    def task_of(self, workflow: BpmnWorkflow, row: HumanTask) -> Task | None:
+        return workflow.get_task_from_id(UUID(row.task_guid))
+
+
+def boundary_timer_due(task: Task) -> datetime | None:
+    """The earliest waiting timer attached to this task: when the diagram says the step must be done."""
+    parent = task.parent
+    if parent is None:
+        return None
+    found: list[datetime] = []
+    for sibling in parent.children:
+        if sibling is task or not sibling.has_state(TaskState.WAITING):
+            continue
+        if isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
+            moment = parse_moment(sibling.internal_data.get("event_value"))
+            if moment is not None:
+                found.append(moment)
+    return min(found, default=None)
+
+
+def _as_due(value: Any, now: datetime) -> datetime | None:
+    """A dueDate expression's value: a datetime, an ISO moment, or an ISO duration counted from now."""
+    if isinstance(value, timedelta):
+        return now + value
+    if isinstance(value, str) and value.upper().startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(value)
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return parse_moment(value)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text[:2000]

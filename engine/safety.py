@@ -1,0 +1,115 @@
+"""What a diagram's scripts, conditions and expressions may contain.
+
+The same check runs at deploy (so a process owner hears about a forbidden construct before anything
+runs) and before every evaluation (so a diagram stored before a rule tightened still cannot escape).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Collection
+from functools import lru_cache
+from typing import Literal
+
+Mode = Literal["eval", "exec"]
+
+SAFE_BUILTIN_NAMES = frozenset(
+    {
+        "abs",
+        "all",
+        "any",
+        "bool",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "int",
+        "isinstance",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "zip",
+        "True",
+        "False",
+        "None",
+        "ValueError",
+        "KeyError",
+        "TypeError",
+        "Exception",
+    }
+)
+SAFE_BUILTINS: dict[str, object] = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
+
+_FORBIDDEN_NODES: dict[type[ast.AST], str] = {
+    ast.Import: "imports are not allowed",
+    ast.ImportFrom: "imports are not allowed",
+    ast.Global: "'global' is not allowed",
+    ast.Nonlocal: "'nonlocal' is not allowed",
+    ast.ClassDef: "class definitions are not allowed",
+    ast.AsyncFunctionDef: "async code is not allowed",
+    ast.Await: "async code is not allowed",
+    ast.Yield: "generators are not allowed",
+    ast.YieldFrom: "generators are not allowed",
+}
+
+
+_FORMAT_METHODS = frozenset({"format", "format_map"})
+
+
+class UnsafeExpression(ValueError):
+    """A script or expression that is malformed or uses a construct the sandbox forbids."""
+
+
+def problems_in(source: str, mode: Mode, functions: Collection[str] = ()) -> list[str]:
+    """Every reason `source` may not run in the sandbox, as plain sentences; empty when it may.
+
+    `functions` are the registry names a diagram may call besides the safe builtins.
+    """
+    return list(_problems(source, mode, frozenset(functions)))
+
+
+@lru_cache(maxsize=4096)
+def _problems(source: str, mode: Mode, functions: frozenset[str]) -> tuple[str, ...]:
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return (f"Python syntax error{where}: {exc.msg}",)
+    found: list[str] = []
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    for node in ast.walk(tree):
+        message = _FORBIDDEN_NODES.get(type(node))
+        if message:
+            found.append(message)
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            found.append(f"access to the private attribute '{node.attr}' is not allowed")
+        elif isinstance(node, ast.Attribute) and node.attr in _FORMAT_METHODS:
+            # A format string can reach any attribute ("{0.__class__}"), so formatting goes through f-strings.
+            found.append(f"'.{node.attr}()' is not allowed: use an f-string")
+        elif isinstance(node, ast.Name) and node.id.startswith("__"):
+            found.append(f"the name '{node.id}' is not allowed")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name = node.func.id
+            if name not in SAFE_BUILTIN_NAMES and name not in functions and name not in defined:
+                if not name.startswith("__"):
+                    found.append(f"unknown function '{name}': only safe builtins and registered functions")
+    return tuple(dict.fromkeys(found))
+
+
+def check(source: str, mode: Mode, functions: Collection[str] = ()) -> None:
+    found = problems_in(source, mode, functions)
+    if found:
+        raise UnsafeExpression("; ".join(found))

@@ -1,0 +1,121 @@
+"""What people do with inbox rows: claim, unclaim, assign, complete — refused cleanly when it cannot apply."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.actors import Actor
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.events import TaskCompleted
+from engine.models import HumanTask
+from engine.runtime import Runtime
+
+
+class DataValidator(Protocol):
+    def validate(self, form_key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the cleaned data or raise engine.errors.InvalidData with per-field messages."""
+        ...
+
+
+class TaskService:
+    def __init__(self, session: Session, runtime: Runtime, validator: DataValidator) -> None:
+        self.session = session
+        self.runtime = runtime
+        self.validator = validator
+        self.audit = runtime.audit
+        self.clock = runtime.clock
+
+    def get(self, task_id: int, actor: Actor) -> HumanTask:
+        row = self.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if not actor.can_see(row.department):
+            raise Forbidden(f"task {task_id} belongs to the department '{row.department}'")
+        return row
+
+    def _actionable(self, task_id: int, actor: Actor) -> HumanTask:
+        row = self.get(task_id, actor)
+        if not actor.member_of(row.department):
+            raise Forbidden(f"only members of '{row.department}' can act on task {task_id}")
+        if row.state != "open":
+            raise Conflict(f"task {task_id} is already {row.state}")
+        return row
+
+    def claim(self, task_id: int, actor: Actor) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.assignee == actor.username:
+            return row
+        if row.assignee is not None:
+            raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
+        return self._set_assignee(row, actor.username, actor, "task.claimed")
+
+    def unclaim(self, task_id: int, actor: Actor) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.assignee is None:
+            return row
+        if row.assignee != actor.username:
+            raise Conflict(f"task {task_id} is claimed by {row.assignee}, not by you")
+        return self._set_assignee(row, None, actor, "task.unclaimed")
+
+    def assign(self, task_id: int, to: Actor, actor: Actor) -> HumanTask:
+        """Give the task to a colleague of the same department (also how a claimant delegates)."""
+        row = self._actionable(task_id, actor)
+        if not to.member_of(row.department):
+            raise Forbidden(f"{to.username} is not a member of '{row.department}'")
+        if row.assignee not in (None, actor.username) and row.assignee != to.username:
+            raise Conflict(f"task {task_id} is claimed by {row.assignee}")
+        return self._set_assignee(row, to.username, actor, "task.assigned")
+
+    def _set_assignee(self, row: HumanTask, assignee: str | None, actor: Actor, kind: str) -> HumanTask:
+        previous = row.assignee
+        row.assignee = assignee
+        instance = self.runtime.get(row.instance_id)
+        self.audit.record(
+            instance, kind, actor.username, "open", "open", {"assignee": [previous, assignee]}, task=row
+        )
+        self.session.flush()
+        return row
+
+    def complete(self, task_id: int, data: Mapping[str, Any], actor: Actor) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.assignee not in (None, actor.username):
+            raise Conflict(f"task {task_id} is claimed by {row.assignee}")
+        cleaned = self.validator.validate(row.form_key, data) if row.form_key else dict(data)
+        instance = self.runtime.get(row.instance_id, with_state=True)
+        if instance.status != "running":
+            raise Conflict(f"the instance of task {task_id} is {instance.status}")
+        workflow, compiled = self.runtime.load(instance)
+        task = self.runtime.task_of(workflow, row)
+        if task is None or not task.has_state(TaskState.READY):
+            raise Conflict(f"task {task_id} is no longer waiting for input")
+        before = dict(task.data)
+        task.set_data(**cleaned)
+        task.run()
+        now = self.clock.now()
+        row.state = "completed"
+        row.completed_at = now
+        row.completed_by = actor.username
+        row.assignee = row.assignee or actor.username
+        changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
+        self.audit.record(instance, "task.completed", actor.username, "open", "completed", changed, task=row)
+        self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
+        try:
+            self.runtime.advance(instance, workflow, actor, compiled)
+        except StaleDataError as exc:
+            raise Conflict(f"task {task_id} was completed concurrently; reload and try again") from exc
+        return row
+
+    def open_tasks_of(self, instance_id: int) -> list[HumanTask]:
+        return list(
+            self.session.scalars(
+                select(HumanTask)
+                .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+                .order_by(HumanTask.id)
+            )
+        )

@@ -1,0 +1,221 @@
+"""Deploy-time validation of BPMN files: every problem at once, each with its line and element id.
+
+`validate_bpmn` never raises. It returns `(definition, [])` for a deployable file, and otherwise every problem
+it found, with a partial definition when the executable process could be identified. It checks, in order:
+
+1. The file: empty, not UTF-8 (the runtime stores it as UTF-8 text), DOCTYPE or entity declarations (refused
+   outright: no billion laughs), malformed XML, a root other than bpmn:definitions, duplicate ids, and exactly
+   one executable process (isExecutable="true", or the only process of the file, which must then not say
+   isExecutable="false": SpiffWorkflow refuses to run it).
+2. The executable process and its embedded subprocesses (`engine.bpmn_checks`): unsupported elements and event
+   definitions, start and end events, dangling sequence flows, implicit splits, gateway conditions, scripts,
+   conditions, loop and timer expressions (Python, checked with `engine.safety.problems_in`).
+3. Human tasks (`engine.bpmn_tasks`, whose docstring has the rules): forms, departments, candidateGroups,
+   assignee, priority and due date, in the Spiff and the Camunda 7 dialect.
+4. SpiffWorkflow's own parser (the one the runtime uses), whose first error becomes a problem unless it is
+   about an element already reported.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Collection, Mapping
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from engine.bpmn_checks import ProcessChecker, check_document_expressions
+from engine.bpmn_meta import HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
+from engine.bpmn_tasks import Context
+from engine.bpmn_xml import BPMN_NS, Document, Element, Reporter, children, local_name, safe_parser
+
+__all__ = [
+    "HumanTaskMeta",
+    "ParsedDefinition",
+    "Problem",
+    "TimerKind",
+    "TimerStart",
+    "validate_bpmn",
+]
+
+_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY")
+_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def validate_bpmn(
+    content: bytes,
+    filename: str,
+    *,
+    departments: Mapping[str, str],
+    form_exists: Callable[[str], bool],
+    functions: Collection[str] = (),
+) -> tuple[ParsedDefinition | None, list[Problem]]:
+    """Check a BPMN file for deployment.
+
+    `departments` maps department codes and names to codes; `form_exists` tells whether a form key is known;
+    `functions` are the registry names scripts and expressions may call besides the safe builtins.
+
+    Routing of a user or manual task (details in `engine.bpmn_tasks`): candidateGroups "${expr}" is an
+    expression; a known department code or name is that department; a plain ASCII identifier or any other
+    valid Python expression is an expression over task data; a non-ASCII identifier that is not a department,
+    a comma list of departments, or text that is neither is a problem. Without candidateGroups the task's
+    lane must be a department.
+    """
+    report = Reporter(filename)
+    definition: ParsedDefinition | None = None
+    try:
+        if isinstance(content, str):  # tolerate callers that already decoded the file
+            content = content.encode("utf-8")
+        definition = _validate(content, report, departments, form_exists, functions)
+    except Exception as exc:  # any input must give problems, never a traceback
+        report.add(
+            f"internal error while validating ({type(exc).__name__}: {exc}); please report this diagram"
+        )
+    problems = sorted(report.problems, key=lambda problem: problem.line or 0)
+    return definition, problems
+
+
+def _validate(
+    content: bytes,
+    report: Reporter,
+    departments: Mapping[str, str],
+    form_exists: Callable[[str], bool],
+    functions: Collection[str],
+) -> ParsedDefinition | None:
+    root = _parse(content, report)
+    if root is None:
+        return None
+    doc = Document(root, content.decode("utf-8"))
+    report.doc = doc
+    for element_id, el in doc.duplicate_ids:
+        report.add(f"id '{element_id}' is used by more than one element", el)
+
+    processes = [process for name, process in children(root) if name == "process"]
+    executable = [process for process in processes if process.get("isExecutable") == "true"]
+    chosen: Element | None = None
+    if not processes:
+        report.add("the file has no process", root)
+    elif len(processes) == 1:
+        chosen = processes[0]
+        if chosen.get("isExecutable") == "false":
+            report.add(
+                'the process is marked isExecutable="false": make it executable in the modeler', chosen
+            )
+    elif len(executable) == 1:
+        chosen = executable[0]
+    elif not executable:
+        report.add('no executable process: mark the process to deploy isExecutable="true"', processes[0])
+    else:
+        names = ", ".join(str(process.get("id")) for process in executable)
+        for process in executable[1:]:
+            report.add(f"more than one executable process ({names}): a file deploys exactly one", process)
+
+    ctx = Context(report, doc, departments, form_exists, functions)
+    checker = ProcessChecker(ctx)
+    for process in [chosen] if chosen is not None else executable:
+        checker.check(process)
+    check_document_expressions(ctx)
+
+    key = chosen.get("id") if chosen is not None else None
+    if chosen is not None and not key:
+        report.add("the process has no id", chosen)
+    if chosen is None or not key:
+        return None
+    _spiff_problems(content, key, report, doc)
+    return ParsedDefinition(
+        key=key,
+        name=chosen.get("name") or key,
+        tasks=checker.tasks,
+        timer_starts=tuple(checker.timer_starts),
+    )
+
+
+def _parse(content: bytes, report: Reporter) -> Element | None:
+    """The document root, or None after reporting why the file is not a BPMN document."""
+    if not content.strip():
+        report.add("the file is empty")
+        return None
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.add(
+            "the file is not UTF-8 encoded: save it as UTF-8", line=content[: exc.start].count(b"\n") + 1
+        )
+        return None
+    declared = _DECLARED_ENCODING.match(content)
+    if (
+        declared
+        and not content.isascii()
+        and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8", "us-ascii", "ascii")
+    ):
+        report.add(
+            f'the XML declaration says encoding="{declared.group(1).decode()}": save the file as UTF-8 '
+            'and declare encoding="UTF-8"',
+            line=1,
+        )
+        return None
+    dtd = _DTD.search(content)
+    if dtd:
+        report.add(
+            "DOCTYPE and ENTITY declarations are not allowed in a BPMN file",
+            line=content[: dtd.start()].count(b"\n") + 1,
+        )
+        return None
+    try:
+        root = etree.fromstring(content, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        report.add(f"malformed XML: {exc.msg}", line=exc.lineno or None)
+        return None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        report.add("DOCTYPE and ENTITY declarations are not allowed in a BPMN file", line=1)
+        return None
+    if local_name(root) != "definitions":
+        report.add(
+            f"not a BPMN file: the root element is {root.tag}, expected definitions in namespace {BPMN_NS}",
+            line=root.sourceline,
+        )
+        return None
+    return root
+
+
+def _spiff_problems(content: bytes, key: str, report: Reporter, doc: Document) -> None:
+    """Run SpiffWorkflow's parser the way the runtime does, reporting its error unless already covered."""
+    mine = report.reported_ids()
+    # SpiffWorkflow blames a dangling or conditionless flow's source; these checks blame the flow itself.
+    covered = mine | {
+        doc.by_id[element_id].get("sourceRef")
+        for element_id in mine
+        if element_id in doc.by_id and local_name(doc.by_id[element_id]) == "sequenceFlow"
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. its DeprecationWarning about where messagePayload lives
+            parser = SpiffBpmnParser()
+            parser.add_bpmn_xml(etree.fromstring(content, safe_parser()), report.filename)
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        element_id = exc.id or None
+        if element_id in covered:
+            return
+        message = str(exc.args[0]) if exc.args else str(exc)
+        if element_id is None and _mentioned(message, report.problems):
+            return
+        line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
+        report.add(
+            f"SpiffWorkflow: {message}", element_id=element_id, line=line or doc.line_of_id(element_id)
+        )
+    except Exception as exc:
+        report.add(f"SpiffWorkflow could not parse the diagram: {type(exc).__name__}: {exc}")
+
+
+def _mentioned(message: str, problems: list[Problem]) -> bool:
+    """Whether an element-less SpiffWorkflow error repeats a problem: same text, or the same 'quoted name'."""
+    names = [f"'{name}'" for name in re.findall(r"'([^']+)'", message)]
+    return any(
+        problem.message.endswith(message) or any(name in problem.message for name in names)
+        for problem in problems
+    )

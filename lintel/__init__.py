@@ -1,0 +1,1 @@
+"""Shared foundations every layer may use: the declarative base and the clock."""

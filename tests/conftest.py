@@ -1,0 +1,130 @@
+"""Fixtures: database tests run on SQLite and on PostgreSQL, each inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.demo import load_demo
+from crm.platform import Foundation, Platform
+from lintel.clock import SHANGHAI, FixedClock
+from webapp import create_app
+from webapp.database import ROOT, make_engine, upgrade
+
+POSTGRES_URL = os.environ.get("LINTEL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DATA = Path(__file__).parent / "data"
+COMPLAINT_BPMN = ROOT / "workflows" / "complaint.bpmn"
+
+
+def fresh_database_url(kind: str, folder: Path, name: str = "") -> str:
+    """An empty database of the given kind: SQLite in `folder`, or on PostgreSQL the test database with its
+    schema dropped (no `name`) or a separate, recreated database `lintel_<name>` for multi-process tests."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'lintel.db'}"
+    if name:
+        url = make_url(POSTGRES_URL)
+        admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS lintel_{name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE lintel_{name}"))
+        admin.dispose()
+        return url.set(database=f"lintel_{name}").render_as_string(hide_password=False)
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def prepare(engine: Engine, clock: FixedClock) -> None:
+    """Schema, demo organisation and customers, and the bundled complaint workflow, committed."""
+    upgrade(engine)
+    with Session(engine) as session:
+        load_demo(session)
+        platform = Platform(session, Foundation(clock=clock))
+        platform.definitions.deploy(COMPLAINT_BPMN.read_bytes(), "complaint.bpmn", actor="setup")
+        session.commit()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    url = fresh_database_url(request.param, tmp_path_factory.mktemp(request.param))
+    engine = make_engine(url)
+    prepare(engine, FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(db_engine: Engine) -> Iterator[Connection]:
+    with db_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # A Friday morning in Shanghai.
+    return FixedClock(datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def foundation(clock: FixedClock) -> Foundation:
+    return Foundation(clock=clock)
+
+
+@pytest.fixture
+def platform(session: Session, foundation: Foundation) -> Platform:
+    return Platform(session, foundation)
+
+
+@pytest.fixture
+def app(session_factory: sessionmaker[Session], foundation: Foundation, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return create_app(
+        {"TESTING": True, "LINTEL_INSTANCE_PATH": str(tmp_path), "LINTEL_SECRET_KEY": "test"},
+        foundation=foundation,
+        session_factory=session_factory,
+    )
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(session_factory: sessionmaker[Session], foundation: Foundation) -> Callable[[str], dict[str, str]]:
+    """Authorization headers for a demo user, with a token issued the way `lintel token` does."""
+    tokens: dict[str, str] = {}
+
+    def headers(username: str) -> dict[str, str]:
+        if username not in tokens:
+            with session_factory() as session:
+                platform = Platform(session, foundation)
+                user = platform.directory.user(username)
+                assert user is not None, username
+                tokens[username] = platform.directory.issue_token(user)
+                session.commit()
+        return {"Authorization": f"Bearer {tokens[username]}"}
+
+    return headers

@@ -1,0 +1,604 @@
+"""Deploy-time validation of BPMN files: every problem at once, with element ids and real line numbers."""
+
+from __future__ import annotations
+
+import json
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from engine.validation import HumanTaskMeta, ParsedDefinition, Problem, TimerStart, validate_bpmn
+
+DATA = Path(__file__).parent.parent / "data"
+BAD = DATA / "bad"
+DEPARTMENTS = {"crc": "crc", "客户关系中心": "crc", "engineering": "engineering", "工程部": "engineering"}
+FORMS = {"complaint_triage", "complaint_handle", "complaint_reply", "complaint_confirm", "complaint_intake"}
+
+HEADER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://bpmn.io/schema/bpmn">\n'
+)
+
+
+def validate(content: bytes | str, filename: str = "test.bpmn", functions: tuple[str, ...] = ()):
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return validate_bpmn(
+        data, filename, departments=DEPARTMENTS, form_exists=lambda key: key in FORMS, functions=functions
+    )
+
+
+def diagram(
+    body: str, *, lane: str | None = "客户关系中心", extra: str = "", attrs: str = 'isExecutable="true"'
+) -> str:
+    """A process `p` with `body`; every element with an id goes into one lane (unless lane is None)."""
+    lane_set = ""
+    if lane is not None:
+        ids = [part.split('"', 1)[0] for part in body.split(' id="')[1:]]
+        refs = "".join(f"<bpmn:flowNodeRef>{element_id}</bpmn:flowNodeRef>" for element_id in ids)
+        lane_set = (
+            f'<bpmn:laneSet id="ls"><bpmn:lane id="lane" name="{lane}">{refs}</bpmn:lane></bpmn:laneSet>\n'
+        )
+    process = f'<bpmn:process id="p" name="测试" {attrs}>\n{lane_set}{body}\n</bpmn:process>\n'
+    return f"{HEADER}{extra}{process}</bpmn:definitions>\n"
+
+
+def chain(*nodes: str) -> str:
+    """start -> nodes... -> end, each node given as XML with id="n<i>"."""
+    ids = ["start", *[f"n{i}" for i in range(len(nodes))], "end"]
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>\n'
+        for i, (a, b) in enumerate(pairwise(ids))
+    )
+    body = "".join(node.replace("{id}", f"n{i}") + "\n" for i, node in enumerate(nodes))
+    return f'<bpmn:startEvent id="start"/>\n{body}<bpmn:endEvent id="end"/>\n{flows}'
+
+
+def user_task(extra_properties: str = "", attrs: str = "", form: str = "complaint_triage") -> str:
+    props = f'<spiffworkflow:property name="formKey" value="{form}"/>' if form else ""
+    return (
+        f'<bpmn:userTask id="{{id}}" name="任务" {attrs}><bpmn:extensionElements><spiffworkflow:properties>'
+        f"{props}{extra_properties}</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>"
+    )
+
+
+def line_of(path: Path, marker: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if marker in line:
+            return number
+    raise AssertionError(f"{marker!r} not in {path}")
+
+
+def only(problems: list[Problem], element_id: str | None, text: str) -> Problem:
+    found = [p for p in problems if p.element_id == element_id and text in p.message]
+    assert len(found) == 1, (element_id, text, [p.format() for p in problems])
+    return found[0]
+
+
+def messages(problems: list[Problem]) -> list[str]:
+    return [p.format() for p in problems]
+
+
+# --- the many-problems fixture ----------------------------------------------------------------------------
+
+MANY = BAD / "many_problems.bpmn"
+
+
+@pytest.mark.parametrize(
+    ("element_id", "marker", "text"),
+    [
+        ("calc", "total = (price *", "script: Python syntax error (line 1 of the script)"),
+        ("evil", "__import__('os')", "script: the name '__import__' is not allowed"),
+        (
+            "flow_no_repair",
+            'id="flow_no_repair"',
+            "flow flow_no_repair from gateway check_gw has no condition and is not the default flow",
+        ),
+        ("reply", 'value="complaint_missing"', "form 'complaint_missing' does not exist"),
+        ("repair", 'id="repair"', "lane '售后部' is not a department and task has no candidateGroups"),
+        ("sla_timer", ">PT24H<", 'timer expression PT24H is Python: write "PT24H" with quotes'),
+        (
+            "flow_needs_repair",
+            "${needs_repair}",
+            "is a Camunda expression: write the Python expression needs_repair",
+        ),
+        ("reply", 'bpmn:userTask id="reply"', "2 sequence flows leave this user task: draw a gateway"),
+        ("flow_reply_ghost", 'id="flow_reply_ghost"', "targetRef 'ghost' does not exist"),
+    ],
+)
+def test_each_problem_of_a_bad_diagram_is_reported_with_its_element_and_line(element_id, marker, text):
+    definition, problems = validate(MANY.read_bytes(), "many_problems.bpmn")
+    problem = only(problems, element_id, text)
+    assert problem.line == line_of(MANY, marker)
+    assert problem.file == "many_problems.bpmn"
+    assert definition is not None and definition.key == "many"  # partial: the process was identified
+
+
+def test_the_bad_diagram_reports_nothing_twice_and_nothing_internal():
+    _, problems = validate(MANY.read_bytes(), "many_problems.bpmn")
+    assert len(problems) == 9, messages(problems)
+    assert len(set(problems)) == len(problems)
+    assert [p.line for p in problems] == sorted(p.line or 0 for p in problems)
+    assert not [p for p in problems if "internal error" in p.message or "SpiffWorkflow" in p.message]
+
+
+def test_problem_format_and_dict():
+    problem = Problem("a.bpmn", 12, "triage", "form 'x' does not exist")
+    assert problem.format() == "a.bpmn:12: triage: form 'x' does not exist"
+    assert Problem("a.bpmn", None, None, "the file is empty").format() == "a.bpmn:0: -: the file is empty"
+    assert problem.as_dict() == {
+        "file": "a.bpmn",
+        "line": 12,
+        "element_id": "triage",
+        "message": "form 'x' does not exist",
+    }
+
+
+# --- files that are not deployable BPMN at all ------------------------------------------------------------
+
+
+def test_malformed_xml_reports_the_parser_line():
+    definition, problems = validate((BAD / "malformed.bpmn").read_bytes())
+    assert definition is None
+    assert len(problems) == 1
+    assert problems[0].line == 5 and problems[0].element_id is None
+    assert problems[0].message.startswith("malformed XML: ")
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\t "])
+def test_an_empty_file(content):
+    assert validate(content) == (None, [Problem("test.bpmn", None, None, "the file is empty")])
+
+
+def test_a_file_that_is_not_bpmn():
+    definition, problems = validate((BAD / "not_bpmn.bpmn").read_bytes())
+    assert definition is None and len(problems) == 1
+    assert problems[0].line == 2 and "not a BPMN file" in problems[0].message
+
+
+def test_an_entity_bomb_is_refused_without_expanding_it():
+    started = time.monotonic()
+    definition, problems = validate((BAD / "entity_bomb.bpmn").read_bytes())
+    assert time.monotonic() - started < 1
+    assert definition is None
+    assert [(p.line, p.message) for p in problems] == [
+        (2, "DOCTYPE and ENTITY declarations are not allowed in a BPMN file")
+    ]
+
+
+def test_non_utf8_content_is_a_problem_not_an_exception():
+    content = diagram(chain(user_task())).replace("任务", "任务\n").encode("gb18030")
+    definition, problems = validate(content)
+    assert definition is None
+    assert [p.message for p in problems] == ["the file is not UTF-8 encoded: save it as UTF-8"]
+    assert problems[0].line is not None and problems[0].line > 1
+
+
+def test_a_process_without_start_event():
+    path = BAD / "no_start.bpmn"
+    _, problems = validate(path.read_bytes())
+    assert only(problems, "no_start", "process has no start event").line == line_of(path, 'id="no_start"')
+
+
+def test_a_complex_gateway_is_reported_once():
+    path = BAD / "complex_gateway.bpmn"
+    _, problems = validate(path.read_bytes())
+    assert [p.element_id for p in problems] == ["route_gw"], messages(problems)
+    assert problems[0].line == line_of(path, "complexGateway")
+    assert "use an inclusive gateway" in problems[0].message
+
+
+def test_link_events_are_reported():
+    path = BAD / "link_event.bpmn"
+    _, problems = validate(path.read_bytes())
+    assert only(problems, "go_to_b", "link events are not supported").line == line_of(path, 'id="go_to_b"')
+    assert only(problems, "from_a", "link events are not supported").line == line_of(path, 'id="from_a"')
+
+
+# --- valid diagrams in both dialects ----------------------------------------------------------------------
+
+
+def test_a_camunda_diagram_gives_its_task_metadata():
+    definition, problems = validate((DATA / "camunda_complaint.bpmn").read_bytes(), "camunda_complaint.bpmn")
+    assert problems == []
+    assert definition is not None
+    assert (definition.key, definition.name, definition.timer_starts) == (
+        "camunda_complaint",
+        "投诉处理（Camunda）",
+        (),
+    )
+    assert dict(definition.tasks) == {
+        "triage": HumanTaskMeta(
+            element_id="triage",
+            name="客服分派",
+            lane=None,
+            department=None,
+            candidate_groups="crc",
+            candidate_groups_is_expression=False,
+            assignee="coordinator",
+            assignee_is_expression=True,
+            form_key="complaint_triage",
+            priority=None,
+            due_date="due",
+        ),
+        "handle": HumanTaskMeta(
+            element_id="handle",
+            name="责任部门处理",
+            lane=None,
+            department=None,
+            candidate_groups="department",
+            candidate_groups_is_expression=True,
+            assignee=None,
+            assignee_is_expression=False,
+            form_key="complaint_handle",
+            priority=None,
+            due_date=None,
+        ),
+    }
+
+
+def test_a_spiff_diagram_gives_its_task_metadata():
+    definition, problems = validate((DATA / "spiff_minimal.bpmn").read_bytes(), "spiff_minimal.bpmn")
+    assert problems == []
+    assert definition is not None and (definition.key, definition.name) == ("spiff_minimal", "报修")
+    assert definition.tasks["intake"] == HumanTaskMeta(
+        element_id="intake",
+        name="受理",
+        lane="客户关系中心",
+        department="crc",
+        candidate_groups=None,
+        candidate_groups_is_expression=False,
+        assignee=None,
+        assignee_is_expression=False,
+        form_key="complaint_intake",
+        priority="50",
+        due_date='"P3D"',
+    )
+    assert definition.tasks["inspect"] == HumanTaskMeta(
+        element_id="inspect",
+        name="上门查看",
+        lane="工程部",
+        department="engineering",
+        candidate_groups=None,
+        candidate_groups_is_expression=False,
+        assignee="zhang.wei",
+        assignee_is_expression=False,
+        form_key=None,
+        priority=None,
+        due_date=None,
+    )
+
+
+@pytest.mark.parametrize("name", ["camunda_complaint.bpmn", "spiff_minimal.bpmn", "complaint_v2.bpmn"])
+def test_the_definition_round_trips_through_json(name):
+    definition, problems = validate((DATA / name).read_bytes(), name)
+    assert problems == [] and definition is not None
+    stored = json.loads(json.dumps(definition.to_json(), ensure_ascii=False))
+    assert ParsedDefinition.from_json(stored) == definition
+    assert ParsedDefinition.from_json(stored).to_json() == definition.to_json()
+
+
+def test_the_bundled_complaint_workflow_is_deployable():
+    definition, problems = validate((DATA.parent.parent / "workflows" / "complaint.bpmn").read_bytes())
+    assert problems == [] and definition is not None and definition.key == "complaint"
+
+
+# --- human tasks ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form_key", "expected"),
+    [
+        ("embedded:app:forms/complaint_reply.html", "complaint_reply"),
+        ("camunda-forms:deployment:complaint_reply.form", "complaint_reply"),
+        ("complaint_reply", "complaint_reply"),
+    ],
+)
+def test_a_camunda_form_key_names_the_form_by_its_last_segment(form_key, expected):
+    definition, problems = validate(diagram(chain(user_task(form="", attrs=f'camunda:formKey="{form_key}"'))))
+    assert problems == [] and definition is not None
+    assert definition.tasks["n0"].form_key == expected
+
+
+def test_forms_user_tasks_need_one_and_manual_tasks_may_have_none():
+    body = chain(user_task(form=""), '<bpmn:manualTask id="{id}" name="上门"/>', user_task(form="nope"))
+    definition, problems = validate(diagram(body))
+    assert only(problems, "n0", "user task has no form: add a formKey property")
+    assert only(problems, "n2", "form 'nope' does not exist")
+    assert {p.element_id for p in problems} == {"n0", "n2"}
+    assert definition is not None and definition.tasks["n1"].form_key is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("crc", ("crc", False)),
+        ("工程部", ("engineering", False)),
+        ("department", ("department", True)),
+        ("${owner_department}", ("owner_department", True)),
+        (
+            "'crc' if severity == 'low' else 'engineering'",
+            ("'crc' if severity == 'low' else 'engineering'", True),
+        ),
+    ],
+)
+def test_candidate_groups_is_a_department_or_an_expression(value, expected):
+    prop = f'<spiffworkflow:property name="candidateGroups" value="{value.replace(chr(39), "&apos;")}"/>'
+    definition, problems = validate(diagram(chain(user_task(prop)), lane=None))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    meta = definition.tasks["n0"]
+    assert (meta.candidate_groups, meta.candidate_groups_is_expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("售后部", "candidateGroups '售后部' is not a known department"),
+        ("crc, engineering", "names several departments"),
+        ("crc-", "is neither a known department nor a valid Python expression"),
+        ("${__import__('os')}", "candidateGroups expression: the name '__import__' is not allowed"),
+        ("open('x')", "unknown function 'open'"),
+    ],
+)
+def test_bad_candidate_groups(value, text):
+    prop = f'<spiffworkflow:property name="candidateGroups" value="{value.replace(chr(39), "&apos;")}"/>'
+    _, problems = validate(diagram(chain(user_task(prop)), lane=None))
+    assert [p.element_id for p in problems] == ["n0"], messages(problems)
+    assert text in problems[0].message
+
+
+def test_a_task_needs_a_department_lane_or_candidate_groups():
+    _, problems = validate(diagram(chain(user_task()), lane=None))
+    assert only(problems, "n0", "task has no lane and no candidateGroups")
+
+
+def test_lanes_of_an_embedded_subprocess_are_inherited_and_its_tasks_collected():
+    sub = (
+        '<bpmn:subProcess id="{id}" name="维修"><bpmn:startEvent id="s_start"/>'
+        '<bpmn:manualTask id="s_fix" name="维修"/><bpmn:endEvent id="s_end"/>'
+        '<bpmn:sequenceFlow id="sf1" sourceRef="s_start" targetRef="s_fix"/>'
+        '<bpmn:sequenceFlow id="sf2" sourceRef="s_fix" targetRef="s_end"/></bpmn:subProcess>'
+    )
+    body = chain(sub).replace("<bpmn:flowNodeRef>s_start</bpmn:flowNodeRef>", "")
+    definition, problems = validate(diagram(body, lane="工程部"))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    assert (definition.tasks["s_fix"].lane, definition.tasks["s_fix"].department) == ("工程部", "engineering")
+
+
+def test_task_expressions_are_checked():
+    props = (
+        '<spiffworkflow:property name="assignee" value="${__import__(&apos;os&apos;)}"/>'
+        '<spiffworkflow:property name="priority" value="1 +"/>'
+        '<spiffworkflow:property name="dueDate" value="P3D"/>'
+    )
+    _, problems = validate(diagram(chain(user_task(props))))
+    assert only(problems, "n0", "assignee expression: the name '__import__' is not allowed")
+    assert only(problems, "n0", "priority expression: Python syntax error")
+    assert only(problems, "n0", 'dueDate P3D is Python: write "P3D" with quotes')
+
+
+def test_a_camunda_task_due_date_and_priority_are_unwrapped():
+    attrs = 'camunda:dueDate="${deadline}" camunda:priority="${urgency * 10}" camunda:assignee="li.na"'
+    definition, problems = validate(diagram(chain(user_task(attrs=attrs))))
+    assert problems == [] and definition is not None
+    meta = definition.tasks["n0"]
+    assert (meta.due_date, meta.priority, meta.assignee, meta.assignee_is_expression) == (
+        "deadline",
+        "urgency * 10",
+        "li.na",
+        False,
+    )
+
+
+# --- timers -----------------------------------------------------------------------------------------------
+
+
+def timer_start(kind: str, expression: str) -> str:
+    return diagram(
+        '<bpmn:startEvent id="start"><bpmn:timerEventDefinition id="td">'
+        f"<bpmn:{kind}>{expression}</bpmn:{kind}>"
+        '</bpmn:timerEventDefinition></bpmn:startEvent><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="f" sourceRef="start" targetRef="end"/>'
+    )
+
+
+def test_timer_start_events_are_collected():
+    definition, problems = validate(timer_start("timeCycle", "&quot;R/2026-01-01T09:00:00+08:00/P1M&quot;"))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    assert definition.timer_starts == (TimerStart("start", "timeCycle", '"R/2026-01-01T09:00:00+08:00/P1M"'),)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expression", "text"),
+    [
+        ("timeCycle", "R3/PT1H", 'timer expression R3/PT1H is Python: write "R3/PT1H" with quotes'),
+        ("timeDate", "2026-01-01T09:00:00", 'write "2026-01-01T09:00:00" with quotes'),
+        ("timeDuration", "2026-01-01T09:00:00", "a timeDuration timer needs a duration"),
+        ("timeCycle", "&quot;PT1H&quot;", 'timer value "PT1H" is not valid for a timeCycle timer'),
+        ("timeDuration", "&quot;R3/PT1H&quot;", "is not valid for a timeDuration timer"),
+        ("timeDate", "&quot;soon&quot;", "is not valid for a timeDate timer"),
+        ("timeDuration", "", "timer has an empty timeDuration"),
+        ("timeDuration", "3600", "must give a duration"),
+        ("timeDuration", "${sla}", "is a Camunda expression"),
+        ("timeDuration", "sla(", "timer expression: Python syntax error"),
+    ],
+)
+def test_bad_timer_expressions(kind, expression, text):
+    _, problems = validate(timer_start(kind, expression))
+    assert only(problems, "start", text)
+
+
+@pytest.mark.parametrize("expression", ["sla", "&quot;PT48H&quot;", "f&quot;PT{hours}H&quot;"])
+def test_timer_expressions_that_are_fine(expression):
+    assert validate(timer_start("timeDuration", expression))[1] == []
+
+
+# --- other structural rules -------------------------------------------------------------------------------
+
+
+def test_scripts_may_call_registered_functions_only():
+    body = chain('<bpmn:scriptTask id="{id}"><bpmn:script>notify("hi")</bpmn:script></bpmn:scriptTask>')
+    assert only(validate(diagram(body))[1], "n0", "unknown function 'notify'")
+    assert validate(diagram(body), functions=("notify",))[1] == []
+
+
+def test_executable_processes():
+    body = chain()
+    _, problems = validate(diagram(body, attrs='isExecutable="false"'))
+    assert only(problems, "p", 'isExecutable="false"')
+    two = diagram(body).replace(
+        "</bpmn:definitions>", '<bpmn:process id="q" isExecutable="true"/></bpmn:definitions>'
+    )
+    definition, problems = validate(two)
+    assert definition is None and only(problems, "q", "more than one executable process (p, q)")
+    none = diagram(body, attrs="").replace("</bpmn:definitions>", '<bpmn:process id="q"/></bpmn:definitions>')
+    definition, problems = validate(none)
+    assert definition is None and only(problems, "p", "no executable process")
+
+
+@pytest.mark.parametrize(
+    ("node", "element_id", "text"),
+    [
+        (
+            '<bpmn:endEvent id="{id}"><bpmn:signalEventDefinition id="sd"/></bpmn:endEvent>',
+            "n0",
+            "signal end events are not supported",
+        ),
+        (
+            '<bpmn:scriptTask id="{id}" scriptFormat="groovy">'
+            "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>",
+            "n0",
+            "scriptFormat 'groovy' is not supported",
+        ),
+        (
+            '<bpmn:task id="{id}"><bpmn:extensionElements>'
+            '<camunda:executionListener class="a.B" event="start"/></bpmn:extensionElements></bpmn:task>',
+            "n0",
+            "camunda:executionListener is not run",
+        ),
+        ('<bpmn:serviceTask id="{id}" camunda:class="a.B"/>', "n0", "camunda:class is not supported"),
+        ('<bpmn:task id="{id}" isForCompensation="true"/>', "n0", "compensation handlers are not supported"),
+        ('<bpmn:businessRuleTask id="{id}"/>', "n0", "business rule tasks are not supported"),
+        ('<bpmn:callActivity id="{id}" calledElement="elsewhere"/>', "n0", "which is not in this file"),
+        (
+            '<bpmn:intermediateCatchEvent id="{id}"><bpmn:messageEventDefinition id="md" messageRef="nope"/>'
+            "</bpmn:intermediateCatchEvent>",
+            "n0",
+            "messageRef 'nope' does not name a bpmn:message",
+        ),
+        (
+            '<bpmn:task id="{id}">'
+            '<bpmn:multiInstanceLoopCharacteristics camunda:collection="owners"/></bpmn:task>',
+            "n0",
+            "camunda:collection is not read",
+        ),
+    ],
+)
+def test_constructs_spiffworkflow_cannot_run(node, element_id, text):
+    _, problems = validate(diagram(chain(node)))
+    assert only(problems, element_id, text)
+
+
+def test_an_event_subprocess_with_an_error_start_would_run_at_once():
+    sub = (
+        '<bpmn:subProcess id="on_error" triggeredByEvent="true"><bpmn:startEvent id="e_start">'
+        '<bpmn:errorEventDefinition id="ed"/></bpmn:startEvent><bpmn:endEvent id="e_end"/>'
+        '<bpmn:sequenceFlow id="ef" sourceRef="e_start" targetRef="e_end"/></bpmn:subProcess>'
+    )
+    _, problems = validate(diagram(chain() + sub))
+    assert only(problems, "e_start", "error start events are not supported")
+    assert only(problems, "e_start", "would run the subprocess as soon as the process starts")
+
+
+def test_compensation_boundary_event_is_reported_once():
+    boundary = (
+        '<bpmn:boundaryEvent id="undo" attachedToRef="n0">'
+        '<bpmn:compensateEventDefinition id="cd"/></bpmn:boundaryEvent>'
+    )
+    _, problems = validate(diagram(chain(user_task()) + boundary))
+    assert [p.element_id for p in problems] == ["undo"], messages(problems)
+    assert "compensation is not supported" in problems[0].message
+
+
+def test_duplicate_ids():
+    body = chain('<bpmn:task id="{id}"/>').replace(
+        '<bpmn:endEvent id="end"/>', '<bpmn:endEvent id="end"/><bpmn:task id="n0"/>'
+    )
+    _, problems = validate(diagram(body, lane=None))
+    assert only(problems, "n0", "id 'n0' is used by more than one element")
+
+
+def test_spiffworkflow_errors_become_problems_with_a_line():
+    task = (
+        '<bpmn:task id="{id}"><bpmn:dataInputAssociation id="dia">'
+        "<bpmn:sourceRef>nowhere</bpmn:sourceRef></bpmn:dataInputAssociation></bpmn:task>"
+    )
+    content = diagram(chain(task))
+    _, problems = validate(content)
+    problem = only(problems, "n0", "SpiffWorkflow: Cannot resolve dataInputAssociation")
+    expected = next(i for i, line in enumerate(content.splitlines(), 1) if '<bpmn:task id="n0"' in line)
+    assert problem.line == expected
+
+
+def test_message_payload_deprecation_warning_does_not_escape():
+    extra = (
+        '<bpmn:message id="msg" name="reply"><bpmn:extensionElements>'
+        "<spiffworkflow:messagePayload>{'ok': True}</spiffworkflow:messagePayload>"
+        "</bpmn:extensionElements></bpmn:message>\n"
+    )
+    node = (
+        '<bpmn:intermediateThrowEvent id="{id}">'
+        '<bpmn:messageEventDefinition id="md" messageRef="msg"/></bpmn:intermediateThrowEvent>'
+    )
+    assert validate(diagram(chain(node), extra=extra))[1] == []
+    bad = extra.replace("{'ok': True}", "__import__('os')")
+    assert only(validate(diagram(chain(node), extra=bad))[1], "msg", "messagePayload: the name '__import__'")
+
+
+# --- robustness -------------------------------------------------------------------------------------------
+
+
+def test_a_failing_callback_becomes_one_problem():
+    def broken(key: str) -> bool:
+        raise RuntimeError("form registry is down")
+
+    definition, problems = validate_bpmn(
+        (DATA / "spiff_minimal.bpmn").read_bytes(), "x.bpmn", departments=DEPARTMENTS, form_exists=broken
+    )
+    assert definition is None
+    assert (
+        len(problems) == 1
+        and "internal error" in problems[0].message
+        and "form registry is down" in problems[0].message
+    )
+
+
+@pytest.mark.parametrize("name", ["bad/many_problems.bpmn", "camunda_complaint.bpmn", "spiff_minimal.bpmn"])
+def test_mangled_files_give_problems_never_exceptions(name):
+    content = (DATA / name).read_bytes()
+    lines = content.splitlines(keepends=True)
+    variants = [content[:cut] for cut in range(0, len(content), 61)]
+    variants += [b"".join(lines[:i] + lines[i + 1 :]) for i in range(len(lines))]
+    variants += [content.replace(b'"', b"'", 1), content.replace(b"bpmn:", b"x:"), bytes(range(256)), b"<a>"]
+    for variant in variants:
+        definition, problems = validate(variant)
+        assert all(isinstance(p, Problem) for p in problems)
+        assert not [p for p in problems if "internal error" in p.message], messages(problems)
+        if definition is None:
+            assert problems
+
+
+def test_a_str_is_accepted_too():
+    definition, problems = validate_bpmn(
+        (DATA / "spiff_minimal.bpmn").read_text(encoding="utf-8"),  # type: ignore[arg-type]
+        "x.bpmn",
+        departments=DEPARTMENTS,
+        form_exists=lambda key: key in FORMS,
+    )
+    assert problems == [] and definition is not None

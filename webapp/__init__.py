@@ -1,0 +1,64 @@
+"""Lintel's web layer: pages, REST API, authentication and the CLI. The only place that imports Flask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.platform import Foundation, Platform
+from webapp import settings
+from webapp.database import make_engine
+
+
+def create_app(
+    overrides: dict[str, Any] | None = None,
+    *,
+    foundation: Foundation | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> Flask:
+    app = Flask(__name__, instance_path=None)
+    config = settings.read()
+    config.update(overrides or {})
+    app.config.update(config)
+    app.config["SECRET_KEY"] = config["LINTEL_SECRET_KEY"]
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    if session_factory is None:
+        engine = make_engine(config["LINTEL_DATABASE_URL"])
+        session_factory = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["lintel.sessions"] = session_factory
+    app.extensions["lintel.foundation"] = foundation or Foundation()
+
+    from webapp.api import api
+
+    app.register_blueprint(api)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app
+
+
+def db_session() -> Session:
+    """The session of the current request or command; its owner commits."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["lintel.sessions"]()
+    session: Session = g.db_session
+    return session
+
+
+def platform() -> Platform:
+    from flask import current_app
+
+    if "platform" not in g:
+        g.platform = Platform(db_session(), current_app.extensions["lintel.foundation"])
+    result: Platform = g.platform
+    return result

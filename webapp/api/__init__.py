@@ -1,0 +1,83 @@
+"""REST API under /api/v1: bearer tokens, JSON errors of one shape, marshmallow schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from crm.directory import actor_for
+from engine.errors import Conflict, DeployRefused, EngineError, Forbidden, InvalidData, NotFound
+from webapp import platform
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422, DeployRefused: 422}
+
+
+def error(status: int, code: str, message: str, fields: dict[str, Any] | None = None, **extra: Any) -> Any:
+    body = {"error": code, "message": message, "fields": fields or {}, **extra}
+    return jsonify(body), status
+
+
+@api.errorhandler(EngineError)
+def _engine_error(exc: EngineError) -> Any:
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, DeployRefused):
+        extra["problems"] = [p.as_dict() for p in exc.problems]
+    fields = exc.fields if isinstance(exc, InvalidData) else {}
+    return error(status, exc.code, str(exc), fields, **extra)
+
+
+@api.errorhandler(ValidationError)
+def _schema_error(exc: ValidationError) -> Any:
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+    fields = {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in messages.items()}
+    return error(422, "invalid_request", "the request has invalid fields", fields)
+
+
+@api.errorhandler(StaleDataError)
+def _stale(_exc: StaleDataError) -> Any:
+    return error(
+        409, "conflict", "the request was changed by someone else at the same time; reload and retry"
+    )
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error(exc.code or 500, code, exc.description or exc.name)
+
+
+@api.before_request
+def _authenticate() -> Any:
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error(
+            401, "unauthorized", "send 'Authorization: Bearer <token>' (get one with `lintel token USER`)"
+        )
+    user = platform().directory.user_for_token(token.strip())
+    if user is None:
+        return error(401, "unauthorized", "the token is unknown or its user is deactivated")
+    g.user = user
+    g.actor = actor_for(user)
+    return None
+
+
+def json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise BadRequest("send a JSON object with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body is not a JSON object")
+    return body
+
+
+from webapp.api import complaints, definitions, openapi, tasks  # noqa: E402,F401

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+
+from crm.models import Complaint
+from webapp import db_session, platform
+from webapp.api import api, json_body
+from webapp.api.schemas import ComplaintCreate, ComplaintCreated, ComplaintDetail
+
+
+@api.post("/complaints")
+def create_complaint() -> Any:
+    body = ComplaintCreate().load(json_body())
+    complaint = platform().complaints.register(g.actor, **body)
+    db_session().commit()
+    return ComplaintCreated().dump(complaint), 201
+
+
+@api.get("/complaints/<int:complaint_id>")
+def get_complaint(complaint_id: int) -> Any:
+    p = platform()
+    complaint = p.complaints.get(complaint_id)
+    return ComplaintDetail().dump(complaint_view(complaint))
+
+
+def complaint_view(complaint: Complaint) -> dict[str, Any]:
+    p = platform()
+    current = p.tasks.open_tasks_of(complaint.instance_id) if complaint.instance_id else []
+    timeline = p.runtime.audit.timeline(complaint.instance_id) if complaint.instance_id else []
+    unit = complaint.unit
+    return {
+        **{
+            c: getattr(complaint, c)
+            for c in (
+                "id",
+                "number",
+                "status",
+                "channel",
+                "category",
+                "severity",
+                "department",
+                "description",
+                "satisfaction",
+                "rework_count",
+                "created_at",
+                "closed_at",
+                "instance_id",
+            )
+        },
+        "closed": complaint.status == "closed",
+        "owner": {"id": complaint.owner.id, "name": complaint.owner.name},
+        "unit": {"id": unit.id, "label": unit.label} if unit else None,
+        "current_tasks": current,
+        "timeline": timeline,
+    }

@@ -1,0 +1,147 @@
+"""Request and response shapes of the REST API."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class ComplaintCreate(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    channel = fields.String(
+        required=True, metadata={"description": "hotline|forum|email|walk_in|open_day|return_visit"}
+    )
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    owner_phone = fields.String(load_default=None)
+    owner_id = fields.Integer(load_default=None, strict=True)
+    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    category = fields.String(load_default=None, allow_none=True)
+
+
+class ComplaintCreated(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    instance_id = fields.Integer()
+
+
+class TaskRow(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    element_id = fields.String()
+    process_key = fields.String()
+    department = fields.String()
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    instance_id = fields.Integer()
+    form_key = fields.String(allow_none=True)
+    priority = fields.Integer()
+    created_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    escalation_level = fields.Integer()
+
+
+class TaskDetail(TaskRow):
+    business_key = fields.String(allow_none=True)
+    form = fields.Dict(allow_none=True, metadata={"description": "the task's form as JSON Schema"})
+    data = fields.Dict(metadata={"description": "the instance data the task sees"})
+
+
+class TaskQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    department = fields.String(load_default=None)
+    assignee = fields.String(load_default=None, metadata={"description": "a username, or 'me'"})
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "all"])
+    )
+    process = fields.String(load_default=None)
+    instance_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    after = fields.Integer(
+        load_default=None, metadata={"description": "id of the last row of the previous page"}
+    )
+
+
+class AssignBody(Schema):
+    username = fields.String(required=True)
+
+
+class CompleteBody(Schema):
+    data = fields.Dict(required=True)
+
+
+class TimelineEntry(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    actor = fields.String(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class CurrentTask(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    element_id = fields.String()
+    department = fields.String()
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    due_at = fields.AwareDateTime(allow_none=True)
+
+
+class ComplaintDetail(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+    closed = fields.Boolean()
+    channel = fields.String()
+    category = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    description = fields.String()
+    owner = fields.Dict()
+    unit = fields.Dict(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    rework_count = fields.Integer()
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+    instance_id = fields.Integer(allow_none=True)
+    current_tasks = fields.List(fields.Nested(CurrentTask))
+    timeline = fields.List(fields.Nested(TimelineEntry))
+
+
+class DeployedVersion(Schema):
+    id = fields.Integer()
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    deployed_at = fields.AwareDateTime()
+    deployed_by = fields.String(allow_none=True)
+
+
+class DeployResult(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    created = fields.Boolean()
+    dry_run = fields.Boolean()
+
+
+class Problem(Schema):
+    file = fields.String()
+    line = fields.Integer(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class Error(Schema):
+    error = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+    problems = fields.List(fields.Nested(Problem))

@@ -1,0 +1,56 @@
+"""Every setting Lintel reads, declared once: name, default, help. Environment variables `LINTEL_*`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "LINTEL_INSTANCE_PATH", "./instance", "Folder for the SQLite database, uploads and the secret key."
+    ),
+    Setting(
+        "LINTEL_DATABASE_URL",
+        "",
+        "SQLAlchemy URL. Empty means SQLite at INSTANCE_PATH/lintel.db; production uses "
+        "postgresql+psycopg://user@host/db.",
+    ),
+    Setting(
+        "LINTEL_SECRET_KEY", "", "Signs sessions. Empty means a random key kept in INSTANCE_PATH/secret_key."
+    ),
+    Setting("LINTEL_HOST", "127.0.0.1", "Address `lintel serve` listens on."),
+    Setting("LINTEL_PORT", "5000", "Port `lintel serve` listens on."),
+    Setting("LINTEL_SCRIPT_TIME_LIMIT", "2", "Seconds a diagram's script or expression may run."),
+)
+
+
+def read(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    values = {s.name: env.get(s.name, s.default) for s in SETTINGS}
+    instance = Path(values["LINTEL_INSTANCE_PATH"]).resolve()
+    values["LINTEL_INSTANCE_PATH"] = str(instance)
+    if not values["LINTEL_DATABASE_URL"]:
+        values["LINTEL_DATABASE_URL"] = f"sqlite:///{instance / 'lintel.db'}"
+    if not values["LINTEL_SECRET_KEY"]:
+        values["LINTEL_SECRET_KEY"] = _stored_secret(instance)
+    return values
+
+
+def _stored_secret(instance: Path) -> str:
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
