@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Owner, Unit
@@ -14,6 +14,7 @@ from crm.validation import FormValidator
 from engine.actors import Actor
 from engine.errors import InvalidData, NotFound
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, TaskCompleted, TaskCreated
+from engine.models import ProcessInstance
 from engine.runtime import Runtime
 from lintel.clock import SHANGHAI, Clock
 
@@ -120,46 +121,39 @@ def _int(value: Any, field: str) -> int:
 
 
 # -- keeping the complaint record in step with its workflow ---------------------------------------------
+# Plain UPDATEs by number: these run inside every transition, so they load nothing.
 
 
-def _complaint_of(session: Session, instance_key: str, business_key: str | None) -> Complaint | None:
-    if instance_key != PROCESS_KEY or not business_key:
-        return None
-    return session.scalars(select(Complaint).where(Complaint.number == business_key)).first()
+def _update(session: Session, instance: ProcessInstance, **values: Any) -> None:
+    if instance.process_key != PROCESS_KEY or not instance.business_key or not values:
+        return
+    session.execute(
+        update(Complaint).where(Complaint.number == instance.business_key).values(**values),
+        execution_options={"synchronize_session": "evaluate"},
+    )
 
 
 def _on_task_created(session: Session, event: TaskCreated) -> None:
-    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
-    if complaint is not None:
-        complaint.status = event.task.element_id
+    _update(session, event.instance, status=event.task.element_id)
 
 
 def _on_task_completed(session: Session, event: TaskCompleted) -> None:
-    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
-    if complaint is None:
-        return
     data: Mapping[str, Any] = event.data
-    for field in ("category", "severity", "department"):
-        if data.get(field):
-            setattr(complaint, field, data[field])
+    values = {field: data[field] for field in ("category", "severity", "department") if data.get(field)}
     if event.task.element_id == "confirm":
         if data.get("satisfied") == "yes":
-            complaint.satisfaction = data.get("score")
+            values["satisfaction"] = data.get("score")
         else:
-            complaint.rework_count += 1
+            values["rework_count"] = Complaint.rework_count + 1
+    _update(session, event.instance, **values)
 
 
 def _on_completed(session: Session, event: InstanceCompleted) -> None:
-    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
-    if complaint is not None:
-        complaint.status = "closed"
-        complaint.closed_at = event.instance.completed_at
+    _update(session, event.instance, status="closed", closed_at=event.instance.completed_at)
 
 
 def _on_failed(session: Session, event: InstanceFailed) -> None:
-    complaint = _complaint_of(session, event.instance.process_key, event.instance.business_key)
-    if complaint is not None:
-        complaint.status = "error"
+    _update(session, event.instance, status="error")
 
 
 def subscribe(events: EventBus) -> None:

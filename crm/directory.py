@@ -37,9 +37,16 @@ class Directory:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        self._departments: list[Department] | None = None
 
     def departments(self) -> list[Department]:
-        return list(self.session.scalars(select(Department).order_by(Department.code)))
+        """All departments, read once per unit of work (routing and form choices both need them)."""
+        if self._departments is None:
+            self._departments = list(self.session.scalars(select(Department).order_by(Department.code)))
+        return self._departments
+
+    def forget_departments(self) -> None:
+        self._departments = None
 
     def department_lookup(self) -> dict[str, str]:
         """Code and name of every department, both mapping to the code: lanes may use either."""

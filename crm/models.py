@@ -106,7 +106,7 @@ class Owner(Base):
     # major: 重要客户; group: the group's own staff or VIP — both get halved deadlines.
     tier: Mapped[str] = mapped_column(String(20), default="regular")
 
-    units: Mapped[list[Unit]] = relationship(secondary="ownerships", lazy="selectin")
+    units: Mapped[list[Unit]] = relationship(secondary="ownerships")
 
 
 class Ownership(Base):

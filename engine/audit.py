@@ -30,7 +30,7 @@ class AuditLog:
     ) -> AuditEvent:
         event = AuditEvent(
             instance_id=instance.id,
-            task_id=task.id if task is not None else None,
+            task=task,
             element_id=task.element_id if task is not None else None,
             at=self.clock.now(),
             actor=actor,

@@ -59,5 +59,7 @@ class EventBus:
         self._handlers[event_type].append(handler)
 
     def publish(self, session: Session, event: object) -> None:
-        for handler in self._handlers.get(type(event), ()):
-            handler(session, event)
+        # Handlers see the session as it is; flushing before each of them would flush once per event.
+        with session.no_autoflush:
+            for handler in self._handlers.get(type(event), ()):
+                handler(session, event)

@@ -99,3 +99,5 @@ class AuditEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any] | None]
+
+    task: Mapped[HumanTask | None] = relationship(lazy="raise")

@@ -168,7 +168,6 @@ class Runtime:
                 continue
             row = self._new_row(instance, task, compiled, now)
             self.session.add(row)
-            self.session.flush()
             self.audit.record(
                 instance,
                 "task.created",

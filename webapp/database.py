@@ -36,7 +36,7 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_recycle=1800)
 
 
 def alembic_config(url: str) -> Config:
