@@ -9,16 +9,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm import complaints
+from crm import complaints, escalations
 from crm.complaints import ComplaintService
 from crm.directory import Directory
 from crm.validation import FormValidator
+from engine.business_time import BusinessCalendar
+from engine.deadlines import deadline_functions
 from engine.definitions import DefinitionService, SpecCache
 from engine.events import EventBus
 from engine.inbox import Inbox
 from engine.runtime import Runtime
 from engine.serialization import InstanceSerializer
 from engine.tasks import TaskService
+from engine.timer_starts import TimerStarts
 from forms import FormRegistry
 from lintel.clock import Clock, SystemClock
 
@@ -32,11 +35,14 @@ class Foundation:
     specs: SpecCache = field(default_factory=SpecCache)
     serializer: InstanceSerializer = field(default_factory=InstanceSerializer)
     events: EventBus = field(default_factory=EventBus)
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     # The functions a diagram's scripts and expressions may call, by name.
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.functions.update(deadline_functions(self.calendar))
         complaints.subscribe(self.events)
+        escalations.subscribe(self.events)
 
 
 class Platform:
@@ -66,7 +72,10 @@ class Platform:
             events=foundation.events,
             departments=departments,
             serializer=foundation.serializer,
+            calendar=foundation.calendar,
         )
+        self.timer_starts = TimerStarts(session, self.runtime)
+        self.definitions.on_deployed = self.timer_starts.schedule
         self.tasks = TaskService(session, self.runtime, self.validator)
         self.inbox = Inbox(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock)

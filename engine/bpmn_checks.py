@@ -10,8 +10,8 @@ from __future__ import annotations
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_expressions import code_findings, timer_findings
-from engine.bpmn_meta import TIMER_KINDS, HumanTaskMeta, TimerStart
-from engine.bpmn_tasks import Context, human_task
+from engine.bpmn_meta import TIMER_KINDS, BoundaryTimerMeta, HumanTaskMeta, TimerStart
+from engine.bpmn_tasks import Context, boundary_timer, human_task
 from engine.bpmn_xml import (
     CAMUNDA_NS,
     SPIFF_NS,
@@ -87,6 +87,7 @@ class ProcessChecker:
         self.ctx = ctx
         self.tasks: dict[str, HumanTaskMeta] = {}
         self.timer_starts: list[TimerStart] = []
+        self.boundary_timers: dict[str, BoundaryTimerMeta] = {}
 
     def add(self, message: str, el: Element, element_id: str | None = None) -> None:
         self.ctx.report.add(message, el, element_id=element_id)
@@ -316,6 +317,8 @@ class ProcessChecker:
         self.ctx.findings(timer_findings(kind, value.text, self.ctx.functions), node_id, value, value)
         if top_start and node_id:
             self.timer_starts.append(TimerStart(node_id, kind, (value.text or "").strip()))
+        if local_name(el) == "boundaryEvent" and node_id:
+            self.boundary_timers[node_id] = boundary_timer(self.ctx, el)
 
     def gateway(self, el: Element, outs: list[Element]) -> None:
         gateway_id = el.get("id")

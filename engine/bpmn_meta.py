@@ -89,6 +89,49 @@ class TimerStart:
         )
 
 
+TimerRole = Literal["deadline", "reminder", "escalation"]
+TIMER_ROLES: tuple[TimerRole, ...] = ("deadline", "reminder", "escalation")
+
+
+@dataclass(frozen=True)
+class BoundaryTimerMeta:
+    """A timer boundary event and what Lintel does when it fires (properties role, level, clock, ...).
+
+    role: deadline (the task's due time), reminder (the department is reminded, the timeline notes it) or
+    escalation (an inbox task for the level's department, the overdue task marked with the level).
+    clock: business or calendar — how time left is shown and how a pause (waiting for the owner) is made up.
+    """
+
+    element_id: str
+    name: str
+    attached_to: str
+    role: TimerRole
+    level: int
+    clock: Literal["business", "calendar"]
+    candidate_groups: str | None
+    candidate_groups_is_expression: bool
+    assignee: str | None
+    assignee_is_expression: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any]) -> BoundaryTimerMeta:
+        return cls(
+            element_id=str(dct["element_id"]),
+            name=str(dct.get("name") or dct["element_id"]),
+            attached_to=str(dct["attached_to"]),
+            role=cast(TimerRole, dct.get("role", "deadline")),
+            level=int(dct.get("level", 0)),
+            clock=cast(Literal["business", "calendar"], dct.get("clock", "calendar")),
+            candidate_groups=_opt_str(dct.get("candidate_groups")),
+            candidate_groups_is_expression=bool(dct.get("candidate_groups_is_expression", False)),
+            assignee=_opt_str(dct.get("assignee")),
+            assignee_is_expression=bool(dct.get("assignee_is_expression", False)),
+        )
+
+
 @dataclass(frozen=True)
 class ParsedDefinition:
     """The executable process of a deployable file: its key, name, human tasks and timer start events."""
@@ -97,6 +140,7 @@ class ParsedDefinition:
     name: str
     tasks: Mapping[str, HumanTaskMeta] = field(default_factory=dict)
     timer_starts: tuple[TimerStart, ...] = ()
+    boundary_timers: Mapping[str, BoundaryTimerMeta] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +149,7 @@ class ParsedDefinition:
             "name": self.name,
             "tasks": {element_id: meta.to_json() for element_id, meta in self.tasks.items()},
             "timer_starts": [timer.to_json() for timer in self.timer_starts],
+            "boundary_timers": {key: meta.to_json() for key, meta in self.boundary_timers.items()},
         }
 
     @classmethod
@@ -121,6 +166,10 @@ class ParsedDefinition:
             name=str(dct["name"]),
             tasks=tasks,
             timer_starts=tuple(TimerStart.from_json(timer) for timer in dct.get("timer_starts", ())),
+            boundary_timers={
+                str(element_id): BoundaryTimerMeta.from_json(meta)
+                for element_id, meta in dct.get("boundary_timers", {}).items()
+            },
         )
 
 

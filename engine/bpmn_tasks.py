@@ -30,9 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Literal, cast
 
 from engine.bpmn_expressions import Finding, code_findings, due_date_findings, unwrap_juel
-from engine.bpmn_meta import HumanTaskMeta
+from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, HumanTaskMeta, TimerRole
 from engine.bpmn_xml import SPIFF_NS, Document, Element, Reporter, camunda, extensions
 from engine.safety import problems_in
 
@@ -76,7 +77,7 @@ def camunda_form_key(value: str) -> str:
     return last.rsplit(".", 1)[0] if "." in last else last
 
 
-def _values(ctx: Context, el: Element) -> dict[str, _Value]:
+def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict[str, _Value]:
     element_id = el.get("id")
     spiff: dict[str, _Value] = {}
     for name, ext in extensions(el, SPIFF_NS):
@@ -88,10 +89,10 @@ def _values(ctx: Context, el: Element) -> dict[str, _Value]:
                 ctx.report.add(
                     "spiffworkflow:property needs both a name and a value", prop, element_id=element_id
                 )
-            elif prop_name in FIELDS:
+            elif prop_name in fields:
                 spiff[prop_name] = _Value(prop_value, prop, True)
     found: dict[str, _Value] = {}
-    for name in FIELDS:
+    for name in fields:
         attribute = el.get(camunda(name))
         in_spiff = spiff.get(name)
         if in_spiff is not None and attribute is not None:
@@ -223,3 +224,70 @@ def _candidate_groups(ctx: Context, element_id: str, value: _Value | None) -> tu
         return None, False
     _check(ctx, element_id, value, code_findings(text, "eval", ctx.functions, "candidateGroups expression"))
     return text, True
+
+
+TIMER_FIELDS = ("role", "level", "clock", "candidateGroups", "assignee")
+
+
+def boundary_timer(ctx: Context, el: Element) -> BoundaryTimerMeta:
+    """What Lintel does when a timer boundary event fires, from its spiffworkflow properties.
+
+    role: deadline (default), reminder or escalation; level: the escalation level (1, 2, 3...);
+    clock: calendar (default) or business; candidateGroups and assignee: who gets an escalation's inbox
+    task (default: the overdue task's own department).
+    """
+    element_id: str = el.get("id")
+    values = _values(ctx, el, TIMER_FIELDS)
+    role = values["role"].text.strip() if "role" in values else "deadline"
+    if role not in TIMER_ROLES:
+        ctx.report.add(
+            f"timer role '{role}' is not one of {', '.join(TIMER_ROLES)}",
+            values["role"].where,
+            element_id=element_id,
+        )
+        role = "deadline"
+    level = 0
+    if "level" in values:
+        text = values["level"].text.strip()
+        if text.isdigit() and int(text) > 0:
+            level = int(text)
+        else:
+            ctx.report.add(
+                f"escalation level '{text}' is not a positive whole number",
+                values["level"].where,
+                element_id=element_id,
+            )
+    if role == "escalation" and level == 0:
+        level = 1
+    clock = values["clock"].text.strip() if "clock" in values else "calendar"
+    if clock not in ("business", "calendar"):
+        ctx.report.add(
+            f"timer clock '{clock}' is not business or calendar", values["clock"].where, element_id=element_id
+        )
+        clock = "calendar"
+    groups, groups_is_expression = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
+    assignee, assignee_is_expression = None, False
+    if "assignee" in values:
+        inner = unwrap_juel(values["assignee"].text)
+        if inner is not None:
+            assignee, assignee_is_expression = inner, True
+            _check(
+                ctx,
+                element_id,
+                values["assignee"],
+                code_findings(inner, "eval", ctx.functions, "assignee expression"),
+            )
+        else:
+            assignee = values["assignee"].text.strip()
+    return BoundaryTimerMeta(
+        element_id=element_id,
+        name=el.get("name") or element_id,
+        attached_to=el.get("attachedToRef") or "",
+        role=cast(TimerRole, role),
+        level=level,
+        clock=cast(Literal["business", "calendar"], clock),
+        candidate_groups=groups,
+        candidate_groups_is_expression=groups_is_expression,
+        assignee=assignee,
+        assignee_is_expression=assignee_is_expression,
+    )

@@ -87,6 +87,8 @@ class DefinitionService:
         self.departments = departments
         self.form_exists = form_exists
         self.functions = functions
+        # Called with each newly stored version (the platform schedules its timer start events).
+        self.on_deployed: Callable[[ProcessDefinition], None] | None = None
 
     def check(self, content: bytes, filename: str) -> ParsedDefinition:
         parsed, problems = validate_bpmn(
@@ -124,6 +126,8 @@ class DefinitionService:
         )
         self.session.add(definition)
         self.session.flush()
+        if self.on_deployed is not None:
+            self.on_deployed(definition)
         return DeployResult(definition, definition.key, version, created=True)
 
     def latest_or_none(self, key: str) -> ProcessDefinition | None:

@@ -29,6 +29,14 @@ class TaskCreated:
 
 
 @dataclass(frozen=True)
+class TaskReminded:
+    """A reminder timer of the task fired: its deadline is near."""
+
+    instance: ProcessInstance
+    task: HumanTask
+
+
+@dataclass(frozen=True)
 class TaskCompleted:
     instance: ProcessInstance
     task: HumanTask

@@ -1,13 +1,40 @@
-"""Inbox queries over the human task rows, with keyset paging so deep pages stay as fast as the first."""
+"""Inbox queries over the human task rows: overdue first (earliest due first), keyset paging so deep pages
+stay as fast as the first, and the time left on each task's own clock."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from engine.business_time import BusinessCalendar
 from engine.models import HumanTask
+
+Cursor = tuple[datetime | None, int]
+
+
+def encode_cursor(row: HumanTask) -> str:
+    return f"{row.due_at.isoformat() if row.due_at else '-'}|{row.id}"
+
+
+def decode_cursor(text: str) -> Cursor:
+    """Raises ValueError for anything that is not a cursor this module made."""
+    due, _, task_id = text.partition("|")
+    moment = None if due == "-" else datetime.fromisoformat(due)
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("cursor time has no zone")
+    return moment, int(task_id)
+
+
+def time_left(row: HumanTask, now: datetime, calendar: BusinessCalendar) -> float | None:
+    """Seconds until the task is due (negative once overdue), counted on its deadline's clock."""
+    if row.due_at is None or row.waiting_since is not None:
+        return None
+    if row.deadline_clock == "business":
+        return calendar.business_seconds_between(now, row.due_at)
+    return (row.due_at - now).total_seconds()
 
 
 class Inbox:
@@ -24,9 +51,9 @@ class Inbox:
         process_key: str | None = None,
         instance_id: int | None = None,
         limit: int = 50,
-        after: int | None = None,
+        after: Cursor | None = None,
     ) -> list[HumanTask]:
-        """Tasks visible to someone in `departments` (None: every department), oldest first."""
+        """Tasks visible to someone in `departments` (None: every department), the most overdue first."""
         query = select(HumanTask)
         if departments is not None:
             query = query.where(HumanTask.department.in_(sorted(departments)))
@@ -41,5 +68,16 @@ class Inbox:
         if instance_id is not None:
             query = query.where(HumanTask.instance_id == instance_id)
         if after is not None:
-            query = query.where(HumanTask.id > after)
-        return list(self.session.scalars(query.order_by(HumanTask.id).limit(limit)))
+            due, task_id = after
+            if due is None:
+                query = query.where(HumanTask.due_at.is_(None), HumanTask.id > task_id)
+            else:
+                query = query.where(
+                    or_(
+                        HumanTask.due_at > due,
+                        and_(HumanTask.due_at == due, HumanTask.id > task_id),
+                        HumanTask.due_at.is_(None),
+                    )
+                )
+        query = query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id).limit(limit)
+        return list(self.session.scalars(query))

@@ -80,6 +80,13 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(100))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # task: a step of the diagram; escalation: raised by an escalation timer for the task it escalates.
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")
+    escalates_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    # How the deadline counts: business (working hours) or calendar time.
+    deadline_clock: Mapped[str | None] = mapped_column(String(10))
+    # Set while the handler waits for the owner; the deadline clock stands still meanwhile.
+    waiting_since: Mapped[datetime | None]
 
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")
 
@@ -101,3 +108,18 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any] | None]
 
     task: Mapped[HumanTask | None] = relationship(lazy="raise")
+
+
+class TimerStartSchedule(Base):
+    """When the platform next starts an instance of a process with a timer start event."""
+
+    __tablename__ = "timer_start_schedules"
+    __table_args__ = (UniqueConstraint("process_key", "element_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_fired_at: Mapped[datetime | None]
+    last_instance_id: Mapped[int | None] = mapped_column(BigId)

@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session, undefer
 
 from engine.actors import Actor
 from engine.audit import AuditLog
+from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
 from engine.errors import NotFound
+from engine.escalation import DeadlineKeeper, timers_of, waiting_boundary_timers
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
 from engine.models import HumanTask, ProcessInstance
 from engine.sandbox import script_engine
 from engine.serialization import InstanceSerializer
 from engine.timing import engine_clock, next_timer_due, parse_moment
-from engine.validation import HumanTaskMeta
+from engine.validation import HumanTaskMeta, ParsedDefinition
 from lintel.clock import Clock
 
 DEFAULT_PRIORITY = 50
@@ -45,6 +47,7 @@ class Runtime:
         events: EventBus,
         departments: Mapping[str, str],
         serializer: InstanceSerializer,
+        calendar: BusinessCalendar,
     ) -> None:
         self.session = session
         self.clock = clock
@@ -55,17 +58,37 @@ class Runtime:
         self.serializer = serializer
         self.script_engine = script_engine(functions)
         self.audit = AuditLog(session, clock)
+        self.calendar = calendar
+        self.deadlines = DeadlineKeeper(
+            session,
+            clock=clock,
+            audit=self.audit,
+            events=events,
+            calendar=calendar,
+            resolve_department=self._resolve_department,
+            evaluate=self.script_engine.evaluate,
+        )
 
     # -- instances -------------------------------------------------------------------------------------
 
     def start(
-        self, key: str, data: Mapping[str, Any], actor: Actor, *, business_key: str | None = None
+        self,
+        key: str,
+        data: Mapping[str, Any],
+        actor: Actor,
+        *,
+        business_key: str | None = None,
+        fire_start_timers: bool = False,
     ) -> ProcessInstance:
+        """Start the latest version of `key`. `fire_start_timers`: the platform is starting this instance for
+        a due timer start event, so that event fires once now instead of waiting or replaying cycles."""
         definition = self.definitions.latest(key)
         compiled = self.specs.get(definition)
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
+        if fire_start_timers:
+            _prime_start_timers(workflow, self.clock.now())
         now = self.clock.now()
         instance = ProcessInstance(
             definition=definition,
@@ -113,10 +136,14 @@ class Runtime:
         now = self.clock.now()
         try:
             with engine_clock(self.clock):
+                waiting = waiting_boundary_timers(workflow)
                 if refresh_timers:
                     workflow.refresh_timers()
                 workflow.do_engine_steps()
                 self._sync_tasks(instance, workflow, compiled, actor, new=new)
+                fired = [t for t in waiting if t.has_state(TaskState.COMPLETED)]
+                if fired:
+                    self.deadlines.fired(instance, compiled.meta, fired, actor)
         except Exception as exc:  # a diagram's script failing must fail its instance, not the request
             self._fail(instance, actor, exc)
         if instance.status == "running" and workflow.is_completed():
@@ -154,7 +181,11 @@ class Runtime:
             open_rows = {
                 row.task_guid: row
                 for row in self.session.scalars(
-                    select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+                    select(HumanTask).where(
+                        HumanTask.instance_id == instance.id,
+                        HumanTask.state == "open",
+                        HumanTask.kind == "task",
+                    )
                 )
             }
         now = self.clock.now()
@@ -163,6 +194,7 @@ class Runtime:
                 row.state = "cancelled"
                 row.completed_at = now
                 self.audit.record(instance, "task.cancelled", actor.username, "open", "cancelled", task=row)
+                self.deadlines.resolve_escalations(instance, row, actor)
         for guid, task in ready.items():
             if guid in open_rows:
                 continue
@@ -196,6 +228,7 @@ class Runtime:
             priority=None,
             due_date=None,
         )
+        due_at, clock = self._due(task, meta, compiled)
         return HumanTask(
             instance_id=instance.id,
             task_guid=str(task.id),
@@ -207,7 +240,8 @@ class Runtime:
             form_key=meta.form_key,
             priority=int(self._value(task, meta.priority, True) or DEFAULT_PRIORITY),
             state="open",
-            due_at=self._due(task, meta),
+            due_at=due_at,
+            deadline_clock=clock,
             created_at=now,
         )
 
@@ -218,44 +252,63 @@ class Runtime:
             return source
         return self.script_engine.evaluate(task, source)
 
+    def _resolve_department(self, task: Task, source: str, is_expression: bool) -> str | None:
+        value = self._value(task, source, is_expression)
+        return self.departments.get(str(value)) if value is not None else None
+
     def _department(self, task: Task, meta: HumanTaskMeta) -> str:
         if meta.candidate_groups:
-            value = self._value(task, meta.candidate_groups, meta.candidate_groups_is_expression)
-            code = self.departments.get(str(value)) if value is not None else None
+            code = self._resolve_department(task, meta.candidate_groups, meta.candidate_groups_is_expression)
             if code is None:
                 raise RoutingError(
-                    f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' gave '{value}', "
-                    "which is not a department"
+                    f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' "
+                    "does not give a department"
                 )
             return code
         if meta.department:
             return meta.department
         raise RoutingError(f"task '{meta.element_id}' has no department (lane '{meta.lane}')")
 
-    def _due(self, task: Task, meta: HumanTaskMeta) -> datetime | None:
+    def _due(
+        self, task: Task, meta: HumanTaskMeta, compiled: CompiledDefinition
+    ) -> tuple[datetime | None, str | None]:
+        """When the task must be done, and whether that deadline counts business or calendar time."""
         if meta.due_date:
             value = self.script_engine.evaluate(task, meta.due_date)
-            return _as_due(value, self.clock.now())
-        return boundary_timer_due(task)
+            return _as_due(value, self.clock.now()), "calendar"
+        return deadline_of(task, compiled.meta)
 
     def task_of(self, workflow: BpmnWorkflow, row: HumanTask) -> Task | None:
         return workflow.get_task_from_id(UUID(row.task_guid))
 
 
-def boundary_timer_due(task: Task) -> datetime | None:
-    """The earliest waiting timer attached to this task: when the diagram says the step must be done."""
-    parent = task.parent
-    if parent is None:
-        return None
-    found: list[datetime] = []
-    for sibling in parent.children:
-        if sibling is task or not sibling.has_state(TaskState.WAITING):
+def _prime_start_timers(workflow: BpmnWorkflow, now: datetime) -> None:
+    due = (now - timedelta(microseconds=1)).isoformat()
+    for task in workflow.get_tasks():
+        definition = getattr(task.task_spec, "event_definition", None)
+        if type(task.task_spec).__name__ != "StartEvent" or not isinstance(definition, TimerEventDefinition):
             continue
-        if isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
-            moment = parse_moment(sibling.internal_data.get("event_value"))
-            if moment is not None:
-                found.append(moment)
-    return min(found, default=None)
+        if type(definition).__name__ == "CycleTimerEventDefinition":
+            task.internal_data["event_value"] = {"cycles": 1, "next": due, "duration": 0.0}
+        else:
+            task.internal_data["event_value"] = due
+
+
+def deadline_of(task: Task, meta: ParsedDefinition) -> tuple[datetime | None, str | None]:
+    """The due time from the waiting boundary timers: the deadline timers, else the first escalation."""
+    candidates: list[tuple[int, datetime, str]] = []
+    for timer in timers_of(task):
+        moment = parse_moment(timer.internal_data.get("event_value"))
+        timer_meta = meta.boundary_timers.get(timer.task_spec.name)
+        role = timer_meta.role if timer_meta else "deadline"
+        if moment is None or role == "reminder":
+            continue
+        rank = 0 if role == "deadline" else 1
+        candidates.append((rank, moment, timer_meta.clock if timer_meta else "calendar"))
+    if not candidates:
+        return None, None
+    _, moment, clock = min(candidates)
+    return moment, clock
 
 
 def _as_due(value: Any, now: datetime) -> datetime | None:

@@ -14,7 +14,8 @@ from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.events import TaskCompleted
 from engine.models import HumanTask
-from engine.runtime import Runtime
+from engine.runtime import Runtime, deadline_of
+from engine.timing import engine_clock
 
 
 class DataValidator(Protocol):
@@ -87,6 +88,8 @@ class TaskService:
         if row.assignee not in (None, actor.username):
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
         cleaned = self.validator.validate(row.form_key, data) if row.form_key else dict(data)
+        if row.kind == "escalation":
+            return self._acknowledge(row, cleaned, actor)
         instance = self.runtime.get(row.instance_id, with_state=True)
         if instance.status != "running":
             raise Conflict(f"the instance of task {task_id} is {instance.status}")
@@ -96,19 +99,76 @@ class TaskService:
             raise Conflict(f"task {task_id} is no longer waiting for input")
         before = dict(task.data)
         task.set_data(**cleaned)
-        task.run()
-        now = self.clock.now()
-        row.state = "completed"
-        row.completed_at = now
-        row.completed_by = actor.username
-        row.assignee = row.assignee or actor.username
+        with engine_clock(self.clock):
+            task.run()
+        self._mark_completed(row, actor)
+        row.waiting_since = None
         changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
         self.audit.record(instance, "task.completed", actor.username, "open", "completed", changed, task=row)
+        self.runtime.deadlines.resolve_escalations(instance, row, actor)
         self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
         try:
             self.runtime.advance(instance, workflow, actor, compiled)
         except StaleDataError as exc:
             raise Conflict(f"task {task_id} was completed concurrently; reload and try again") from exc
+        return row
+
+    def _mark_completed(self, row: HumanTask, actor: Actor) -> None:
+        row.state = "completed"
+        row.completed_at = self.clock.now()
+        row.completed_by = actor.username
+        row.assignee = row.assignee or actor.username
+
+    def _acknowledge(self, row: HumanTask, data: dict[str, Any], actor: Actor) -> HumanTask:
+        """An escalation task is answered on its own: the workflow goes on regardless."""
+        instance = self.runtime.get(row.instance_id)
+        self._mark_completed(row, actor)
+        self.audit.record(instance, "task.completed", actor.username, "open", "completed", data, task=row)
+        self.runtime.events.publish(self.session, TaskCompleted(instance, row, data, actor.username))
+        self.session.flush()
+        return row
+
+    # -- waiting for the owner: the deadline clock stands still ------------------------------------------
+
+    def wait_for_owner(self, task_id: int, actor: Actor, note: str | None = None) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.kind != "task":
+            raise Conflict("only a workflow step can wait for the owner")
+        if row.waiting_since is not None:
+            raise Conflict(f"task {task_id} is already waiting for the owner")
+        return self._hold(row, actor, pause=True, note=note)
+
+    def owner_answered(self, task_id: int, actor: Actor, note: str | None = None) -> HumanTask:
+        row = self._actionable(task_id, actor)
+        if row.waiting_since is None:
+            raise Conflict(f"task {task_id} is not waiting for the owner")
+        return self._hold(row, actor, pause=False, note=note)
+
+    def _hold(self, row: HumanTask, actor: Actor, *, pause: bool, note: str | None) -> HumanTask:
+        instance = self.runtime.get(row.instance_id, with_state=True)
+        if instance.status != "running":
+            raise Conflict(f"the instance of task {row.id} is {instance.status}")
+        workflow, compiled = self.runtime.load(instance)
+        task = self.runtime.task_of(workflow, row)
+        if task is None or not task.has_state(TaskState.READY):
+            raise Conflict(f"task {row.id} is no longer waiting for input")
+        now = self.clock.now()
+        if pause:
+            waited = None
+            self.runtime.deadlines.pause(task, compiled.meta)
+            row.waiting_since = now
+        else:
+            waited = int((now - row.waiting_since).total_seconds()) if row.waiting_since else 0
+            self.runtime.deadlines.resume(task, compiled.meta)
+            row.waiting_since = None
+            row.due_at, _ = deadline_of(task, compiled.meta)
+        kind = "task.waiting_owner" if pause else "task.owner_answered"
+        data = {k: v for k, v in {"note": note, "waited_seconds": waited}.items() if v is not None}
+        self.audit.record(instance, kind, actor.username, "open", "open", data or None, task=row)
+        try:
+            self.runtime.advance(instance, workflow, actor, compiled)
+        except StaleDataError as exc:
+            raise Conflict(f"task {row.id} changed concurrently; reload and try again") from exc
         return row
 
     def open_tasks_of(self, instance_id: int) -> list[HumanTask]:

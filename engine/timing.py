@@ -50,6 +50,12 @@ def engine_clock(clock: Clock) -> Iterator[None]:
         _current_clock.reset(token)
 
 
+def engine_now() -> datetime:
+    """The time of the engine run in progress (the injected clock), or the wall clock outside one."""
+    clock = _current_clock.get()
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
 def to_aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=SHANGHAI)
@@ -60,6 +66,8 @@ def parse_moment(value: object) -> datetime | None:
     """A timer's due value (ISO string or datetime, naive meaning Shanghai) as an aware UTC datetime."""
     if isinstance(value, datetime):
         return to_aware(value)
+    if isinstance(value, dict):  # a cycle timer: {"cycles": n, "next": iso, "duration": seconds}
+        return parse_moment(value.get("next")) if value.get("cycles") != 0 else None
     if isinstance(value, str) and value:
         parsed = TimerEventDefinition.parse_time_or_duration(value)
         if isinstance(parsed, datetime):

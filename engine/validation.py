@@ -129,6 +129,7 @@ def _validate(
         name=chosen.get("name") or key,
         tasks=checker.tasks,
         timer_starts=tuple(checker.timer_starts),
+        boundary_timers=checker.boundary_timers,
     )
 
 

@@ -43,6 +43,7 @@ def test_every_bundled_form_loads(registry: FormRegistry) -> None:
         "complaint_intake",
         "complaint_reply",
         "complaint_triage",
+        "escalation_ack",
     ]
     assert "complaint_triage" in registry and "nope" not in registry
     with pytest.raises(KeyError):

@@ -41,6 +41,19 @@ class TaskRow(Schema):
     completed_at = fields.AwareDateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     escalation_level = fields.Integer()
+    kind = fields.String(metadata={"description": "task, or escalation (raised for an overdue task)"})
+    escalates_task_id = fields.Integer(allow_none=True)
+    deadline_clock = fields.String(allow_none=True, metadata={"description": "business or calendar"})
+    waiting_since = fields.AwareDateTime(allow_none=True, metadata={"description": "waiting for the owner"})
+    overdue = fields.Boolean(dump_only=True)
+    time_left_seconds = fields.Integer(allow_none=True, dump_only=True)
+
+
+class HoldBody(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class TaskDetail(TaskRow):

@@ -5,10 +5,12 @@ from typing import Any
 from flask import g, request
 
 from crm.directory import actor_for
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidData, NotFound
+from engine.inbox import decode_cursor, encode_cursor, time_left
+from engine.models import HumanTask
 from webapp import db_session, platform
 from webapp.api import api, json_body
-from webapp.api.schemas import AssignBody, CompleteBody, TaskQuery, TaskRow
+from webapp.api.schemas import AssignBody, CompleteBody, HoldBody, TaskQuery, TaskRow
 
 
 @api.get("/tasks")
@@ -19,6 +21,10 @@ def list_tasks() -> Any:
     if department and not g.actor.can_see(department):
         raise Forbidden(f"you are not a member of '{department}'")
     visible = None if g.actor.sees_all else g.actor.departments
+    try:
+        after = decode_cursor(query["after"]) if query["after"] else None
+    except ValueError:
+        raise InvalidData("invalid cursor", {"after": "give next_after of the previous page"}) from None
     rows = platform().inbox.rows(
         departments=visible,
         department=department,
@@ -27,11 +33,24 @@ def list_tasks() -> Any:
         process_key=query["process"],
         instance_id=query["instance_id"],
         limit=query["limit"],
-        after=query["after"],
+        after=after,
+    )
+    next_after = encode_cursor(rows[-1]) if len(rows) == query["limit"] else None
+    return {"tasks": [task_view(row) for row in rows], "next_after": next_after}
+
+
+def task_view(row: HumanTask) -> dict[str, Any]:
+    """A task row as the API shows it: with `overdue` and the time left on its deadline's own clock."""
+    p = platform()
+    now = p.clock.now()
+    left = time_left(row, now, p.runtime.calendar) if row.state == "open" else None
+    overdue = (
+        row.state == "open" and row.due_at is not None and row.due_at <= now and row.waiting_since is None
     )
     return {
-        "tasks": TaskRow(many=True).dump(rows),
-        "next_after": rows[-1].id if len(rows) == query["limit"] else None,
+        **TaskRow().dump(row),
+        "overdue": overdue,
+        "time_left_seconds": int(left) if left is not None else None,
     }
 
 
@@ -46,7 +65,7 @@ def get_task(task_id: int) -> Any:
         task = p.runtime.task_of(workflow, row)
         data = dict(task.data) if task is not None else {}
     return {
-        **TaskRow().dump(row),
+        **task_view(row),
         "business_key": instance.business_key,
         "form": p.validator.schema(row.form_key) if row.form_key else None,
         "data": _jsonable(data),
@@ -57,14 +76,14 @@ def get_task(task_id: int) -> Any:
 def claim_task(task_id: int) -> Any:
     row = platform().tasks.claim(task_id, g.actor)
     db_session().commit()
-    return TaskRow().dump(row)
+    return task_view(row)
 
 
 @api.post("/tasks/<int:task_id>/unclaim")
 def unclaim_task(task_id: int) -> Any:
     row = platform().tasks.unclaim(task_id, g.actor)
     db_session().commit()
-    return TaskRow().dump(row)
+    return task_view(row)
 
 
 @api.post("/tasks/<int:task_id>/assign")
@@ -76,7 +95,7 @@ def assign_task(task_id: int) -> Any:
         raise NotFound(f"no active user '{body['username']}'")
     row = p.tasks.assign(task_id, actor_for(user), g.actor)
     db_session().commit()
-    return TaskRow().dump(row)
+    return task_view(row)
 
 
 @api.post("/tasks/<int:task_id>/complete")
@@ -84,7 +103,7 @@ def complete_task(task_id: int) -> Any:
     body = CompleteBody().load(json_body())
     row = platform().tasks.complete(task_id, body["data"], g.actor)
     db_session().commit()
-    return TaskRow().dump(row)
+    return task_view(row)
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,3 +114,20 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+@api.post("/tasks/<int:task_id>/wait-for-owner")
+def wait_for_owner(task_id: int) -> Any:
+    """The handler waits for the owner: the deadline clock stands still until the owner answers."""
+    body = HoldBody().load(request.get_json(silent=True) or {})
+    row = platform().tasks.wait_for_owner(task_id, g.actor, note=body["note"])
+    db_session().commit()
+    return task_view(row)
+
+
+@api.post("/tasks/<int:task_id>/owner-answered")
+def owner_answered(task_id: int) -> Any:
+    body = HoldBody().load(request.get_json(silent=True) or {})
+    row = platform().tasks.owner_answered(task_id, g.actor, note=body["note"])
+    db_session().commit()
+    return task_view(row)

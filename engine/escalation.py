@@ -1,0 +1,222 @@
+"""What happens when a task's timers fire, and the clock that stops while the handler waits for the owner.
+
+A timer boundary event's `role` (see engine.bpmn_meta.BoundaryTimerMeta) says what its firing means:
+- reminder: the timeline notes it and subscribers (notifications) are told;
+- deadline: the task is overdue (its due time passed);
+- escalation: the task is marked with the level, and an inbox task goes to the level's department
+  (default: the overdue task's own), assigned by subscribers to that department's manager when the diagram
+  names nobody. Escalation tasks close by themselves once the task they escalate is done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.actors import Actor
+from engine.audit import AuditLog
+from engine.bpmn_meta import BoundaryTimerMeta, ParsedDefinition
+from engine.business_time import BusinessCalendar
+from engine.events import EventBus, TaskCreated, TaskReminded
+from engine.models import HumanTask, ProcessInstance
+from engine.timing import parse_moment
+from lintel.clock import Clock
+
+ESCALATION_FORM = "escalation_ack"
+ESCALATION_PRIORITY = 90
+_PAUSED_VALUE = "9999-12-31T00:00:00+00:00"
+_REMAINING = "lintel_remaining_seconds"
+
+
+def is_boundary_timer(task: Task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition) and (
+        type(task.task_spec).__name__ == "BoundaryEvent"
+    )
+
+
+def waiting_boundary_timers(workflow: BpmnWorkflow) -> list[Task]:
+    return [t for t in workflow.event_manager.tasks.values() if is_boundary_timer(t)]
+
+
+def attached_activity(timer: Task, attached_to: str) -> Task | None:
+    parent = timer.parent
+    if parent is None:
+        return None
+    return next((t for t in parent.children if t.task_spec.name == attached_to), None)
+
+
+def timers_of(task: Task) -> list[Task]:
+    """The boundary timers attached to `task` that are still waiting."""
+    parent = task.parent
+    if parent is None:
+        return []
+    return [
+        t
+        for t in parent.children
+        if t is not task and is_boundary_timer(t) and t.has_state(TaskState.WAITING)
+    ]
+
+
+class DeadlineKeeper:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Clock,
+        audit: AuditLog,
+        events: EventBus,
+        calendar: BusinessCalendar,
+        resolve_department: Any,
+        evaluate: Any,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.audit = audit
+        self.events = events
+        self.calendar = calendar
+        self._resolve_department = resolve_department  # (task, expression, is_expression) -> code | None
+        self._evaluate = evaluate  # (task, expression) -> value
+
+    # -- timers firing -----------------------------------------------------------------------------------
+
+    def fired(
+        self, instance: ProcessInstance, meta: ParsedDefinition, timers: list[Task], actor: Actor
+    ) -> None:
+        for timer in timers:
+            timer_meta = meta.boundary_timers.get(timer.task_spec.name)
+            if timer_meta is None:
+                continue
+            activity = attached_activity(timer, timer_meta.attached_to)
+            row = self._row(activity) if activity is not None else None
+            if row is None or activity is None:
+                continue
+            detail = {"timer": timer_meta.name}
+            if timer_meta.role == "reminder":
+                self.audit.record(
+                    instance, "task.reminder", actor.username, row.state, row.state, detail, task=row
+                )
+                self.events.publish(self.session, TaskReminded(instance, row))
+            elif timer_meta.role == "deadline":
+                self.audit.record(
+                    instance, "task.overdue", actor.username, row.state, row.state, detail, task=row
+                )
+            else:
+                self._escalate(instance, row, activity, timer_meta, actor)
+
+    def _row(self, task: Task) -> HumanTask | None:
+        return self.session.scalars(select(HumanTask).where(HumanTask.task_guid == str(task.id))).first()
+
+    def _escalate(
+        self, instance: ProcessInstance, row: HumanTask, activity: Task, meta: BoundaryTimerMeta, actor: Actor
+    ) -> None:
+        previous = row.escalation_level
+        row.escalation_level = max(previous, meta.level)
+        self.audit.record(
+            instance,
+            "task.escalated",
+            actor.username,
+            str(previous),
+            str(row.escalation_level),
+            {"level": meta.level, "timer": meta.name},
+            task=row,
+        )
+        department = row.department
+        if meta.candidate_groups:
+            department = (
+                self._resolve_department(activity, meta.candidate_groups, meta.candidate_groups_is_expression)
+                or row.department
+            )
+        assignee = None
+        if meta.assignee:
+            assignee = (
+                self._evaluate(activity, meta.assignee) if meta.assignee_is_expression else meta.assignee
+            )
+        escalation = HumanTask(
+            instance_id=instance.id,
+            task_guid=str(uuid4()),
+            element_id=meta.element_id,
+            name=meta.name,
+            process_key=instance.process_key,
+            department=department,
+            assignee=str(assignee) if assignee else None,
+            form_key=ESCALATION_FORM,
+            priority=ESCALATION_PRIORITY,
+            state="open",
+            created_at=self.clock.now(),
+            escalation_level=meta.level,
+            kind="escalation",
+            escalates_task_id=row.id,
+        )
+        self.session.add(escalation)
+        self.audit.record(
+            instance,
+            "task.created",
+            actor.username,
+            None,
+            "open",
+            task=escalation,
+            data={"department": department, "assignee": escalation.assignee, "escalates": row.id},
+        )
+        self.events.publish(self.session, TaskCreated(instance, escalation))
+
+    def resolve_escalations(self, instance: ProcessInstance, row: HumanTask, actor: Actor) -> None:
+        """The escalated task is done (or gone): its open escalation tasks close with it."""
+        if row.escalation_level == 0:
+            return
+        open_escalations = self.session.scalars(
+            select(HumanTask).where(HumanTask.escalates_task_id == row.id, HumanTask.state == "open")
+        )
+        now = self.clock.now()
+        for escalation in open_escalations:
+            escalation.state = "resolved"
+            escalation.completed_at = now
+            self.audit.record(instance, "task.resolved", actor.username, "open", "resolved", task=escalation)
+
+    # -- waiting for the owner --------------------------------------------------------------------------
+
+    def pause(self, task: Task, meta: ParsedDefinition) -> None:
+        """Hold every waiting timer of `task`, remembering how much time each had left on its own clock."""
+        now = self.clock.now()
+        for timer in timers_of(task):
+            due = parse_moment(timer.internal_data.get("event_value"))
+            if due is None or _REMAINING in timer.internal_data:
+                continue
+            timer.internal_data[_REMAINING] = self._left(now, due, self._clock_of(timer, meta))
+            self._set_due(timer, _PAUSED_VALUE)
+
+    def resume(self, task: Task, meta: ParsedDefinition) -> None:
+        now = self.clock.now()
+        for timer in timers_of(task):
+            remaining = timer.internal_data.pop(_REMAINING, None)
+            if remaining is None:
+                continue
+            if self._clock_of(timer, meta) == "business":
+                due = self.calendar.add_business_seconds(now, remaining)
+            else:
+                due = now + timedelta(seconds=remaining)
+            self._set_due(timer, due.isoformat())
+
+    def _clock_of(self, timer: Task, meta: ParsedDefinition) -> str:
+        timer_meta = meta.boundary_timers.get(timer.task_spec.name)
+        return timer_meta.clock if timer_meta is not None else "calendar"
+
+    def _left(self, now: datetime, due: datetime, clock: str) -> float:
+        if clock == "business":
+            return max(0.0, self.calendar.business_seconds_between(now, due))
+        return max(0.0, (due - now).total_seconds())
+
+    @staticmethod
+    def _set_due(timer: Task, value: str) -> None:
+        current = timer.internal_data.get("event_value")
+        if isinstance(current, dict):  # a cycle: move its next occurrence
+            timer.internal_data["event_value"] = {**current, "next": value}
+        else:
+            timer.internal_data["event_value"] = value
