@@ -128,14 +128,15 @@ def _raw_spiff(instances: int) -> dict[str, float]:
     return {"instances_per_s": instances / start_seconds, "completions_per_s": completions / complete_seconds}
 
 
-def _fresh_postgres(url: str) -> str:
+def _fresh_database(url: str, name: str) -> str:
+    """A new empty PostgreSQL database `name` on the server of `url` (dropped first if it exists)."""
     parsed = make_url(url)
     admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS lintel_bench"))
-        connection.execute(text("CREATE DATABASE lintel_bench"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return parsed.set(database="lintel_bench").render_as_string(hide_password=False)
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def run(*, instances: int, postgres_url: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -148,7 +149,7 @@ def run(*, instances: int, postgres_url: str, echo: Callable[[str], None] = prin
     with tempfile.TemporaryDirectory() as folder:
         targets = {
             "sqlite": f"sqlite:///{Path(folder) / 'bench.db'}",
-            "postgresql": _fresh_postgres(postgres_url),
+            "postgresql": _fresh_database(postgres_url, "lintel_bench"),
         }
         for name, url in targets.items():
             engine = make_engine(url)

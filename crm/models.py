@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -149,3 +150,114 @@ class Complaint(Base):
 
     owner: Mapped[Owner] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+# -- the web workplace: request index, saved filters, comments, attachments, portal --------------------
+
+
+class RequestIndex(Base):
+    """One row per service request (complaint now, defects and visits later), keyed by its workflow
+    instance: what the inbox shows, filters and searches on without loading the request itself."""
+
+    __tablename__ = "request_index"
+    __table_args__ = (
+        # Prefix search (`LIKE 'TS-2026-00%'`) must use the index whatever the database's collation.
+        Index("ix_request_index_number", "number", postgresql_ops={"number": "varchar_pattern_ops"}),
+        Index("ix_request_index_owner_id", "owner_id"),
+        Index("ix_request_index_unit_id", "unit_id"),
+        # The inbox's project/category filters look for open requests: status first.
+        Index("ix_request_index_open_project_category", "status", "project", "category"),
+    )
+
+    instance_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int | None] = mapped_column(BigId)
+    number: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(BigId)
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    owner_phone: Mapped[str | None] = mapped_column(String(30))
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    unit_label: Mapped[str | None] = mapped_column(String(200))
+    project: Mapped[str | None] = mapped_column(String(50))
+    category: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))  # open | closed | error
+    step: Mapped[str | None] = mapped_column(String(200))  # the name of the step it waits in
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class SavedFilter(Base):
+    """An inbox filter someone named; shared with a department when `department` is set."""
+
+    __tablename__ = "saved_filters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    query: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Comment(Base):
+    """A staff note on a request (never shown on the owner portal)."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    author: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """A photo or file stored on disk under the instance folder; `token` is its public id."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    field: Mapped[str | None] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime]
+
+
+class ThrottleAttempt(Base):
+    """A failed sign-in or portal look-up, kept in the database so limits hold across processes."""
+
+    __tablename__ = "throttle_attempts"
+    __table_args__ = (Index("ix_throttle_attempts_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class RequestRating(Base):
+    """The owner's rating of how a closed request was handled, given once on the portal."""
+
+    __tablename__ = "request_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime]

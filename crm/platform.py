@@ -9,10 +9,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm import complaints, escalations
+from crm import complaints, escalations, requests_index
+from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
+from crm.requests_index import RequestDirectory
+from crm.saved_filters import SavedFilters
+from crm.staff import StaffAdmin
 from crm.validation import FormValidator
+from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_functions
 from engine.definitions import DefinitionService, SpecCache
@@ -42,6 +47,7 @@ class Foundation:
     def __post_init__(self) -> None:
         self.functions.update(deadline_functions(self.calendar))
         complaints.subscribe(self.events)
+        requests_index.subscribe(self.events)
         escalations.subscribe(self.events)
 
 
@@ -79,3 +85,9 @@ class Platform:
         self.tasks = TaskService(session, self.runtime, self.validator)
         self.inbox = Inbox(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock)
+        # The web workplace: the request index, the worklist over the inbox, notes, administration.
+        self.requests = RequestDirectory(session)
+        self.worklist = Worklist(session, clock)
+        self.saved_filters = SavedFilters(session, clock)
+        self.comments = Comments(session, clock)
+        self.staff = StaffAdmin(session)

@@ -10,11 +10,11 @@ A timer boundary event's `role` (see engine.bpmn_meta.BoundaryTimerMeta) says wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -40,10 +40,6 @@ def is_boundary_timer(task: Task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition) and (
         type(task.task_spec).__name__ == "BoundaryEvent"
     )
-
-
-def waiting_boundary_timers(workflow: BpmnWorkflow) -> list[Task]:
-    return [t for t in workflow.event_manager.tasks.values() if is_boundary_timer(t)]
 
 
 def attached_activity(timer: Task, attached_to: str) -> Task | None:
@@ -88,15 +84,23 @@ class DeadlineKeeper:
     # -- timers firing -----------------------------------------------------------------------------------
 
     def fired(
-        self, instance: ProcessInstance, meta: ParsedDefinition, timers: list[Task], actor: Actor
+        self,
+        instance: ProcessInstance,
+        meta: ParsedDefinition,
+        timers: list[Task],
+        actor: Actor,
+        rows: Mapping[str, HumanTask],
     ) -> None:
+        """React to the boundary timers that fired; `rows` are the instance's inbox rows by task id."""
         for timer in timers:
             timer_meta = meta.boundary_timers.get(timer.task_spec.name)
             if timer_meta is None:
                 continue
             activity = attached_activity(timer, timer_meta.attached_to)
-            row = self._row(activity) if activity is not None else None
-            if row is None or activity is None:
+            if activity is None:
+                continue
+            row = rows.get(str(activity.id)) or self._row(activity)
+            if row is None:
                 continue
             detail = {"timer": timer_meta.name}
             if timer_meta.role == "reminder":

@@ -19,7 +19,7 @@ from engine.audit import AuditLog
 from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
 from engine.errors import NotFound
-from engine.escalation import DeadlineKeeper, timers_of, waiting_boundary_timers
+from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
 from engine.models import HumanTask, ProcessInstance
 from engine.sandbox import script_engine
@@ -116,6 +116,20 @@ class Runtime:
             raise NotFound(f"instance {instance_id} does not exist")
         return found
 
+    def get_many(self, instance_ids: list[int]) -> list[ProcessInstance]:
+        """Instances with their state, in one query, in the order given."""
+        if not instance_ids:
+            return []
+        found = {
+            i.id: i
+            for i in self.session.scalars(
+                select(ProcessInstance)
+                .where(ProcessInstance.id.in_(instance_ids))
+                .options(undefer(ProcessInstance.state))
+            )
+        }
+        return [found[i] for i in instance_ids if i in found]
+
     def load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, CompiledDefinition]:
         compiled = self.specs.get(instance.definition)
         workflow = self.serializer.loads(instance.state, compiled.spec, compiled.subprocess_specs)
@@ -136,16 +150,15 @@ class Runtime:
         now = self.clock.now()
         try:
             with engine_clock(self.clock):
-                waiting = waiting_boundary_timers(workflow)
+                fired: list[Task] = []
                 if refresh_timers:
                     workflow.refresh_timers()
-                workflow.do_engine_steps()
-                self._sync_tasks(instance, workflow, compiled, actor, new=new)
-                fired = [t for t in waiting if t.has_state(TaskState.COMPLETED)]
+                run_engine(workflow, fired)
+                rows = self._sync_tasks(instance, workflow, compiled, actor, new=new)
                 if fired:
-                    self.deadlines.fired(instance, compiled.meta, fired, actor)
+                    self.deadlines.fired(instance, compiled.meta, fired, actor, rows)
         except Exception as exc:  # a diagram's script failing must fail its instance, not the request
-            self._fail(instance, actor, exc)
+            self.fail(instance, actor, exc)
         if instance.status == "running" and workflow.is_completed():
             instance.status = "completed"
             instance.completed_at = now
@@ -157,7 +170,8 @@ class Runtime:
         instance.next_timer_at = next_timer_due(workflow) if instance.status == "running" else None
         self.session.flush()
 
-    def _fail(self, instance: ProcessInstance, actor: Actor, exc: Exception) -> None:
+    def fail(self, instance: ProcessInstance, actor: Actor, exc: Exception) -> None:
+        """The instance cannot go on: mark it failed with the reason, audited, its inbox left as it is."""
         message = _describe(exc)
         instance.status = "error"
         instance.error = message
@@ -174,7 +188,8 @@ class Runtime:
         actor: Actor,
         *,
         new: bool,
-    ) -> None:
+    ) -> dict[str, HumanTask]:
+        """Open and cancel inbox rows to match the READY manual tasks; returns the rows it saw, by task id."""
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         open_rows: dict[str, HumanTask] = {}
         if not new:
@@ -199,6 +214,7 @@ class Runtime:
             if guid in open_rows:
                 continue
             row = self._new_row(instance, task, compiled, now)
+            open_rows[guid] = row
             self.session.add(row)
             self.audit.record(
                 instance,
@@ -210,6 +226,7 @@ class Runtime:
                 data={"department": row.department, "assignee": row.assignee},
             )
             self.events.publish(self.session, TaskCreated(instance, row))
+        return open_rows
 
     def _new_row(
         self, instance: ProcessInstance, task: Task, compiled: CompiledDefinition, now: datetime
@@ -280,6 +297,24 @@ class Runtime:
 
     def task_of(self, workflow: BpmnWorkflow, row: HumanTask) -> Task | None:
         return workflow.get_task_from_id(UUID(row.task_guid))
+
+
+def run_engine(workflow: BpmnWorkflow, fired: list[Task]) -> None:
+    """do_engine_steps until nothing is left to run, collecting the boundary timers that fired.
+
+    SpiffWorkflow's do_engine_steps ends with a timer refresh, which can ready a timer that only started
+    waiting during this run and is already past due (a deadline computed in the past); run it now too, or
+    it would sit READY, invisible to the timer job, until the instance next moves.
+    """
+
+    def completed(task: Task) -> None:
+        if is_boundary_timer(task):
+            fired.append(task)
+
+    for _ in range(100):
+        workflow.do_engine_steps(did_complete_task=completed)
+        if not workflow.get_tasks(state=TaskState.READY, manual=False):
+            return
 
 
 def _prime_start_timers(workflow: BpmnWorkflow, now: datetime) -> None:

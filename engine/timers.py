@@ -67,33 +67,33 @@ class TimerJob:
         while True:
             with self.session_factory() as session:
                 runtime = self.runtime_for(session)
-                ids = acquire_due(session, now, self.batch)
-                fresh = [i for i in ids if i not in seen]
-                for instance_id in fresh:
-                    seen.add(instance_id)
-                    if self._fire(session, runtime, instance_id, now):
-                        report.timers += 1
-                session.commit()
-            if not fresh or len(ids) < self.batch:
+                ids = [i for i in acquire_due(session, now, self.batch) if i not in seen]
+                seen.update(ids)
+                try:
+                    report.timers += sum(
+                        self._fire(runtime, instance, now) for instance in runtime.get_many(ids)
+                    )
+                    session.commit()
+                except Exception:
+                    # Another worker moved one of them first (stale revision, SQLite only: PostgreSQL locks
+                    # them): the batch is retried on the next pass.
+                    session.rollback()
+            if not ids or len(ids) < self.batch:
                 break
         report.starts += self._start_due(now)
         return report
 
-    def _fire(self, session: Session, runtime: Runtime, instance_id: int, now: datetime) -> bool:
-        savepoint = session.begin_nested()
-        try:
-            instance = runtime.get(instance_id, with_state=True)
-            if instance.status != "running" or instance.next_timer_at is None or instance.next_timer_at > now:
-                savepoint.rollback()
-                return False
-            workflow, compiled = runtime.load(instance)
-            runtime.advance(instance, workflow, SYSTEM, compiled, refresh_timers=True)
-            savepoint.commit()
-            return True
-        except Exception:
-            # Another worker got there first (stale revision) or the state could not load: leave it be.
-            savepoint.rollback()
+    @staticmethod
+    def _fire(runtime: Runtime, instance: ProcessInstance, now: datetime) -> bool:
+        if instance.status != "running" or instance.next_timer_at is None or instance.next_timer_at > now:
             return False
+        try:
+            workflow, compiled = runtime.load(instance)
+        except Exception as exc:  # a state that cannot load must not block its batch on every pass
+            runtime.fail(instance, SYSTEM, exc)
+            return False
+        runtime.advance(instance, workflow, SYSTEM, compiled, refresh_timers=True)
+        return True
 
     def _start_due(self, now: datetime) -> int:
         started = 0

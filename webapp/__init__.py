@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.platform import Foundation, Platform
+from engine.business_time import BusinessCalendar, WorkingHours
 from webapp import settings
 from webapp.database import make_engine
 
@@ -30,11 +32,15 @@ def create_app(
         engine = make_engine(config["LINTEL_DATABASE_URL"])
         session_factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions["lintel.sessions"] = session_factory
-    app.extensions["lintel.foundation"] = foundation or Foundation()
+    app.extensions["lintel.foundation"] = foundation or Foundation(calendar=business_calendar(config))
 
     from webapp.api import api
 
     app.register_blueprint(api)
+
+    from webapp.pages import init_pages
+
+    init_pages(app)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -43,6 +49,12 @@ def create_app(
             session.close()
 
     return app
+
+
+def business_calendar(config: dict[str, Any]) -> BusinessCalendar:
+    """The working calendar from the settings: working hours and the holidays file."""
+    path = config["LINTEL_HOLIDAYS_FILE"] or str(Path(config["LINTEL_INSTANCE_PATH"]) / "holidays.json")
+    return BusinessCalendar.from_file(Path(path), WorkingHours.parse(config["LINTEL_WORKING_HOURS"]))
 
 
 def db_session() -> Session:

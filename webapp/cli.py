@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlalchemy import select
 
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_organisation
 from crm.directory import hash_password
 from crm.models import Department, User
+from crm.platform import Foundation
 from engine.errors import DeployRefused
+from engine.models import ProcessInstance, TimerStartSchedule
+from engine.timing import to_aware
+from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
+from webapp.scheduler import run_blocking, start_in_background, tick, timer_job
 
 BUNDLED_WORKFLOWS = ROOT / "workflows"
 
@@ -151,8 +158,88 @@ def serve(host: str | None, port: int | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["LINTEL_HOST"]
     port = port or int(app.config["LINTEL_PORT"])
-    click.echo(f"Lintel is serving on http://{host}:{port}")
-    waitress_serve(app, host=host, port=port, threads=8, ident="lintel")
+    scheduler = start_in_background(app)
+    click.echo(f"Lintel is serving on http://{host}:{port}" + (" (timers on)" if scheduler else ""))
+    try:
+        waitress_serve(app, host=host, port=port, threads=8, ident="lintel")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Fire what is due now, print what fired, and exit.")
+@click.option("--batch", default=50, show_default=True, help="Instances taken per transaction.")
+def worker(once: bool, batch: int) -> None:
+    """Fire due timers and timer start events (run as many as you like against PostgreSQL)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        report = tick(app, timer_job(app, batch=batch))
+        click.echo(f"fired {report.timers} timers, started {report.starts} instances")
+        return
+    click.echo(f"Lintel worker: looking for due timers every {app.config['LINTEL_TIMER_POLL_SECONDS']} s")
+    run_blocking(app, batch)
+
+
+@main.group()
+def timers() -> None:
+    """Pending timers, and drills that fire what would be due at a given moment."""
+
+
+@timers.command("list")
+@click.option("--limit", default=50, show_default=True)
+def list_timers(limit: int) -> None:
+    """Pending instance timers and timer start events, soonest first (times in Asia/Shanghai)."""
+    session = db_session()
+    rows = session.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.process_key,
+            ProcessInstance.business_key,
+            ProcessInstance.next_timer_at,
+        )
+        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at.is_not(None))
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(limit)
+    ).all()
+    starts = session.scalars(
+        select(TimerStartSchedule)
+        .where(TimerStartSchedule.next_due_at.is_not(None))
+        .order_by(TimerStartSchedule.next_due_at)
+    ).all()
+    if not rows and not starts:
+        click.echo("no pending timers")
+    for instance_id, key, business_key, due in rows:
+        click.echo(f"{_local(due)}  instance {instance_id}  {key}  {business_key or ''}".rstrip())
+    for start in starts:
+        click.echo(f"{_local(start.next_due_at)}  start  {start.process_key}  ({start.element_id})")
+
+
+@timers.command("run")
+@click.option(
+    "--at", "at_text", required=True, help="ISO date-time; without an offset it is Asia/Shanghai time."
+)
+def run_timers(at_text: str) -> None:
+    """Fire everything due up to --at, each at its own moment, exactly as waiting until then would."""
+    try:
+        at = to_aware(datetime.fromisoformat(at_text))
+    except ValueError:
+        click.echo(f"--at '{at_text}' is not an ISO date-time such as 2026-11-30T10:00", err=True)
+        sys.exit(2)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    base = app.extensions["lintel.foundation"]
+    job = timer_job(app, base)
+    first = job.next_due()
+    clock = FixedClock(min(first, at) if first else at)
+    drill = Foundation(
+        clock=clock, forms=base.forms, specs=base.specs, serializer=base.serializer, calendar=base.calendar
+    )
+    report = timer_job(app, drill).run_until(at, clock)
+    click.echo(f"fired {report.timers} timers, started {report.starts} instances up to {_local(at)}")
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
 @main.group()
@@ -170,3 +257,34 @@ def bench_engine(instances: int, postgres_url: str) -> None:
     from bench.engine import run
 
     run(instances=instances, postgres_url=postgres_url, echo=click.echo)
+
+
+@bench.command("timers")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--pending", default=1_000_000, show_default=True, help="Pending timers in the table.")
+@click.option("--due", default=10_000, show_default=True, help="Of which due (real instances).")
+@click.option("--workers", default=2, show_default=True, help="`lintel worker` processes.")
+def bench_timers(postgres_url: str, pending: int, due: int, workers: int) -> None:
+    """Acquisition query time, fires/s and lateness p50/p99 with 1,000,000 pending timers on PostgreSQL."""
+    from bench.timers import run
+
+    run(postgres_url=postgres_url, pending=pending, due=due, workers=workers, echo=click.echo)
+
+
+@bench.command("pages")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--tasks", default=1_000_000, show_default=True, help="Inbox rows (human_tasks) to fill in.")
+@click.option("--runs", default=30, show_default=True, help="Timed requests per page (after a warm-up).")
+def bench_pages(postgres_url: str, tasks: int, runs: int) -> None:
+    """p50/p95 of every page with 1,000,000 inbox rows on PostgreSQL (database lintel_bench_pages)."""
+    from bench.pages import run
+
+    run(postgres_url=postgres_url, tasks=tasks, runs=runs, echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

@@ -32,6 +32,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LINTEL_HOST", "127.0.0.1", "Address `lintel serve` listens on."),
     Setting("LINTEL_PORT", "5000", "Port `lintel serve` listens on."),
     Setting("LINTEL_SCRIPT_TIME_LIMIT", "2", "Seconds a diagram's script or expression may run."),
+    Setting(
+        "LINTEL_WORKING_HOURS", "09:00-12:00,13:30-18:00", "Working periods of a working day (Asia/Shanghai)."
+    ),
+    Setting(
+        "LINTEL_HOLIDAYS_FILE",
+        "",
+        'JSON file of extra holidays and make-up working days: {"holidays": [...], "workdays": [...]}; '
+        "empty means INSTANCE_PATH/holidays.json when it exists.",
+    ),
+    Setting(
+        "LINTEL_TIMER_POLL_SECONDS", "1", "How often `lintel serve` and `lintel worker` look for due timers."
+    ),
+    Setting(
+        "LINTEL_UPLOAD_MAX_BYTES",
+        str(10 * 1024 * 1024),
+        "Largest photo or file a page accepts, in bytes (stored under INSTANCE_PATH/uploads).",
+    ),
+    Setting(
+        "LINTEL_THROTTLE_ATTEMPTS",
+        "10",
+        "Failed sign-ins or portal look-ups allowed per client (and per request number) within the window.",
+    ),
+    Setting("LINTEL_THROTTLE_WINDOW", "900", "Seconds over which failed attempts are counted."),
+    Setting(
+        "LINTEL_NODE_MODULES",
+        "",
+        "Folder of the npm packages the pages use (bpmn-js, htmx). Empty means node_modules beside the code.",
+    ),
 )
 
 

@@ -1,7 +1,7 @@
 """timers and escalation
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 11:05:31.747018
 """
 from alembic import op
@@ -10,7 +10,7 @@ import lintel.db
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -221,3 +221,18 @@ def test_a_monthly_start_timer_after_three_months_down_starts_one_instance(
     assert only_task(platform, newest.id).element_id == "draft"
     events = platform.runtime.audit.timeline(newest.id)
     assert any(e.kind == "timer.start" and e.data["cycle_at"].startswith("2026-05-01T09:00") for e in events)
+
+
+def test_a_deadline_already_past_when_the_task_is_reached_fires_at_once(
+    platform: Platform, clock: FixedClock
+) -> None:
+    from webapp.database import ROOT
+
+    platform.definitions.deploy((ROOT / "bench" / "timer_bench.bpmn").read_bytes(), "timer_bench.bpmn")
+    instance = platform.runtime.start(
+        "timer_bench",
+        {"first_due": "2026-11-01T09:00:00+08:00", "second_due": "2026-12-01T09:00:00+08:00"},
+        actor(platform, "crc"),
+    )
+    assert kinds(platform, instance.id).count("task.reminder") == 1
+    assert instance.next_timer_at == sh(2026, 12, 1, 9, 0)

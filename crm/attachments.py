@@ -1,0 +1,163 @@
+"""Photos and files attached to a request, stored on disk under the instance folder.
+
+Checked before anything is kept: the size (read in chunks, never trusting a declared length) and the type
+(the extension must be allowed, and the first bytes must look like that kind of file, so a renamed
+executable is not served back as a photo).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.models import Attachment
+from engine.errors import NotFound
+from lintel.clock import Clock
+
+CHUNK = 64 * 1024
+_ZIP = (b"PK\x03\x04",)
+# extension -> (content type, accepted leading bytes)
+FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    ".webp": ("image/webp", (b"RIFF",)),
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+class UploadRefused(Exception):
+    """An upload that is too big, empty or of a type that is not accepted; the message says which."""
+
+
+def megabytes(size: int) -> str:
+    value = size / (1024 * 1024)
+    return f"{value:.0f} MB" if value >= 1 else f"{size // 1024} KB"
+
+
+def _display_name(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "file"
+    return name[-255:]
+
+
+def _signature_ok(extension: str, head: bytes) -> bool:
+    _, signatures = FILE_TYPES[extension]
+    if not any(head.startswith(signature) for signature in signatures):
+        return False
+    return extension != ".webp" or head[8:12] == b"WEBP"
+
+
+class Attachments:
+    def __init__(self, session: Session, clock: Clock, folder: Path, max_bytes: int) -> None:
+        self.session = session
+        self.clock = clock
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.written: list[Path] = []
+
+    def allowed(self, accept: Collection[str] = ()) -> list[str]:
+        return [ext for ext in FILE_TYPES if not accept or ext in accept]
+
+    def store(
+        self,
+        instance_id: int,
+        uploaded_by: str,
+        filename: str,
+        stream: BinaryIO,
+        *,
+        task_id: int | None = None,
+        field: str | None = None,
+        accept: Sequence[str] = (),
+    ) -> Attachment:
+        name = _display_name(filename)
+        extension = os.path.splitext(name)[1].lower()
+        allowed = self.allowed(accept)
+        if extension not in allowed:
+            raise UploadRefused(f"{name}: only {', '.join(allowed)} files are accepted")
+        folder = self.folder / str(instance_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(16)
+        partial = folder / f".{token}.part"
+        size = 0
+        head = b""
+        try:
+            with partial.open("wb") as out:
+                while chunk := stream.read(CHUNK):
+                    if len(head) < 16:
+                        head += chunk[: 16 - len(head)]
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise UploadRefused(f"{name}: the file is larger than {megabytes(self.max_bytes)}")
+                    out.write(chunk)
+            if size == 0:
+                raise UploadRefused(f"{name}: the file is empty")
+            if not _signature_ok(extension, head):
+                raise UploadRefused(f"{name}: the content is not a {extension} file")
+            stored = folder / f"{token}{extension}"
+            partial.replace(stored)
+        finally:
+            partial.unlink(missing_ok=True)
+        self.written.append(stored)
+        attachment = Attachment(
+            token=token,
+            instance_id=instance_id,
+            task_id=task_id,
+            field=field,
+            filename=name,
+            stored_name=stored.name,
+            content_type=FILE_TYPES[extension][0],
+            size=size,
+            uploaded_by=uploaded_by,
+            uploaded_at=self.clock.now(),
+        )
+        self.session.add(attachment)
+        self.session.flush()
+        return attachment
+
+    def discard_written(self) -> None:
+        """Remove the files this unit of work wrote: its transaction was rolled back."""
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        self.written.clear()
+
+    def get(self, token: str) -> Attachment:
+        found = self.session.scalars(select(Attachment).where(Attachment.token == token)).first()
+        if found is None:
+            raise NotFound("the attachment does not exist")
+        return found
+
+    def of(self, instance_id: int) -> list[Attachment]:
+        return list(
+            self.session.scalars(
+                select(Attachment).where(Attachment.instance_id == instance_id).order_by(Attachment.id)
+            )
+        )
+
+    def by_tokens(self, instance_id: int, tokens: Collection[str]) -> dict[str, Attachment]:
+        if not tokens:
+            return {}
+        found = self.session.scalars(
+            select(Attachment).where(
+                Attachment.instance_id == instance_id, Attachment.token.in_(list(tokens))
+            )
+        )
+        return {a.token: a for a in found}
+
+    def path(self, attachment: Attachment) -> Path:
+        return self.folder / str(attachment.instance_id) / attachment.stored_name
+
+    @staticmethod
+    def is_image(attachment: Attachment) -> bool:
+        return attachment.content_type in IMAGE_TYPES

@@ -1,0 +1,217 @@
+"""Administering staff accounts and departments: what the administrator's pages call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm.directory import hash_password
+from crm.models import Department, User, UserDepartment
+from engine.errors import InvalidData, NotFound
+
+ROLES = (
+    "administrator",
+    "coordinator",
+    "supervisor",
+    "handler",
+    "manager",
+    "inspector",
+    "process_owner",
+    "group",
+)
+MIN_PASSWORD = 8
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,99}$")
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+class StaffAdmin:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- people -----------------------------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+    def user(self, user_id: int) -> User:
+        found = self.session.get(User, user_id)
+        if found is None:
+            raise NotFound(f"user {user_id} does not exist")
+        return found
+
+    def members_of(self, code: str) -> list[User]:
+        """Active members of a department: whom a task of it can be given to."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .join(UserDepartment, UserDepartment.user_id == User.id)
+                .where(UserDepartment.department_code == code, User.active.is_(True))
+                .order_by(User.username)
+            )
+        )
+
+    def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
+        names = sorted({u for u in usernames if u})
+        if not names:
+            return {}
+        rows = self.session.execute(select(User.username, User.display_name).where(User.username.in_(names)))
+        return {username: display for username, display in rows}
+
+    def create_user(
+        self,
+        *,
+        username: object,
+        display_name: object,
+        password: object,
+        roles: Iterable[object],
+        departments: Iterable[object],
+    ) -> User:
+        errors: dict[str, str] = {}
+        name = _text(username).lower()
+        if not _USERNAME.match(name):
+            errors["username"] = "2–100 lowercase letters, digits, '.', '_' or '-', starting with a letter"
+        elif self.session.scalar(select(func.count()).select_from(User).where(User.username == name)):
+            errors["username"] = "this username is taken"
+        self._check_password(password, errors)
+        display = self._display_name(display_name, errors)
+        role_list = self._roles(roles, errors)
+        found = self._departments(departments, errors)
+        if errors:
+            raise InvalidData("the account has errors", errors)
+        user = User(
+            username=name,
+            display_name=display or name,
+            password_hash=hash_password(str(password)),
+            roles=",".join(role_list),
+            departments=found,
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def update_user(
+        self,
+        user: User,
+        *,
+        display_name: object,
+        roles: Iterable[object],
+        departments: Iterable[object],
+        acting: User,
+    ) -> None:
+        errors: dict[str, str] = {}
+        display = self._display_name(display_name, errors)
+        role_list = self._roles(roles, errors)
+        found = self._departments(departments, errors)
+        if user.id == acting.id and "administrator" not in role_list:
+            errors["roles"] = "you cannot take the administrator role away from yourself"
+        if errors:
+            raise InvalidData("the account has errors", errors)
+        user.display_name = display or user.username
+        user.roles = ",".join(role_list)
+        user.departments = found
+        self.session.flush()
+
+    def set_password(self, user: User, password: object) -> None:
+        errors: dict[str, str] = {}
+        self._check_password(password, errors)
+        if errors:
+            raise InvalidData("the password is not accepted", errors)
+        user.password_hash = hash_password(str(password))
+        self.session.flush()
+
+    def set_active(self, user: User, active: bool, *, acting: User) -> None:
+        if not active and user.id == acting.id:
+            raise InvalidData("you cannot deactivate yourself", {"active": "you cannot deactivate yourself"})
+        user.active = active
+        self.session.flush()
+
+    @staticmethod
+    def _check_password(password: object, errors: dict[str, str]) -> None:
+        if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+            errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+        elif len(password) > 200:
+            errors["password"] = "must be at most 200 characters"
+
+    @staticmethod
+    def _display_name(value: object, errors: dict[str, str]) -> str:
+        display = _text(value)
+        if len(display) > 100:
+            errors["display_name"] = "must be at most 100 characters"
+        return display
+
+    @staticmethod
+    def _roles(values: Iterable[object], errors: dict[str, str]) -> list[str]:
+        chosen = [_text(v) for v in values if _text(v)]
+        unknown = [r for r in chosen if r not in ROLES]
+        if unknown:
+            errors["roles"] = "unknown role(s): " + ", ".join(unknown)
+        return [r for r in ROLES if r in chosen]
+
+    def _departments(self, values: Iterable[object], errors: dict[str, str]) -> list[Department]:
+        codes = sorted({_text(v) for v in values if _text(v)})
+        found = list(self.session.scalars(select(Department).where(Department.code.in_(codes))))
+        missing = sorted(set(codes) - {d.code for d in found})
+        if missing:
+            errors["departments"] = "unknown department(s): " + ", ".join(missing)
+        return found
+
+    # -- departments ------------------------------------------------------------------------------------
+
+    def departments(self) -> list[Department]:
+        return list(self.session.scalars(select(Department).order_by(Department.code)))
+
+    def department(self, code: str) -> Department:
+        found = self.session.get(Department, code)
+        if found is None:
+            raise NotFound(f"department '{code}' does not exist")
+        return found
+
+    def create_department(self, *, code: object, name: object, manager: object) -> Department:
+        errors: dict[str, str] = {}
+        code_text = _text(code).lower()
+        if not _CODE.match(code_text):
+            errors["code"] = "2–64 lowercase letters, digits or '_', starting with a letter"
+        elif self.session.get(Department, code_text) is not None:
+            errors["code"] = "this code is taken"
+        department = Department(code=code_text)
+        self._apply(department, name, manager, errors)
+        if errors:
+            raise InvalidData("the department has errors", errors)
+        self.session.add(department)
+        self.session.flush()
+        return department
+
+    def update_department(self, department: Department, *, name: object, manager: object) -> None:
+        errors: dict[str, str] = {}
+        self._apply(department, name, manager, errors)
+        if errors:
+            raise InvalidData("the department has errors", errors)
+        self.session.flush()
+
+    def _apply(self, department: Department, name: object, manager: object, errors: dict[str, str]) -> None:
+        title = _text(name)
+        if not title:
+            errors["name"] = "required"
+        elif len(title) > 100:
+            errors["name"] = "must be at most 100 characters"
+        elif self.session.scalar(
+            select(func.count())
+            .select_from(Department)
+            .where(Department.name == title, Department.code != (department.code or ""))
+        ):
+            errors["name"] = "another department has this name"
+        manager_name = _text(manager) or None
+        if manager_name is not None and not self.session.scalar(
+            select(func.count()).select_from(User).where(User.username == manager_name, User.active.is_(True))
+        ):
+            errors["manager"] = "no active user with this username"
+        if not errors:
+            department.name = title
+            department.manager_username = manager_name

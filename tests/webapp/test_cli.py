@@ -1,0 +1,110 @@
+"""The `lintel` command as an operator uses it, against a real database file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy.orm import Session
+
+from crm.directory import actor_for
+from crm.platform import Foundation, Platform
+from tests.conftest import COMPLAINT_BPMN, DATA
+from webapp.cli import main
+from webapp.database import make_engine
+
+PROBLEM_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<element>\S+): (?P<message>.+)$")
+
+
+class Lintel:
+    def __init__(self, folder: Path) -> None:
+        self.url = f"sqlite:///{folder / 'cli.db'}"
+        self.env = {"LINTEL_INSTANCE_PATH": str(folder), "LINTEL_DATABASE_URL": self.url}
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(main, list(args), env=self.env, catch_exceptions=False)
+
+
+@pytest.fixture
+def lintel(tmp_path: Path) -> Lintel:
+    run = Lintel(tmp_path)
+    assert run("init", "--demo").exit_code == 0
+    return run
+
+
+def test_init_loads_the_demo_and_deploys_the_bundled_workflows(tmp_path: Path) -> None:
+    env = {"LINTEL_INSTANCE_PATH": str(tmp_path), "LINTEL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = CliRunner().invoke(main, ["init", "--demo"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "complaint v1" in result.output and "crc_sup" in result.output
+
+
+def test_deploy_prints_key_and_version_and_keeps_an_unchanged_file(lintel: Lintel, tmp_path: Path) -> None:
+    changed = tmp_path / "complaint.bpmn"
+    changed.write_text(COMPLAINT_BPMN.read_text().replace("回复业主", "回复业主并回访"))
+    result = lintel("deploy", str(changed))
+    assert (result.exit_code, result.output.strip()) == (0, "complaint v2")
+    again = lintel("deploy", str(changed))
+    assert again.output.strip() == "complaint v2 (unchanged)"
+    dry = lintel("deploy", "--dry-run", str(DATA / "complaint_v2.bpmn"))
+    assert dry.output.strip() == "complaint v3 (dry run)"
+    assert lintel("deploy", str(changed)).output.strip() == "complaint v2 (unchanged)"
+
+
+def test_a_bad_diagram_lists_every_problem_and_nothing_is_deployed(lintel: Lintel, tmp_path: Path) -> None:
+    good = tmp_path / "good.bpmn"
+    good.write_text(COMPLAINT_BPMN.read_text().replace("回复业主", "回复"))
+    bad = DATA / "bad" / "many_problems.bpmn"
+    result = lintel("deploy", str(good), str(bad))
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(str(bad))]
+    assert len(lines) >= 5
+    for line in lines:
+        match = PROBLEM_LINE.match(line)
+        assert match and int(match["line"]) > 0, line
+    assert "nothing deployed" in result.output
+    assert lintel("deploy", str(good)).output.strip() == "complaint v2"  # v2 was not taken by the refused run
+
+
+def test_deploying_a_missing_or_malformed_file_is_a_clean_refusal(lintel: Lintel, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<bpmn:definitions")
+    result = lintel("deploy", str(broken), str(tmp_path / "missing.bpmn"))
+    assert result.exit_code == 1
+    assert f"{broken}:1:" in result.output and "missing.bpmn:0: -: cannot read the file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_token_prints_a_bearer_token_for_an_active_user_only(lintel: Lintel) -> None:
+    result = lintel("token", "crc")
+    assert result.exit_code == 0 and result.output.strip().startswith("lt_")
+    refused = lintel("token", "nobody")
+    assert refused.exit_code == 1 and "no active user" in refused.output
+
+
+def test_timers_list_and_the_drill(lintel: Lintel) -> None:
+    assert lintel("timers", "list").output.strip() == "no pending timers"
+    refused = lintel("timers", "run", "--at", "next tuesday")
+    assert refused.exit_code == 2 and "not an ISO date-time" in refused.output
+
+    engine = make_engine(lintel.url)
+    with Session(engine) as session:
+        platform = Platform(session, Foundation())
+        crc = actor_for(platform.directory.user("crc"))
+        platform.complaints.register(
+            crc, channel="walk_in", description="车位划线错误", owner_phone="13800000002"
+        )
+        session.commit()
+    engine.dispose()
+
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  instance 1  complaint  TS-\d{4}-000001$",
+        lintel("timers", "list").output,
+        re.M,
+    )
+    result = lintel("timers", "run", "--at", "2099-01-01T00:00")
+    assert result.exit_code == 0 and "fired 3 timers" in result.output  # reminder, then levels 2 and 3
+    assert lintel("timers", "list").output.strip() == "no pending timers"

@@ -1,0 +1,214 @@
+"""The task page: the form from forms/ with inline errors, uploads, claim/assign, and who may do what."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.webapp.pages_support import TRIAGE, complete, login, open_task, register, text
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+PDF = b"%PDF-1.4\n" + b"0" * 100
+
+
+@pytest.fixture
+def app(app):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.config["LINTEL_UPLOAD_MAX_BYTES"] = "2048"
+    return app
+
+
+def handling_task(platform):  # type: ignore[no-untyped-def]
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    return complaint, open_task(platform, complaint.instance_id)
+
+
+def test_the_form_is_rendered_from_its_definition_with_the_request_beside_it(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    page = client.get(f"/tasks/{task.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="severity"' in html and '<option value="urgent"' in html and 'value="engineering"' in html
+    shown = text(page)
+    assert "投诉分派" in shown and "紧急程度" in shown and "责任部门" in shown
+    assert complaint.number in shown and "张伟" in shown and "卫生间天花板渗水" in shown
+
+
+def test_an_invalid_form_comes_back_with_an_error_beside_each_field_and_the_values_kept(
+    client, platform
+) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    response = client.post(
+        f"/tasks/{task.id}/complete",
+        data={"category": "quality", "severity": "catastrophic", "note": "先看现场"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="err-severity"' in html and 'id="err-department"' in html and 'id="err-category"' not in html
+    assert "请从列表中选择" in text(response) and "必填" in text(response)
+    assert '<option value="quality" selected>' in html and "先看现场" in html
+    assert open_task(platform, complaint.instance_id).id == task.id
+
+    fixed = client.post(f"/tasks/{task.id}/complete", data=TRIAGE)
+    assert fixed.status_code == 302
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).department == "engineering"
+
+
+def test_a_handler_can_neither_see_nor_act_on_another_departments_task(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "eng")
+    assert client.get(f"/tasks/{task.id}").status_code == 403
+    for action in ("claim", "unclaim", "complete"):
+        response = client.post(f"/tasks/{task.id}/{action}", data=TRIAGE)
+        assert response.status_code == 403, action
+    assert client.post(f"/tasks/{task.id}/assign", data={"username": "eng"}).status_code == 403
+    assert client.get(f"/requests/{complaint.instance_id}").status_code == 403
+    platform.session.expire_all()
+    row = open_task(platform, complaint.instance_id)
+    assert (row.id, row.assignee, row.state) == (task.id, None, "open")
+
+
+def test_a_supervisor_sees_every_task_but_acts_only_in_their_department(client, platform) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "crc_sup")
+    page = client.get(f"/tasks/{task.id}")
+    assert page.status_code == 200 and "只有本部门的成员才能处理此任务" in text(page)
+    assert f'action="/tasks/{task.id}/complete"' not in page.get_data(as_text=True)
+    assert client.post(f"/tasks/{task.id}/complete", data={"resolution": "x"}).status_code == 403
+
+
+def test_claim_unclaim_assign_and_delegate(app, client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    assert client.post(f"/tasks/{task.id}/claim").status_code == 302
+    assert "已认领" in text(client.get(f"/tasks/{task.id}"))
+    # delegate: the claimant hands it to a colleague of the department
+    assert client.post(f"/tasks/{task.id}/assign", data={"username": "crc_sup"}).status_code == 302
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee == "crc_sup"
+    # now claimed by a colleague: claiming or completing is refused with a message, not an error page
+    refused = client.post(f"/tasks/{task.id}/claim", follow_redirects=True)
+    assert "此任务已被 crc_sup 认领" in text(refused)
+    refused = client.post(f"/tasks/{task.id}/complete", data=TRIAGE, follow_redirects=True)
+    assert "此任务已由 crc_sup 认领" in text(refused)
+    assert (
+        client.post(
+            f"/tasks/{task.id}/assign", data={"username": "nobody"}, follow_redirects=True
+        ).status_code
+        == 200
+    )
+
+    colleague = app.test_client()
+    login(colleague, "crc_sup")
+    assert colleague.post(f"/tasks/{task.id}/unclaim").status_code == 302
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee is None
+    # assign to someone outside the department: refused
+    assert colleague.post(f"/tasks/{task.id}/assign", data={"username": "eng"}).status_code == 403
+
+
+def test_completing_a_task_twice_says_so(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    assert client.post(f"/tasks/{task.id}/complete", data=TRIAGE).status_code == 302
+    again = client.post(f"/tasks/{task.id}/complete", data=TRIAGE, follow_redirects=True)
+    assert again.status_code == 200 and "此任务已完成" in text(again)
+
+
+def test_photos_are_stored_under_the_instance_folder_and_completed_with_the_task(
+    app, client, platform
+) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "eng")
+    response = client.post(
+        f"/tasks/{task.id}/complete",
+        data={
+            "resolution": "已更换防水层",
+            "attachments": [(io.BytesIO(JPEG), "现场.jpg"), (io.BytesIO(PDF), "报告.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, text(response)
+    files = list(
+        (Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads" / str(complaint.instance_id)).iterdir()
+    )
+    assert sorted(p.suffix for p in files) == [".jpg", ".pdf"]
+    login(client, "crc")
+    page = client.get(f"/requests/{complaint.instance_id}")
+    assert "现场.jpg" in text(page) and "报告.pdf" in text(page)
+    token = files[0].stem
+    with client.get(f"/attachments/{token}") as download:
+        assert download.status_code == 200 and download.data in (JPEG, PDF)
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("big.jpg", JPEG + b"\x00" * 4096, "文件超过 2 KB"),
+        ("virus.exe", b"MZ\x90\x00", "只接受 .jpg, .jpeg, .png, .pdf 文件"),
+        ("photo.jpg", b"this is not a photo", "文件内容不是 .jpg 格式"),
+        ("empty.png", b"", "文件为空"),
+    ],
+)
+def test_uploads_over_the_limit_or_of_a_wrong_type_are_refused_with_a_clear_message(
+    app, client, platform, filename, content, message
+) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "eng")
+    response = client.post(
+        f"/tasks/{task.id}/complete",
+        data={"resolution": "已处理", "attachments": [(io.BytesIO(content), filename)]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert message in text(response) and 'id="err-attachments"' in response.get_data(as_text=True)
+    assert "已处理" in response.get_data(as_text=True)
+    assert open_task(platform, complaint.instance_id).id == task.id
+    folder = Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads" / str(complaint.instance_id)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_an_upload_kept_from_a_refused_form_need_not_be_chosen_again(client, platform) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "eng")
+    refused = client.post(
+        f"/tasks/{task.id}/complete",
+        data={"resolution": "", "attachments": [(io.BytesIO(JPEG), "现场.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "必填" in text(refused)
+    html = refused.get_data(as_text=True)
+    token = re.search(r'name="attachments" value="([0-9a-f]{32})" checked', html).group(1)
+    done = client.post(f"/tasks/{task.id}/complete", data={"resolution": "已处理", "attachments": token})
+    assert done.status_code == 302
+    stolen = register(platform)
+    complete(platform, stolen.instance_id, "crc", TRIAGE)
+    other = open_task(platform, stolen.instance_id)
+    borrowed = client.post(f"/tasks/{other.id}/complete", data={"resolution": "x", "attachments": token})
+    assert borrowed.status_code == 422 and "附件不属于此请求" in text(borrowed)
+
+
+def test_a_body_over_the_request_limit_gets_a_page_not_a_traceback(app, client, platform) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "eng")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    huge = b"\xff\xd8\xff" + b"0" * (64 * 1024)
+    response = client.post(
+        f"/tasks/{task.id}/complete",
+        data={"resolution": "x", "attachments": [(io.BytesIO(huge), "huge.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413 and "上传的内容太大" in text(response)

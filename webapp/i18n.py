@@ -1,0 +1,208 @@
+"""Languages and times on the pages: Chinese (zh_CN) first, English on request; Asia/Shanghai wall time.
+
+The message ids are the Chinese texts themselves, so the default language needs no catalogue at all; the
+English catalogue is read straight from its .po file (parsed once per process), so there is no compile
+step to forget. Messages that come from lower layers in English (form validation, task conflicts) are
+given in Chinese through a small table of patterns.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import Flask, request, session
+from flask_babel import Babel, Domain, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from lintel.clock import SHANGHAI
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh_CN"
+
+_catalogues: dict[str, NullTranslations] = {}
+_lock = threading.Lock()
+
+
+def _catalogue(language: str) -> NullTranslations:
+    with _lock:
+        found = _catalogues.get(language)
+        if found is None:
+            path = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+            if not path.exists():
+                found = NullTranslations()
+            else:
+                with path.open("rb") as source:
+                    catalog = read_po(source, locale=language)
+                compiled = BytesIO()
+                write_mo(compiled, catalog, use_fuzzy=False)
+                compiled.seek(0)
+                found = Translations(fp=compiled, domain="messages")
+            _catalogues[language] = found
+        return found
+
+
+class _PoDomain(Domain):
+    def get_translations(self) -> NullTranslations:
+        locale = get_locale()
+        return _catalogue(str(locale)) if locale is not None else NullTranslations()
+
+
+class _Babel(Babel):
+    _domain = _PoDomain()
+
+    @property
+    def domain_instance(self) -> Domain:  # type: ignore[override]
+        return self._domain
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue where it is defined; it is translated where it is shown."""
+    return text
+
+
+def language() -> str:
+    chosen = session.get("lang") if request else None
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def is_english() -> bool:
+    return language() == "en"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    _Babel(app, locale_selector=language)
+    app.jinja_env.filters.update(local_time=local_time, local_date=local_date)
+    app.jinja_env.globals.update(
+        time_left=time_left, languages=LANGUAGES, language=language, is_english=is_english, tr=translate
+    )
+
+
+# -- times -------------------------------------------------------------------------------------------
+
+
+def local_time(value: datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def local_date(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)d天%(hours)d小时", days=days, hours=hours)
+    if hours:
+        return _("%(hours)d小时%(minutes)d分", hours=hours, minutes=minutes)
+    return _("%(minutes)d分钟", minutes=max(minutes, 1))
+
+
+def time_left(due: datetime | None, now: datetime) -> Markup:
+    """ "剩 3小时20分" or "逾期 2天1小时", marked up for the eye; empty without a deadline."""
+    if due is None:
+        return Markup('<span class="muted">{}</span>').format(_("无期限"))
+    if due < now:
+        return Markup('<span class="late">{}</span>').format(_("逾期 %(span)s", span=_span(now - due)))
+    soon = " soon" if due - now < timedelta(hours=4) else ""
+    return Markup('<span class="left{}">{}</span>').format(soon, _("剩 %(span)s", span=_span(due - now)))
+
+
+# -- messages from lower layers ----------------------------------------------------------------------
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^required$"), "必填"),
+    (re.compile(r"^unknown field$"), "未知字段"),
+    (re.compile(r"^must be text$"), "请填写文字"),
+    (re.compile(r"^must be a single value$"), "只能填写一个值"),
+    (re.compile(r"^must be at most (\d+) characters$"), "最多 {0} 个字"),
+    (re.compile(r"^must be at least (\d+) characters$"), "至少 {0} 个字符"),
+    (re.compile(r"^must be an? (?:integer|number) between (\S+) and (\S+)$"), "请填写 {0} 到 {1} 之间的数"),
+    (re.compile(r"^must be an? (?:integer|number) of at least (\S+)$"), "请填写不小于 {0} 的数"),
+    (re.compile(r"^must be an? (?:integer|number) of at most (\S+)$"), "请填写不大于 {0} 的数"),
+    (re.compile(r"^must be an? (?:integer|number)$"), "请填写数字"),
+    (re.compile(r"^must be a date \(YYYY-MM-DD\)$"), "请填写日期（年-月-日）"),
+    (re.compile(r"^must be one of: .*$"), "请从列表中选择"),
+    (re.compile(r"^no choices are available$"), "没有可选项"),
+    (re.compile(r"^must be yes or no$"), "请选择是或否"),
+    (re.compile(r"^must be a list of file ids$"), "附件无效"),
+    (re.compile(r"^only one file is allowed$"), "只能上传一个文件"),
+    (re.compile(r"^no owner with this phone$"), "没有使用此手机号的业主"),
+    (re.compile(r"^several owners share this phone: give owner_id$"), "多位业主使用此手机号，请选择业主"),
+    (re.compile(r"^give owner_phone or owner_id$"), "请选择业主"),
+    (re.compile(r"^no owner with this id$"), "业主不存在"),
+    (re.compile(r"^no unit with this id$"), "房号不存在"),
+    (re.compile(r"^must be an integer$"), "请填写整数"),
+    (re.compile(r"^task \d+ is already (completed|cancelled)$"), "此任务已{0}"),
+    (re.compile(r"^task \d+ is already claimed by (\S+)$"), "此任务已被 {0} 认领"),
+    (re.compile(r"^task \d+ is claimed by (\S+), not by you$"), "此任务由 {0} 认领，不是您"),
+    (re.compile(r"^task \d+ is claimed by (\S+)$"), "此任务已由 {0} 认领"),
+    (re.compile(r"^task \d+ belongs to the department '(.+)'$"), "此任务属于部门「{0}」"),
+    (re.compile(r"^only members of '(.+)' can act on task \d+$"), "只有部门「{0}」的成员才能处理此任务"),
+    (re.compile(r"^(\S+) is not a member of '(.+)'$"), "{0} 不是部门「{1}」的成员"),
+    (
+        re.compile(r"^task \d+ was completed concurrently; reload and try again$"),
+        "此任务刚被他人完成，请刷新后重试",
+    ),
+    (re.compile(r"^task \d+ is no longer waiting for input$"), "此任务已不再等待处理"),
+    (re.compile(r"^the instance of task \d+ is (\S+)$"), "此任务所属流程已{0}"),
+    (re.compile(r"^task \d+ does not exist$"), "任务不存在"),
+    (re.compile(r"^you are not a member of '(.+)'$"), "您不是部门「{0}」的成员"),
+    (re.compile(r"^(.+): only (.+) files are accepted$"), "{0}：只接受 {1} 文件"),
+    (re.compile(r"^(.+): the file is larger than (.+)$"), "{0}：文件超过 {1}"),
+    (re.compile(r"^(.+): the file is empty$"), "{0}：文件为空"),
+    (re.compile(r"^(.+): the content is not a (\S+) file$"), "{0}：文件内容不是 {1} 格式"),
+    (re.compile(r"^this username is taken$"), "用户名已被使用"),
+    (re.compile(r"^this code is taken$"), "编码已被使用"),
+    (re.compile(r"^another department has this name$"), "已有同名部门"),
+    (re.compile(r"^no active user with this username$"), "没有此用户名的在职用户"),
+    (re.compile(r"^unknown role\(s\): (.+)$"), "未知角色：{0}"),
+    (re.compile(r"^unknown department\(s\): (.+)$"), "未知部门：{0}"),
+    (re.compile(r"^you cannot take the administrator role away from yourself$"), "不能取消自己的管理员角色"),
+    (re.compile(r"^you cannot deactivate yourself$"), "不能停用自己的账号"),
+    (re.compile(r"^2–100 lowercase letters.*$"), "2–100 个小写字母、数字或 . _ -，以字母开头"),
+    (re.compile(r"^2–64 lowercase letters.*$"), "2–64 个小写字母、数字或 _，以字母开头"),
+    (re.compile(r"^you can only share with a department you belong to$"), "只能共享给您所在的部门"),
+    (
+        re.compile(r"^you already have (\d+) saved filters; delete one first$"),
+        "已保存 {0} 个筛选，请先删除一个",
+    ),
+    (re.compile(r"^is not a page cursor$"), "分页参数无效"),
+]
+_WORDS = {"completed": "完成", "cancelled": "取消", "error": "出错", "running": "运行"}
+
+
+def translate(message: str) -> str:
+    """A lower layer's English message in the reader's language (unchanged for English readers)."""
+    if is_english():
+        return message
+    for pattern, template in _PATTERNS:
+        match = pattern.match(message)
+        if match is not None:
+            return template.format(*(_WORDS.get(g, g) for g in match.groups()))
+    return message
+
+
+def translate_fields(fields: dict[str, str]) -> dict[str, str]:
+    return {name: translate(message) for name, message in fields.items()}
+
+
+def label(obj: Any, attr: str = "label") -> str:
+    """A form's or a choice's label in the reader's language (`label_en` when English and present)."""
+    english = getattr(obj, f"{attr}_en", None)
+    return english if english and is_english() else getattr(obj, attr)

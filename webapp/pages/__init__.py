@@ -1,0 +1,172 @@
+"""The pages: one blueprint per area, server-rendered with Jinja2 and a little htmx, CSRF on every form,
+Chinese first. `init_pages` wires them into the app."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, jsonify, make_response, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from crm.models import User
+from crm.throttle import Throttled
+from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
+from webapp import db_session, i18n, platform
+from webapp.pages.common import current_user, has_role
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+_ENGINE_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422}
+
+
+def password_fingerprint(user: User) -> str:
+    """Kept in the session: a password reset signs out every session opened with the old password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def init_pages(app: Flask) -> None:
+    from webapp.api import api
+    from webapp.pages import (
+        admin,
+        assets,
+        auth,
+        home,
+        inbox,
+        portal,
+        present,
+        processes,
+        register,
+        requests,
+        tasks,
+    )
+
+    config = app.config
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open all day must still submit
+    config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)  # one working day
+    # Files are checked one by one against LINTEL_UPLOAD_MAX_BYTES; this only stops absurd bodies early.
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = int(config["LINTEL_UPLOAD_MAX_BYTES"]) * 8 + 1024 * 1024
+    csrf = CSRFProtect(app)
+    csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
+    i18n.init_app(app)
+
+    for module in (auth, home, inbox, tasks, requests, register, portal, processes, admin, assets):
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.globals["kind_name"] = present.kind_name
+    app.before_request(_load_user)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(EngineError, _engine_error)
+    app.register_error_handler(Throttled, _throttled)
+    app.register_error_handler(StaleDataError, _stale)
+
+
+def _load_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None or request.path.startswith(("/api/", "/static/", "/vendor/")):
+        return
+    user = db_session().get(User, user_id)
+    if user is None or not user.active or session.get("pw") != password_fingerprint(user):
+        session.pop("user_id", None)
+        return
+    g.user = user
+
+
+def _security_headers(response: Any) -> Any:
+    if not request.path.startswith("/api/"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    return {
+        "current_user": current_user(),
+        "has_role": has_role,
+        "now": platform().clock.now(),
+    }
+
+
+def error_page(status: int, message: str, title: str | None = None) -> Response:
+    if request.path.startswith("/api/"):
+        body = {"error": title or "error", "message": message, "fields": {}}
+        return make_response(jsonify(body), status)
+    titles = {
+        400: _("请求无效"),
+        401: _("请先登录"),
+        403: _("无权访问"),
+        404: _("找不到页面"),
+        405: _("不支持的操作"),
+        409: _("操作冲突"),
+        413: _("上传内容过大"),
+        422: _("内容有误"),
+        429: _("尝试次数过多"),
+    }
+    heading = titles.get(status, _("出错了"))
+    return make_response(
+        render_template("error.html", status=status, heading=heading, message=message), status
+    )
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    if request.path.startswith("/api/"):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_page(status, exc.description or exc.name, code)
+    messages = {
+        403: _("您没有权限查看此页面。"),
+        404: _("您要找的页面不存在，可能已被删除或链接有误。"),
+        405: _("此地址不支持这种操作。"),
+        413: _("上传的内容太大。单个文件不能超过 %(size)s。", size=_size()),
+    }
+    description = exc.description or ""
+    if description == "page_needs_role":
+        message = _("此页面只对具有相应角色的用户开放。")
+    elif status in messages and (not description or description == type(exc).description):
+        message = messages[status]
+    else:
+        message = i18n.translate(description)
+    return error_page(status, message)
+
+
+def _size() -> str:
+    from flask import current_app
+
+    from crm.attachments import megabytes
+
+    return megabytes(int(current_app.config["LINTEL_UPLOAD_MAX_BYTES"]))
+
+
+def _csrf_error(_exc: CSRFError) -> Any:
+    return error_page(400, _("表单已过期或来源无效。请返回上一页，刷新后重新提交。"))
+
+
+def _engine_error(exc: EngineError) -> Any:
+    status = next((s for cls, s in _ENGINE_STATUS.items() if isinstance(exc, cls)), 400)
+    return error_page(status, i18n.translate(str(exc)), exc.code)
+
+
+def _throttled(exc: Throttled) -> Any:
+    minutes = max(1, (exc.retry_after + 59) // 60)
+    response = error_page(429, _("尝试次数过多，请 %(minutes)d 分钟后再试。", minutes=minutes))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _stale(_exc: StaleDataError) -> Any:
+    return error_page(409, _("此记录刚被他人修改，请刷新后重试。"), "conflict")

@@ -1,0 +1,132 @@
+"""What every page blueprint shares: who is signed in, access checks, flashing, services built from the
+app's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from crm.attachments import Attachments
+from crm.directory import actor_for
+from crm.models import User
+from crm.portal import Portal
+from crm.throttle import Throttle
+from engine.actors import Actor
+from webapp import db_session, platform
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def actor() -> Actor:
+    if "actor" not in g:
+        user = current_user()
+        if user is None:
+            abort(401)
+        g.actor = actor_for(user)
+    found: Actor = g.actor
+    return found
+
+
+def has_role(*roles: str) -> bool:
+    user = current_user()
+    return user is not None and bool(user.role_set & set(roles))
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user() is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not has_role(*roles):
+                abort(403, description="page_needs_role")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site paths: a sign-in link must not bounce anyone to another site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def back(default: str) -> Response:
+    return redirect(safe_next(request.form.get("next") or request.args.get("next"), default))
+
+
+def ok(message: str) -> None:
+    flash(message, "ok")
+
+
+def problem(message: str) -> None:
+    flash(message, "error")
+
+
+def commit() -> None:
+    db_session().commit()
+
+
+def attachments() -> Attachments:
+    if "attachments" not in g:
+        config = current_app.config
+        g.attachments = Attachments(
+            db_session(),
+            platform().clock,
+            Path(config["LINTEL_INSTANCE_PATH"]) / "uploads",
+            int(config["LINTEL_UPLOAD_MAX_BYTES"]),
+        )
+    found: Attachments = g.attachments
+    return found
+
+
+def throttle() -> Throttle:
+    config = current_app.config
+    return Throttle(
+        db_session(),
+        platform().clock,
+        limit=int(config["LINTEL_THROTTLE_ATTEMPTS"]),
+        window=timedelta(seconds=int(config["LINTEL_THROTTLE_WINDOW"])),
+    )
+
+
+def portal() -> Portal:
+    return Portal(db_session(), platform().clock, throttle())
+
+
+def client_key() -> str:
+    return request.remote_addr or "unknown"
+
+
+def form_int(name: str) -> int:
+    value = request.form.get(name, "")
+    if not value.strip().isdigit():
+        abort(400, description=f"the form field '{name}' must be a whole number")
+    return int(value)

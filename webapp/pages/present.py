@@ -1,0 +1,189 @@
+"""Turning records into what a page shows: labelled values, a request's details, its timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crm.models import Attachment, Complaint, RequestIndex
+from crm.platform import Platform
+from engine.models import AuditEvent, HumanTask
+from forms import Form
+from webapp.i18n import N_, label, translate
+
+KIND_NAMES = {"complaint": N_("投诉")}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One labelled value; `files` when the value is a list of attachments."""
+
+    label: str
+    text: str
+    files: list[Attachment] = field(default_factory=list)
+    long: bool = False
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES.get(kind, kind))
+
+
+def _form(p: Platform, form_key: str | None) -> Form | None:
+    if form_key and form_key in p.foundation.forms:
+        return p.foundation.forms.get(form_key)
+    return None
+
+
+def describe_data(
+    p: Platform, form_key: str | None, data: Mapping[str, Any], files: Mapping[str, Attachment]
+) -> list[Shown]:
+    """Submitted values with their form's labels and choice labels, in form order."""
+    form = _form(p, form_key)
+    if form is None:
+        return [Shown(str(k), _plain(v)) for k, v in data.items() if v not in (None, "", [])]
+    shown = []
+    for f in form.fields:
+        value = data.get(f.name)
+        if value in (None, "", []):
+            continue
+        if f.type == "file":
+            found = [files[t] for t in value if isinstance(t, str) and t in files]
+            shown.append(Shown(label(f), "", files=found))
+            continue
+        if f.type in ("choice", "multichoice"):
+            choices = {c.value: label(c) for c in form.choices_for(f, p.validator.choices)}
+            items = value if isinstance(value, list) else [value]
+            text = "、".join(choices.get(str(v), str(v)) for v in items)
+        elif f.type == "yesno":
+            text = _("是") if value == "yes" else _("否")
+        elif f.type == "rating":
+            text = "★" * int(value) + "☆" * max(0, f.rating_max - int(value))
+        else:
+            text = _plain(value)
+        shown.append(Shown(label(f), text, long=f.type == "textarea"))
+    return shown
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def choice_label(p: Platform, form_key: str, field_name: str, value: str | None) -> str:
+    if not value:
+        return "—"
+    form = _form(p, form_key)
+    if form is None:
+        return value
+    for choice in form.choices_for(form.field(field_name), p.validator.choices):
+        if choice.value == value:
+            return label(choice)
+    return value
+
+
+def request_details(p: Platform, request: RequestIndex) -> tuple[list[Shown], str | None]:
+    """What the request is about, by its type: labelled values and its description."""
+    if request.kind == "complaint" and request.record_id is not None:
+        complaint = p.session.get(Complaint, request.record_id)
+        if complaint is not None:
+            departments = dict(p.directory.department_choices())
+            rows = [
+                Shown(_("渠道"), choice_label(p, "complaint_intake", "channel", complaint.channel)),
+                Shown(_("类别"), choice_label(p, "complaint_intake", "category", complaint.category)),
+                Shown(_("紧急程度"), choice_label(p, "complaint_triage", "severity", complaint.severity)),
+                Shown(
+                    _("责任部门"), departments.get(complaint.department or "", complaint.department or "—")
+                ),
+                Shown(_("退回次数"), str(complaint.rework_count)),
+            ]
+            if complaint.satisfaction is not None:
+                rows.append(Shown(_("满意度"), "★" * complaint.satisfaction))
+            return rows, complaint.description
+    return [], None
+
+
+@dataclass(frozen=True)
+class Step:
+    task: HumanTask
+    at: datetime
+    actor: str
+    shown: list[Shown]
+
+
+def completed_steps(
+    p: Platform, instance_id: int, tasks: Mapping[int, HumanTask], files: Mapping[str, Attachment]
+) -> list[Step]:
+    """Each completed step with what was entered in it, oldest first."""
+    names = p.staff.display_names(t.completed_by or "" for t in tasks.values())
+    steps = []
+    for event in p.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.instance_id == instance_id, AuditEvent.kind == "task.completed")
+        .order_by(AuditEvent.id)
+    ):
+        task = tasks.get(event.task_id or 0)
+        if task is None:
+            continue
+        shown = describe_data(p, task.form_key, event.data or {}, files)
+        steps.append(Step(task, event.at, names.get(event.actor or "", event.actor or ""), shown))
+    return steps
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    actor: str
+    text: str
+    kind: str
+    shown: list[Shown]
+
+
+def timeline(
+    p: Platform, events: Iterable[AuditEvent], tasks: Mapping[int, HumanTask], files: Mapping[str, Attachment]
+) -> list[Entry]:
+    events = list(events)
+    names = p.staff.display_names(e.actor or "" for e in events)
+    assignees: list[str] = []
+    for event in events:
+        if event.kind == "task.assigned" and event.data:
+            assignees.extend(str(v) for v in event.data.get("assignee", []) if v)
+    names.update(p.staff.display_names(assignees))
+    departments = dict(p.directory.department_choices())
+    entries = []
+    for event in events:
+        task = tasks.get(event.task_id or 0)
+        step = task.name if task is not None else (event.element_id or "")
+        who = names.get(event.actor or "", event.actor or _("系统"))
+        shown: list[Shown] = []
+        data = event.data or {}
+        if event.kind == "instance.started":
+            text = _("登记")
+        elif event.kind == "task.created":
+            department = departments.get(str(data.get("department", "")), data.get("department", ""))
+            text = _("「%(step)s」进入 %(department)s 的待办", step=step, department=department)
+        elif event.kind == "task.claimed":
+            text = _("认领了「%(step)s」", step=step)
+        elif event.kind == "task.unclaimed":
+            text = _("放弃认领「%(step)s」", step=step)
+        elif event.kind == "task.assigned":
+            to = (data.get("assignee") or [None, None])[-1]
+            text = _("把「%(step)s」交给 %(to)s", step=step, to=names.get(str(to), str(to)))
+        elif event.kind == "task.completed":
+            text = _("完成了「%(step)s」", step=step)
+            shown = describe_data(p, task.form_key if task else None, data, files)
+        elif event.kind == "task.cancelled":
+            text = _("「%(step)s」已取消", step=step)
+        elif event.kind == "instance.completed":
+            text = _("结案")
+        elif event.kind == "instance.failed":
+            text = _("流程出错：%(error)s", error=translate(str(data.get("error", ""))))
+        else:
+            text = f"{event.kind} {step}".strip()
+        entries.append(Entry(event.at, who, text, event.kind, shown))
+    return entries

@@ -1,0 +1,163 @@
+"""A request (complaint now, every later request type alike): header, status, timeline from the audit
+rows, the diagram with the current step highlighted, related records, comments and attachments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crm.attachments import UploadRefused, megabytes
+from crm.models import RequestIndex
+from engine.errors import Forbidden, InvalidData, NotFound
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from webapp import db_session, platform
+from webapp.i18n import translate, translate_fields
+from webapp.pages import present
+from webapp.pages.common import actor, attachments, back, commit, login_required, ok, problem
+
+bp = Blueprint("requests", __name__)
+
+
+def visible_request(instance_id: int) -> tuple[RequestIndex, ProcessInstance]:
+    p, who = platform(), actor()
+    req = p.requests.get(instance_id)
+    instance = p.runtime.get(instance_id)
+    if not p.requests.can_see(who, instance_id, instance.started_by):
+        raise Forbidden("you are not in a department that works on this request")
+    return req, instance
+
+
+@bp.get("/requests/<int:instance_id>")
+@login_required
+def show(instance_id: int) -> Any:
+    p = platform()
+    req, instance = visible_request(instance_id)
+    tasks = {
+        t.id: t
+        for t in p.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id)
+        )
+    }
+    files = attachments().of(instance_id)
+    by_token = {a.token: a for a in files}
+    details, description = present.request_details(p, req)
+    open_tasks = [t for t in tasks.values() if t.state == "open"]
+    comments = p.comments.of(instance_id)
+    names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
+    return render_template(
+        "request.html",
+        req=req,
+        instance=instance,
+        details=details,
+        description=description,
+        open_tasks=open_tasks,
+        tasks=list(tasks.values()),
+        current=sorted({t.element_id for t in open_tasks}),
+        done=sorted({t.element_id for t in tasks.values() if t.state == "completed"}),
+        timeline=present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
+        related=p.requests.related(req),
+        comments=comments,
+        files=files,
+        names=names,
+        departments=dict(p.directory.department_choices()),
+        max_upload=megabytes(attachments().max_bytes),
+        rating=platform_rating(instance_id),
+    )
+
+
+def platform_rating(instance_id: int) -> Any:
+    from crm.models import RequestRating
+
+    return db_session().scalars(select(RequestRating).where(RequestRating.instance_id == instance_id)).first()
+
+
+@bp.get("/r/<number>")
+@login_required
+def by_number(number: str) -> Any:
+    found = platform().requests.by_number(number.strip().upper())
+    if found is None:
+        raise NotFound(f"request {number} does not exist")
+    return redirect(url_for("requests.show", instance_id=found.instance_id))
+
+
+@bp.get("/requests/<int:instance_id>/diagram.xml")
+@login_required
+def diagram(instance_id: int) -> Any:
+    _req, instance = visible_request(instance_id)
+    xml = db_session().scalar(
+        select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == instance.definition_id)
+    )
+    return Response(xml or "", mimetype="application/xml")
+
+
+@bp.post("/requests/<int:instance_id>/comments")
+@login_required
+def add_comment(instance_id: int) -> Any:
+    visible_request(instance_id)
+    task_id = request.form.get("task_id", "")
+    try:
+        platform().comments.add(
+            instance_id,
+            actor().username,
+            request.form.get("body"),
+            task_id=int(task_id) if task_id.isdigit() else None,
+        )
+    except InvalidData as invalid:
+        for message in translate_fields(invalid.fields).values():
+            problem(_("未能添加备注：%(why)s", why=message))
+    else:
+        commit()
+        ok(_("已添加备注。"))
+    return back(url_for("requests.show", instance_id=instance_id))
+
+
+@bp.post("/requests/<int:instance_id>/attachments")
+@login_required
+def add_attachments(instance_id: int) -> Any:
+    visible_request(instance_id)
+    store = attachments()
+    uploads = [u for u in request.files.getlist("files") if u.filename]
+    if not uploads:
+        problem(_("请选择要上传的文件。"))
+        return back(url_for("requests.show", instance_id=instance_id))
+    refused = []
+    try:
+        for upload in uploads:
+            try:
+                store.store(instance_id, actor().username, upload.filename or "file", upload.stream)
+            except UploadRefused as exc:
+                refused.append(translate(str(exc)))
+        commit()
+    except BaseException:
+        db_session().rollback()
+        store.discard_written()
+        raise
+    for message in refused:
+        problem(message)
+    if len(refused) < len(uploads):
+        ok(_("已上传 %(count)d 个文件。", count=len(uploads) - len(refused)))
+    return back(url_for("requests.show", instance_id=instance_id))
+
+
+@bp.get("/attachments/<token>")
+@login_required
+def download(token: str) -> Any:
+    if not token.isalnum() or len(token) > 32:
+        abort(404)
+    store = attachments()
+    attachment = store.get(token)
+    visible_request(attachment.instance_id)
+    path = store.path(attachment)
+    if not path.is_file():
+        raise NotFound("the attachment's file is missing")
+    inline = store.is_image(attachment) or attachment.content_type == "application/pdf"
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=not inline,
+        download_name=attachment.filename,
+        max_age=3600,
+    )

@@ -1,0 +1,199 @@
+"""A task: its form with inline errors, the request's context beside it, comments and attachments;
+claim, unclaim, assign or delegate, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crm.attachments import UploadRefused, megabytes
+from crm.directory import actor_for
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from engine.models import HumanTask
+from webapp import db_session, platform
+from webapp.i18n import translate, translate_fields
+from webapp.pages import present
+from webapp.pages.common import actor, attachments, back, commit, login_required, ok, problem
+from webapp.pages.forms import collect, field_views
+
+bp = Blueprint("tasks", __name__)
+
+
+def _open_data(row: HumanTask) -> dict[str, Any]:
+    """The values the task sees now (to fill the form in), read from the instance's state."""
+    p = platform()
+    instance = p.runtime.get(row.instance_id, with_state=True)
+    if instance.status != "running":
+        return {}
+    workflow, _compiled = p.runtime.load(instance)
+    task = p.runtime.task_of(workflow, row)
+    return dict(task.data) if task is not None else {}
+
+
+def render_task(
+    row: HumanTask, values: dict[str, Any] | None, errors: dict[str, str], status: int = 200
+) -> Any:
+    p, who = platform(), actor()
+    try:
+        req = p.requests.get(row.instance_id)
+    except NotFound:
+        req = None
+    form = (
+        p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
+    )
+    can_act = row.state == "open" and who.member_of(row.department)
+    if values is None:
+        values = _open_data(row) if can_act and form is not None else {}
+    tasks = {
+        t.id: t
+        for t in p.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == row.instance_id).order_by(HumanTask.id)
+        )
+    }
+    files = attachments().of(row.instance_id)
+    by_token = {a.token: a for a in files}
+    details, description = present.request_details(p, req) if req is not None else ([], None)
+    # Whom it can be given to: the department's other members (claiming is how one takes it oneself).
+    skip = {row.assignee, who.username}
+    colleagues = [u for u in p.staff.members_of(row.department) if u.username not in skip] if can_act else []
+    names = p.staff.display_names([row.assignee or "", row.completed_by or ""])
+    comments = p.comments.of(row.instance_id)
+    names.update(p.staff.display_names(c.author for c in comments))
+    return (
+        render_template(
+            "task.html",
+            task=row,
+            req=req,
+            form=form,
+            fields=field_views(form, p.validator.choices, values, errors, by_token) if form else [],
+            errors=errors,
+            can_act=can_act,
+            details=details,
+            description=description,
+            steps=present.completed_steps(p, row.instance_id, tasks, by_token),
+            comments=comments,
+            files=files,
+            colleagues=colleagues,
+            names=names,
+            department_name=dict(p.directory.department_choices()).get(row.department, row.department),
+            max_upload=megabytes(attachments().max_bytes),
+        ),
+        status,
+    )
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def show(task_id: int) -> Any:
+    return render_task(platform().tasks.get(task_id, actor()), None, {})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+def complete(task_id: int) -> Any:
+    p, who = platform(), actor()
+    row = p.tasks.get(task_id, who)
+    if not who.member_of(row.department):
+        raise Forbidden(f"only members of '{row.department}' can act on task {task_id}")
+    if row.state != "open":
+        problem(translate(f"task {task_id} is already {row.state}"))
+        return redirect(url_for("tasks.show", task_id=task_id))
+    form = (
+        p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
+    )
+    values: dict[str, Any] = collect(form, request.form) if form else {}
+    errors: dict[str, str] = {}
+    store = attachments()
+    try:
+        for field in form.fields if form else ():
+            if field.type != "file":
+                continue
+            tokens = [t for t in request.form.getlist(field.name) if t]
+            known = store.by_tokens(row.instance_id, tokens)
+            if any(t not in known for t in tokens):
+                errors[field.name] = _("附件不属于此请求")
+                tokens = [t for t in tokens if t in known]
+            for upload in request.files.getlist(field.name):
+                if not upload.filename:
+                    continue
+                try:
+                    stored = store.store(
+                        row.instance_id,
+                        who.username,
+                        upload.filename,
+                        upload.stream,
+                        task_id=row.id,
+                        field=field.name,
+                        accept=field.accept,
+                    )
+                except UploadRefused as refused:
+                    errors[field.name] = translate(str(refused))
+                else:
+                    tokens.append(stored.token)
+            values[field.name] = tokens
+        if not errors:
+            p.tasks.complete(task_id, values, who)
+    except InvalidData as invalid:
+        errors = {**translate_fields(invalid.fields), **errors}
+    except Conflict as conflict:
+        db_session().rollback()
+        store.discard_written()
+        problem(translate(str(conflict)))
+        return redirect(url_for("tasks.show", task_id=task_id))
+    except BaseException:
+        db_session().rollback()
+        store.discard_written()
+        raise
+    commit()  # the uploads are kept even when the form is sent back: nobody has to pick them again
+    if errors:
+        return render_task(row, values, errors, status=422)
+    ok(_("已完成「%(step)s」。", step=row.name))
+    return back(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int) -> Any:
+    try:
+        row = platform().tasks.claim(task_id, actor())
+    except Conflict as conflict:
+        problem(translate(str(conflict)))
+    else:
+        commit()
+        ok(_("已认领「%(step)s」。", step=row.name))
+    return back(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+def unclaim(task_id: int) -> Any:
+    try:
+        row = platform().tasks.unclaim(task_id, actor())
+    except Conflict as conflict:
+        problem(translate(str(conflict)))
+    else:
+        commit()
+        ok(_("已放弃认领「%(step)s」，任务回到部门待认领。", step=row.name))
+    return back(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@login_required
+def assign(task_id: int) -> Any:
+    p = platform()
+    username = request.form.get("username", "").strip()
+    user = p.directory.user(username) if username else None
+    if user is None or not user.active:
+        problem(_("请选择一位在职同事。"))
+        return back(url_for("tasks.show", task_id=task_id))
+    try:
+        row = p.tasks.assign(task_id, actor_for(user), actor())
+    except Conflict as conflict:
+        problem(translate(str(conflict)))
+    else:
+        commit()
+        ok(_("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name))
+    return back(url_for("tasks.show", task_id=task_id))

@@ -1,0 +1,52 @@
+// Shows a BPMN diagram with bpmn-js (NavigatedViewer, served from node_modules) and marks the steps
+// a request waits in (data-current) and the ones it has done (data-done).
+(function () {
+  "use strict";
+
+  function mark(canvas, registry, ids, marker) {
+    ids.forEach(function (id) {
+      if (registry.get(id)) {
+        canvas.addMarker(id, marker);
+      }
+    });
+  }
+
+  function show(container) {
+    var status = container.querySelector(".status");
+    var viewer = new window.BpmnJS({ container: container });
+    fetch(container.dataset.bpmn, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (xml) {
+        return viewer.importXML(xml);
+      })
+      .then(function () {
+        var canvas = viewer.get("canvas");
+        var registry = viewer.get("elementRegistry");
+        mark(canvas, registry, JSON.parse(container.dataset.done || "[]"), "lintel-done");
+        mark(canvas, registry, JSON.parse(container.dataset.current || "[]"), "lintel-current");
+        canvas.zoom("fit-viewport", "auto");
+        if (status) {
+          status.remove();
+        }
+        container.dataset.ready = "true";
+      })
+      .catch(function () {
+        if (status) {
+          status.textContent = container.dataset.failed || "";
+        }
+        container.dataset.ready = "error";
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.BpmnJS) {
+      return;
+    }
+    document.querySelectorAll("[data-bpmn]").forEach(show);
+  });
+})();
