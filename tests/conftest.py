@@ -25,17 +25,17 @@ COMPLAINT_BPMN = ROOT / "workflows" / "complaint.bpmn"
 
 def fresh_database_url(kind: str, folder: Path, name: str = "") -> str:
     """An empty database of the given kind: SQLite in `folder`, or on PostgreSQL the test database with its
-    schema dropped (no `name`) or a separate, recreated database `lintel_<name>` for multi-process tests."""
+    schema dropped (no `name`) or a separate, recreated database `<test database>_<name>` for multi-process tests."""
     if kind == "sqlite":
         return f"sqlite:///{folder / 'lintel.db'}"
     if name:
         url = make_url(POSTGRES_URL)
         admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS lintel_{name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE lintel_{name}"))
+            connection.execute(text(f"DROP DATABASE IF EXISTS {url.database}_{name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {url.database}_{name}"))
         admin.dispose()
-        return url.set(database=f"lintel_{name}").render_as_string(hide_password=False)
+        return url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
