@@ -134,7 +134,8 @@ def _update(session: Session, instance: ProcessInstance, **values: Any) -> None:
 
 
 def _on_task_created(session: Session, event: TaskCreated) -> None:
-    _update(session, event.instance, status=event.task.element_id)
+    if event.task.kind == "task":  # an escalation is about the current step, not a step of its own
+        _update(session, event.instance, status=event.task.element_id)
 
 
 def _on_task_completed(session: Session, event: TaskCompleted) -> None:

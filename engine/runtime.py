@@ -157,6 +157,17 @@ class Runtime:
                 rows = self._sync_tasks(instance, workflow, compiled, actor, new=new)
                 if fired:
                     self.deadlines.fired(instance, compiled.meta, fired, actor, rows)
+                # Messages, signals, errors and escalations nothing in the instance caught: SpiffWorkflow
+                # queues them (and would keep them in the saved state); the timeline keeps them instead.
+                for event in workflow.get_events():
+                    definition = event.event_definition
+                    name = getattr(definition, "name", None) or getattr(definition, "code", None)
+                    self.audit.record(
+                        instance,
+                        "event.uncaught",
+                        actor.username,
+                        data={"event": type(definition).__name__, "name": name},
+                    )
         except Exception as exc:  # a diagram's script failing must fail its instance, not the request
             self.fail(instance, actor, exc)
         if instance.status == "running" and workflow.is_completed():
@@ -257,6 +268,8 @@ class Runtime:
             form_key=meta.form_key,
             priority=int(self._value(task, meta.priority, True) or DEFAULT_PRIORITY),
             state="open",
+            kind="task",
+            escalation_level=0,
             due_at=due_at,
             deadline_clock=clock,
             created_at=now,

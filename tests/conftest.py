@@ -24,8 +24,8 @@ COMPLAINT_BPMN = ROOT / "workflows" / "complaint.bpmn"
 
 
 def fresh_database_url(kind: str, folder: Path, name: str = "") -> str:
-    """An empty database of the given kind: SQLite in `folder`, or on PostgreSQL the test database with its
-    schema dropped (no `name`) or a separate, recreated database `<test database>_<name>` for multi-process tests."""
+    """An empty database of the given kind: SQLite in `folder`; on PostgreSQL the test database with its
+    schema dropped (no `name`), or a recreated database `<test database>_<name>` for multi-process tests."""
     if kind == "sqlite":
         return f"sqlite:///{folder / 'lintel.db'}"
     if name:

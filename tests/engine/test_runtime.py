@@ -197,3 +197,11 @@ def test_foundation_is_shared_but_state_lives_in_the_database(platform: Platform
     row = open_row(fresh, complaint.instance_id)
     fresh.tasks.complete(row.id, TRIAGE, actor(fresh, "crc"))
     assert open_row(fresh, complaint.instance_id).department == "engineering"
+
+
+def test_an_event_nothing_catches_is_kept_in_the_timeline_not_in_the_state(platform: Platform) -> None:
+    platform.definitions.deploy((DATA / "throws_escalation.bpmn").read_bytes(), "throws_escalation.bpmn")
+    instance = platform.runtime.start("throws", {}, actor(platform, "crc"))
+    uncaught = [e for e in platform.runtime.audit.timeline(instance.id) if e.kind == "event.uncaught"]
+    assert [e.data for e in uncaught] == [{"event": "EscalationEventDefinition", "name": "late"}]
+    assert '"bpmn_events":[]' in platform.session.get(ProcessInstance, instance.id).state

@@ -128,6 +128,8 @@ def test_reminder_then_each_escalation_level_fire_at_their_moments(
             manager,
         )
     assert kinds(platform, complaint.instance_id).count("task.escalated") == 3
+    platform.session.refresh(complaint)
+    assert complaint.status == "handle"  # still in the department's hands, however late
 
     row = client.get("/api/v1/tasks?department=engineering", headers=auth("eng")).json["tasks"][0]
     assert (row["id"], row["overdue"], row["escalation_level"]) == (handle.id, True, 3)
