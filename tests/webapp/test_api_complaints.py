@@ -218,3 +218,28 @@ def test_openapi_document_describes_the_endpoints(client) -> None:
     ):
         assert path in document["paths"]
     assert "ComplaintCreate" in document["components"]["schemas"]
+
+
+def test_the_handler_can_pause_the_deadline_while_waiting_for_the_owner(client, auth) -> None:  # type: ignore[no-untyped-def]
+    created = register(client, auth)
+    complete(client, auth, "crc", open_task(client, auth, created["id"])["id"], TRIAGE)
+    handle = open_task(client, auth, created["id"])
+    assert handle["due_at"] is not None
+    waiting = client.post(
+        f"/api/v1/tasks/{handle['id']}/wait-for-owner", json={"note": "业主出差"}, headers=auth("eng")
+    )
+    assert waiting.status_code == 200
+    assert (
+        waiting.json["waiting_since"]
+        and waiting.json["time_left_seconds"] is None
+        and not waiting.json["overdue"]
+    )
+    again = client.post(f"/api/v1/tasks/{handle['id']}/wait-for-owner", headers=auth("eng"))
+    assert again.status_code == 409
+    answered = client.post(f"/api/v1/tasks/{handle['id']}/owner-answered", headers=auth("eng"))
+    assert answered.status_code == 200 and answered.json["waiting_since"] is None
+    assert answered.json["time_left_seconds"] > 0
+    assert client.post(f"/api/v1/tasks/{handle['id']}/owner-answered", headers=auth("eng")).status_code == 409
+    assert client.post(f"/api/v1/tasks/{handle['id']}/wait-for-owner", headers=auth("crc")).status_code == 403
+    timeline = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("crc")).json["timeline"]
+    assert {"task.waiting_owner", "task.owner_answered"} <= {e["kind"] for e in timeline}

@@ -35,6 +35,7 @@ def build_spec() -> dict[str, Any]:
         "TaskDetail",
         "AssignBody",
         "CompleteBody",
+        "HoldBody",
         "DeployedVersion",
         "DeployResult",
         "Error",
@@ -127,6 +128,8 @@ def build_spec() -> dict[str, Any]:
         ("unclaim", None, "Give the task back to the department queue"),
         ("assign", "AssignBody", "Give the task to a member of its department"),
         ("complete", "CompleteBody", "Complete the task with its form data"),
+        ("wait-for-owner", "HoldBody", "Wait for the owner: the deadline clock stands still"),
+        ("owner-answered", "HoldBody", "The owner answered: the deadline clock runs again"),
     ):
         operation: dict[str, Any] = {
             "summary": summary,
