@@ -108,10 +108,11 @@ class Runtime:
         return instance
 
     def get(self, instance_id: int, *, with_state: bool = False) -> ProcessInstance:
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        if with_state:
-            query = query.options(undefer(ProcessInstance.state))
-        found = self.session.scalars(query).first()
+        """The instance (from the session when it already holds it), with its state loaded if asked."""
+        found = self.session.identity_map.get(self.session.identity_key(ProcessInstance, instance_id))
+        if found is None:
+            options = [undefer(ProcessInstance.state)] if with_state else []
+            found = self.session.get(ProcessInstance, instance_id, options=options)
         if found is None:
             raise NotFound(f"instance {instance_id} does not exist")
         return found
@@ -204,16 +205,17 @@ class Runtime:
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         open_rows: dict[str, HumanTask] = {}
         if not new:
-            open_rows = {
-                row.task_guid: row
-                for row in self.session.scalars(
+            # No autoflush: rows this transition already closed are in the identity map with their new state
+            # (the query does not overwrite it), so everything is written in one flush at the end.
+            with self.session.no_autoflush:
+                found = self.session.scalars(
                     select(HumanTask).where(
                         HumanTask.instance_id == instance.id,
                         HumanTask.state == "open",
                         HumanTask.kind == "task",
                     )
                 )
-            }
+                open_rows = {row.task_guid: row for row in found if row.state == "open"}
         now = self.clock.now()
         for guid, row in open_rows.items():
             if guid not in ready:

@@ -7,13 +7,13 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.events import TaskCompleted
-from engine.models import HumanTask
+from engine.models import HumanTask, ProcessInstance
 from engine.runtime import Runtime, deadline_of
 from engine.timing import engine_clock
 
@@ -32,16 +32,26 @@ class TaskService:
         self.audit = runtime.audit
         self.clock = runtime.clock
 
-    def get(self, task_id: int, actor: Actor) -> HumanTask:
-        row = self.session.get(HumanTask, task_id)
+    def get(self, task_id: int, actor: Actor, *, with_instance: bool = False) -> HumanTask:
+        """The task if `actor` may see it; `with_instance` loads its instance and state in the same query."""
+        if with_instance:
+            found = self.session.execute(
+                select(HumanTask, ProcessInstance)
+                .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+                .options(undefer(ProcessInstance.state))
+                .where(HumanTask.id == task_id)
+            ).first()
+            row = found[0] if found else None
+        else:
+            row = self.session.get(HumanTask, task_id)
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
         if not actor.can_see(row.department):
             raise Forbidden(f"task {task_id} belongs to the department '{row.department}'")
         return row
 
-    def _actionable(self, task_id: int, actor: Actor) -> HumanTask:
-        row = self.get(task_id, actor)
+    def _actionable(self, task_id: int, actor: Actor, *, with_instance: bool = False) -> HumanTask:
+        row = self.get(task_id, actor, with_instance=with_instance)
         if not actor.member_of(row.department):
             raise Forbidden(f"only members of '{row.department}' can act on task {task_id}")
         if row.state != "open":
@@ -84,7 +94,7 @@ class TaskService:
         return row
 
     def complete(self, task_id: int, data: Mapping[str, Any], actor: Actor) -> HumanTask:
-        row = self._actionable(task_id, actor)
+        row = self._actionable(task_id, actor, with_instance=True)
         if row.assignee not in (None, actor.username):
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
         cleaned = self.validator.validate(row.form_key, data) if row.form_key else dict(data)
