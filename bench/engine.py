@@ -90,7 +90,7 @@ def _raw_spiff(instances: int) -> dict[str, float]:
     parser.add_bpmn_file(str(DIAGRAM))
     spec, subprocesses = parser.get_spec("complaint"), parser.get_subprocess_specs("complaint")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    engine = script_engine({})
+    engine = script_engine(Foundation().functions)
     data = {
         "complaint_id": 1,
         "number": "TS-2026-000001",
