@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm.models import Complaint, Project, RequestIndex
+from crm.models import Complaint, Project, RequestIndex, RequestRating
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.events import (
@@ -103,6 +103,12 @@ class RequestDirectory:
                 )
             )
         )
+
+    def rating(self, instance_id: int) -> RequestRating | None:
+        """The owner's rating of the handling, given on the portal once the request closed."""
+        return self.session.scalars(
+            select(RequestRating).where(RequestRating.instance_id == instance_id)
+        ).first()
 
     def projects(self) -> list[tuple[str, str]]:
         return [(p.code, p.name) for p in self.session.scalars(select(Project).order_by(Project.name))]

@@ -160,6 +160,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "此任务刚被他人完成，请刷新后重试",
     ),
     (re.compile(r"^task \d+ is no longer waiting for input$"), "此任务已不再等待处理"),
+    (re.compile(r"^task \d+ is already waiting for the owner$"), "此任务已在等待业主答复"),
+    (re.compile(r"^task \d+ is not waiting for the owner$"), "此任务没有在等待业主答复"),
+    (re.compile(r"^only a workflow step can wait for the owner$"), "只有流程步骤才能等待业主答复"),
+    (
+        re.compile(r"^task \d+ changed concurrently; reload and try again$"),
+        "此任务刚被他人修改，请刷新后重试",
+    ),
     (re.compile(r"^the instance of task \d+ is (\S+)$"), "此任务所属流程已{0}"),
     (re.compile(r"^task \d+ does not exist$"), "任务不存在"),
     (re.compile(r"^you are not a member of '(.+)'$"), "您不是部门「{0}」的成员"),

@@ -110,3 +110,47 @@ def test_pages_carry_a_content_security_policy(client) -> None:
     response = client.get("/login")
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_every_page_renders_in_english(client, platform) -> None:
+    from tests.webapp.pages_support import TRIAGE, complete
+
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    task_id = platform.tasks.open_tasks_of(complaint.instance_id)[0].id
+    login(client, "admin")
+    client.post("/lang", data={"lang": "en"})
+    admin_id = platform.directory.user("admin").id
+    pages = {
+        "/": "My open tasks",
+        "/inbox?department=*": "Department queue",
+        f"/tasks/{task_id}": "Only members of the task's department can work on it.",
+        f"/requests/{complaint.instance_id}": "Timeline",
+        "/complaints/new?q=13800000001": "Find by phone, name or unit",
+        "/processes": "Deploy a new version",
+        "/processes/complaint/1": "Human steps",
+        "/admin/users": "New account",
+        f"/admin/users/{admin_id}": "Reset password",
+        "/admin/departments": "New department",
+        "/portal": "Follow your request",
+    }
+    for path, expected in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert expected in text(response), path
+    assert "Construction quality" in text(client.get(f"/requests/{complaint.instance_id}"))
+
+
+def test_an_unexpected_error_gets_a_page_without_a_traceback(app, client, monkeypatch) -> None:
+    from crm.worklist import Worklist
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database fell over")
+
+    app.config["TESTING"] = False  # let Flask handle the error the way it does in production
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(Worklist, "page", broken)
+    login(client, "crc")
+    response = client.get("/inbox")
+    assert response.status_code == 500
+    assert "系统出了问题" in text(response) and "fell over" not in text(response)

@@ -127,3 +127,21 @@ def test_only_the_centre_registers_complaints(client) -> None:
         ).status_code
         == 403
     )
+
+
+def test_deadline_events_read_plainly_on_the_timeline(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    instance = platform.runtime.get(complaint.instance_id)
+    audit = platform.runtime.audit
+    audit.record(instance, "task.reminder", "system", "open", "open", {"timer": "提醒"}, task=task)
+    audit.record(instance, "task.overdue", "system", "open", "open", {"timer": "期限"}, task=task)
+    audit.record(instance, "task.escalated", "system", "0", "1", {"level": 1, "timer": "升级"}, task=task)
+    audit.record(
+        instance, "event.uncaught", "system", data={"event": "SignalEventDefinition", "name": "回访"}
+    )
+    platform.session.commit()
+    login(client, "crc")
+    shown = text(client.get(f"/requests/{complaint.instance_id}"))
+    assert "「客服分派」临近期限，已提醒" in shown and "「客服分派」已超过期限" in shown
+    assert "「客服分派」升级至第 1 级" in shown and "流程发出的事件「回访」没有环节接收" in shown

@@ -212,3 +212,77 @@ def test_a_body_over_the_request_limit_gets_a_page_not_a_traceback(app, client, 
         content_type="multipart/form-data",
     )
     assert response.status_code == 413 and "上传的内容太大" in text(response)
+
+
+def test_waiting_for_the_owner_stops_the_deadline_and_answering_resumes_it(client, platform) -> None:
+    complaint, task = handling_task(platform)
+    login(client, "eng")
+    waiting = client.post(
+        f"/tasks/{task.id}/wait", data={"note": "业主出差，下周回来"}, follow_redirects=True
+    )
+    assert "期限已暂停" in text(waiting) and "等待业主，期限暂停" in text(waiting)
+    assert "等待业主，期限暂停" in text(client.get("/inbox"))
+    again = client.post(f"/tasks/{task.id}/wait", follow_redirects=True)
+    assert "此任务已在等待业主答复" in text(again)
+    resumed = client.post(f"/tasks/{task.id}/resume", follow_redirects=True)
+    assert "期限恢复计时" in text(resumed)
+    login(client, "crc")
+    timeline = text(client.get(f"/requests/{complaint.instance_id}"))
+    assert "「责任部门处理」等待业主答复，期限暂停" in timeline and "业主出差，下周回来" in timeline
+    assert "业主已答复，「责任部门处理」期限恢复" in timeline
+
+
+def test_every_field_type_is_rendered_with_its_widget_and_value(app) -> None:
+    from forms.loader import parse_form
+    from webapp.pages.forms import field_views
+
+    form = parse_form(
+        {
+            "key": "every",
+            "title": "全部字段",
+            "fields": [
+                {"name": "t", "type": "text", "label": "文字", "max_length": 20},
+                {"name": "ta", "type": "textarea", "label": "长文字"},
+                {"name": "n", "type": "number", "label": "数量", "min": 0, "max": 9, "integer": True},
+                {"name": "d", "type": "date", "label": "日期"},
+                {"name": "c", "type": "choice", "label": "选择", "choices": [{"value": "a", "label": "甲"}]},
+                {
+                    "name": "m",
+                    "type": "multichoice",
+                    "label": "多选",
+                    "choices": [{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}],
+                },
+                {"name": "r", "type": "rating", "label": "评分", "max": 5},
+                {"name": "yn", "type": "yesno", "label": "是否", "required": True},
+                {"name": "f", "type": "file", "label": "照片", "accept": [".jpg"], "multiple": True},
+            ],
+        }
+    )
+    values = {
+        "t": "abc",
+        "ta": "多行\n文字",
+        "n": 3,
+        "d": "2026-11-20",
+        "c": "a",
+        "m": ["y"],
+        "r": 4,
+        "yn": "no",
+    }
+    views = field_views(form, lambda name: [], values, {"yn": "必填"}, {})
+    with app.test_request_context("/"):
+        macro = app.jinja_env.get_template("_macros.html").make_module({"max_upload": "10 MB"}).form_field
+        html = "".join(str(macro(view)) for view in views)
+    for expected in (
+        'type="text" id="f-t" name="t" value="abc" maxlength="20"',
+        ">多行\n文字</textarea>",
+        'type="number" id="f-n" name="n" value="3" step="1" min="0" max="9"',
+        'type="date" id="f-d" name="d" value="2026-11-20"',
+        '<option value="a" selected>甲</option>',
+        'name="m" value="y" checked',
+        'name="r" value="4" checked',
+        'name="yn" value="no" checked',
+        'type="file" id="f-f" name="f" accept=".jpg" multiple',
+        '<p class="field-error" id="err-yn">必填</p>',
+    ):
+        assert expected in html, expected
+    assert 'name="m" value="x" checked' not in html

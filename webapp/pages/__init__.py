@@ -125,6 +125,8 @@ def error_page(status: int, message: str, title: str | None = None) -> Response:
 
 def _http_error(exc: HTTPException) -> Any:
     status = exc.code or 500
+    if status >= 500:
+        db_session().rollback()  # the failed request's transaction must not break the error page too
     if request.path.startswith("/api/"):
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_page(status, exc.description or exc.name, code)
@@ -133,6 +135,7 @@ def _http_error(exc: HTTPException) -> Any:
         404: _("您要找的页面不存在，可能已被删除或链接有误。"),
         405: _("此地址不支持这种操作。"),
         413: _("上传的内容太大。单个文件不能超过 %(size)s。", size=_size()),
+        500: _("系统出了问题，已记录下来。请稍后再试；如果一直这样，请联系系统管理员。"),
     }
     description = exc.description or ""
     if description == "page_needs_role":

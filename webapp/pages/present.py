@@ -179,6 +179,27 @@ def timeline(
             shown = describe_data(p, task.form_key if task else None, data, files)
         elif event.kind == "task.cancelled":
             text = _("「%(step)s」已取消", step=step)
+        elif event.kind == "task.reminder":
+            text = _("「%(step)s」临近期限，已提醒", step=step)
+        elif event.kind == "task.overdue":
+            text = _("「%(step)s」已超过期限", step=step)
+        elif event.kind == "task.escalated":
+            text = _("「%(step)s」升级至第 %(level)s 级", step=step, level=data.get("level", event.to_state))
+        elif event.kind == "task.resolved":
+            text = _("督办「%(step)s」随原任务完成而关闭", step=step)
+        elif event.kind == "task.waiting_owner":
+            text = _("「%(step)s」等待业主答复，期限暂停", step=step)
+            if data.get("note"):
+                shown = [Shown(_("说明"), str(data["note"]))]
+        elif event.kind == "task.owner_answered":
+            text = _("业主已答复，「%(step)s」期限恢复", step=step)
+            if data.get("note"):
+                shown = [Shown(_("说明"), str(data["note"]))]
+        elif event.kind == "timer.start":
+            text = _("定时发起")
+        elif event.kind == "event.uncaught":
+            name = data.get("name") or data.get("event") or ""
+            text = _("流程发出的事件「%(name)s」没有环节接收", name=name)
         elif event.kind == "instance.completed":
             text = _("结案")
         elif event.kind == "instance.failed":

@@ -64,14 +64,8 @@ def show(instance_id: int) -> Any:
         names=names,
         departments=dict(p.directory.department_choices()),
         max_upload=megabytes(attachments().max_bytes),
-        rating=platform_rating(instance_id),
+        rating=p.requests.rating(instance_id),
     )
-
-
-def platform_rating(instance_id: int) -> Any:
-    from crm.models import RequestRating
-
-    return db_session().scalars(select(RequestRating).where(RequestRating.instance_id == instance_id)).first()
 
 
 @bp.get("/r/<number>")

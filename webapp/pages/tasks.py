@@ -197,3 +197,32 @@ def assign(task_id: int) -> Any:
         commit()
         ok(_("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name))
     return back(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/wait")
+@login_required
+def wait_for_owner(task_id: int) -> Any:
+    """The handler waits for the owner (away, not answering): the deadline clock stands still."""
+    note = request.form.get("note", "").strip()[:500] or None
+    try:
+        row = platform().tasks.wait_for_owner(task_id, actor(), note)
+    except Conflict as conflict:
+        problem(translate(str(conflict)))
+    else:
+        commit()
+        ok(_("「%(step)s」等待业主答复，期限已暂停。", step=row.name))
+    return back(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/resume")
+@login_required
+def owner_answered(task_id: int) -> Any:
+    note = request.form.get("note", "").strip()[:500] or None
+    try:
+        row = platform().tasks.owner_answered(task_id, actor(), note)
+    except Conflict as conflict:
+        problem(translate(str(conflict)))
+    else:
+        commit()
+        ok(_("业主已答复，「%(step)s」的期限恢复计时。", step=row.name))
+    return back(url_for("tasks.show", task_id=task_id))

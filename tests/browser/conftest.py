@@ -1,0 +1,87 @@
+"""A real Lintel served on 127.0.0.1 from a fresh SQLite file, and headless Chromium to drive it."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from crm.platform import Foundation
+from lintel.clock import SHANGHAI, FixedClock
+from tests.conftest import fresh_database_url, prepare
+from webapp import create_app
+from webapp.database import ROOT, make_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+
+
+class Served:
+    def __init__(self, url: str, engine, foundation: Foundation) -> None:  # type: ignore[no-untyped-def]
+        self.url = url
+        self.engine = engine
+        self.foundation = foundation
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    if not (ROOT / "node_modules" / "bpmn-js" / "dist").is_dir():
+        pytest.fail("node_modules is missing: run `npm install` (make test does) before the browser tests")
+    folder = tmp_path_factory.mktemp("browser")
+    url = fresh_database_url("sqlite", folder)
+    engine = make_engine(url)
+    clock = FixedClock(datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI))
+    prepare(engine, clock)
+    foundation = Foundation(clock=clock)
+    app = create_app(
+        {
+            "LINTEL_DATABASE_URL": url,
+            "LINTEL_INSTANCE_PATH": str(folder),
+            "LINTEL_SECRET_KEY": "browser-tests",
+        },
+        foundation=foundation,
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{server.server_port}", engine, foundation)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -1,0 +1,221 @@
+"""A complaint from the hotline to the owner's rating, through the pages, in headless Chromium.
+
+crc registers it and triages it (first with a mistake), eng handles it with a photo, crc replies and
+records the owner's confirmation, and the owner looks it up on the portal from a phone and rates it.
+Each page is saved under test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+from crm.directory import actor_for
+from crm.platform import Platform
+from engine.models import HumanTask
+from tests.browser.conftest import SCREENSHOTS
+
+OWNER_PHONE = "13800000001"
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def png(path: Path) -> Path:
+    """A small real photo-like PNG (a gradient), made without any imaging library."""
+    width, height = 96, 64
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((40 + x, 90 + y, 160)) for x in range(width)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def seed_other_complaints(served) -> None:  # type: ignore[no-untyped-def]
+    """A few complaints already in the centre's queue, one of them overdue, so the inbox looks like a day."""
+    with served.session() as session:
+        platform = Platform(session, served.foundation)
+        crc = actor_for(platform.directory.user("crc"))
+        for phone, text in (
+            ("13800000003", "地下车库顶板渗水，车辆被滴脏"),
+            ("13800000004", "入户门关闭不严，冬天漏风"),
+            ("13800000002", "小区东门道闸经常失灵"),
+        ):
+            platform.complaints.register(crc, channel="forum", description=text, owner_phone=phone)
+        session.flush()
+        first = session.query(HumanTask).order_by(HumanTask.id).first()
+        assert first is not None
+        first.due_at = served.foundation.clock.now() - timedelta(hours=5)
+        session.commit()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def sign_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.click(".me form button:has-text('退出')")
+    page.wait_for_selector("#username")
+
+
+def open_current_task(page, base: str, instance_id: int) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/requests/{instance_id}")
+    page.click(".head a.badge")
+    page.wait_for_selector("form[action$='/complete']")
+
+
+def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp_path) -> None:
+    seed_other_complaints(served)
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # -- the coordinator signs in -------------------------------------------------------------------
+    page.goto(f"{base}/inbox")
+    page.wait_for_selector("#username")
+    shot(page, "01-sign-in")
+    sign_in(page, base, "crc")
+    assert "李娜（客服专员）" in page.inner_text(".me")
+    shot(page, "02-home")
+
+    # -- registers a complaint, finding the owner by phone with htmx --------------------------------
+    page.click("nav a:has-text('登记投诉')")
+    page.fill("#q", OWNER_PHONE)
+    page.wait_for_selector("#owner-results input[name=owner]")
+    assert "张伟" in page.inner_text("#owner-results")
+    page.select_option("#channel", "hotline")
+    page.select_option("#category", "quality")
+    page.fill("#description", "主卧卫生间天花板渗水，楼上业主不在家，已持续一周。")
+    shot(page, "03-register")
+    page.click("form button[type=submit]:has-text('登记')")
+    page.wait_for_selector(".diagram[data-ready]", state="attached")
+    assert page.get_attribute(".diagram", "data-ready") == "true"
+    flash = page.inner_text(".flash.ok")
+    number = re.search(r"TS-\d{4}-\d{6}", flash).group(0)
+    instance_id = int(page.url.rsplit("/", 1)[-1])
+    assert page.locator(".djs-element.lintel-current[data-element-id=triage]").count() == 1
+
+    # -- claims the triage task in the inbox ---------------------------------------------------------
+    page.click("nav a:has-text('收件箱')")
+    row = page.locator("tr", has_text=number)
+    assert "待认领" in row.inner_text()
+    assert "逾期" in page.inner_text("table.inbox tbody tr:first-child")  # the overdue one comes first
+    shot(page, "04-inbox")
+    row.locator("button:has-text('认领')").click()
+    page.wait_for_selector(".flash.ok")
+    assert "李娜（客服专员）" in page.locator("tr", has_text=number).inner_text()
+
+    # -- submits the triage form with a mistake, sees it beside the field, fixes it -----------------
+    page.locator("tr", has_text=number).locator("a:has-text('打开')").click()
+    page.wait_for_selector("form[action$='/complete']")
+    page.select_option("#f-category", "quality")
+    page.select_option("#f-department", "engineering")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector("#err-severity")
+    assert page.inner_text("#err-severity") == "必填"
+    assert page.locator("#f-department").input_value() == "engineering"  # what was chosen stays
+    shot(page, "05-task-error")
+    page.select_option("#f-severity", "high")
+    page.fill("#f-note", "请工程部尽快上门查看")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert "已完成「客服分派」" in page.inner_text(".flash.ok")
+
+    page.goto(f"{base}/requests/{instance_id}")
+    page.wait_for_selector(".diagram[data-ready]", state="attached")
+    assert page.locator(".djs-element.lintel-current[data-element-id=handle]").count() == 1
+    assert page.locator(".djs-element.lintel-done[data-element-id=triage]").count() == 1
+    shot(page, "06-request")
+    sign_out(page)
+
+    # -- the engineering handler completes the handling step with a photo ---------------------------
+    sign_in(page, base, "eng")
+    page.click("nav a:has-text('收件箱')")
+    page.locator("tr", has_text=number).locator("a:has-text('打开')").click()
+    page.wait_for_selector("#f-resolution")
+    page.fill("#f-resolution", "已上门检查，更换楼上卫生间防水层并做闭水试验 48 小时，无渗漏。")
+    page.set_input_files("#f-attachments", str(png(tmp_path / "现场照片.png")))
+    shot(page, "07-handle")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    sign_out(page)
+
+    # -- the coordinator replies to the owner and records the owner's confirmation ------------------
+    sign_in(page, base, "crc")
+    open_current_task(page, base, instance_id)
+    assert "现场照片.png" in page.inner_text("aside")
+    page.fill("#f-reply", "您好，渗水已处理完毕，闭水试验无渗漏，请您查看。")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    open_current_task(page, base, instance_id)
+    page.check("input[name=satisfied][value=yes]")
+    page.click(".rating label:has-text('5')")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    page.goto(f"{base}/requests/{instance_id}")
+    page.wait_for_selector(".diagram[data-ready]", state="attached")
+    assert "已结案" in page.inner_text(".head")
+    shot(page, "08-request-closed")
+    context.close()
+
+    # -- the owner, on a phone, looks the request up and rates it -----------------------------------
+    phone = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    owner = phone.new_page()
+    owner.on("pageerror", lambda exc: errors.append(str(exc)))
+    owner.goto(f"{base}/portal")
+    owner.fill("#number", number)
+    owner.fill("#phone", "13900000000")
+    owner.click("form button[type=submit]")
+    owner.wait_for_selector(".flash.error")
+    owner.fill("#number", number)
+    owner.fill("#phone", OWNER_PHONE)
+    shot(owner, "09-portal-lookup")
+    owner.click("form button[type=submit]")
+    owner.wait_for_selector(".status-big")
+    assert owner.inner_text(".status-big") == "已办结"
+    body = owner.inner_text("body")
+    assert "李娜" not in body and "赵工" not in body and "请工程部尽快上门查看" not in body
+    owner.click(".rating label:has-text('5')")
+    owner.fill("#comment", "处理及时，师傅很专业。")
+    owner.click("form button[type=submit]:has-text('提交评价')")
+    owner.wait_for_selector(".flash.ok")
+    assert "★★★★★" in owner.inner_text("body")
+    shot(owner, "10-portal-rated")
+    phone.close()
+
+    assert errors == []
+
+
+def test_the_inbox_fits_a_tablet(served, browser) -> None:
+    seed_other_complaints(served)
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN", has_touch=True)
+    page = context.new_page()
+    sign_in(page, served.url, "crc_sup")
+    page.goto(f"{served.url}/inbox?department=*")
+    page.wait_for_selector("table.inbox")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768, f"the inbox scrolls sideways on a tablet ({width}px)"
+    shot(page, "11-inbox-tablet")
+    context.close()
