@@ -8,6 +8,7 @@ serializes/deserializes the workflow around every completion, as any durable hos
 from __future__ import annotations
 
 import json
+import multiprocessing
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from crm.demo import load_demo
 from crm.directory import actor_for
 from crm.platform import Foundation, Platform
+from engine.actors import Actor
 from engine.sandbox import script_engine
 from webapp.database import ROOT, make_engine, upgrade
 
@@ -39,44 +41,74 @@ STEPS: list[tuple[str, str, dict[str, Any]]] = [
 INTAKE = {"channel": "hotline", "description": "卫生间渗水", "owner_phone": "13800000001"}
 
 
-def _service_layer(engine: Engine, instances: int) -> dict[str, float]:
+def _prepare(engine: Engine) -> None:
     upgrade(engine)
-    foundation = Foundation()
     with Session(engine) as session:
         load_demo(session)
-        Platform(session, foundation).definitions.deploy(DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
+        Platform(session, Foundation()).definitions.deploy(DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
         session.commit()
-        actors = {
-            name: actor_for(user)
-            for name in ("crc", "eng")
-            if (user := Platform(session, foundation).directory.user(name)) is not None
+
+
+def _actors(engine: Engine, foundation: Foundation) -> dict[str, Actor]:
+    with Session(engine) as session:
+        directory = Platform(session, foundation).directory
+        return {
+            name: actor_for(user) for name in ("crc", "eng") if (user := directory.user(name)) is not None
         }
 
-    started = time.perf_counter()
-    instance_ids = []
-    for _ in range(instances):
-        with Session(engine, expire_on_commit=False) as session:
-            complaint = Platform(session, foundation).complaints.register(actors["crc"], **INTAKE)
-            session.commit()
-            instance_ids.append(complaint.instance_id)
-    start_seconds = time.perf_counter() - started
 
+def _register(engine: Engine, count: int) -> list[int]:
+    """`count` complaints, each registered in its own unit of work; returns their instance ids."""
+    foundation = Foundation()
+    crc = _actors(engine, foundation)["crc"]
+    ids = []
+    for _ in range(count):
+        with Session(engine, expire_on_commit=False) as session:
+            complaint = Platform(session, foundation).complaints.register(crc, **INTAKE)
+            session.commit()
+            ids.append(complaint.instance_id)
+    return ids
+
+
+def _complete_all(url: str, instance_ids: list[int]) -> int:
+    """Walk every given complaint to closure, one task completion per unit of work."""
+    engine = make_engine(url)
+    foundation = Foundation()
+    actors = _actors(engine, foundation)
+    wanted = set(instance_ids)
     completions = 0
-    started = time.perf_counter()
     for element_id, username, data in STEPS:
         with Session(engine) as session:
-            task_ids = [
-                row.id
-                for row in Platform(session, foundation).inbox.rows(
-                    departments=None, process_key="complaint", limit=instances * 2
-                )
-                if row.element_id == element_id and row.instance_id in set(instance_ids)
-            ]
+            rows = Platform(session, foundation).inbox.rows(
+                departments=None, process_key="complaint", limit=100_000
+            )
+            task_ids = [row.id for row in rows if row.element_id == element_id and row.instance_id in wanted]
         for task_id in task_ids:
             with Session(engine) as session:
                 Platform(session, foundation).tasks.complete(task_id, data, actors[username])
                 session.commit()
                 completions += 1
+    engine.dispose()
+    return completions
+
+
+def _service_layer(url: str, instances: int, processes: int = 1) -> dict[str, float]:
+    """Registration and completion rates; with `processes` > 1 the completions run in that many processes
+    at once (several web processes sharing PostgreSQL), each on its own share of the complaints."""
+    engine = make_engine(url)
+    _prepare(engine)
+    started = time.perf_counter()
+    instance_ids = _register(engine, instances)
+    start_seconds = time.perf_counter() - started
+    engine.dispose()
+
+    shares = [instance_ids[n::processes] for n in range(processes)]
+    started = time.perf_counter()
+    if processes == 1:
+        completions = _complete_all(url, instance_ids)
+    else:
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            completions = sum(pool.starmap(_complete_all, [(url, share) for share in shares]))
     complete_seconds = time.perf_counter() - started
     return {
         "instances_per_s": instances / start_seconds,
@@ -139,7 +171,9 @@ def _fresh_database(url: str, name: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-def run(*, instances: int, postgres_url: str, echo: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    *, instances: int, postgres_url: str, processes: int = 2, echo: Callable[[str], None] = print
+) -> dict[str, Any]:
     raw = _raw_spiff(instances)
     echo(
         f"raw SpiffWorkflow (in memory, serialized per step): {raw['instances_per_s']:.0f} instances/s, "
@@ -147,19 +181,23 @@ def run(*, instances: int, postgres_url: str, echo: Callable[[str], None] = prin
     )
     figures: dict[str, Any] = {"instances": instances, "raw_spiff": raw}
     with tempfile.TemporaryDirectory() as folder:
-        targets = {
-            "sqlite": f"sqlite:///{Path(folder) / 'bench.db'}",
-            "postgresql": _fresh_database(postgres_url, "lintel_bench"),
-        }
-        for name, url in targets.items():
-            engine = make_engine(url)
-            result = _service_layer(engine, instances)
-            engine.dispose()
+        targets = [
+            ("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", 1),
+            ("postgresql", _fresh_database(postgres_url, "lintel_bench"), 1),
+        ]
+        if processes > 1:
+            targets.append(
+                (f"postgresql_{processes}p", _fresh_database(postgres_url, "lintel_bench_p"), processes)
+            )
+        for name, url, count in targets:
+            result = _service_layer(url, instances, count)
             result["ratio"] = result["completions_per_s"] / raw["completions_per_s"]
             figures[name] = result
             echo(
-                f"{name}: {result['instances_per_s']:.0f} complaint instances/s, "
-                f"{result['completions_per_s']:.0f} task completions/s, ratio to raw {result['ratio']:.2f}"
+                f"{name} ({count} process{'es' if count > 1 else ''}): "
+                f"{result['instances_per_s']:.0f} complaint instances/s, "
+                f"{result['completions_per_s']:.0f} task completions/s, "
+                f"ratio to raw {result['ratio']:.2f}"
             )
     echo(
         json.dumps(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Owner, Unit
 from crm.numbering import next_number
+from crm.records import stage_update
 from crm.validation import FormValidator
 from engine.actors import Actor
 from engine.errors import InvalidData, NotFound
@@ -121,16 +122,12 @@ def _int(value: Any, field: str) -> int:
 
 
 # -- keeping the complaint record in step with its workflow ---------------------------------------------
-# Plain UPDATEs by number: these run inside every transition, so they load nothing.
+# Staged UPDATEs by number: these run inside every transition, so they load nothing and write once.
 
 
 def _update(session: Session, instance: ProcessInstance, **values: Any) -> None:
-    if instance.process_key != PROCESS_KEY or not instance.business_key or not values:
-        return
-    session.execute(
-        update(Complaint).where(Complaint.number == instance.business_key).values(**values),
-        execution_options={"synchronize_session": "evaluate"},
-    )
+    if instance.process_key == PROCESS_KEY and instance.business_key:
+        stage_update(session, Complaint.number, instance.business_key, **values)
 
 
 def _on_task_created(session: Session, event: TaskCreated) -> None:

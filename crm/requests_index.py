@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Project, RequestIndex, RequestRating
+from crm.records import stage_update
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.events import (
@@ -133,16 +134,12 @@ class RequestDirectory:
 
 
 # -- keeping the index in step with the workflows ----------------------------------------------------
-# Plain INSERT/UPDATE statements: they run inside every transition and load nothing they do not need.
+# Plain INSERTs and staged UPDATEs: they run inside every transition and load nothing they do not need.
 
 
 def _set(session: Session, instance: ProcessInstance, **values: Any) -> None:
-    if instance.process_key not in KINDS:
-        return
-    session.execute(
-        update(RequestIndex).where(RequestIndex.instance_id == instance.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
+    if instance.process_key in KINDS:
+        stage_update(session, RequestIndex.instance_id, instance.id, **values)
 
 
 def _on_started(session: Session, event: InstanceStarted) -> None:

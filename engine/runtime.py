@@ -108,11 +108,9 @@ class Runtime:
         return instance
 
     def get(self, instance_id: int, *, with_state: bool = False) -> ProcessInstance:
-        """The instance (from the session when it already holds it), with its state loaded if asked."""
-        found = self.session.identity_map.get(self.session.identity_key(ProcessInstance, instance_id))
-        if found is None:
-            options = [undefer(ProcessInstance.state)] if with_state else []
-            found = self.session.get(ProcessInstance, instance_id, options=options)
+        """The instance, with its state loaded if asked."""
+        options = [undefer(ProcessInstance.state)] if with_state else []
+        found = self.session.get(ProcessInstance, instance_id, options=options)
         if found is None:
             raise NotFound(f"instance {instance_id} does not exist")
         return found

@@ -32,31 +32,38 @@ class TaskService:
         self.audit = runtime.audit
         self.clock = runtime.clock
 
-    def get(self, task_id: int, actor: Actor, *, with_instance: bool = False) -> HumanTask:
-        """The task if `actor` may see it; `with_instance` loads its instance and state in the same query."""
-        if with_instance:
-            found = self.session.execute(
-                select(HumanTask, ProcessInstance)
-                .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-                .options(undefer(ProcessInstance.state))
-                .where(HumanTask.id == task_id)
-            ).first()
-            row = found[0] if found else None
-        else:
-            row = self.session.get(HumanTask, task_id)
+    def get(self, task_id: int, actor: Actor) -> HumanTask:
+        """The task if `actor` may see it."""
+        return self._visible(self.session.get(HumanTask, task_id), task_id, actor)
+
+    def _visible(self, row: HumanTask | None, task_id: int, actor: Actor) -> HumanTask:
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
         if not actor.can_see(row.department):
             raise Forbidden(f"task {task_id} belongs to the department '{row.department}'")
         return row
 
-    def _actionable(self, task_id: int, actor: Actor, *, with_instance: bool = False) -> HumanTask:
-        row = self.get(task_id, actor, with_instance=with_instance)
+    def _check_actionable(self, row: HumanTask, actor: Actor) -> HumanTask:
         if not actor.member_of(row.department):
-            raise Forbidden(f"only members of '{row.department}' can act on task {task_id}")
+            raise Forbidden(f"only members of '{row.department}' can act on task {row.id}")
         if row.state != "open":
-            raise Conflict(f"task {task_id} is already {row.state}")
+            raise Conflict(f"task {row.id} is already {row.state}")
         return row
+
+    def _actionable(self, task_id: int, actor: Actor) -> HumanTask:
+        return self._check_actionable(self.get(task_id, actor), actor)
+
+    def _actionable_with_instance(self, task_id: int, actor: Actor) -> tuple[HumanTask, ProcessInstance]:
+        """The task and its instance with its state, in one query (a completion needs both)."""
+        found = self.session.execute(
+            select(HumanTask, ProcessInstance)
+            .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+            .options(undefer(ProcessInstance.state))
+            .where(HumanTask.id == task_id)
+        ).first()
+        row = self._visible(found[0] if found else None, task_id, actor)
+        assert found is not None
+        return self._check_actionable(row, actor), found[1]
 
     def claim(self, task_id: int, actor: Actor) -> HumanTask:
         row = self._actionable(task_id, actor)
@@ -94,13 +101,12 @@ class TaskService:
         return row
 
     def complete(self, task_id: int, data: Mapping[str, Any], actor: Actor) -> HumanTask:
-        row = self._actionable(task_id, actor, with_instance=True)
+        row, instance = self._actionable_with_instance(task_id, actor)
         if row.assignee not in (None, actor.username):
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
         cleaned = self.validator.validate(row.form_key, data) if row.form_key else dict(data)
         if row.kind == "escalation":
             return self._acknowledge(row, cleaned, actor)
-        instance = self.runtime.get(row.instance_id, with_state=True)
         if instance.status != "running":
             raise Conflict(f"the instance of task {task_id} is {instance.status}")
         workflow, compiled = self.runtime.load(instance)

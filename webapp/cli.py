@@ -252,11 +252,14 @@ def bench() -> None:
 @click.option(
     "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
 )
-def bench_engine(instances: int, postgres_url: str) -> None:
+@click.option(
+    "--processes", default=2, show_default=True, help="Also complete on PostgreSQL from this many processes."
+)
+def bench_engine(instances: int, postgres_url: str, processes: int) -> None:
     """Complaint instances/s and task completions/s on SQLite and PostgreSQL against raw SpiffWorkflow."""
     from bench.engine import run
 
-    run(instances=instances, postgres_url=postgres_url, echo=click.echo)
+    run(instances=instances, postgres_url=postgres_url, processes=processes, echo=click.echo)
 
 
 @bench.command("timers")

@@ -36,7 +36,8 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(parsed, pool_recycle=1800)
+    # Sessions and connections always end their own transactions, so the pool need not roll back again.
+    return create_engine(parsed, pool_recycle=1800, pool_reset_on_return=None)
 
 
 def alembic_config(url: str) -> Config:
