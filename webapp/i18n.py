@@ -18,7 +18,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -113,13 +113,28 @@ def _span(delta: timedelta) -> str:
     return _("%(minutes)d分钟", minutes=max(minutes, 1))
 
 
-def time_left(due: datetime | None, now: datetime) -> Markup:
-    """ "剩 3小时20分" or "逾期 2天1小时", marked up for the eye; empty without a deadline."""
+def _working_span(seconds: float, day_seconds: int) -> str:
+    days, rest = divmod(int(seconds), day_seconds)
+    if days:
+        return _("%(days)d个工作日%(hours)d小时", days=days, hours=rest // 3600)
+    return _span(timedelta(seconds=rest))
+
+
+def time_left(task: Any, now: datetime) -> Markup:
+    """ "剩 3小时20分" or "逾期 2天1小时", marked up for the eye; empty without a deadline. A business-time
+    deadline counts working time left (nights, weekends and holidays do not run down its clock)."""
+    due = task.due_at
     if due is None:
         return Markup('<span class="muted">{}</span>').format(_("无期限"))
     if due < now:
         return Markup('<span class="late">{}</span>').format(_("逾期 %(span)s", span=_span(now - due)))
     soon = " soon" if due - now < timedelta(hours=4) else ""
+    if getattr(task, "deadline_clock", None) == "business":
+        calendar = current_app.extensions["lintel.foundation"].calendar
+        left = calendar.business_seconds_between(now, due)
+        soon = " soon" if left < 4 * 3600 else ""
+        span = _working_span(left, calendar.hours.daily_seconds)
+        return Markup('<span class="left{}">{}</span>').format(soon, _("剩 %(span)s（工作时间）", span=span))
     return Markup('<span class="left{}">{}</span>').format(soon, _("剩 %(span)s", span=_span(due - now)))
 
 

@@ -65,6 +65,17 @@ def test_overdue_tasks_come_first_then_by_due_time_with_the_time_left(client, pl
     assert later.number not in numbers(client.get("/inbox?due=today"))
 
 
+def test_a_business_time_deadline_shows_the_working_time_left(client, platform, clock) -> None:
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)  # high: 3 working days from Friday 10:00
+    login(client, "eng")
+    assert "剩 3个工作日0小时（工作时间）" in text(client.get("/inbox"))
+    clock.set(clock.now() + timedelta(days=1))  # Saturday: Friday's working hours are gone
+    assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
+    clock.set(clock.now() + timedelta(days=1, hours=10))  # Sunday evening: the weekend took nothing
+    assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
+
+
 def test_filters_find_requests_by_number_owner_phone_unit_and_category(client, platform) -> None:
     mine = register(platform, phone=OWNER_PHONE)  # 张伟, 江南府 1栋 1201
     other = register(platform, phone="13800000004")  # 陈静, 2栋 0802
