@@ -205,3 +205,20 @@ def test_an_event_nothing_catches_is_kept_in_the_timeline_not_in_the_state(platf
     uncaught = [e for e in platform.runtime.audit.timeline(instance.id) if e.kind == "event.uncaught"]
     assert [e.data for e in uncaught] == [{"event": "EscalationEventDefinition", "name": "late"}]
     assert '"bpmn_events":[]' in platform.session.get(ProcessInstance, instance.id).state
+
+
+def test_a_camunda_drawn_diagram_routes_assigns_and_dates_its_tasks(platform: Platform) -> None:
+    platform.definitions.deploy((DATA / "camunda_complaint.bpmn").read_bytes(), "camunda_complaint.bpmn")
+    data = {"coordinator": "crc_sup", "due": "2026-11-21T18:00:00+08:00", "department": "design"}
+    instance = platform.runtime.start("camunda_complaint", data, actor(platform, "crc"))
+    triage = open_row(platform, instance.id)
+    assert (triage.department, triage.assignee, triage.form_key) == ("crc", "crc_sup", "complaint_triage")
+    assert triage.due_at is not None and triage.due_at.isoformat() == "2026-11-21T10:00:00+00:00"
+
+    platform.tasks.complete(
+        triage.id,
+        {"category": "design", "severity": "low", "department": "design"},
+        actor(platform, "crc_sup"),
+    )
+    handle = open_row(platform, instance.id)
+    assert (handle.element_id, handle.department, handle.assignee) == ("handle", "design", None)
