@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.bpmn_meta import Problem
+
 
 class EngineError(Exception):
     code = "engine_error"
@@ -36,6 +38,6 @@ class InvalidData(EngineError):
 class DeployRefused(EngineError):
     code = "invalid_definition"
 
-    def __init__(self, problems: list) -> None:  # list[Problem]; kept loose to avoid an import cycle
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in the diagram")
         self.problems = problems

@@ -10,7 +10,7 @@ A timer boundary event's `role` (see engine.bpmn_meta.BoundaryTimerMeta) says wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -70,16 +70,16 @@ class DeadlineKeeper:
         audit: AuditLog,
         events: EventBus,
         calendar: BusinessCalendar,
-        resolve_department: Any,
-        evaluate: Any,
+        resolve_department: Callable[[Task, str, bool], str | None],
+        evaluate: Callable[[Task, str], Any],
     ) -> None:
         self.session = session
         self.clock = clock
         self.audit = audit
         self.events = events
         self.calendar = calendar
-        self._resolve_department = resolve_department  # (task, expression, is_expression) -> code | None
-        self._evaluate = evaluate  # (task, expression) -> value
+        self._resolve_department = resolve_department
+        self._evaluate = evaluate
 
     # -- timers firing -----------------------------------------------------------------------------------
 
