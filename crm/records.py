@@ -25,10 +25,13 @@ def stage_update(session: Session, column: InstrumentedAttribute[Any], key: Any,
 def _write(session: Session) -> None:
     staged = session.info.pop(_STAGED, None)
     for (column, key), values in (staged or {}).items():
-        session.execute(
-            update(column.class_).where(column == key).values(**values),
-            execution_options={"synchronize_session": "evaluate"},
-        )
+        model = column.class_
+        # A plain table UPDATE (the ORM's evaluate-and-synchronise costs more than the statement); any copy
+        # of the record this session holds forgets the written columns and reloads them when next read.
+        session.execute(update(model.__table__).where(column.expression == key).values(**values))
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, model) and getattr(obj, column.key) == key:
+                session.expire(obj, list(values))
 
 
 @event.listens_for(Session, "before_flush")
