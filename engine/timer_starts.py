@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.actors import SYSTEM
-from engine.bpmn_meta import ParsedDefinition, TimerStart
+from engine.bpmn_meta import ParsedDefinition, Problem, TimerStart
+from engine.errors import DeployRefused
 from engine.models import ProcessDefinition, ProcessInstance, TimerStartSchedule
 from engine.runtime import Runtime
 from engine.timing import parse_moment, to_aware
@@ -104,9 +105,13 @@ class TimerStarts:
                 row = TimerStartSchedule(process_key=definition.key, element_id=timer.element_id)
                 self.session.add(row)
             row.definition_id = definition.id
-            moments = occurrences(timer, self._value(timer), definition.deployed_at)
-            # The first cycle after the deploy (or after the last one fired): nothing from before it.
-            _, row.next_due_at = latest_and_next(moments, row.last_fired_at or definition.deployed_at)
+            try:
+                moments = occurrences(timer, self._value(timer), definition.deployed_at)
+                # The first cycle after the deploy (or after the last one fired): nothing from before it.
+                _, row.next_due_at = latest_and_next(moments, row.last_fired_at or definition.deployed_at)
+            except Exception as exc:  # the expression may only fail now, with no task data to read
+                message = f"timer start expression {timer.expression!r} cannot be scheduled: {exc}"
+                raise DeployRefused([Problem(definition.filename, None, timer.element_id, message)]) from exc
         for row in existing.values():
             self.session.delete(row)
         self.session.flush()

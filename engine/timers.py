@@ -8,6 +8,7 @@ through every due moment up to the target, so it produces exactly what waiting u
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from engine.models import ProcessInstance, TimerStartSchedule
 from engine.runtime import Runtime
 from engine.timer_starts import TimerStarts
 from lintel.clock import FixedClock
+
+log = logging.getLogger("lintel.timers")
 
 # SpiffWorkflow fires a timer only once the clock is strictly past its due moment.
 _TICK = timedelta(microseconds=1)
@@ -101,8 +104,19 @@ class TimerJob:
             runtime = self.runtime_for(session)
             starts = TimerStarts(session, runtime)
             for row in starts.due(now):
-                starts.fire(row, now)
-                started += 1
+                savepoint = session.begin_nested()
+                try:
+                    starts.fire(row, now)
+                    savepoint.commit()
+                    started += 1
+                except Exception:
+                    # A start that cannot start would fail on every poll: it stays off until a new version
+                    # of the process is deployed (which schedules its timer start events afresh).
+                    savepoint.rollback()
+                    log.exception(
+                        "timer start %s/%s could not start; switched off", row.process_key, row.element_id
+                    )
+                    row.next_due_at = None
             session.commit()
         return started
 

@@ -79,12 +79,20 @@ def _deploy_paths(paths: list[Path], *, dry_run: bool) -> None:
         click.echo("\n".join(problems), err=True)
         click.echo(f"nothing deployed: {len(problems)} problem(s)", err=True)
         sys.exit(1)
+    lines = []
     for path, content in contents:
-        result = definitions.deploy(content, str(path), actor="cli", dry_run=dry_run)
+        try:
+            result = definitions.deploy(content, str(path), actor="cli", dry_run=dry_run)
+        except DeployRefused as refused:  # found only when storing (a timer start that cannot be scheduled)
+            db_session().rollback()
+            click.echo("\n".join(p.format() for p in refused.problems), err=True)
+            click.echo("nothing deployed", err=True)
+            sys.exit(1)
         note = "" if result.created else " (unchanged)"
-        click.echo(f"{result.key} v{result.version}{note}{' (dry run)' if dry_run else ''}")
+        lines.append(f"{result.key} v{result.version}{note}{' (dry run)' if dry_run else ''}")
     if not dry_run:
         db_session().commit()
+    click.echo("\n".join(lines))
 
 
 @main.command()

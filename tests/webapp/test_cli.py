@@ -108,3 +108,17 @@ def test_timers_list_and_the_drill(lintel: Lintel) -> None:
     result = lintel("timers", "run", "--at", "2099-01-01T00:00")
     assert result.exit_code == 0 and "fired 3 timers" in result.output  # reminder, then levels 2 and 3
     assert lintel("timers", "list").output.strip() == "no pending timers"
+
+
+def test_a_timer_start_that_cannot_be_scheduled_is_refused_at_deploy(lintel: Lintel, tmp_path: Path) -> None:
+    diagram = tmp_path / "monthly.bpmn"
+    diagram.write_text(
+        (DATA / "monthly.bpmn").read_text().replace('"R/2026-01-01T09:00:00+08:00/P1M"', "cycle")
+    )
+    result = lintel("deploy", str(diagram))
+    assert (
+        result.exit_code == 1
+        and "every_month: timer start expression 'cycle' cannot be scheduled" in result.output
+    )
+    assert "Traceback" not in result.output and "nothing deployed" in result.output
+    assert lintel("deploy", str(DATA / "monthly.bpmn")).output.strip() == "monthly_notice v1"
