@@ -21,6 +21,12 @@ class Conflict(EngineError):
     code = "conflict"
 
 
+class StepFailed(Conflict):
+    """The diagram's own script for this step failed: the step is not taken, nothing changes."""
+
+    code = "step_failed"
+
+
 class Forbidden(EngineError):
     code = "forbidden"
 

@@ -4,7 +4,7 @@ stay as fast as the first, and the time left on each task's own clock."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -13,18 +13,20 @@ from engine.business_time import BusinessCalendar
 from engine.models import HumanTask
 
 Cursor = tuple[datetime | None, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def encode_cursor(row: HumanTask) -> str:
-    return f"{row.due_at.isoformat() if row.due_at else '-'}|{row.id}"
+    """The position after `row`, as URL-safe text: due time in epoch microseconds (or "-") and the id."""
+    due = "-" if row.due_at is None else str((row.due_at - _EPOCH) // _MICROSECOND)
+    return f"{due}.{row.id}"
 
 
 def decode_cursor(text: str) -> Cursor:
     """Raises ValueError for anything that is not a cursor this module made."""
-    due, _, task_id = text.partition("|")
-    moment = None if due == "-" else datetime.fromisoformat(due)
-    if moment is not None and moment.tzinfo is None:
-        raise ValueError("cursor time has no zone")
+    due, _, task_id = text.partition(".")
+    moment = None if due == "-" else _EPOCH + int(due) * _MICROSECOND
     return moment, int(task_id)
 
 

@@ -88,7 +88,12 @@ class HumanTask(Base):
     # Set while the handler waits for the owner; the deadline clock stands still meanwhile.
     waiting_since: Mapped[datetime | None]
 
+    # Optimistic lock: two people claiming (or acknowledging) at once cannot both succeed.
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class AuditEvent(Base):

@@ -147,18 +147,23 @@ class Runtime:
     ) -> None:
         """Run the engine as far as it goes, then bring inbox, audit, timers and stored state up to date."""
         now = self.clock.now()
+        state: str | None = None
         try:
             with engine_clock(self.clock):
                 fired: list[Task] = []
                 if refresh_timers:
                     workflow.refresh_timers()
                 run_engine(workflow, fired)
+                # Messages, signals, errors and escalations nothing in the instance caught: SpiffWorkflow
+                # queues them (and would keep them in the saved state); the timeline keeps them instead.
+                uncaught = workflow.get_events()
+                # Serialised before any row is written: data a script left that cannot be stored (a map
+                # object, bytes...) fails the instance here instead of failing the request or the timer job.
+                state = self.serializer.dumps(workflow)
                 rows = self._sync_tasks(instance, workflow, compiled, actor, new=new)
                 if fired:
                     self.deadlines.fired(instance, compiled.meta, fired, actor, rows)
-                # Messages, signals, errors and escalations nothing in the instance caught: SpiffWorkflow
-                # queues them (and would keep them in the saved state); the timeline keeps them instead.
-                for event in workflow.get_events():
+                for event in uncaught:
                     definition = event.event_definition
                     name = getattr(definition, "name", None) or getattr(definition, "code", None)
                     self.audit.record(
@@ -175,14 +180,25 @@ class Runtime:
             data = dict(workflow.last_task.data) if workflow.last_task else {}
             self.audit.record(instance, "instance.completed", actor.username, "running", "completed")
             self.events.publish(self.session, InstanceCompleted(instance, data))
-        instance.state = self.serializer.dumps(workflow)
+        if state is None:
+            state = self._state_after_failure(workflow)
+        if state is not None:
+            instance.state = state
         instance.updated_at = now
         instance.next_timer_at = next_timer_due(workflow) if instance.status == "running" else None
         self.session.flush()
 
+    def _state_after_failure(self, workflow: BpmnWorkflow) -> str | None:
+        """The failed workflow's state if it can be stored (to show where it stopped), else None: the
+        instance then keeps the last state that could."""
+        try:
+            return self.serializer.dumps(workflow)
+        except Exception:
+            return None
+
     def fail(self, instance: ProcessInstance, actor: Actor, exc: Exception) -> None:
         """The instance cannot go on: mark it failed with the reason, audited, its inbox left as it is."""
-        message = _describe(exc)
+        message = describe(exc)
         instance.status = "error"
         instance.error = message
         self.audit.record(instance, "instance.failed", actor.username, "running", "error", {"error": message})
@@ -369,7 +385,8 @@ def _as_due(value: Any, now: datetime) -> datetime | None:
     return parse_moment(value)
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
+    """An exception as one line for people: SpiffWorkflow's notes (which script, which line) included."""
     text = str(exc) or exc.__class__.__name__
     notes = getattr(exc, "__notes__", None)
     if notes:

@@ -63,10 +63,16 @@ _FORBIDDEN_NODES: dict[type[ast.AST], str] = {
     ast.Await: "async code is not allowed",
     ast.Yield: "generators are not allowed",
     ast.YieldFrom: "generators are not allowed",
+    # Class patterns name attributes as plain strings (`case object(__subclasses__=s)`), out of reach of the
+    # attribute rule below; diagrams have no need of pattern matching.
+    ast.Match: "match statements are not allowed",
 }
 
-
-_FORMAT_METHODS = frozenset({"format", "format_map"})
+# Attributes that lead from a value to the interpreter: frames, code, tracebacks and class hierarchies of
+# generators, coroutines and exceptions (`(g for _ in x).gi_frame.f_globals`), and format strings, which can
+# reach any attribute (`"{0.__class__}".format(x)`). Everything starting with "_" is refused as well.
+_FORBIDDEN_ATTRIBUTE_PREFIXES = ("_", "gi_", "cr_", "ag_", "f_", "tb_", "co_")
+_FORBIDDEN_ATTRIBUTES = frozenset({"mro", "format", "format_map", "with_traceback"})
 
 
 class UnsafeExpression(ValueError):
@@ -94,11 +100,12 @@ def _problems(source: str, mode: Mode, functions: frozenset[str]) -> tuple[str, 
         message = _FORBIDDEN_NODES.get(type(node))
         if message:
             found.append(message)
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            found.append(f"access to the private attribute '{node.attr}' is not allowed")
-        elif isinstance(node, ast.Attribute) and node.attr in _FORMAT_METHODS:
-            # A format string can reach any attribute ("{0.__class__}"), so formatting goes through f-strings.
+        elif isinstance(node, ast.Attribute) and node.attr in ("format", "format_map"):
             found.append(f"'.{node.attr}()' is not allowed: use an f-string")
+        elif isinstance(node, ast.Attribute) and (
+            node.attr.startswith(_FORBIDDEN_ATTRIBUTE_PREFIXES) or node.attr in _FORBIDDEN_ATTRIBUTES
+        ):
+            found.append(f"access to the attribute '{node.attr}' is not allowed")
         elif isinstance(node, ast.Name) and node.id.startswith("__"):
             found.append(f"the name '{node.id}' is not allowed")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import Actor
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound, StepFailed
 from engine.events import TaskCompleted
 from engine.models import HumanTask, ProcessInstance
-from engine.runtime import Runtime, deadline_of
+from engine.runtime import Runtime, deadline_of, describe
 from engine.timing import engine_clock
 
 
@@ -91,14 +91,23 @@ class TaskService:
         return self._set_assignee(row, to.username, actor, "task.assigned")
 
     def _set_assignee(self, row: HumanTask, assignee: str | None, actor: Actor, kind: str) -> HumanTask:
+        instance = self.runtime.get(row.instance_id)  # before the change: loading it must not flush it
         previous = row.assignee
         row.assignee = assignee
-        instance = self.runtime.get(row.instance_id)
         self.audit.record(
             instance, kind, actor.username, "open", "open", {"assignee": [previous, assignee]}, task=row
         )
-        self.session.flush()
+        self._flush(row)
         return row
+
+    def _flush(self, row: HumanTask) -> None:
+        task_id = row.id  # read now: after a failed flush the row can no longer be read
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise Conflict(
+                f"task {task_id} was changed by someone else at the same time; reload and retry"
+            ) from exc
 
     def complete(self, task_id: int, data: Mapping[str, Any], actor: Actor) -> HumanTask:
         row, instance = self._actionable_with_instance(task_id, actor)
@@ -115,8 +124,11 @@ class TaskService:
             raise Conflict(f"task {task_id} is no longer waiting for input")
         before = dict(task.data)
         task.set_data(**cleaned)
-        with engine_clock(self.clock):
-            task.run()
+        try:
+            with engine_clock(self.clock):
+                task.run()
+        except Exception as exc:  # the task's own postScript failed: nothing is completed or stored
+            raise StepFailed(f"the workflow could not take this step: {describe(exc)}") from exc
         self._mark_completed(row, actor)
         row.waiting_since = None
         changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
@@ -141,7 +153,7 @@ class TaskService:
         self._mark_completed(row, actor)
         self.audit.record(instance, "task.completed", actor.username, "open", "completed", data, task=row)
         self.runtime.events.publish(self.session, TaskCompleted(instance, row, data, actor.username))
-        self.session.flush()
+        self._flush(row)
         return row
 
     # -- waiting for the owner: the deadline clock stands still ------------------------------------------

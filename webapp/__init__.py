@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import NotFound
 
 from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
@@ -34,6 +35,12 @@ def create_app(
     app.extensions["lintel.sessions"] = session_factory
     app.extensions["lintel.foundation"] = foundation or Foundation(calendar=business_calendar(config))
 
+    @app.url_value_preprocessor
+    def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        # An id no database row can have is simply not found (rather than an overflow in the driver).
+        if values and any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in values.values()):
+            raise NotFound("no such record")
+
     from webapp.api import api
 
     app.register_blueprint(api)
@@ -49,6 +56,9 @@ def create_app(
             session.close()
 
     return app
+
+
+MAX_ID = 2**63 - 1
 
 
 def business_calendar(config: dict[str, Any]) -> BusinessCalendar:

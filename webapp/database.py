@@ -33,7 +33,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a transaction that reads and then writes would otherwise fail at once ("database is
+            # locked") when another wrote in between; this way writers queue for the busy timeout instead.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # Sessions and connections always end their own transactions, so the pool need not roll back again.

@@ -179,6 +179,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^task \d+ is not waiting for the owner$"), "此任务没有在等待业主答复"),
     (re.compile(r"^only a workflow step can wait for the owner$"), "只有流程步骤才能等待业主答复"),
     (
+        re.compile(r"^task \d+ was changed by someone else at the same time; reload and retry$"),
+        "此任务刚被他人修改，请刷新后重试",
+    ),
+    (re.compile(r"^the workflow could not take this step: (.*)$"), "流程无法完成这一步：{0}"),
+    (
         re.compile(r"^task \d+ changed concurrently; reload and try again$"),
         "此任务刚被他人修改，请刷新后重试",
     ),

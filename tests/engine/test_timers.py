@@ -238,3 +238,20 @@ def test_a_deadline_already_past_when_the_task_is_reached_fires_at_once(
     )
     assert kinds(platform, instance.id).count("task.reminder") == 1
     assert instance.next_timer_at == sh(2026, 12, 1, 9, 0)
+
+
+def test_an_instance_whose_data_cannot_be_stored_fails_alone(
+    platform: Platform, clock: FixedClock, job: TimerJob
+) -> None:
+    clock.set(sh(2026, 11, 23, 10, 0))
+    platform.definitions.deploy((DATA / "poison.bpmn").read_bytes(), "poison.bpmn")
+    poisoned = platform.runtime.start("poison", {}, actor(platform, "crc"))
+    complaint = register(platform)
+    platform.session.commit()
+
+    job.run_until(sh(2026, 11, 25, 0, 0), clock)  # the poison's timer at 11:00, the complaint's on Tuesday
+    platform.session.expire_all()
+    failed = platform.session.get(ProcessInstance, poisoned.id)
+    assert failed.status == "error" and "JSON serializable" in (failed.error or "")
+    assert kinds(platform, complaint.instance_id).count("task.reminder") == 1
+    assert kinds(platform, complaint.instance_id).count("task.escalated") == 1

@@ -243,3 +243,49 @@ def test_the_handler_can_pause_the_deadline_while_waiting_for_the_owner(client, 
     assert client.post(f"/api/v1/tasks/{handle['id']}/wait-for-owner", headers=auth("crc")).status_code == 403
     timeline = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("crc")).json["timeline"]
     assert {"task.waiting_owner", "task.owner_answered"} <= {e["kind"] for e in timeline}
+
+
+def test_a_step_whose_own_script_fails_is_refused_and_changes_nothing(client, auth, app) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import DATA
+
+    with open(DATA / "poison.bpmn", "rb") as diagram:
+        deployed = client.post(
+            "/api/v1/process-definitions", data={"file": (diagram, "poison.bpmn")}, headers=auth("admin")
+        )
+    assert deployed.status_code == 201
+    with app.app_context():
+        from crm.directory import actor_for
+        from webapp import db_session, platform
+
+        p = platform()
+        instance = p.runtime.start("poison", {}, actor_for(p.directory.user("crc")))
+        db_session().commit()
+        instance_id = instance.id
+    row = client.get(f"/api/v1/tasks?instance_id={instance_id}", headers=auth("crc")).json["tasks"][0]
+    refused = complete(client, auth, "crc", row["id"], {"reply": "boom"})
+    assert refused.status_code == 409 and refused.json["error"] == "step_failed"
+    assert "division by zero" in refused.json["message"]
+    again = client.get(f"/api/v1/tasks/{row['id']}", headers=auth("crc")).json
+    assert again["state"] == "open"
+    assert complete(client, auth, "crc", row["id"], {"reply": "好的"}).status_code == 200
+
+
+def test_ids_no_record_can_have_are_not_found_or_refused(client, auth) -> None:  # type: ignore[no-untyped-def]
+    huge = 2**70
+    assert client.get(f"/api/v1/complaints/{huge}", headers=auth("crc")).status_code == 404
+    assert client.get(f"/api/v1/tasks/{huge}", headers=auth("crc")).status_code == 404
+    assert client.get(f"/api/v1/tasks?instance_id={huge}", headers=auth("crc")).status_code == 422
+    body = {"channel": "hotline", "description": "x", "owner_id": 2**63}
+    assert client.post("/api/v1/complaints", json=body, headers=auth("crc")).status_code == 422
+
+
+def test_the_task_list_pages_with_its_cursor(client, auth) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        register(client, auth)
+    first = client.get("/api/v1/tasks?limit=2", headers=auth("crc")).json
+    assert len(first["tasks"]) == 2 and first["next_after"]
+    second = client.get(f"/api/v1/tasks?limit=2&after={first['next_after']}", headers=auth("crc")).json
+    ids = [t["id"] for t in first["tasks"]] + [t["id"] for t in second["tasks"]]
+    assert len(ids) == len(set(ids)) >= 3
+    bad = client.get("/api/v1/tasks?after=1", headers=auth("crc"))
+    assert bad.status_code == 422 and "after" in bad.json["fields"]

@@ -112,3 +112,25 @@ def test_two_workers_on_postgresql_never_fire_a_timer_twice(tmp_path: Path) -> N
     assert sum(fired) == len(instance_ids)
     assert counts(url, "task.reminder") == {i: 1 for i in instance_ids}
     assert counts(url, "task.escalated") == {i: 2 for i in instance_ids}
+
+
+def test_two_people_claiming_the_same_task_at_once_cannot_both_win(tmp_path: Path) -> None:
+    from engine.errors import Conflict
+
+    url = fresh_database_url("postgresql", tmp_path, name="race")
+    (instance_id,) = committed_complaints(url, 1)
+    engine = make_engine(url)
+    foundation = Foundation(clock=FixedClock(LONG_AGO))
+    with Session(engine) as first, Session(engine) as second:
+        one, two = Platform(first, foundation), Platform(second, foundation)
+        task_id = one.tasks.open_tasks_of(instance_id)[0].id
+        crc, sup = actor_for(one.directory.user("crc")), actor_for(two.directory.user("crc_sup"))
+        seen = two.tasks.get(task_id, sup)  # both have seen it unclaimed
+        assert seen.assignee is None
+        one.tasks.claim(task_id, crc)
+        first.commit()
+        with pytest.raises(Conflict, match="someone else"):
+            two.tasks.claim(task_id, sup)
+        second.rollback()
+        assert two.tasks.get(task_id, sup).assignee == "crc"
+    engine.dispose()

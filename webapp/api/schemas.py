@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+MAX_ID = 2**63 - 1
+
 
 class ComplaintCreate(Schema):
     class Meta:
@@ -14,8 +16,10 @@ class ComplaintCreate(Schema):
     )
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     owner_phone = fields.String(load_default=None)
-    owner_id = fields.Integer(load_default=None, strict=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    owner_id = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    unit_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     category = fields.String(load_default=None, allow_none=True)
 
 
@@ -72,11 +76,9 @@ class TaskQuery(Schema):
         load_default="open", validate=validate.OneOf(["open", "completed", "cancelled", "all"])
     )
     process = fields.String(load_default=None)
-    instance_id = fields.Integer(load_default=None)
+    instance_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    after = fields.Integer(
-        load_default=None, metadata={"description": "id of the last row of the previous page"}
-    )
+    after = fields.String(load_default=None, metadata={"description": "next_after of the previous page"})
 
 
 class AssignBody(Schema):
