@@ -41,6 +41,7 @@ class Foundation:
     serializer: InstanceSerializer = field(default_factory=InstanceSerializer)
     events: EventBus = field(default_factory=EventBus)
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    script_time_limit: float = 2.0  # seconds a diagram's script or expression may run
     # The functions a diagram's scripts and expressions may call, by name.
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
@@ -79,6 +80,7 @@ class Platform:
             departments=departments,
             serializer=foundation.serializer,
             calendar=foundation.calendar,
+            script_time_limit=foundation.script_time_limit,
         )
         self.timer_starts = TimerStarts(session, self.runtime)
         self.definitions.on_deployed = self.timer_starts.schedule

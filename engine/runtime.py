@@ -48,6 +48,7 @@ class Runtime:
         departments: Mapping[str, str],
         serializer: InstanceSerializer,
         calendar: BusinessCalendar,
+        script_time_limit: float = 2.0,
     ) -> None:
         self.session = session
         self.clock = clock
@@ -56,7 +57,7 @@ class Runtime:
         self.events = events
         self.departments = departments
         self.serializer = serializer
-        self.script_engine = script_engine(functions)
+        self.script_engine = script_engine(functions, script_time_limit)
         self.audit = AuditLog(session, clock)
         self.calendar = calendar
         self.deadlines = DeadlineKeeper(

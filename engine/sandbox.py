@@ -69,5 +69,5 @@ class SandboxEnvironment(TaskDataEnvironment):
         return True
 
 
-def script_engine(functions: Mapping[str, Callable[..., Any]]) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SandboxEnvironment(functions))
+def script_engine(functions: Mapping[str, Callable[..., Any]], time_limit: float = 2.0) -> PythonScriptEngine:
+    return PythonScriptEngine(environment=SandboxEnvironment(functions, time_limit))

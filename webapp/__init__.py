@@ -33,7 +33,9 @@ def create_app(
         engine = make_engine(config["LINTEL_DATABASE_URL"])
         session_factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions["lintel.sessions"] = session_factory
-    app.extensions["lintel.foundation"] = foundation or Foundation(calendar=business_calendar(config))
+    app.extensions["lintel.foundation"] = foundation or Foundation(
+        calendar=business_calendar(config), script_time_limit=float(config["LINTEL_SCRIPT_TIME_LIMIT"])
+    )
 
     @app.url_value_preprocessor
     def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:

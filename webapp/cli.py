@@ -240,7 +240,12 @@ def run_timers(at_text: str) -> None:
     first = job.next_due()
     clock = FixedClock(min(first, at) if first else at)
     drill = Foundation(
-        clock=clock, forms=base.forms, specs=base.specs, serializer=base.serializer, calendar=base.calendar
+        clock=clock,
+        forms=base.forms,
+        specs=base.specs,
+        serializer=base.serializer,
+        calendar=base.calendar,
+        script_time_limit=base.script_time_limit,
     )
     report = timer_job(app, drill).run_until(at, clock)
     click.echo(f"fired {report.timers} timers, started {report.starts} instances up to {_local(at)}")
