@@ -48,14 +48,17 @@ def _demo_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-def load_organisation(session: Session) -> None:
-    """Departments and staff accounts (password 'demo'); existing rows are left as they are."""
+def load_departments(session: Session) -> None:
+    """The centre's standard departments (a fresh install's routing needs them); existing ones are kept."""
     existing = set(session.scalars(select(Department.code)))
-    departments = {}
     for code, name, manager in DEPARTMENTS:
         if code not in existing:
             session.add(Department(code=code, name=name, manager_username=manager))
     session.flush()
+
+
+def load_staff(session: Session) -> None:
+    """Demo staff accounts, password 'demo' — for trying Lintel, never for production."""
     departments = {d.code: d for d in session.scalars(select(Department))}
     known = set(session.scalars(select(User.username)))
     for username, display, roles, codes in USERS:
@@ -71,6 +74,12 @@ def load_organisation(session: Session) -> None:
             )
         )
     session.flush()
+
+
+def load_organisation(session: Session) -> None:
+    """Departments and the demo staff accounts."""
+    load_departments(session)
+    load_staff(session)
 
 
 def load_customers(session: Session) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_organisation
+from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import hash_password
 from crm.models import Department, User
 from crm.platform import Foundation
@@ -42,15 +42,19 @@ def main() -> None:
     "--demo", is_flag=True, help="Also load demo staff (password 'demo'), a project, units and owners."
 )
 def init(demo: bool) -> None:
-    """Create or upgrade the database, load the departments, deploy the bundled workflows."""
+    """Create or upgrade the database, load the departments, deploy the bundled workflows.
+
+    Without --demo no account is created: add the first administrator with `lintel user add`."""
     session = db_session()
     upgrade(session.get_bind())
-    (load_demo if demo else load_organisation)(session)
+    (load_demo if demo else load_departments)(session)
     session.commit()
     _deploy_paths(sorted(BUNDLED_WORKFLOWS.glob("*.bpmn")), dry_run=False)
     click.echo(f"database ready: {current_app.config['LINTEL_DATABASE_URL']}")
     if demo:
         click.echo(f"demo logins (password '{DEMO_PASSWORD}'): " + ", ".join(u[0] for u in USERS))
+    elif not db_session().scalar(select(func.count()).select_from(User)):
+        click.echo("no accounts yet: lintel user add NAME --role administrator --department crc")
 
 
 @main.command()

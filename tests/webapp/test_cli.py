@@ -122,3 +122,22 @@ def test_a_timer_start_that_cannot_be_scheduled_is_refused_at_deploy(lintel: Lin
     )
     assert "Traceback" not in result.output and "nothing deployed" in result.output
     assert lintel("deploy", str(DATA / "monthly.bpmn")).output.strip() == "monthly_notice v1"
+
+
+def test_init_without_demo_creates_departments_but_no_account(tmp_path: Path) -> None:
+    env = {"LINTEL_INSTANCE_PATH": str(tmp_path), "LINTEL_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}
+    runner = CliRunner()
+    result = runner.invoke(main, ["init"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0 and "complaint v1" in result.output
+    assert "no accounts yet: lintel user add" in result.output
+    assert runner.invoke(main, ["token", "admin"], env=env).exit_code == 1
+    added = runner.invoke(
+        main,
+        ["user", "add", "chief", "--role", "administrator", "--department", "crc", "--password", "s3cret!"],
+        env=env,
+        catch_exceptions=False,
+    )
+    assert added.exit_code == 0
+    assert runner.invoke(main, ["token", "chief"], env=env).output.startswith("lt_")
+    unknown = runner.invoke(main, ["user", "add", "x", "--department", "nowhere", "--password", "p"], env=env)
+    assert unknown.exit_code == 1 and "unknown department(s): nowhere" in unknown.output
