@@ -255,3 +255,27 @@ def test_an_instance_whose_data_cannot_be_stored_fails_alone(
     assert failed.status == "error" and "JSON serializable" in (failed.error or "")
     assert kinds(platform, complaint.instance_id).count("task.reminder") == 1
     assert kinds(platform, complaint.instance_id).count("task.escalated") == 1
+
+
+def test_the_manager_answers_an_escalation_and_the_overdue_task_stays_open(
+    platform: Platform, clock: FixedClock, job: TimerJob
+) -> None:
+    clock.set(sh(2026, 11, 23, 10, 0))
+    complaint = register(platform)
+    handle = triage(platform, complaint, "urgent")  # one working day: due Tuesday 10:00
+    job.run_until(sh(2026, 11, 24, 10, 1), clock)
+    platform.session.expire_all()
+    escalation = only_task(platform, complaint.instance_id, kind="escalation")
+    assert (escalation.assignee, escalation.escalates_task_id) == ("eng_mgr", handle.id)
+
+    with pytest.raises(Exception, match="claimed by eng_mgr"):
+        platform.tasks.complete(escalation.id, {"action": "我来催"}, actor(platform, "eng"))
+    with pytest.raises(Exception, match="form has errors"):
+        platform.tasks.complete(escalation.id, {}, actor(platform, "eng_mgr"))
+    platform.tasks.complete(
+        escalation.id, {"action": "已电话督促，今天下班前处理完"}, actor(platform, "eng_mgr")
+    )
+    platform.session.expire_all()
+    assert platform.session.get(HumanTask, escalation.id).state == "completed"
+    still = only_task(platform, complaint.instance_id)
+    assert (still.id, still.state, still.escalation_level) == (handle.id, "open", 1)
