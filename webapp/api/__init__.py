@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -45,6 +46,14 @@ def _stale(_exc: StaleDataError) -> Any:
     return error(
         409, "conflict", "the request was changed by someone else at the same time; reload and retry"
     )
+
+
+@api.errorhandler(OperationalError)
+def _database_busy(exc: OperationalError) -> Any:
+    # SQLite only: a writer waited its whole busy timeout for another. Anything else is a real fault.
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return error(503, "busy", "the database is busy; retry in a moment")
 
 
 @api.errorhandler(HTTPException)
