@@ -9,6 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -326,7 +327,14 @@ class Runtime:
         return deadline_of(task, compiled.meta)
 
     def task_of(self, workflow: BpmnWorkflow, row: HumanTask) -> Task | None:
-        return workflow.get_task_from_id(UUID(row.task_guid))
+        """The workflow task behind an inbox row; None for an escalation (the engine's own row) or a task the
+        workflow no longer has."""
+        if row.kind != "task":
+            return None
+        try:
+            return workflow.get_task_from_id(UUID(row.task_guid))
+        except TaskNotFoundException:
+            return None
 
 
 def run_engine(workflow: BpmnWorkflow, fired: list[Task]) -> None:

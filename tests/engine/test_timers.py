@@ -131,6 +131,11 @@ def test_reminder_then_each_escalation_level_fire_at_their_moments(
     platform.session.refresh(complaint)
     assert complaint.status == "handle"  # still in the department's hands, however late
 
+    first_level = [r for r in platform.tasks.open_tasks_of(complaint.instance_id) if r.escalation_level == 1][
+        -1
+    ]
+    detail = client.get(f"/api/v1/tasks/{first_level.id}", headers=auth("eng_mgr")).json
+    assert detail["kind"] == "escalation" and "action" in detail["form"]["properties"]
     row = client.get("/api/v1/tasks?department=engineering", headers=auth("eng")).json["tasks"][0]
     assert (row["id"], row["overdue"], row["escalation_level"]) == (handle.id, True, 3)
     timeline = client.get(f"/api/v1/complaints/{complaint.id}", headers=auth("crc")).json["timeline"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crm.platform import Platform
 from tests.webapp.pages_support import TRIAGE, complete, login, open_task, register, text
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
@@ -286,3 +287,28 @@ def test_every_field_type_is_rendered_with_its_widget_and_value(app) -> None:
     ):
         assert expected in html, expected
     assert 'name="m" value="x" checked' not in html
+
+
+def test_the_manager_answers_an_escalation_from_its_page(
+    app, client, platform, session_factory, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from engine.timers import TimerJob
+
+    complaint, task = handling_task(platform)  # high: three working days from Friday 10:00
+    job = TimerJob(session_factory, lambda s: Platform(s, app.extensions["lintel.foundation"]).runtime)
+    job.run_until(clock.now() + timedelta(days=6), clock)
+    platform.session.expire_all()
+    escalation = next(
+        t for t in platform.tasks.open_tasks_of(complaint.instance_id) if t.kind == "escalation"
+    )
+    login(client, "eng_mgr")
+    page = client.get(f"/tasks/{escalation.id}")
+    assert page.status_code == 200
+    shown = text(page)
+    assert "督办意见" in shown and complaint.number in shown and "处理超时：部门经理督办" in shown
+    assert client.post(f"/tasks/{escalation.id}/complete", data={"action": "已督促"}).status_code == 302
+    platform.session.expire_all()
+    assert platform.session.get(type(escalation), escalation.id).state == "completed"
+    assert open_task(platform, complaint.instance_id).id == task.id  # the overdue step itself is still open
