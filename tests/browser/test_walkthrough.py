@@ -219,3 +219,49 @@ def test_the_inbox_fits_a_tablet(served, browser) -> None:
     assert width <= 768, f"the inbox scrolls sideways on a tablet ({width}px)"
     shot(page, "11-inbox-tablet")
     context.close()
+
+
+def test_an_overdue_complaint_climbs_to_the_department_manager(served, browser) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import sessionmaker
+
+    from engine.timers import TimerJob
+
+    clock = served.foundation.clock
+    with served.session() as session:
+        platform = Platform(session, served.foundation)
+        crc = actor_for(platform.directory.user("crc"))
+        complaint = platform.complaints.register(
+            crc, channel="hotline", description="厨房下水管堵塞，已三天无法使用", owner_phone="13800000004"
+        )
+        triage = platform.tasks.open_tasks_of(complaint.instance_id)[0]
+        platform.tasks.complete(
+            triage.id, {"category": "quality", "severity": "urgent", "department": "engineering"}, crc
+        )
+        session.commit()
+        number, instance_id = complaint.number, complaint.instance_id
+    job = TimerJob(sessionmaker(served.engine), lambda s: Platform(s, served.foundation).runtime)
+    job.run_until(clock.now() + timedelta(days=4), clock)  # one working day late, and then some
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, served.url, "eng_mgr")
+    shot(page, "12-manager-home")
+    page.goto(f"{served.url}/inbox?view=mine")
+    page.wait_for_selector("table.inbox")
+    assert number in page.inner_text("table.inbox") and "部门经理督办" in page.inner_text("table.inbox")
+    shot(page, "13-manager-inbox")
+    page.click(f"table.inbox tr:has-text('{number}') a:has-text('部门经理督办')")
+    page.wait_for_selector("form[action$='/complete']")
+    shot(page, "14-escalation-task")
+    page.fill("#f-action", "已电话督促施工单位，今天下班前疏通。")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    page.goto(f"{served.url}/requests/{instance_id}")
+    page.wait_for_selector(".timeline")
+    body = page.inner_text("body")
+    assert "升级" in body
+    shot(page, "15-request-escalated")
+    context.close()
+    assert errors == []
