@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from crm.models import Attachment, Complaint, RequestIndex
 from crm.platform import Platform
+from engine.actors import SYSTEM
 from engine.models import AuditEvent, HumanTask
 from forms import Form
 from webapp.i18n import N_, label, translate
@@ -159,7 +160,7 @@ def timeline(
     for event in events:
         task = tasks.get(event.task_id or 0)
         step = task.name if task is not None else (event.element_id or "")
-        who = names.get(event.actor or "", event.actor or _("系统"))
+        who = _("系统") if event.actor in (None, "", SYSTEM.username) else names.get(event.actor, event.actor)
         shown: list[Shown] = []
         data = event.data or {}
         if event.kind == "instance.started":
