@@ -78,6 +78,16 @@ def test_a_complaint_on_the_eve_of_a_holiday_is_due_after_it_in_working_time(
     assert (handle.due_at, handle.deadline_clock) == (sh(2026, 9, 28, 18, 0), "business")
 
 
+def test_a_friday_evening_complaint_before_qingming_is_due_after_the_holiday(
+    platform: Platform, clock: FixedClock
+) -> None:
+    clock.set(sh(2026, 4, 3, 18, 30))  # Friday after hours; Qingming keeps Saturday to Monday off
+    complaint = register(platform)
+    assert only_task(platform, complaint.instance_id).due_at == sh(2026, 4, 4, 18, 30)  # the forum's 24 hours
+    handle = triage(platform, complaint, "urgent")
+    assert handle.due_at == sh(2026, 4, 7, 18, 0)  # one working day: all of Tuesday
+
+
 def test_a_friday_evening_complaint_counts_the_make_up_sunday(platform: Platform, clock: FixedClock) -> None:
     clock.set(sh(2026, 9, 18, 20, 0))  # Friday evening; Sunday 20 September is a make-up working day (调休)
     handle = triage(platform, register(platform), "urgent")
