@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from SpiffWorkflow.util.task import TaskState
@@ -101,13 +102,8 @@ class TaskService:
         return row
 
     def _flush(self, row: HumanTask) -> None:
-        task_id = row.id  # read now: after a failed flush the row can no longer be read
-        try:
+        with _no_lost_update(row.id):
             self.session.flush()
-        except StaleDataError as exc:
-            raise Conflict(
-                f"task {task_id} was changed by someone else at the same time; reload and retry"
-            ) from exc
 
     def complete(self, task_id: int, data: Mapping[str, Any], actor: Actor) -> HumanTask:
         row, instance = self._actionable_with_instance(task_id, actor)
@@ -135,10 +131,8 @@ class TaskService:
         self.audit.record(instance, "task.completed", actor.username, "open", "completed", changed, task=row)
         self.runtime.deadlines.resolve_escalations(instance, row, actor)
         self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
-        try:
+        with _no_lost_update(task_id):
             self.runtime.advance(instance, workflow, actor, compiled)
-        except StaleDataError as exc:
-            raise Conflict(f"task {task_id} was completed concurrently; reload and try again") from exc
         return row
 
     def _mark_completed(self, row: HumanTask, actor: Actor) -> None:
@@ -193,10 +187,8 @@ class TaskService:
         kind = "task.waiting_owner" if pause else "task.owner_answered"
         data = {k: v for k, v in {"note": note, "waited_seconds": waited}.items() if v is not None}
         self.audit.record(instance, kind, actor.username, "open", "open", data or None, task=row)
-        try:
+        with _no_lost_update(row.id):
             self.runtime.advance(instance, workflow, actor, compiled)
-        except StaleDataError as exc:
-            raise Conflict(f"task {row.id} changed concurrently; reload and try again") from exc
         return row
 
     def open_tasks_of(self, instance_id: int) -> list[HumanTask]:
@@ -207,3 +199,14 @@ class TaskService:
                 .order_by(HumanTask.id)
             )
         )
+
+
+@contextmanager
+def _no_lost_update(task_id: int) -> Iterator[None]:
+    """Someone else changed the task or its instance since it was read: refuse rather than overwrite.
+    (`task_id` is taken before the write: after a failed flush the row can no longer be read.)"""
+    try:
+        yield
+    except StaleDataError as exc:
+        message = f"task {task_id} was changed by someone else at the same time; reload and retry"
+        raise Conflict(message) from exc

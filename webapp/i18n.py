@@ -170,10 +170,6 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^task \d+ belongs to the department '(.+)'$"), "此任务属于部门「{0}」"),
     (re.compile(r"^only members of '(.+)' can act on task \d+$"), "只有部门「{0}」的成员才能处理此任务"),
     (re.compile(r"^(\S+) is not a member of '(.+)'$"), "{0} 不是部门「{1}」的成员"),
-    (
-        re.compile(r"^task \d+ was completed concurrently; reload and try again$"),
-        "此任务刚被他人完成，请刷新后重试",
-    ),
     (re.compile(r"^task \d+ is no longer waiting for input$"), "此任务已不再等待处理"),
     (re.compile(r"^task \d+ is already waiting for the owner$"), "此任务已在等待业主答复"),
     (re.compile(r"^task \d+ is not waiting for the owner$"), "此任务没有在等待业主答复"),
@@ -183,10 +179,6 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "此任务刚被他人修改，请刷新后重试",
     ),
     (re.compile(r"^the workflow could not take this step: (.*)$"), "流程无法完成这一步：{0}"),
-    (
-        re.compile(r"^task \d+ changed concurrently; reload and try again$"),
-        "此任务刚被他人修改，请刷新后重试",
-    ),
     (re.compile(r"^the instance of task \d+ is (\S+)$"), "此任务所属流程已{0}"),
     (re.compile(r"^task \d+ does not exist$"), "任务不存在"),
     (re.compile(r"^you are not a member of '(.+)'$"), "您不是部门「{0}」的成员"),
