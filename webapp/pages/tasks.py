@@ -3,6 +3,7 @@ claim, unclaim, assign or delegate, complete."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -154,30 +155,36 @@ def complete(task_id: int) -> Any:
     return back(url_for("inbox.index"))
 
 
-@bp.post("/tasks/<int:task_id>/claim")
-@login_required
-def claim(task_id: int) -> Any:
+def _act(task_id: int, action: Callable[[], HumanTask], done: Callable[[HumanTask], str]) -> Any:
+    """Run one inbox action, commit it and say what happened, or say why it was refused; then go back."""
     try:
-        row = platform().tasks.claim(task_id, actor())
+        row = action()
     except Conflict as conflict:
         problem(translate(str(conflict)))
     else:
         commit()
-        ok(_("已认领「%(step)s」。", step=row.name))
+        ok(done(row))
     return back(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int) -> Any:
+    return _act(
+        task_id,
+        lambda: platform().tasks.claim(task_id, actor()),
+        lambda row: _("已认领「%(step)s」。", step=row.name),
+    )
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
 @login_required
 def unclaim(task_id: int) -> Any:
-    try:
-        row = platform().tasks.unclaim(task_id, actor())
-    except Conflict as conflict:
-        problem(translate(str(conflict)))
-    else:
-        commit()
-        ok(_("已放弃认领「%(step)s」，任务回到部门待认领。", step=row.name))
-    return back(url_for("tasks.show", task_id=task_id))
+    return _act(
+        task_id,
+        lambda: platform().tasks.unclaim(task_id, actor()),
+        lambda row: _("已放弃认领「%(step)s」，任务回到部门待认领。", step=row.name),
+    )
 
 
 @bp.post("/tasks/<int:task_id>/assign")
@@ -189,40 +196,33 @@ def assign(task_id: int) -> Any:
     if user is None or not user.active:
         problem(_("请选择一位在职同事。"))
         return back(url_for("tasks.show", task_id=task_id))
-    try:
-        row = p.tasks.assign(task_id, actor_for(user), actor())
-    except Conflict as conflict:
-        problem(translate(str(conflict)))
-    else:
-        commit()
-        ok(_("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name))
-    return back(url_for("tasks.show", task_id=task_id))
+    return _act(
+        task_id,
+        lambda: p.tasks.assign(task_id, actor_for(user), actor()),
+        lambda row: _("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name),
+    )
+
+
+def _note() -> str | None:
+    return request.form.get("note", "").strip()[:500] or None
 
 
 @bp.post("/tasks/<int:task_id>/wait")
 @login_required
 def wait_for_owner(task_id: int) -> Any:
     """The handler waits for the owner (away, not answering): the deadline clock stands still."""
-    note = request.form.get("note", "").strip()[:500] or None
-    try:
-        row = platform().tasks.wait_for_owner(task_id, actor(), note)
-    except Conflict as conflict:
-        problem(translate(str(conflict)))
-    else:
-        commit()
-        ok(_("「%(step)s」等待业主答复，期限已暂停。", step=row.name))
-    return back(url_for("tasks.show", task_id=task_id))
+    return _act(
+        task_id,
+        lambda: platform().tasks.wait_for_owner(task_id, actor(), _note()),
+        lambda row: _("「%(step)s」等待业主答复，期限已暂停。", step=row.name),
+    )
 
 
 @bp.post("/tasks/<int:task_id>/resume")
 @login_required
 def owner_answered(task_id: int) -> Any:
-    note = request.form.get("note", "").strip()[:500] or None
-    try:
-        row = platform().tasks.owner_answered(task_id, actor(), note)
-    except Conflict as conflict:
-        problem(translate(str(conflict)))
-    else:
-        commit()
-        ok(_("业主已答复，「%(step)s」的期限恢复计时。", step=row.name))
-    return back(url_for("tasks.show", task_id=task_id))
+    return _act(
+        task_id,
+        lambda: platform().tasks.owner_answered(task_id, actor(), _note()),
+        lambda row: _("业主已答复，「%(step)s」的期限恢复计时。", step=row.name),
+    )
