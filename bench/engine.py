@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -28,7 +29,6 @@ from crm.demo import load_demo
 from crm.directory import actor_for
 from crm.platform import Foundation, Platform
 from engine.actors import Actor
-from engine.sandbox import script_engine
 from webapp.database import ROOT, make_engine, upgrade
 
 DIAGRAM = ROOT / "workflows" / "complaint.bpmn"
@@ -122,7 +122,8 @@ def _raw_spiff(instances: int) -> dict[str, float]:
     parser.add_bpmn_file(str(DIAGRAM))
     spec, subprocesses = parser.get_spec("complaint"), parser.get_subprocess_specs("complaint")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    engine = script_engine(Foundation().functions)
+    # SpiffWorkflow's own in-process evaluation, with the same deadline functions.
+    engine = PythonScriptEngine(environment=TaskDataEnvironment(Foundation().functions))
     data = {
         "complaint_id": 1,
         "number": "TS-2026-000001",

@@ -19,8 +19,9 @@ from crm.staff import StaffAdmin
 from crm.validation import FormValidator
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
-from engine.deadlines import deadline_functions
+from engine.deadlines import deadline_library
 from engine.definitions import DefinitionService, SpecCache
+from engine.evaluator import EvaluatorLimits, EvaluatorPool, FunctionLibrary, shared_pool
 from engine.events import EventBus
 from engine.inbox import Inbox
 from engine.runtime import Runtime
@@ -41,12 +42,20 @@ class Foundation:
     serializer: InstanceSerializer = field(default_factory=InstanceSerializer)
     events: EventBus = field(default_factory=EventBus)
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
-    script_time_limit: float = 2.0  # seconds a diagram's script or expression may run
-    # The functions a diagram's scripts and expressions may call, by name.
-    functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # Time and memory a diagram's script or expression may take, and the size of an instance's state.
+    script_limits: EvaluatorLimits = field(default_factory=EvaluatorLimits)
+    # Besides the deadline functions: recipes for more functions a diagram's scripts may call.
+    libraries: list[FunctionLibrary] = field(default_factory=list)
+    # The functions a diagram's scripts and expressions may call, by name (built from the libraries).
+    functions: dict[str, Callable[..., Any]] = field(init=False)
+    evaluator: EvaluatorPool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.functions.update(deadline_functions(self.calendar))
+        self.libraries = [deadline_library(self.calendar), *self.libraries]
+        self.functions = {}
+        for library in self.libraries:
+            self.functions.update(library.build())
+        self.evaluator = shared_pool(self.libraries, self.script_limits)
         complaints.subscribe(self.events)
         requests_index.subscribe(self.events)
         escalations.subscribe(self.events)
@@ -75,12 +84,13 @@ class Platform:
             clock=clock,
             specs=foundation.specs,
             definitions=self.definitions,
-            functions=foundation.functions,
+            evaluator=foundation.evaluator,
+            functions=foundation.functions.keys(),
             events=foundation.events,
             departments=departments,
             serializer=foundation.serializer,
             calendar=foundation.calendar,
-            script_time_limit=foundation.script_time_limit,
+            max_state_bytes=foundation.script_limits.max_data_bytes,
         )
         self.timer_starts = TimerStarts(session, self.runtime)
         self.definitions.on_deployed = self.timer_starts.schedule

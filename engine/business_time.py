@@ -158,6 +158,10 @@ class BusinessCalendar:
             self._overrides[day] = working
         self._cache: dict[date, bool] = {}
 
+    def __reduce__(self) -> tuple[type[BusinessCalendar], tuple[WorkingHours, dict[date, bool], tzinfo]]:
+        # Pickled for the script evaluators by what defines it, never with the cache of days it looked up.
+        return (BusinessCalendar, (self.hours, dict(self._overrides), self.tz))
+
     @property
     def overrides(self) -> Mapping[date, bool]:
         return dict(self._overrides)

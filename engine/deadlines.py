@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from engine.business_time import BusinessCalendar
+from engine.evaluator import FunctionLibrary
 from engine.timing import engine_now
 from lintel.clock import SHANGHAI
 
@@ -31,3 +32,8 @@ def deadline_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., An
         return (engine_now() + timedelta(hours=float(hours))).astimezone(SHANGHAI).isoformat()
 
     return {"business_hours": business_hours, "working_days": working_days, "calendar_hours": calendar_hours}
+
+
+def deadline_library(calendar: BusinessCalendar) -> FunctionLibrary:
+    """The deadline functions as the script evaluators build them, on the same calendar."""
+    return FunctionLibrary(deadline_functions, (calendar,))

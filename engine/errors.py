@@ -9,6 +9,8 @@ from engine.bpmn_meta import Problem
 
 class EngineError(Exception):
     code = "engine_error"
+    # The refusal comes with changes the caller must commit all the same (the instance was marked failed).
+    keep_changes = False
 
 
 class NotFound(EngineError):
@@ -25,6 +27,13 @@ class StepFailed(Conflict):
     """The diagram's own script for this step failed: the step is not taken, nothing changes."""
 
     code = "step_failed"
+
+
+class InstanceStopped(Conflict):
+    """The step's script was stopped by the evaluator's limits: the instance is marked failed (committed)."""
+
+    code = "instance_failed"
+    keep_changes = True
 
 
 class Forbidden(EngineError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -15,21 +15,29 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from engine.actors import Actor
+from engine.actors import SYSTEM, Actor
 from engine.audit import AuditLog
 from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
 from engine.errors import NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
+from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
 from engine.models import HumanTask, ProcessInstance
 from engine.sandbox import script_engine
 from engine.serialization import InstanceSerializer
+from engine.task_data import refuse_unstorable
 from engine.timing import engine_clock, next_timer_due, parse_moment
 from engine.validation import HumanTaskMeta, ParsedDefinition
 from lintel.clock import Clock
 
 DEFAULT_PRIORITY = 50
+MAX_PRIORITY = 1000
+MAX_USERNAME = 100  # the inbox's assignee column
+
+
+class StateTooLarge(Exception):
+    """The instance's state outgrew LINTEL_STATE_MAX_BYTES: it fails rather than slowing every load."""
 
 
 class RoutingError(Exception):
@@ -44,21 +52,23 @@ class Runtime:
         clock: Clock,
         specs: SpecCache,
         definitions: DefinitionService,
-        functions: Mapping[str, Callable[..., Any]],
+        evaluator: EvaluatorPool,
+        functions: Collection[str],
         events: EventBus,
         departments: Mapping[str, str],
         serializer: InstanceSerializer,
         calendar: BusinessCalendar,
-        script_time_limit: float = 2.0,
+        max_state_bytes: int = 2 * 1024 * 1024,
     ) -> None:
         self.session = session
+        self.max_state_bytes = max_state_bytes
         self.clock = clock
         self.specs = specs
         self.definitions = definitions
         self.events = events
         self.departments = departments
         self.serializer = serializer
-        self.script_engine = script_engine(functions, script_time_limit)
+        self.script_engine = script_engine(evaluator, functions)
         self.audit = AuditLog(session, clock)
         self.calendar = calendar
         self.deadlines = DeadlineKeeper(
@@ -84,6 +94,7 @@ class Runtime:
     ) -> ProcessInstance:
         """Start the latest version of `key`. `fire_start_timers`: the platform is starting this instance for
         a due timer start event, so that event fires once now instead of waiting or replaying cycles."""
+        refuse_unstorable(data)
         definition = self.definitions.latest(key)
         compiled = self.specs.get(definition)
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
@@ -161,7 +172,7 @@ class Runtime:
                 uncaught = workflow.get_events()
                 # Serialised before any row is written: data a script left that cannot be stored (a map
                 # object, bytes...) fails the instance here instead of failing the request or the timer job.
-                state = self.serializer.dumps(workflow)
+                state = self._checked_dumps(workflow)
                 rows = self._sync_tasks(instance, workflow, compiled, actor, new=new)
                 if fired:
                     self.deadlines.fired(instance, compiled.meta, fired, actor, rows)
@@ -190,11 +201,20 @@ class Runtime:
         instance.next_timer_at = next_timer_due(workflow) if instance.status == "running" else None
         self.session.flush()
 
+    def _checked_dumps(self, workflow: BpmnWorkflow) -> str:
+        state = self.serializer.dumps(workflow)
+        if len(state) > self.max_state_bytes:
+            raise StateTooLarge(
+                f"the instance's data grew to {len(state):,} bytes, more than the {self.max_state_bytes:,} "
+                "allowed (LINTEL_STATE_MAX_BYTES)"
+            )
+        return state
+
     def _state_after_failure(self, workflow: BpmnWorkflow) -> str | None:
         """The failed workflow's state if it can be stored (to show where it stopped), else None: the
         instance then keeps the last state that could."""
         try:
-            return self.serializer.dumps(workflow)
+            return self._checked_dumps(workflow)
         except Exception:
             return None
 
@@ -282,9 +302,9 @@ class Runtime:
             name=meta.name,
             process_key=instance.process_key,
             department=self._department(task, meta),
-            assignee=self._value(task, meta.assignee, meta.assignee_is_expression),
+            assignee=self._assignee(instance, task, meta),
             form_key=meta.form_key,
-            priority=int(self._value(task, meta.priority, True) or DEFAULT_PRIORITY),
+            priority=self._priority(task, meta),
             state="open",
             kind="task",
             escalation_level=0,
@@ -299,6 +319,35 @@ class Runtime:
         if not is_expression:
             return source
         return self.script_engine.evaluate(task, source)
+
+    def _assignee(self, instance: ProcessInstance, task: Task, meta: HumanTaskMeta) -> str | None:
+        """The assignee the diagram names; a value that is not a username leaves the task to its department,
+        with a note on the timeline, rather than failing every request that touches it."""
+        value = self._value(task, meta.assignee, meta.assignee_is_expression)
+        if value is None or (isinstance(value, str) and 0 < len(value) <= MAX_USERNAME):
+            return value
+        shown = repr(value)
+        self.audit.record(
+            instance,
+            "task.assignee_ignored",
+            SYSTEM.username,
+            data={"step": meta.name, "value": shown if len(shown) <= 200 else shown[:200] + "…"},
+        )
+        return None
+
+    def _priority(self, task: Task, meta: HumanTaskMeta) -> int:
+        value = self._value(task, meta.priority, True)
+        if value is None or value == "":
+            return DEFAULT_PRIORITY
+        try:
+            priority = int(value)
+        except (TypeError, ValueError):
+            raise RoutingError(
+                f"task '{meta.element_id}': priority {value!r} is not a whole number"
+            ) from None
+        if not 0 <= priority <= MAX_PRIORITY:
+            raise RoutingError(f"task '{meta.element_id}': priority {priority} is outside 0-{MAX_PRIORITY}")
+        return priority
 
     def _resolve_department(self, task: Task, source: str, is_expression: bool) -> str | None:
         value = self._value(task, source, is_expression)
@@ -396,7 +445,7 @@ def _as_due(value: Any, now: datetime) -> datetime | None:
 
 def describe(exc: BaseException) -> str:
     """An exception as one line for people: SpiffWorkflow's notes (which script, which line) included."""
-    text = str(exc) or exc.__class__.__name__
+    text = str(exc).strip() or exc.__class__.__name__
     notes = getattr(exc, "__notes__", None)
     if notes:
         text += " (" + "; ".join(notes) + ")"

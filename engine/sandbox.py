@@ -1,73 +1,69 @@
-"""The script environment diagrams run in: checked source, safe builtins, registered functions, time limit."""
+"""The script environment diagrams run in: source checked here, run in an evaluator (engine.evaluator).
+
+Every script, condition and expression is checked against the sandbox rules (engine.safety) before it is
+sent, so a diagram stored before a rule tightened still cannot escape; then it runs out of the server's
+process, under the evaluator's time and memory limits.
+"""
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Callable, Mapping
-from functools import lru_cache
-from types import CodeType, FrameType
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.task import Task
 
-from engine.safety import SAFE_BUILTINS, Mode, check
-
-
-class ScriptTimeout(Exception):
-    pass
-
-
-@lru_cache(maxsize=4096)
-def _compile(source: str, mode: Mode) -> CodeType:
-    return compile(source, "<string>", mode)
+from engine.evaluator import EvaluatorPool, ScriptAborted, ScriptError
+from engine.safety import check, plain_lookup
 
 
-def _bounded(run: Callable[[], Any], seconds: float) -> Any:
-    """Run with a wall-clock limit on Python-level execution (loops in scripts; C calls run to their end)."""
-    deadline = time.monotonic() + seconds
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() > deadline:
-            raise ScriptTimeout(f"script ran longer than {seconds:g} s")
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        return run()
-    finally:
-        sys.settrace(previous)
-
-
-class SandboxEnvironment(TaskDataEnvironment):
-    def __init__(self, functions: Mapping[str, Callable[..., Any]], time_limit: float = 2.0) -> None:
-        super().__init__(dict(functions))
-        self.function_names = frozenset(functions)
-        self.time_limit = time_limit
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    def __init__(self, pool: EvaluatorPool, function_names: Collection[str]) -> None:
+        super().__init__({})
+        self.pool = pool
+        self.function_names = frozenset(function_names)
 
     def _names(self, external_context: Mapping[str, Any] | None) -> frozenset[str]:
         return self.function_names | frozenset(external_context or ())
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         check(expression, "eval", self._names(external_context))
-        scope = {**self.globals, **(external_context or {}), **context, "__builtins__": SAFE_BUILTINS}
-        code = _compile(expression, "eval")
-        return _bounded(lambda: eval(code, scope), self.time_limit)
+        lookup = plain_lookup(expression)
+        if lookup is not None:
+            return eval(lookup, {"__builtins__": {}}, {**(external_context or {}), **context})
+        return self.pool.evaluate(expression, context, external_context)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         check(script, "exec", self._names(external_context))
-        self.check_for_overwrite(context, external_context or {})
-        context.update(self.globals)
-        context.update(external_context or {})
-        context["__builtins__"] = SAFE_BUILTINS
-        code = _compile(script, "exec")
-        try:
-            _bounded(lambda: exec(code, context), self.time_limit)
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
+        overwritten = self.function_names.intersection(context) | frozenset(
+            external_context or ()
+        ).intersection(context)
+        if overwritten:
+            names = ", ".join(sorted(overwritten))
+            raise ValueError(f"task data overwrites the diagram functions {names}: rename these fields")
+        result = self.pool.execute(script, context, external_context)
+        context.clear()
+        context.update(result)
         return True
 
 
-def script_engine(functions: Mapping[str, Callable[..., Any]], time_limit: float = 2.0) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SandboxEnvironment(functions, time_limit))
+class SandboxScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine, reporting the line of the script where the evaluator saw it fail."""
+
+    def create_task_exec_exception(self, task: Task, script: str, err: Exception) -> Exception:
+        if isinstance(err, ScriptAborted):
+            return err  # no line to point at: the whole script was stopped
+        if not isinstance(err, ScriptError):
+            return super().create_task_exec_exception(task, script, err)
+        lines = script.splitlines()
+        line = err.line_number
+        error_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        return WorkflowTaskException(
+            str(err), task=task, exception=err, line_number=line, error_line=error_line
+        )
+
+
+def script_engine(pool: EvaluatorPool, function_names: Collection[str]) -> PythonScriptEngine:
+    return SandboxScriptEngine(environment=SandboxEnvironment(pool, function_names))

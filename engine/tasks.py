@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import Actor
-from engine.errors import Conflict, Forbidden, NotFound, StepFailed
+from engine.errors import Conflict, Forbidden, InstanceStopped, NotFound, StepFailed
+from engine.evaluator import aborted_in
 from engine.events import TaskCompleted
 from engine.models import HumanTask, ProcessInstance
 from engine.runtime import Runtime, deadline_of, describe
+from engine.task_data import refuse_unstorable
 from engine.timing import engine_clock
 
 
@@ -118,12 +120,22 @@ class TaskService:
         task = self.runtime.task_of(workflow, row)
         if task is None or not task.has_state(TaskState.READY):
             raise Conflict(f"task {task_id} is no longer waiting for input")
+        refuse_unstorable(cleaned)
         before = dict(task.data)
         task.set_data(**cleaned)
         try:
             with engine_clock(self.clock):
                 task.run()
-        except Exception as exc:  # the task's own postScript failed: nothing is completed or stored
+        except Exception as exc:
+            if aborted_in(exc) is not None:
+                # Stopped for its time, memory or a crash: resubmitting cannot help, the instance fails.
+                self.runtime.fail(instance, actor, exc)
+                instance.updated_at = self.clock.now()
+                instance.next_timer_at = None
+                with _no_lost_update(task_id):
+                    self.session.flush()
+                raise InstanceStopped(f"the workflow was stopped at this step: {describe(exc)}") from exc
+            # The task's own postScript failed: nothing is completed or stored.
             raise StepFailed(f"the workflow could not take this step: {describe(exc)}") from exc
         self._mark_completed(row, actor)
         row.waiting_since = None

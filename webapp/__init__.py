@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, request
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import NotFound
 
 from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
+from engine.evaluator import EvaluatorLimits, MiB
 from webapp import settings
-from webapp.database import make_engine
+from webapp.database import READ_MOSTLY, make_engine
 
 
 def create_app(
@@ -34,7 +35,7 @@ def create_app(
         session_factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions["lintel.sessions"] = session_factory
     app.extensions["lintel.foundation"] = foundation or Foundation(
-        calendar=business_calendar(config), script_time_limit=float(config["LINTEL_SCRIPT_TIME_LIMIT"])
+        calendar=business_calendar(config), script_limits=script_limits(config)
     )
 
     @app.url_value_preprocessor
@@ -69,14 +70,29 @@ def business_calendar(config: dict[str, Any]) -> BusinessCalendar:
     return BusinessCalendar.from_file(Path(path), WorkingHours.parse(config["LINTEL_WORKING_HOURS"]))
 
 
+def script_limits(config: dict[str, Any]) -> EvaluatorLimits:
+    """What a diagram's scripts may take, from the settings."""
+    return EvaluatorLimits(
+        seconds=float(config["LINTEL_SCRIPT_TIME_LIMIT"]),
+        memory_bytes=int(config["LINTEL_SCRIPT_MEMORY_MB"]) * MiB,
+        max_data_bytes=int(config["LINTEL_STATE_MAX_BYTES"]),
+        processes=int(config["LINTEL_SCRIPT_PROCESSES"]),
+    )
+
+
 def db_session() -> Session:
     """The session of the current request or command; its owner commits."""
     from flask import current_app
 
     if "db_session" not in g:
-        g.db_session = current_app.extensions["lintel.sessions"]()
-    session: Session = g.db_session
-    return session
+        session = current_app.extensions["lintel.sessions"]()
+        if request and request.method in ("GET", "HEAD"):
+            # A page or API read starts its SQLite transaction deferred, so it reads alongside a writer
+            # (WAL) instead of queueing behind one, e.g. a step whose script takes its whole time limit.
+            session.connection(execution_options={READ_MOSTLY: True})
+        g.db_session = session
+    found: Session = g.db_session
+    return found
 
 
 def platform() -> Platform:

@@ -249,7 +249,7 @@ def run_timers(at_text: str) -> None:
         specs=base.specs,
         serializer=base.serializer,
         calendar=base.calendar,
-        script_time_limit=base.script_time_limit,
+        script_limits=base.script_limits,
     )
     report = timer_job(app, drill).run_until(at, clock)
     click.echo(f"fired {report.timers} timers, started {report.starts} instances up to {_local(at)}")

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+# Execution option of a connection whose transaction mostly reads (a GET): on SQLite it begins deferred.
+READ_MOSTLY = "lintel_read_mostly"
 
 
 def make_engine(url: str) -> Engine:
@@ -35,7 +37,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
             # IMMEDIATE: a transaction that reads and then writes would otherwise fail at once ("database is
             # locked") when another wrote in between; this way writers queue for the busy timeout instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Reads (READ_MOSTLY) begin deferred and never wait for a writer.
+            read = connection.get_execution_options().get(READ_MOSTLY)
+            connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
     # Sessions and connections always end their own transactions, so the pool need not roll back again.

@@ -202,6 +202,39 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "已保存 {0} 个筛选，请先删除一个",
     ),
     (re.compile(r"^is not a page cursor$"), "分页参数无效"),
+    # Scripts stopped by the evaluator, and data that cannot be stored (engine.evaluator, engine.task_data).
+    (re.compile(r"^the workflow was stopped at this step: (.*)$"), "流程在这一步被终止：{0}"),
+    (re.compile(r"^the script ran longer than (\S+) s and was stopped$"), "脚本运行超过 {0} 秒，已被终止"),
+    (
+        re.compile(r"^the script used more than (\d+) MB of memory and was stopped$"),
+        "脚本占用内存超过 {0} MB，已被终止",
+    ),
+    (re.compile(r"^the script used more CPU time than allowed$"), "脚本占用的 CPU 时间超过限制，已被终止"),
+    (
+        re.compile(r"^the script crashed the evaluator\b.*$"),
+        "脚本导致执行进程崩溃（如过深的迭代器链或嵌套数据），已被终止",
+    ),
+    (re.compile(r"^the evaluator ended unexpectedly.*$"), "脚本执行进程意外退出"),
+    (re.compile(r"^the script's result was too large to pass back$"), "脚本结果过大，无法传回"),
+    (
+        re.compile(r"^(?:UnstorableData: )?the script left data that cannot be stored: (.*)$"),
+        "脚本留下了无法保存的数据：{0}",
+    ),
+    (re.compile(r"^the data cannot be stored$"), "提交的数据无法保存"),
+    (re.compile(r"^(.*) \(at (\S+)\)$"), "{0}（位置：{1}）"),
+    (re.compile(r"^the key 'typename' is reserved$"), "键名 typename 为系统保留"),
+    (re.compile(r"^(\S+) is not a number that can be stored$"), "{0} 不是可以保存的数字"),
+    (re.compile(r"^the key (.+) is not text$"), "键名 {0} 不是文字"),
+    (re.compile(r"^a value of type '(\S+)' cannot be stored$"), "类型为 {0} 的值无法保存"),
+    (re.compile(r"^data nested deeper than (\d+) levels$"), "数据嵌套超过 {0} 层"),
+    (
+        re.compile(r"^the result is ([\d,]+) bytes, more than the ([\d,]+) allowed$"),
+        "结果有 {0} 字节，超过允许的 {1} 字节",
+    ),
+    (
+        re.compile(r"^the instance's data grew to ([\d,]+) bytes, more than the ([\d,]+) allowed.*$"),
+        "流程数据增长到 {0} 字节，超过允许的 {1} 字节",
+    ),
 ]
 _WORDS = {"completed": "完成", "cancelled": "取消", "error": "出错", "running": "运行"}
 
@@ -213,7 +246,8 @@ def translate(message: str) -> str:
     for pattern, template in _PATTERNS:
         match = pattern.match(message)
         if match is not None:
-            return template.format(*(_WORDS.get(g, g) for g in match.groups()))
+            # A part may itself be a lower layer's message ("stopped at this step: <why>").
+            return template.format(*(_WORDS.get(g, translate(g)) for g in match.groups()))
     return message
 
 

@@ -31,7 +31,28 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LINTEL_HOST", "127.0.0.1", "Address `lintel serve` listens on."),
     Setting("LINTEL_PORT", "5000", "Port `lintel serve` listens on."),
-    Setting("LINTEL_SCRIPT_TIME_LIMIT", "2", "Seconds a diagram's script or expression may run."),
+    Setting(
+        "LINTEL_SCRIPT_TIME_LIMIT",
+        "2",
+        "Seconds (wall clock and CPU) a diagram's script or expression may run before its evaluator is "
+        "stopped and the step or instance fails.",
+    ),
+    Setting(
+        "LINTEL_SCRIPT_MEMORY_MB",
+        "256",
+        "Memory (MB of address space) a script evaluator may take on top of what it starts with.",
+    ),
+    Setting(
+        "LINTEL_SCRIPT_PROCESSES",
+        "2",
+        "Script evaluator processes per server or worker process; scripts beyond that wait for a free one.",
+    ),
+    Setting(
+        "LINTEL_STATE_MAX_BYTES",
+        str(2 * 1024 * 1024),
+        "Largest stored state of one instance, in bytes (and largest data a script may hand back); "
+        "an instance that grows past it fails with the reason.",
+    ),
     Setting(
         "LINTEL_WORKING_HOURS", "09:00-12:00,13:30-18:00", "Working periods of a working day (Asia/Shanghai)."
     ),

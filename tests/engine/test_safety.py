@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import pytest
 
+from engine.evaluator import EvaluatorLimits, FunctionLibrary, shared_pool
 from engine.safety import UnsafeExpression, problems_in
 from engine.sandbox import SandboxEnvironment
+
+
+def _double_library() -> dict[str, object]:
+    return {"double": _double}
+
+
+def _double(x: int) -> int:
+    return x * 2
+
+
+def environment_with(*libraries: FunctionLibrary) -> SandboxEnvironment:
+    pool = shared_pool(libraries, EvaluatorLimits(seconds=5))
+    names = {name for library in libraries for name in library.build()}
+    return SandboxEnvironment(pool, names)
+
 
 ESCAPES = [
     ("eval", "__import__('os').getpid()"),
@@ -25,7 +41,7 @@ ESCAPES = [
 @pytest.mark.parametrize(("mode", "source"), ESCAPES)
 def test_every_known_escape_is_refused(mode, source) -> None:  # type: ignore[no-untyped-def]
     assert problems_in(source, mode)
-    environment = SandboxEnvironment({})
+    environment = environment_with()
     with pytest.raises(UnsafeExpression):
         if mode == "eval":
             environment.evaluate(source, {})
@@ -34,7 +50,7 @@ def test_every_known_escape_is_refused(mode, source) -> None:  # type: ignore[no
 
 
 def test_ordinary_diagram_code_still_runs() -> None:
-    environment = SandboxEnvironment({"double": lambda x: x * 2})
+    environment = environment_with(FunctionLibrary(_double_library))
     data = {"items": [3, 1, 2], "severity": "high"}
     environment.execute(
         "total = sum(x for x in items)\nlabel = f'{severity}-{double(total)}'\nfirst = sorted(items)[0]", data

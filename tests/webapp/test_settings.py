@@ -18,10 +18,13 @@ def test_working_hours_holidays_and_script_limit_come_from_the_settings(tmp_path
             "LINTEL_WORKING_HOURS": "08:00-12:00",
             "LINTEL_HOLIDAYS_FILE": str(holidays),
             "LINTEL_SCRIPT_TIME_LIMIT": "0.5",
+            "LINTEL_SCRIPT_MEMORY_MB": "64",
+            "LINTEL_STATE_MAX_BYTES": "100000",
         }
     )
     foundation = app.extensions["lintel.foundation"]
-    assert foundation.script_time_limit == 0.5
+    limits = foundation.script_limits
+    assert (limits.seconds, limits.memory_bytes, limits.max_data_bytes) == (0.5, 64 * 1024 * 1024, 100000)
     calendar = foundation.calendar
     assert not calendar.is_working_day(datetime(2026, 11, 23).date())
     friday_eleven = datetime(2026, 11, 20, 11, 0, tzinfo=SHANGHAI)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from crm.directory import actor_for
 from engine.errors import Conflict, DeployRefused, EngineError, Forbidden, InvalidData, NotFound
-from webapp import platform
+from webapp import db_session, platform
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -31,6 +31,8 @@ def _engine_error(exc: EngineError) -> Any:
     if isinstance(exc, DeployRefused):
         extra["problems"] = [p.as_dict() for p in exc.problems]
     fields = exc.fields if isinstance(exc, InvalidData) else {}
+    if exc.keep_changes:
+        db_session().commit()
     return error(status, exc.code, str(exc), fields, **extra)
 
 

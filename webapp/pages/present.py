@@ -196,6 +196,12 @@ def timeline(
             text = _("业主已答复，「%(step)s」期限恢复", step=step)
             if data.get("note"):
                 shown = [Shown(_("说明"), str(data["note"]))]
+        elif event.kind == "task.assignee_ignored":
+            text = _(
+                "「%(step)s」的指定处理人 %(value)s 不是有效的用户名，任务留在部门待认领",
+                step=data.get("step", step),
+                value=data.get("value", ""),
+            )
         elif event.kind == "timer.start":
             text = _("定时发起")
         elif event.kind == "event.uncaught":

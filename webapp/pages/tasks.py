@@ -140,8 +140,11 @@ def complete(task_id: int) -> Any:
     except InvalidData as invalid:
         errors = {**translate_fields(invalid.fields), **errors}
     except Conflict as conflict:
-        db_session().rollback()
-        store.discard_written()
+        if conflict.keep_changes:
+            commit()
+        else:
+            db_session().rollback()
+            store.discard_written()
         problem(translate(str(conflict)))
         return redirect(url_for("tasks.show", task_id=task_id))
     except BaseException:
