@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import ApiToken, Department, User
+from crm.policy import actor_of
 from engine.actors import Actor
 from lintel.clock import Clock
 
-OVERSEEING_ROLES = frozenset({"administrator", "supervisor", "group"})
 _hasher = PasswordHasher()
 
 
@@ -30,7 +30,7 @@ def check_password(password_hash: str, password: str) -> bool:
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(user.username, user.department_codes, sees_all=bool(user.role_set & OVERSEEING_ROLES))
+    return actor_of(user)  # who oversees every department is the policy's to say
 
 
 class Directory:

@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import Complaint, Project, RequestIndex, RequestRating
 from crm.records import stage_update
-from engine.actors import Actor
 from engine.errors import NotFound
 from engine.events import (
     EventBus,
@@ -27,7 +26,7 @@ from engine.events import (
     TaskCompleted,
     TaskCreated,
 )
-from engine.models import HumanTask, ProcessInstance
+from engine.models import ProcessInstance
 
 TITLE_LENGTH = 60
 
@@ -73,7 +72,7 @@ def _title(text: str) -> str:
 
 
 class RequestDirectory:
-    """Reading the index: one request, and who may see it."""
+    """Reading the index: one request, its rating, its relatives (who may see it: crm.policy)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -86,24 +85,6 @@ class RequestDirectory:
 
     def by_number(self, number: str) -> RequestIndex | None:
         return self.session.scalars(select(RequestIndex).where(RequestIndex.number == number)).first()
-
-    def can_see(self, actor: Actor, instance_id: int, started_by: str | None = None) -> bool:
-        """Overseers see every request; others those with a step in one of their departments, or that
-        they started themselves."""
-        if actor.sees_all or (started_by is not None and started_by == actor.username):
-            return True
-        if not actor.departments:
-            return False
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        HumanTask.instance_id == instance_id,
-                        HumanTask.department.in_(sorted(actor.departments)),
-                    )
-                )
-            )
-        )
 
     def rating(self, instance_id: int) -> RequestRating | None:
         """The owner's rating of the handling, given on the portal once the request closed."""

@@ -47,7 +47,8 @@ def test_another_departments_handler_cannot_open_a_request_they_have_no_step_in(
     assert client.get(f"/requests/{complaint.instance_id}/diagram.xml").status_code == 403
     assert client.post(f"/requests/{complaint.instance_id}/comments", data={"body": "x"}).status_code == 403
     assert client.get("/requests/999999").status_code == 404
-    assert client.get(f"/r/{complaint.number}").status_code == 302
+    assert client.get(f"/r/{complaint.number}").status_code == 403
+    assert client.get("/r/TS-2026-999999").status_code == 404
 
 
 def test_comments_are_added_and_an_empty_one_is_refused(client, platform) -> None:

@@ -5,12 +5,15 @@ from typing import Any
 from flask import g
 
 from crm.models import Complaint
+from crm.policy import Permission, Target
 from webapp import db_session, platform
+from webapp.access import allow
 from webapp.api import api, json_body
 from webapp.api.schemas import ComplaintCreate, ComplaintCreated, ComplaintDetail
 
 
 @api.post("/complaints")
+@allow(Permission.REGISTER_COMPLAINT)
 def create_complaint() -> Any:
     body = ComplaintCreate().load(json_body())
     complaint = platform().complaints.register(g.actor, **body)
@@ -19,6 +22,7 @@ def create_complaint() -> Any:
 
 
 @api.get("/complaints/<int:complaint_id>")
+@allow(Permission.VIEW_REQUEST, Target.complaint())
 def get_complaint(complaint_id: int) -> Any:
     p = platform()
     complaint = p.complaints.get(complaint_id)

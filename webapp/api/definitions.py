@@ -5,7 +5,9 @@ from typing import Any
 from flask import g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from crm.policy import Permission
 from webapp import db_session, platform
+from webapp.access import allow
 from webapp.api import api
 from webapp.api.schemas import DeployedVersion, DeployResult
 
@@ -13,11 +15,13 @@ MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 
 
 @api.get("/process-definitions")
+@allow(Permission.VIEW_DEFINITIONS)
 def list_definitions() -> Any:
     return {"definitions": DeployedVersion(many=True).dump(platform().definitions.all())}
 
 
 @api.post("/process-definitions")
+@allow(Permission.DEPLOY_DEFINITION)
 def deploy_definition() -> Any:
     """Upload a BPMN file as multipart field `file`, or as the raw body with ?filename=NAME.bpmn."""
     if request.content_length and request.content_length > MAX_DIAGRAM_BYTES:

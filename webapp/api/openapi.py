@@ -7,6 +7,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from webapp.access import public
 from webapp.api import api, schemas
 
 
@@ -50,7 +51,7 @@ def build_spec() -> dict[str, Any]:
                 "requestBody": _json("ComplaintCreate"),
                 "responses": {
                     "201": {"description": "created", **_json("ComplaintCreated")},
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 403, 422),
                 },
             }
         },
@@ -145,7 +146,10 @@ def build_spec() -> dict[str, Any]:
     spec.path(
         "/process-definitions",
         operations={
-            "get": {"summary": "Deployed versions", "responses": {"200": {"description": "versions"}}},
+            "get": {
+                "summary": "Deployed versions",
+                "responses": {"200": {"description": "versions"}, **_errors(401, 403)},
+            },
             "post": {
                 "summary": "Deploy a BPMN file (multipart field 'file', or the raw body with ?filename=)",
                 "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
@@ -163,7 +167,7 @@ def build_spec() -> dict[str, Any]:
                 "responses": {
                     "201": {"description": "new version", **_json("DeployResult")},
                     "200": {"description": "unchanged or dry run", **_json("DeployResult")},
-                    **_errors(400, 401, 413, 422),
+                    **_errors(400, 401, 403, 413, 422),
                 },
             },
         },
@@ -175,5 +179,6 @@ def build_spec() -> dict[str, Any]:
 
 
 @api.get("/openapi.json")
+@public
 def openapi() -> Any:
     return build_spec()

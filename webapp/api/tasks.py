@@ -5,15 +5,18 @@ from typing import Any
 from flask import g, request
 
 from crm.directory import actor_for
+from crm.policy import Permission, Target
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.inbox import decode_cursor, encode_cursor, time_left
 from engine.models import HumanTask
 from webapp import db_session, platform
+from webapp.access import allow
 from webapp.api import api, json_body
 from webapp.api.schemas import AssignBody, CompleteBody, HoldBody, TaskQuery, TaskRow
 
 
 @api.get("/tasks")
+@allow(Permission.USE_INBOX)
 def list_tasks() -> Any:
     query = TaskQuery().load(request.args)
     assignee = g.actor.username if query["assignee"] == "me" else query["assignee"]
@@ -55,6 +58,7 @@ def task_view(row: HumanTask) -> dict[str, Any]:
 
 
 @api.get("/tasks/<int:task_id>")
+@allow(Permission.VIEW_TASK, Target.task())
 def get_task(task_id: int) -> Any:
     p = platform()
     row = p.tasks.get(task_id, g.actor)
@@ -73,6 +77,7 @@ def get_task(task_id: int) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/claim")
+@allow(Permission.WORK_TASK, Target.task())
 def claim_task(task_id: int) -> Any:
     row = platform().tasks.claim(task_id, g.actor)
     db_session().commit()
@@ -80,6 +85,7 @@ def claim_task(task_id: int) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/unclaim")
+@allow(Permission.WORK_TASK, Target.task())
 def unclaim_task(task_id: int) -> Any:
     row = platform().tasks.unclaim(task_id, g.actor)
     db_session().commit()
@@ -87,6 +93,7 @@ def unclaim_task(task_id: int) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/assign")
+@allow(Permission.WORK_TASK, Target.task())
 def assign_task(task_id: int) -> Any:
     body = AssignBody().load(json_body())
     p = platform()
@@ -99,6 +106,7 @@ def assign_task(task_id: int) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/complete")
+@allow(Permission.WORK_TASK, Target.task())
 def complete_task(task_id: int) -> Any:
     body = CompleteBody().load(json_body())
     row = platform().tasks.complete(task_id, body["data"], g.actor)
@@ -117,6 +125,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/wait-for-owner")
+@allow(Permission.WORK_TASK, Target.task())
 def wait_for_owner(task_id: int) -> Any:
     """The handler waits for the owner: the deadline clock stands still until the owner answers."""
     body = HoldBody().load(request.get_json(silent=True) or {})
@@ -126,6 +135,7 @@ def wait_for_owner(task_id: int) -> Any:
 
 
 @api.post("/tasks/<int:task_id>/owner-answered")
+@allow(Permission.WORK_TASK, Target.task())
 def owner_answered(task_id: int) -> Any:
     body = HoldBody().load(request.get_json(silent=True) or {})
     row = platform().tasks.owner_answered(task_id, g.actor, note=body["note"])

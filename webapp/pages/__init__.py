@@ -18,7 +18,8 @@ from crm.models import User
 from crm.throttle import Throttled
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from webapp import db_session, i18n, platform
-from webapp.pages.common import current_user, has_role
+from webapp.access import declare_static_public, may
+from webapp.pages.common import current_user
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -61,6 +62,7 @@ def init_pages(app: Flask) -> None:
 
     for module in (auth, home, inbox, tasks, requests, register, portal, processes, admin, assets):
         app.register_blueprint(module.bp)
+    declare_static_public(app)
 
     app.jinja_env.globals["kind_name"] = present.kind_name
     app.before_request(_load_user)
@@ -97,7 +99,7 @@ def _security_headers(response: Any) -> Any:
 def _template_globals() -> dict[str, Any]:
     return {
         "current_user": current_user(),
-        "has_role": has_role,
+        "may": may,
         "now": platform().clock.now(),
     }
 

@@ -8,11 +8,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from crm.policy import Permission
 from crm.staff import MIN_PASSWORD, ROLES
 from engine.errors import InvalidData
 from webapp import platform
+from webapp.access import allow
 from webapp.i18n import N_, translate_fields
-from webapp.pages.common import commit, current_user, ok, roles_required
+from webapp.pages.common import commit, current_user, ok
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = "administrator"
@@ -53,13 +55,13 @@ def _users_page(
 
 
 @bp.get("/users")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def users() -> Any:
     return _users_page()
 
 
 @bp.post("/users")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def create_user() -> Any:
     form = {
         "username": request.form.get("username", ""),
@@ -93,13 +95,13 @@ def _user_page(user_id: int, errors: dict[str, str] | None = None, status: int =
 
 
 @bp.get("/users/<int:user_id>")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def user(user_id: int) -> Any:
     return _user_page(user_id)
 
 
 @bp.post("/users/<int:user_id>")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def update_user(user_id: int) -> Any:
     staff = platform().staff
     account = staff.user(user_id)
@@ -121,7 +123,7 @@ def update_user(user_id: int) -> Any:
 
 
 @bp.post("/users/<int:user_id>/password")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def reset_password(user_id: int) -> Any:
     staff = platform().staff
     account = staff.user(user_id)
@@ -135,7 +137,7 @@ def reset_password(user_id: int) -> Any:
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def set_active(user_id: int) -> Any:
     staff = platform().staff
     account = staff.user(user_id)
@@ -172,13 +174,13 @@ def _departments_page(
 
 
 @bp.get("/departments")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def departments() -> Any:
     return _departments_page()
 
 
 @bp.post("/departments")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def create_department() -> Any:
     form = {name: request.form.get(name, "") for name in ("code", "name", "manager")}
     try:
@@ -191,7 +193,7 @@ def create_department() -> Any:
 
 
 @bp.post("/departments/<code>")
-@roles_required(ADMIN)
+@allow(Permission.ADMINISTER_STAFF)
 def update_department(code: str) -> Any:
     staff = platform().staff
     department = staff.department(code)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, send_from_directory
 
+from webapp.access import public
 from webapp.database import ROOT
 
 bp = Blueprint("assets", __name__)
@@ -28,6 +29,7 @@ def node_modules() -> Path:
 
 
 @bp.get("/vendor/<path:name>")
+@public
 def vendor(name: str) -> Any:
     if name not in VENDOR_FILES:
         abort(404)

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 
 from webapp import db_session, platform
+from webapp.access import public
 from webapp.i18n import LANGUAGES
 from webapp.pages import password_fingerprint
 from webapp.pages.common import back, client_key, current_user, safe_next, throttle
@@ -17,6 +18,7 @@ SCOPE = "login"
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login() -> Any:
     target = safe_next(request.values.get("next"), url_for("home.index"))
     if current_user() is not None and request.method == "GET":
@@ -50,6 +52,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
+@public
 def logout() -> Any:
     language = session.get("lang")
     session.clear()
@@ -59,6 +62,7 @@ def logout() -> Any:
 
 
 @bp.post("/lang")
+@public
 def choose_language() -> Any:
     chosen = request.form.get("lang", "")
     if chosen in LANGUAGES:

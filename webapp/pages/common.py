@@ -3,14 +3,11 @@ app's settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request
 from werkzeug.wrappers import Response
 
 from crm.attachments import Attachments
@@ -20,8 +17,6 @@ from crm.portal import Portal
 from crm.throttle import Throttle
 from engine.actors import Actor
 from webapp import db_session, platform
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_user() -> User | None:
@@ -36,36 +31,6 @@ def actor() -> Actor:
         g.actor = actor_for(user)
     found: Actor = g.actor
     return found
-
-
-def has_role(*roles: str) -> bool:
-    user = current_user()
-    return user is not None and bool(user.role_set & set(roles))
-
-
-def login_required(view: F) -> F:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user() is None:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not has_role(*roles):
-                abort(403, description="page_needs_role")
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorate
 
 
 def safe_next(target: str | None, default: str) -> str:

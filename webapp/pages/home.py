@@ -6,22 +6,24 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from crm.policy import Permission
 from crm.worklist import WorklistFilter
 from webapp import platform
-from webapp.pages.common import actor, has_role, login_required
+from webapp.access import allow, policy
+from webapp.pages.common import actor, current_user
 
 bp = Blueprint("home", __name__)
 PREVIEW = 5
 
 
 @bp.get("/")
-@login_required
+@allow(Permission.USE_INBOX)
 def index() -> Any:
     p, who = platform(), actor()
     mine = p.worklist.page(who, WorklistFilter(view="mine"), limit=PREVIEW)
     unclaimed = p.worklist.page(who, WorklistFilter(status="unclaimed"), limit=PREVIEW)
     departments = None
-    if who.sees_all or has_role("manager"):
+    if policy().may(current_user(), Permission.SEE_OVERDUE_BY_DEPARTMENT):
         departments = p.worklist.overdue_by_department()
         if not who.sees_all:
             departments = [row for row in departments if row[0] in who.departments]

@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from crm.policy import Permission
 from crm.worklist import ALL_DEPARTMENTS, WorklistFilter
 from engine.errors import InvalidData
 from webapp import platform
+from webapp.access import allow
 from webapp.i18n import label, translate_fields
-from webapp.pages.common import actor, back, commit, login_required, ok, problem
+from webapp.pages.common import actor, back, commit, ok, problem
 
 bp = Blueprint("inbox", __name__)
 
@@ -28,7 +30,7 @@ def category_choices() -> list[tuple[str, str]]:
 
 
 @bp.get("/inbox")
-@login_required
+@allow(Permission.USE_INBOX)
 def index() -> Any:
     p, who = platform(), actor()
     errors: dict[str, str] = {}
@@ -64,7 +66,7 @@ def index() -> Any:
 
 
 @bp.post("/inbox/filters")
-@login_required
+@allow(Permission.USE_INBOX)
 def save_filter() -> Any:
     p, who = platform(), actor()
     worklist_filter = WorklistFilter.parse(request.form)
@@ -82,14 +84,14 @@ def save_filter() -> Any:
 
 
 @bp.get("/inbox/filters/<int:filter_id>")
-@login_required
+@allow(Permission.USE_INBOX)
 def open_filter(filter_id: int) -> Any:
     saved = platform().saved_filters.get(actor(), filter_id)
     return redirect(inbox_url(WorklistFilter.parse(saved.query)))
 
 
 @bp.post("/inbox/filters/<int:filter_id>/delete")
-@login_required
+@allow(Permission.USE_INBOX)
 def delete_filter(filter_id: int) -> Any:
     platform().saved_filters.delete(actor(), filter_id)
     commit()

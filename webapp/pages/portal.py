@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from crm.portal import PublicView, normalise_number
 from engine.errors import Conflict, InvalidData
 from webapp import platform
+from webapp.access import public
 from webapp.i18n import N_, translate_fields
 from webapp.pages.common import client_key, commit, ok, portal, problem
 
@@ -58,6 +59,7 @@ def _grant(number: str) -> None:
 
 
 @bp.route("", methods=["GET", "POST"])
+@public
 def lookup() -> Any:
     number = normalise_number(request.form.get("number", ""))[:30]
     error = None
@@ -72,6 +74,7 @@ def lookup() -> Any:
 
 
 @bp.get("/<number>")
+@public
 def show(number: str) -> Any:
     if not _granted(number):
         return redirect(url_for("portal.lookup"))
@@ -91,6 +94,7 @@ def show(number: str) -> Any:
 
 
 @bp.post("/<number>/rating")
+@public
 def rate(number: str) -> Any:
     if not _granted(number):
         return redirect(url_for("portal.lookup"))

@@ -10,13 +10,14 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from crm.policy import Permission
 from engine.errors import DeployRefused
 from engine.models import ProcessDefinition
 from webapp import db_session, platform
-from webapp.pages.common import actor, commit, ok, roles_required
+from webapp.access import allow
+from webapp.pages.common import actor, commit, ok
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
-OWNERS = ("process_owner", "administrator")
 MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 
 
@@ -30,13 +31,13 @@ def _listing(problems: list[Any] | None = None, filename: str | None = None, sta
 
 
 @bp.get("")
-@roles_required(*OWNERS)
+@allow(Permission.VIEW_DEFINITIONS)
 def index() -> Any:
     return _listing()
 
 
 @bp.post("")
-@roles_required(*OWNERS)
+@allow(Permission.DEPLOY_DEFINITION)
 def upload() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -63,7 +64,7 @@ def upload() -> Any:
 
 
 @bp.get("/<key>/<int:version>")
-@roles_required(*OWNERS)
+@allow(Permission.VIEW_DEFINITIONS)
 def version(key: str, version: int) -> Any:
     p = platform()
     definition = p.definitions.get(key, version)
@@ -79,7 +80,7 @@ def version(key: str, version: int) -> Any:
 
 
 @bp.get("/<key>/<int:version>/diagram.xml")
-@roles_required(*OWNERS)
+@allow(Permission.VIEW_DEFINITIONS)
 def diagram(key: str, version: int) -> Any:
     definition = platform().definitions.get(key, version)
     xml = db_session().scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id))

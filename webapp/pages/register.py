@@ -8,13 +8,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from crm.owners import find_owners
+from crm.policy import Permission
 from engine.errors import InvalidData
 from webapp import db_session, platform
+from webapp.access import allow
 from webapp.i18n import label, translate_fields
-from webapp.pages.common import actor, commit, ok, roles_required
+from webapp.pages.common import actor, commit, ok
 
 bp = Blueprint("register", __name__)
-REGISTERING_ROLES = ("coordinator", "supervisor", "administrator")
 
 
 def _choices(field_name: str) -> list[tuple[str, str]]:
@@ -39,7 +40,7 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> 
 
 
 @bp.get("/complaints/new")
-@roles_required(*REGISTERING_ROLES)
+@allow(Permission.REGISTER_COMPLAINT)
 def new() -> Any:
     # Without JavaScript the search button sends the whole form here: keep what was typed.
     values = {
@@ -52,7 +53,7 @@ def new() -> Any:
 
 
 @bp.get("/complaints/owners")
-@roles_required(*REGISTERING_ROLES)
+@allow(Permission.REGISTER_COMPLAINT)
 def owners() -> Any:
     """The owner matches alone: what htmx swaps in while the coordinator types."""
     query = request.args.get("q", "").strip()[:100]
@@ -62,7 +63,7 @@ def owners() -> Any:
 
 
 @bp.post("/complaints/new")
-@roles_required(*REGISTERING_ROLES)
+@allow(Permission.REGISTER_COMPLAINT)
 def create() -> Any:
     form = request.form
     values = {

@@ -1,0 +1,240 @@
+"""Who may do what: the one place the pages and the REST API ask.
+
+A permission is first held by role (`GRANTS`); a permission about a request or a task (`ABOUT`) then also
+asks about that object. A request is seen by the overseers (centre supervisors, the group centre,
+administrators), by whoever started it and by the departments with a step in it; seeing it means seeing
+its timeline, internal notes and files. A task is seen by its department and the overseers, and worked
+only by its department's members. The owner portal is not staff work and is decided by its own look-up
+(number and phone), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from crm.models import Attachment, Complaint, RequestIndex, User
+from engine.actors import Actor
+from engine.models import HumanTask, ProcessInstance
+
+
+class Permission(StrEnum):
+    USE_INBOX = "inbox.use"  # home, inbox, saved filters, the task list: each sees their departments' work
+    REGISTER_COMPLAINT = "complaint.register"
+    VIEW_REQUEST = "request.view"  # a request with its timeline, internal notes, diagram and files
+    ANNOTATE_REQUEST = "request.annotate"  # add notes and files to a request
+    VIEW_TASK = "task.view"
+    WORK_TASK = "task.work"  # claim, release, assign, wait for the owner, complete
+    VIEW_DEFINITIONS = "definition.view"  # deployed processes, their versions and diagrams
+    DEPLOY_DEFINITION = "definition.deploy"  # deploy a diagram, and the dry run
+    ADMINISTER_STAFF = "staff.administer"  # accounts and departments
+    SEE_OVERDUE_BY_DEPARTMENT = "overview.departments"  # the home page's overdue-by-department table
+
+
+EVERY_STAFF_MEMBER = "*"
+# Acting on a task still needs membership of its department; these roles see every department's work.
+OVERSEEING_ROLES = frozenset({"administrator", "supervisor", "group"})
+
+GRANTS: dict[Permission, frozenset[str]] = {
+    Permission.USE_INBOX: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.REGISTER_COMPLAINT: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.VIEW_REQUEST: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.ANNOTATE_REQUEST: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.VIEW_TASK: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.WORK_TASK: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.VIEW_DEFINITIONS: frozenset({"process_owner", "administrator"}),
+    Permission.DEPLOY_DEFINITION: frozenset({"process_owner", "administrator"}),
+    Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
+    Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,
+}
+
+# What a permission is about, when it is about one object.
+ABOUT: dict[Permission, Literal["request", "task"]] = {
+    Permission.VIEW_REQUEST: "request",
+    Permission.ANNOTATE_REQUEST: "request",
+    Permission.VIEW_TASK: "task",
+    Permission.WORK_TASK: "task",
+}
+
+TargetKind = Literal["request", "request_number", "complaint", "attachment", "task"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """How an endpoint names the object a permission is about: its kind and the URL argument."""
+
+    kind: TargetKind
+    argument: str
+
+    @classmethod
+    def request(cls, argument: str = "instance_id") -> Target:
+        return cls("request", argument)
+
+    @classmethod
+    def request_number(cls, argument: str = "number") -> Target:
+        return cls("request_number", argument)
+
+    @classmethod
+    def complaint(cls, argument: str = "complaint_id") -> Target:
+        return cls("complaint", argument)
+
+    @classmethod
+    def attachment(cls, argument: str = "token") -> Target:
+        return cls("attachment", argument)
+
+    @classmethod
+    def task(cls, argument: str = "task_id") -> Target:
+        return cls("task", argument)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    by_role: bool = False  # refused because of the user's roles, whatever the object
+    # Refused because of the object (not the role): the caller shows it as absent where ids are guessable.
+    hidden: bool = False
+    missing: bool = False  # the object does not exist
+    reason: str = ""
+    # How the same object reads when it does not exist: a hidden object is answered with this message.
+    absent: str = ""
+
+
+ALLOWED = Decision(True)
+
+
+def sees_everything(roles: Set[str]) -> bool:
+    return bool(roles & OVERSEEING_ROLES)
+
+
+def holds(roles: Set[str], permission: Permission) -> bool:
+    """Whether a staff member with these roles holds the permission (before any object is asked about)."""
+    granted = GRANTS[permission]
+    return EVERY_STAFF_MEMBER in granted or bool(roles & granted)
+
+
+def holders(permission: Permission) -> str:
+    granted = GRANTS[permission]
+    return "every staff member" if EVERY_STAFF_MEMBER in granted else " or ".join(sorted(granted))
+
+
+class Policy:
+    """Decisions for one unit of work (object rules read the session)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def may(self, user: User | None, permission: Permission) -> bool:
+        """The role-level question: may this user do this kind of thing at all?"""
+        return user is not None and user.active and holds(user.role_set, permission)
+
+    def decide(
+        self, user: User, permission: Permission, target: Target | None = None, key: object = None
+    ) -> Decision:
+        if not self.may(user, permission):
+            reason = f"this needs the role {holders(permission)} ({permission.value})"
+            return Decision(False, by_role=True, reason=reason)
+        about = ABOUT.get(permission)
+        if target is None:
+            if about is not None:
+                raise ValueError(f"{permission.value} is about one {about}: name it")
+            return ALLOWED
+        actor = actor_of(user)
+        if about == "task":
+            if target.kind != "task":
+                raise ValueError(f"{permission.value} is about a task, not a {target.kind}")
+            return self._task(actor, permission, key)
+        if about == "request":
+            return self._request(actor, target, key)
+        raise ValueError(f"{permission.value} is not about one object")
+
+    # -- requests ---------------------------------------------------------------------------------------
+
+    def may_see_request(self, actor: Actor, instance_id: int | None, started_by: str | None) -> bool:
+        """Overseers see every request; others those with a step in one of their departments, or that
+        they started themselves."""
+        if actor.sees_all or (started_by is not None and started_by == actor.username):
+            return True
+        if instance_id is None or not actor.departments:
+            return False
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        HumanTask.instance_id == instance_id,
+                        HumanTask.department.in_(sorted(actor.departments)),
+                    )
+                )
+            )
+        )
+
+    def _request(self, actor: Actor, target: Target, key: object) -> Decision:
+        found, absent = self._find_request(target, key)
+        if found is None:
+            return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
+        if self.may_see_request(actor, *found):
+            return ALLOWED
+        reason = "you are not in a department that works on this request"
+        return Decision(False, hidden=True, reason=reason, absent=absent)
+
+    def _find_request(self, target: Target, key: object) -> tuple[tuple[int | None, str | None] | None, str]:
+        """The request's instance id and who started it, or None; and how its absence reads."""
+        session = self.session
+        instance_id: int | None = None
+        if target.kind == "request":
+            absent = f"request {key} does not exist"
+            instance_id = _id(key)
+        elif target.kind == "request_number":
+            absent = f"request {key} does not exist"
+            number = str(key).strip().upper()[:30]
+            instance_id = session.scalar(
+                select(RequestIndex.instance_id).where(RequestIndex.number == number)
+            )
+        elif target.kind == "complaint":
+            absent = f"complaint {key} does not exist"
+            complaint_id = _id(key)
+            complaint = session.get(Complaint, complaint_id) if complaint_id is not None else None
+            if complaint is not None and complaint.instance_id is None:
+                return (None, complaint.created_by), absent  # its workflow never started
+            instance_id = complaint.instance_id if complaint is not None else None
+        elif target.kind == "attachment":
+            absent = "the attachment does not exist"
+            token = str(key)
+            if token.isalnum() and len(token) <= 32:
+                instance_id = session.scalar(select(Attachment.instance_id).where(Attachment.token == token))
+        else:
+            raise ValueError(f"a request cannot be found from a {target.kind}")
+        instance = session.get(ProcessInstance, instance_id) if instance_id is not None else None
+        return ((instance.id, instance.started_by) if instance is not None else None), absent
+
+    # -- tasks ------------------------------------------------------------------------------------------
+
+    def _task(self, actor: Actor, permission: Permission, key: object) -> Decision:
+        task_id = _id(key)
+        absent = f"task {key} does not exist"
+        row = self.session.get(HumanTask, task_id) if task_id is not None else None
+        if row is None:
+            return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
+        if not actor.can_see(row.department):
+            return Decision(
+                False,
+                hidden=True,
+                reason=f"task {row.id} belongs to the department '{row.department}'",
+                absent=absent,
+            )
+        if permission is Permission.WORK_TASK and not actor.member_of(row.department):
+            return Decision(False, reason=f"only members of '{row.department}' can act on task {row.id}")
+        return ALLOWED
+
+
+def actor_of(user: User) -> Actor:
+    """The engine's view of a staff member: a name, departments, and whether they oversee every one."""
+    return Actor(user.username, user.department_codes, sees_all=sees_everything(user.role_set))
+
+
+def _id(key: object) -> int | None:
+    return key if isinstance(key, int) and not isinstance(key, bool) and 0 < key < 2**63 else None

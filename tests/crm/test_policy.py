@@ -1,0 +1,103 @@
+"""Who may do what, asked of the policy directly: the README's table, and the object rules for requests
+and tasks."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.directory import actor_for
+from crm.models import User
+from crm.platform import Platform
+from crm.policy import Permission, Policy, Target
+from tests.webapp.pages_support import TRIAGE, complete, open_task, register
+
+P = Permission
+EVERYONE = {P.USE_INBOX, P.VIEW_REQUEST, P.ANNOTATE_REQUEST, P.VIEW_TASK, P.WORK_TASK}
+# The README's "who may do what", for the demo staff (before any request or task is asked about).
+TABLE = {
+    "admin": EVERYONE
+    | {P.REGISTER_COMPLAINT, P.VIEW_DEFINITIONS, P.DEPLOY_DEFINITION, P.ADMINISTER_STAFF}
+    | {P.SEE_OVERDUE_BY_DEPARTMENT},
+    "crc": EVERYONE | {P.REGISTER_COMPLAINT},
+    "crc_sup": EVERYONE | {P.REGISTER_COMPLAINT, P.SEE_OVERDUE_BY_DEPARTMENT},
+    "eng": EVERYONE,
+    "eng_mgr": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT},
+    "group_crc": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT},
+    "design": EVERYONE,
+    "property": EVERYONE,
+    "marketing": EVERYONE,
+}
+
+
+def user(platform: Platform, username: str) -> User:
+    found = platform.directory.user(username)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("username", sorted(TABLE))
+def test_each_demo_role_holds_what_the_readme_says(platform: Platform, username: str) -> None:
+    policy = Policy(platform.session)
+    held = {p for p in Permission if policy.may(user(platform, username), p)}
+    assert held == TABLE[username]
+
+
+def test_a_deactivated_account_may_do_nothing(platform: Platform) -> None:
+    admin = user(platform, "admin")
+    admin.active = False
+    assert not any(Policy(platform.session).may(admin, p) for p in Permission)
+
+
+def test_a_request_is_seen_by_its_departments_its_registrar_and_the_overseers(platform: Platform) -> None:
+    policy = Policy(platform.session)
+    complaint = register(platform)
+    request = Target.request()
+
+    def sees(username: str) -> bool:
+        return policy.decide(user(platform, username), P.VIEW_REQUEST, request, complaint.instance_id).allowed
+
+    assert {u for u in TABLE if sees(u)} == {"admin", "crc", "crc_sup", "group_crc"}
+    complete(platform, complaint.instance_id, "crc", TRIAGE)  # now engineering has a step in it
+    assert {u for u in TABLE if sees(u)} == {"admin", "crc", "crc_sup", "group_crc", "eng", "eng_mgr"}
+    hidden = policy.decide(user(platform, "design"), P.VIEW_REQUEST, request, complaint.instance_id)
+    assert hidden.hidden and hidden.absent == f"request {complaint.instance_id} does not exist"
+    by_complaint = policy.decide(user(platform, "design"), P.VIEW_REQUEST, Target.complaint(), complaint.id)
+    assert by_complaint.hidden and by_complaint.absent == f"complaint {complaint.id} does not exist"
+
+
+def test_a_task_is_worked_by_its_department_and_only_seen_by_the_overseers(platform: Platform) -> None:
+    policy = Policy(platform.session)
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    task = open_task(platform, complaint.instance_id)
+
+    def decision(username: str, permission: Permission):  # type: ignore[no-untyped-def]
+        return policy.decide(user(platform, username), permission, Target.task(), task.id)
+
+    assert {u for u in TABLE if decision(u, P.WORK_TASK).allowed} == {"eng", "eng_mgr"}
+    assert {u for u in TABLE if decision(u, P.VIEW_TASK).allowed} == {
+        "eng",
+        "eng_mgr",
+        "admin",
+        "crc_sup",
+        "group_crc",
+    }
+    overseer = decision("group_crc", P.WORK_TASK)
+    assert not overseer.allowed and not overseer.hidden  # refused, not hidden: they can see it
+    assert decision("crc", P.WORK_TASK).hidden
+    assert decision("crc", P.VIEW_TASK).hidden
+    assert actor_for(user(platform, "group_crc")).sees_all
+
+
+def test_an_object_that_does_not_exist_is_missing_for_everyone(platform: Platform) -> None:
+    policy = Policy(platform.session)
+    admin = user(platform, "admin")
+    for permission, target, key in [
+        (P.VIEW_TASK, Target.task(), 999999),
+        (P.VIEW_REQUEST, Target.request(), 999999),
+        (P.VIEW_REQUEST, Target.complaint(), 999999),
+        (P.VIEW_REQUEST, Target.request_number(), "TS-2026-999999"),
+        (P.VIEW_REQUEST, Target.attachment(), "../../etc/passwd"),
+    ]:
+        found = policy.decide(admin, permission, target, key)
+        assert found.missing and not found.allowed, (permission, target)
