@@ -43,7 +43,9 @@ def test_the_request_page_shows_header_status_timeline_and_the_current_step_on_t
 def test_another_departments_handler_cannot_open_a_request_they_have_no_step_in(client, platform) -> None:
     complaint = register(platform)
     login(client, "design")
-    assert client.get(f"/requests/{complaint.instance_id}").status_code == 403
+    refused = client.get(f"/requests/{complaint.instance_id}")
+    assert refused.status_code == 403 and "您所在的部门没有参与此请求" in text(refused)
+    assert "请求不存在" in text(client.get("/requests/999999"))
     assert client.get(f"/requests/{complaint.instance_id}/diagram.xml").status_code == 403
     assert client.post(f"/requests/{complaint.instance_id}/comments", data={"body": "x"}).status_code == 403
     assert client.get("/requests/999999").status_code == 404
