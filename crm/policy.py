@@ -1,10 +1,11 @@
 """Who may do what: the one place the pages and the REST API ask.
 
-A permission is first held by role (`GRANTS`); a permission about a request or a task (`ABOUT`) then also
+A permission is first held by role (`GRANTS`); a permission about one object (`ABOUT`) then also
 asks about that object. A request is seen by the overseers (centre supervisors, the group centre,
 administrators), by whoever started it and by the departments with a step in it; seeing it means seeing
 its timeline, internal notes and files. A task is seen by its department and the overseers, and worked
-only by its department's members. The owner portal is not staff work and is decided by its own look-up
+only by its department's members. A saved inbox filter is opened by its author and the department it is
+shared with, deleted by its author. The owner portal is not staff work and is decided by its own look-up
 (number and phone), not here.
 """
 
@@ -18,18 +19,20 @@ from typing import Literal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from crm.models import Attachment, Complaint, RequestIndex, User
+from crm.models import Attachment, Complaint, RequestIndex, SavedFilter, User
 from engine.actors import Actor
 from engine.models import HumanTask, ProcessInstance
 
 
 class Permission(StrEnum):
-    USE_INBOX = "inbox.use"  # home, inbox, saved filters, the task list: each sees their departments' work
+    USE_INBOX = "inbox.use"  # home, inbox, saving a filter, the task list: each sees their departments' work
     REGISTER_COMPLAINT = "complaint.register"
     VIEW_REQUEST = "request.view"  # a request with its timeline, internal notes, diagram and files
     ANNOTATE_REQUEST = "request.annotate"  # add notes and files to a request
     VIEW_TASK = "task.view"
     WORK_TASK = "task.work"  # claim, release, assign, wait for the owner, complete
+    OPEN_SAVED_FILTER = "filter.open"  # one's own inbox filters and those shared with one's departments
+    DELETE_SAVED_FILTER = "filter.delete"  # one's own
     VIEW_DEFINITIONS = "definition.view"  # deployed processes, their versions and diagrams
     DEPLOY_DEFINITION = "definition.deploy"  # deploy a diagram, and the dry run
     ADMINISTER_STAFF = "staff.administer"  # accounts and departments
@@ -47,6 +50,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.ANNOTATE_REQUEST: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_TASK: frozenset({EVERY_STAFF_MEMBER}),
     Permission.WORK_TASK: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.OPEN_SAVED_FILTER: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.DELETE_SAVED_FILTER: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_DEFINITIONS: frozenset({"process_owner", "administrator"}),
     Permission.DEPLOY_DEFINITION: frozenset({"process_owner", "administrator"}),
     Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
@@ -54,14 +59,16 @@ GRANTS: dict[Permission, frozenset[str]] = {
 }
 
 # What a permission is about, when it is about one object.
-ABOUT: dict[Permission, Literal["request", "task"]] = {
+ABOUT: dict[Permission, Literal["request", "task", "saved_filter"]] = {
     Permission.VIEW_REQUEST: "request",
     Permission.ANNOTATE_REQUEST: "request",
     Permission.VIEW_TASK: "task",
     Permission.WORK_TASK: "task",
+    Permission.OPEN_SAVED_FILTER: "saved_filter",
+    Permission.DELETE_SAVED_FILTER: "saved_filter",
 }
 
-TargetKind = Literal["request", "request_number", "complaint", "attachment", "task"]
+TargetKind = Literal["request", "request_number", "complaint", "attachment", "task", "saved_filter"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,10 @@ class Target:
     @classmethod
     def task(cls, argument: str = "task_id") -> Target:
         return cls("task", argument)
+
+    @classmethod
+    def saved_filter(cls, argument: str = "filter_id") -> Target:
+        return cls("saved_filter", argument)
 
 
 @dataclass(frozen=True)
@@ -144,10 +155,12 @@ class Policy:
                 raise ValueError(f"{permission.value} is about one {about}: name it")
             return ALLOWED
         actor = actor_of(user)
+        if about in ("task", "saved_filter") and target.kind != about:
+            raise ValueError(f"{permission.value} is about a {about}, not a {target.kind}")
         if about == "task":
-            if target.kind != "task":
-                raise ValueError(f"{permission.value} is about a task, not a {target.kind}")
             return self._task(actor, permission, key)
+        if about == "saved_filter":
+            return self._saved_filter(actor, permission, key)
         if about == "request":
             return self._request(actor, target, key)
         raise ValueError(f"{permission.value} is not about one object")
@@ -229,6 +242,28 @@ class Policy:
         if permission is Permission.WORK_TASK and not actor.member_of(row.department):
             return Decision(False, reason=f"only members of '{row.department}' can act on task {row.id}")
         return ALLOWED
+
+    # -- saved inbox filters ----------------------------------------------------------------------------
+
+    def _saved_filter(self, actor: Actor, permission: Permission, key: object) -> Decision:
+        filter_id = _id(key)
+        absent = f"saved filter {key} does not exist"
+        found = self.session.get(SavedFilter, filter_id) if filter_id is not None else None
+        if found is None or not may_open_filter(actor, found):  # someone else's is not there for you
+            return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
+        if permission is Permission.DELETE_SAVED_FILTER and not may_delete_filter(actor, found):
+            return Decision(False, reason="only the person who saved a filter can delete it")
+        return ALLOWED
+
+
+def may_open_filter(actor: Actor, saved: SavedFilter) -> bool:
+    return saved.username == actor.username or (
+        saved.department is not None and actor.member_of(saved.department)
+    )
+
+
+def may_delete_filter(actor: Actor, saved: SavedFilter) -> bool:
+    return saved.username == actor.username
 
 
 def actor_of(user: User) -> Actor:

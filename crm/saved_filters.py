@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import SavedFilter
+from crm.policy import may_delete_filter, may_open_filter
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData, NotFound
@@ -62,16 +63,13 @@ class SavedFilters:
 
     def get(self, actor: Actor, filter_id: int) -> SavedFilter:
         found = self.session.get(SavedFilter, filter_id)
-        if found is None or (
-            found.username != actor.username
-            and (found.department is None or not actor.member_of(found.department))
-        ):
+        if found is None or not may_open_filter(actor, found):
             raise NotFound(f"saved filter {filter_id} does not exist")
         return found
 
     def delete(self, actor: Actor, filter_id: int) -> None:
         found = self.get(actor, filter_id)
-        if found.username != actor.username:
+        if not may_delete_filter(actor, found):
             raise Forbidden("only the person who saved a filter can delete it")
         self.session.delete(found)
         self.session.flush()

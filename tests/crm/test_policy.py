@@ -9,10 +9,19 @@ from crm.directory import actor_for
 from crm.models import User
 from crm.platform import Platform
 from crm.policy import Permission, Policy, Target
+from crm.worklist import WorklistFilter
 from tests.webapp.pages_support import TRIAGE, complete, open_task, register
 
 P = Permission
-EVERYONE = {P.USE_INBOX, P.VIEW_REQUEST, P.ANNOTATE_REQUEST, P.VIEW_TASK, P.WORK_TASK}
+EVERYONE = {
+    P.USE_INBOX,
+    P.VIEW_REQUEST,
+    P.ANNOTATE_REQUEST,
+    P.VIEW_TASK,
+    P.WORK_TASK,
+    P.OPEN_SAVED_FILTER,
+    P.DELETE_SAVED_FILTER,
+}
 # The README's "who may do what", for the demo staff (before any request or task is asked about).
 TABLE = {
     "admin": EVERYONE
@@ -89,6 +98,22 @@ def test_a_task_is_worked_by_its_department_and_only_seen_by_the_overseers(platf
     assert actor_for(user(platform, "group_crc")).sees_all
 
 
+def test_a_saved_filter_is_opened_by_its_author_and_its_department_and_deleted_by_its_author(
+    platform: Platform,
+) -> None:
+    policy = Policy(platform.session)
+    shared = platform.saved_filters.save(actor_for(user(platform, "crc")), "待分派", WorklistFilter(), "crc")
+
+    def decision(username: str, permission: Permission):  # type: ignore[no-untyped-def]
+        return policy.decide(user(platform, username), permission, Target.saved_filter(), shared.id)
+
+    assert {u for u in TABLE if decision(u, P.OPEN_SAVED_FILTER).allowed} == {"crc", "crc_sup", "admin"}
+    assert {u for u in TABLE if decision(u, P.DELETE_SAVED_FILTER).allowed} == {"crc"}
+    colleague = decision("crc_sup", P.DELETE_SAVED_FILTER)
+    assert not colleague.allowed and not colleague.missing
+    assert decision("eng", P.OPEN_SAVED_FILTER).missing  # someone else's filter is simply not there
+
+
 def test_an_object_that_does_not_exist_is_missing_for_everyone(platform: Platform) -> None:
     policy = Policy(platform.session)
     admin = user(platform, "admin")
@@ -98,6 +123,7 @@ def test_an_object_that_does_not_exist_is_missing_for_everyone(platform: Platfor
         (P.VIEW_REQUEST, Target.complaint(), 999999),
         (P.VIEW_REQUEST, Target.request_number(), "TS-2026-999999"),
         (P.VIEW_REQUEST, Target.attachment(), "../../etc/passwd"),
+        (P.OPEN_SAVED_FILTER, Target.saved_filter(), 999999),
     ]:
         found = policy.decide(admin, permission, target, key)
         assert found.missing and not found.allowed, (permission, target)

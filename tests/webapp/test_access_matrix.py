@@ -35,6 +35,9 @@ OBJECT_HOLDERS = {
     Permission.ANNOTATE_REQUEST: SEES_SAMPLE,
     Permission.VIEW_TASK: SEES_SAMPLE,
     Permission.WORK_TASK: WORKS_SAMPLE,
+    # Each user meets their own saved filter.
+    Permission.OPEN_SAVED_FILTER: set(DEMO),
+    Permission.DELETE_SAVED_FILTER: set(DEMO),
 }
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from crm.policy import Permission
+from crm.policy import Permission, Target
 from crm.worklist import ALL_DEPARTMENTS, WorklistFilter
 from engine.errors import InvalidData
 from webapp import platform
@@ -84,14 +84,14 @@ def save_filter() -> Any:
 
 
 @bp.get("/inbox/filters/<int:filter_id>")
-@allow(Permission.USE_INBOX)
+@allow(Permission.OPEN_SAVED_FILTER, Target.saved_filter())
 def open_filter(filter_id: int) -> Any:
     saved = platform().saved_filters.get(actor(), filter_id)
     return redirect(inbox_url(WorklistFilter.parse(saved.query)))
 
 
 @bp.post("/inbox/filters/<int:filter_id>/delete")
-@allow(Permission.USE_INBOX)
+@allow(Permission.DELETE_SAVED_FILTER, Target.saved_filter())
 def delete_filter(filter_id: int) -> Any:
     platform().saved_filters.delete(actor(), filter_id)
     commit()
