@@ -210,7 +210,9 @@ class Policy:
         elif target.kind == "complaint":
             absent = f"complaint {key} does not exist"
             complaint_id = _id(key)
-            complaint = session.get(Complaint, complaint_id) if complaint_id is not None else None
+            complaint = session.execute(
+                select(Complaint.instance_id, Complaint.created_by).where(Complaint.id == complaint_id)
+            ).first()
             if complaint is not None and complaint.instance_id is None:
                 return (None, complaint.created_by), absent  # its workflow never started
             instance_id = complaint.instance_id if complaint is not None else None
@@ -221,26 +223,31 @@ class Policy:
                 instance_id = session.scalar(select(Attachment.instance_id).where(Attachment.token == token))
         else:
             raise ValueError(f"a request cannot be found from a {target.kind}")
-        instance = session.get(ProcessInstance, instance_id) if instance_id is not None else None
-        return ((instance.id, instance.started_by) if instance is not None else None), absent
+        if instance_id is None:
+            return None, absent
+        started_by = session.execute(
+            select(ProcessInstance.started_by).where(ProcessInstance.id == instance_id)
+        ).first()
+        return ((instance_id, started_by[0]) if started_by is not None else None), absent
 
     # -- tasks ------------------------------------------------------------------------------------------
 
     def _task(self, actor: Actor, permission: Permission, key: object) -> Decision:
         task_id = _id(key)
         absent = f"task {key} does not exist"
-        row = self.session.get(HumanTask, task_id) if task_id is not None else None
-        if row is None:
+        # Only the department is read: the view loads the row itself, fresh, in its own query.
+        department = (
+            self.session.scalar(select(HumanTask.department).where(HumanTask.id == task_id))
+            if task_id is not None
+            else None
+        )
+        if department is None:
             return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
-        if not actor.can_see(row.department):
-            return Decision(
-                False,
-                hidden=True,
-                reason=f"task {row.id} belongs to the department '{row.department}'",
-                absent=absent,
-            )
-        if permission is Permission.WORK_TASK and not actor.member_of(row.department):
-            return Decision(False, reason=f"only members of '{row.department}' can act on task {row.id}")
+        if not actor.can_see(department):
+            reason = f"task {task_id} belongs to the department '{department}'"
+            return Decision(False, hidden=True, reason=reason, absent=absent)
+        if permission is Permission.WORK_TASK and not actor.member_of(department):
+            return Decision(False, reason=f"only members of '{department}' can act on task {task_id}")
         return ALLOWED
 
     # -- saved inbox filters ----------------------------------------------------------------------------
