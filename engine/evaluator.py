@@ -97,7 +97,7 @@ def aborted_in(exc: BaseException) -> ScriptAborted | None:
     return None
 
 
-_SIGNALS = {
+_SIGNALS: dict[int, str] = {
     signal.SIGSEGV: "the script crashed the evaluator (it overflowed the C stack, e.g. a deep chain of "
     "iterators or nested values)",
     signal.SIGXCPU: "the script used more CPU time than allowed",
@@ -137,10 +137,10 @@ class _Evaluator:
             answer = self.connection.recv_bytes(max_bytes)
         except (EOFError, OSError) as exc:
             code = self._ended()
+            self.kill()
             if isinstance(exc, OSError) and code is None:
-                self.kill()
                 raise EvaluatorCrashed("the script's result was too large to pass back") from None
-            reason = _SIGNALS.get(signal.Signals(-code), None) if code and code < 0 else None
+            reason = _SIGNALS.get(-code) if code is not None and code < 0 else None
             if code == -signal.SIGXCPU:
                 raise ScriptTimeout(reason or "") from None
             raise EvaluatorCrashed(
