@@ -62,6 +62,10 @@ class ScriptAborted(SpiffWorkflowException):
     def __str__(self) -> str:
         return ". ".join([Exception.__str__(self), *self.notes])
 
+    def at_step(self, name: str) -> ScriptAborted:
+        """The same refusal, naming the step whose script or expression it was."""
+        return type(self)(f"{Exception.__str__(self)} (step '{name}')")
+
 
 class ScriptTimeout(ScriptAborted):
     pass

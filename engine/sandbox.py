@@ -49,12 +49,23 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
 
+def _step(task: Task) -> str:
+    return str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
 class SandboxScriptEngine(PythonScriptEngine):
-    """SpiffWorkflow's script engine, reporting the line of the script where the evaluator saw it fail."""
+    """SpiffWorkflow's script engine, reporting the line of the script where the evaluator saw it fail, and
+    the step whose script or expression the evaluator stopped."""
+
+    def evaluate(self, task: Task, expression: str, external_context: Any = None) -> Any:
+        try:
+            return super().evaluate(task, expression, external_context)
+        except ScriptAborted as stopped:
+            raise stopped.at_step(_step(task)) from None
 
     def create_task_exec_exception(self, task: Task, script: str, err: Exception) -> Exception:
         if isinstance(err, ScriptAborted):
-            return err  # no line to point at: the whole script was stopped
+            return err.at_step(_step(task))  # no line to point at: the whole script was stopped
         if not isinstance(err, ScriptError):
             return super().create_task_exec_exception(task, script, err)
         lines = script.splitlines()

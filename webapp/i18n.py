@@ -207,6 +207,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^is not a page cursor$"), "分页参数无效"),
     # Scripts stopped by the evaluator, and data that cannot be stored (engine.evaluator, engine.task_data).
     (re.compile(r"^the workflow was stopped at this step: (.*)$"), "流程在这一步被终止：{0}"),
+    (re.compile(r"^(the (?:script|evaluator)\b.*) \(step '(.+)'\)$"), "「{1}」：{0}"),
     (re.compile(r"^the script ran longer than (\S+) s and was stopped$"), "脚本运行超过 {0} 秒，已被终止"),
     (
         re.compile(r"^the script used more than (\d+) MB of memory and was stopped$"),

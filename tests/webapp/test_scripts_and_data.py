@@ -70,7 +70,10 @@ def test_reserved_keys_and_nan_are_refused_with_422_naming_the_field(client, aut
 @pytest.mark.parametrize(
     ("reason", "shown"),
     [
-        ("the script ran longer than 2 s and was stopped", "流程出错：脚本运行超过 2 秒，已被终止"),
+        (
+            "the script ran longer than 2 s and was stopped (step '初始化时限')",
+            "流程出错：「初始化时限」：脚本运行超过 2 秒，已被终止",
+        ),
         ("the script used more than 256 MB of memory and was stopped", "脚本占用内存超过 256 MB，已被终止"),
         ("the script crashed the evaluator (it overflowed the C stack)", "脚本导致执行进程崩溃"),
         (
