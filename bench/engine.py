@@ -161,6 +161,25 @@ def _raw_spiff(instances: int) -> dict[str, float]:
     return {"instances_per_s": instances / start_seconds, "completions_per_s": completions / complete_seconds}
 
 
+def _evaluator(calls: int = 2000) -> dict[str, float]:
+    """One script of the complaint diagram run in an evaluator process vs in SpiffWorkflow's own exec."""
+    foundation = Foundation()
+    script = "rework_count = 0\nresolve_days = {'urgent': 1, 'high': 3}.get(severity, 5)"
+    data = {**INTAKE, "severity": "high", "owner_level": "normal"}
+    plain = TaskDataEnvironment(foundation.functions)
+    foundation.evaluator.execute(script, data, None)  # the evaluator process is started outside the timing
+    timings = {}
+    for name, run in (
+        ("evaluator_us", lambda: foundation.evaluator.execute(script, data, None)),
+        ("in_process_us", lambda: plain.execute(script, dict(data))),
+    ):
+        started = time.perf_counter()
+        for _ in range(calls):
+            run()
+        timings[name] = (time.perf_counter() - started) / calls * 1e6
+    return timings
+
+
 def _fresh_database(url: str, name: str) -> str:
     """A new empty PostgreSQL database `name` on the server of `url` (dropped first if it exists)."""
     parsed = make_url(url)
@@ -206,6 +225,12 @@ def run(
             f"{result['completions_per_s']:.0f} task completions/s, "
             f"ratio to raw {result['ratio']:.2f}"
         )
+    evaluator = _evaluator()
+    figures["script"] = evaluator
+    echo(
+        f"one complaint script: {evaluator['evaluator_us']:.0f} µs in an evaluator process, "
+        f"{evaluator['in_process_us']:.0f} µs in SpiffWorkflow's own exec"
+    )
     echo(
         json.dumps(
             {
