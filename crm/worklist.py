@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crm.models import Building, Department, Owner, RequestIndex, Unit
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
+from engine.inbox import is_overdue, overdue_clause
 from engine.models import HumanTask
 from lintel.clock import SHANGHAI, Clock
 
@@ -197,7 +198,7 @@ class Worklist:
             if not actor.sees_all:
                 where.append(HumanTask.department.in_(sorted(actor.departments)))
         if f.due == "overdue":
-            where.append(HumanTask.due_at < now)
+            where.append(overdue_clause(now))
         elif f.due in ("today", "week"):
             start, end = day_bounds(now) if f.due == "today" else week_bounds(now)
             where.extend([HumanTask.due_at >= start, HumanTask.due_at < end])
@@ -327,8 +328,7 @@ class Worklist:
         rows = []
         for task_id in ids:
             task, request = found[task_id]
-            overdue = task.state == "open" and task.due_at is not None and task.due_at < now
-            rows.append(WorklistRow(task, request, overdue))
+            rows.append(WorklistRow(task, request, is_overdue(task, now)))
         return rows
 
     # -- counts for the home page -----------------------------------------------------------------------
@@ -351,7 +351,7 @@ class Worklist:
         return Counts(
             mine=mine,
             unclaimed=int(self.session.scalar(select(func.count()).select_from(unclaimed)) or 0),
-            overdue=count(*queue, HumanTask.due_at < now),
+            overdue=count(*queue, *_late_steps(now)),
             due_today=count(*queue, HumanTask.due_at >= now, HumanTask.due_at < tomorrow),
         )
 
@@ -366,9 +366,15 @@ class Worklist:
             open_count = self.session.scalar(select(func.count()).select_from(HumanTask).where(*queue)) or 0
             overdue = (
                 self.session.scalar(
-                    select(func.count()).select_from(HumanTask).where(*queue, HumanTask.due_at < now)
+                    select(func.count()).select_from(HumanTask).where(*queue, *_late_steps(now))
                 )
                 or 0
             )
             result.append((code, name, int(open_count), int(overdue)))
         return result
+
+
+def _late_steps(now: datetime) -> list[ColumnElement[bool]]:
+    """Overdue workflow steps: the figure a department is judged by. An escalation raised for one of them
+    is not a second breach."""
+    return [HumanTask.kind == "task", overdue_clause(now)]

@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.actors import Actor
+from engine.actors import SYSTEM, Actor
 from engine.audit import AuditLog
 from engine.bpmn_meta import BoundaryTimerMeta, ParsedDefinition
 from engine.business_time import BusinessCalendar
@@ -34,6 +34,10 @@ ESCALATION_FORM = "escalation_ack"
 ESCALATION_PRIORITY = 90
 _PAUSED_VALUE = "9999-12-31T00:00:00+00:00"
 _REMAINING = "lintel_remaining_seconds"
+
+
+def _has_deadline_timer(meta: ParsedDefinition, attached_to: str) -> bool:
+    return any(t.attached_to == attached_to and t.role == "deadline" for t in meta.boundary_timers.values())
 
 
 def is_boundary_timer(task: Task) -> bool:
@@ -109,17 +113,38 @@ class DeadlineKeeper:
                 )
                 self.events.publish(self.session, TaskReminded(instance, row))
             elif timer_meta.role == "deadline":
-                self.audit.record(
-                    instance, "task.overdue", actor.username, row.state, row.state, detail, task=row
-                )
+                self._breached(instance, row, detail, actor)
             else:
-                self._escalate(instance, row, activity, timer_meta, actor)
+                if row.escalation_level == 0 and not _has_deadline_timer(meta, timer_meta.attached_to):
+                    self._breached(instance, row, detail, actor)  # the first escalation is the deadline
+                self._escalate(instance, row, activity, timer_meta, actor, meta)
+
+    def _breached(
+        self, instance: ProcessInstance, row: HumanTask, detail: dict[str, Any], actor: Actor
+    ) -> None:
+        """The deadline passed: a fact kept on the timeline with the moment it was due."""
+        due = row.due_at.isoformat() if row.due_at is not None else None
+        self.audit.record(
+            instance,
+            "task.overdue",
+            actor.username,
+            row.state,
+            row.state,
+            {**detail, "due_at": due},
+            task=row,
+        )
 
     def _row(self, task: Task) -> HumanTask | None:
         return self.session.scalars(select(HumanTask).where(HumanTask.task_guid == str(task.id))).first()
 
     def _escalate(
-        self, instance: ProcessInstance, row: HumanTask, activity: Task, meta: BoundaryTimerMeta, actor: Actor
+        self,
+        instance: ProcessInstance,
+        row: HumanTask,
+        activity: Task,
+        meta: BoundaryTimerMeta,
+        actor: Actor,
+        definition: ParsedDefinition,
     ) -> None:
         previous = row.escalation_level
         row.escalation_level = max(previous, meta.level)
@@ -143,6 +168,7 @@ class DeadlineKeeper:
             assignee = (
                 self._evaluate(activity, meta.assignee) if meta.assignee_is_expression else meta.assignee
             )
+        due_at, clock = self._answer_due(activity, meta, definition)
         escalation = HumanTask(
             instance_id=instance.id,
             task_guid=str(uuid4()),
@@ -156,6 +182,8 @@ class DeadlineKeeper:
             state="open",
             created_at=self.clock.now(),
             escalation_level=meta.level,
+            due_at=due_at,
+            deadline_clock=clock,
             kind="escalation",
             escalates_task_id=row.id,
         )
@@ -171,18 +199,49 @@ class DeadlineKeeper:
         )
         self.events.publish(self.session, TaskCreated(instance, escalation))
 
-    def resolve_escalations(self, instance: ProcessInstance, row: HumanTask, actor: Actor) -> None:
-        """The escalated task is done (or gone): its open escalation tasks close with it."""
+    def _answer_due(
+        self, activity: Task, meta: BoundaryTimerMeta, definition: ParsedDefinition
+    ) -> tuple[datetime, str]:
+        """When the escalation must be answered: before the overdue task climbs to the next level, or, at
+        the top of the ladder, within one working day (24 hours on a calendar clock)."""
+        following = []
+        for timer in timers_of(activity):
+            timer_meta = definition.boundary_timers.get(timer.task_spec.name)
+            moment = parse_moment(timer.internal_data.get("event_value"))
+            if timer_meta is None or timer_meta.role != "escalation" or timer_meta.level <= meta.level:
+                continue
+            if moment is not None and _REMAINING not in timer.internal_data:
+                following.append((moment, timer_meta.clock))
+        if following:
+            return min(following)
+        now = self.clock.now()
+        if meta.clock == "business":
+            return self.calendar.add_working_days(now, 1), "business"
+        return now + timedelta(days=1), "calendar"
+
+    def resolve_escalations(self, instance: ProcessInstance, row: HumanTask, *, done: bool) -> None:
+        """The escalated task is done (or cancelled): its open escalation tasks are closed by the system,
+        not in the name of the manager they were waiting for."""
         if row.escalation_level == 0:
             return
         open_escalations = self.session.scalars(
             select(HumanTask).where(HumanTask.escalates_task_id == row.id, HumanTask.state == "open")
         )
         now = self.clock.now()
+        reason = "step_done" if done else "step_cancelled"
         for escalation in open_escalations:
             escalation.state = "resolved"
             escalation.completed_at = now
-            self.audit.record(instance, "task.resolved", actor.username, "open", "resolved", task=escalation)
+            escalation.completed_by = SYSTEM.username
+            self.audit.record(
+                instance,
+                "task.resolved",
+                SYSTEM.username,
+                "open",
+                "resolved",
+                {"reason": reason},
+                task=escalation,
+            )
 
     # -- waiting for the owner --------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.business_time import BusinessCalendar
@@ -30,9 +30,25 @@ def decode_cursor(text: str) -> Cursor:
     return moment, int(task_id)
 
 
+def is_overdue(row: HumanTask, now: datetime) -> bool:
+    """Past its deadline. Waiting for the owner stops the clock from then on, but a deadline already
+    breached when the wait began stays breached: a breach is a fact, not a state the pause can undo."""
+    if row.state != "open" or row.due_at is None or row.due_at >= now:
+        return False
+    return row.waiting_since is None or row.due_at <= row.waiting_since
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """`is_overdue` for a query over open rows."""
+    return and_(
+        HumanTask.due_at < now,
+        or_(HumanTask.waiting_since.is_(None), HumanTask.due_at <= HumanTask.waiting_since),
+    )
+
+
 def time_left(row: HumanTask, now: datetime, calendar: BusinessCalendar) -> float | None:
     """Seconds until the task is due (negative once overdue), counted on its deadline's clock."""
-    if row.due_at is None or row.waiting_since is not None:
+    if row.due_at is None or (row.waiting_since is not None and not is_overdue(row, now)):
         return None
     if row.deadline_clock == "business":
         return calendar.business_seconds_between(now, row.due_at)

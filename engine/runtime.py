@@ -258,7 +258,7 @@ class Runtime:
                 row.state = "cancelled"
                 row.completed_at = now
                 self.audit.record(instance, "task.cancelled", actor.username, "open", "cancelled", task=row)
-                self.deadlines.resolve_escalations(instance, row, actor)
+                self.deadlines.resolve_escalations(instance, row, done=False)
         for guid, task in ready.items():
             if guid in open_rows:
                 continue

@@ -141,7 +141,7 @@ class TaskService:
         row.waiting_since = None
         changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
         self.audit.record(instance, "task.completed", actor.username, "open", "completed", changed, task=row)
-        self.runtime.deadlines.resolve_escalations(instance, row, actor)
+        self.runtime.deadlines.resolve_escalations(instance, row, done=True)
         self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
         with _no_lost_update(task_id):
             self.runtime.advance(instance, workflow, actor, compiled)
@@ -187,6 +187,9 @@ class TaskService:
         if task is None or not task.has_state(TaskState.READY):
             raise Conflict(f"task {row.id} is no longer waiting for input")
         now = self.clock.now()
+        # A deadline already breached stays breached: the pause holds only the timers still to come (the
+        # next escalation levels), and the row keeps the deadline that was missed.
+        breached = row.due_at is not None and row.due_at < (row.waiting_since or now)
         if pause:
             waited = None
             self.runtime.deadlines.pause(task, compiled.meta)
@@ -195,9 +198,15 @@ class TaskService:
             waited = int((now - row.waiting_since).total_seconds()) if row.waiting_since else 0
             self.runtime.deadlines.resume(task, compiled.meta)
             row.waiting_since = None
-            row.due_at, _ = deadline_of(task, compiled.meta)
+            if not breached:
+                row.due_at, _ = deadline_of(task, compiled.meta)
         kind = "task.waiting_owner" if pause else "task.owner_answered"
-        data = {k: v for k, v in {"note": note, "waited_seconds": waited}.items() if v is not None}
+        overdue_since = row.due_at.isoformat() if breached and row.due_at is not None else None
+        data = {
+            k: v
+            for k, v in {"note": note, "waited_seconds": waited, "overdue_since": overdue_since}.items()
+            if v is not None
+        }
         self.audit.record(instance, kind, actor.username, "open", "open", data or None, task=row)
         with _no_lost_update(row.id):
             self.runtime.advance(instance, workflow, actor, compiled)

@@ -185,6 +185,60 @@ def test_waiting_for_the_owner_stops_the_clock(platform: Platform, clock: FixedC
     assert {"task.waiting_owner", "task.owner_answered"} <= set(kinds(platform, complaint.instance_id))
 
 
+def test_a_breach_survives_waiting_for_the_owner(
+    platform: Platform,
+    clock: FixedClock,
+    job: TimerJob,
+    client,
+    auth,  # type: ignore[no-untyped-def]
+) -> None:
+    clock.set(sh(2026, 11, 23, 10, 0))
+    complaint = register(platform)
+    handle = triage(platform, complaint, "high")  # due Thursday 10:00
+    eng, eng_mgr = actor(platform, "eng"), actor(platform, "eng_mgr")
+    job.run_until(sh(2026, 11, 26, 11, 0), clock)  # an hour late: the manager has been called in
+    platform.session.expire_all()
+
+    def overdue_in_engineering() -> int:
+        return {code: overdue for code, _, _, overdue in platform.worklist.overdue_by_department()}[
+            "engineering"
+        ]
+
+    def api_row() -> dict:  # type: ignore[type-arg]
+        return client.get(f"/api/v1/tasks/{handle.id}", headers=auth("eng")).json
+
+    assert overdue_in_engineering() == 1 and platform.worklist.counts(eng_mgr).overdue == 1
+    platform.tasks.wait_for_owner(handle.id, eng, note="业主出差，周一回来")
+    platform.session.commit()
+    job.run_until(sh(2026, 11, 30, 10, 0), clock)  # level 2 (Friday 10:00) does not fire while waiting
+    platform.session.expire_all()
+    assert platform.session.get(HumanTask, handle.id).escalation_level == 1
+    assert overdue_in_engineering() == 1 and api_row()["overdue"] is True
+
+    platform.tasks.owner_answered(handle.id, eng)  # Monday 10:00
+    platform.session.commit()
+    platform.session.expire_all()
+    row = platform.session.get(HumanTask, handle.id)
+    assert (row.due_at, row.escalation_level) == (sh(2026, 11, 26, 10, 0), 1)  # the deadline that was missed
+    assert overdue_in_engineering() == 1 and platform.worklist.counts(eng_mgr).overdue == 1
+    assert api_row()["overdue"] is True and api_row()["time_left_seconds"] < 0
+
+    # The clock stood still from Thursday 11:00: level 2's remaining 6½ working hours run from Monday 10:00.
+    job.run_until(sh(2026, 11, 30, 17, 59), clock)
+    platform.session.expire_all()
+    assert platform.session.get(HumanTask, handle.id).escalation_level == 1
+    job.run_until(sh(2026, 11, 30, 18, 1), clock)
+    platform.session.expire_all()
+    assert platform.session.get(HumanTask, handle.id).escalation_level == 2
+
+    events = platform.runtime.audit.timeline(complaint.instance_id)
+    (breach,) = [e for e in events if e.kind == "task.overdue"]
+    assert breach.task_id == handle.id
+    assert datetime.fromisoformat(breach.data["due_at"]) == sh(2026, 11, 26, 10, 0)
+    answered = next(e for e in events if e.kind == "task.owner_answered")
+    assert datetime.fromisoformat(answered.data["overdue_since"]) == sh(2026, 11, 26, 10, 0)
+
+
 def test_the_drill_gives_what_waiting_would(platform: Platform, clock: FixedClock, job: TimerJob) -> None:
     clock.set(sh(2026, 11, 23, 10, 0))
     complaint = register(platform)  # triage reminder +19h12m, escalation +24h, group +48h

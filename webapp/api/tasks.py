@@ -7,7 +7,7 @@ from flask import g, request
 from crm.directory import actor_for
 from crm.policy import Permission, Target
 from engine.errors import Forbidden, InvalidData, NotFound
-from engine.inbox import decode_cursor, encode_cursor, time_left
+from engine.inbox import decode_cursor, encode_cursor, is_overdue, time_left
 from engine.models import HumanTask
 from webapp import db_session, platform
 from webapp.access import allow
@@ -47,12 +47,9 @@ def task_view(row: HumanTask) -> dict[str, Any]:
     p = platform()
     now = p.clock.now()
     left = time_left(row, now, p.runtime.calendar) if row.state == "open" else None
-    overdue = (
-        row.state == "open" and row.due_at is not None and row.due_at <= now and row.waiting_since is None
-    )
     return {
         **TaskRow().dump(row),
-        "overdue": overdue,
+        "overdue": is_overdue(row, now),
         "time_left_seconds": int(left) if left is not None else None,
     }
 

@@ -14,8 +14,9 @@ from crm.models import Attachment, Complaint, RequestIndex
 from crm.platform import Platform
 from engine.actors import SYSTEM
 from engine.models import AuditEvent, HumanTask
+from engine.timing import parse_moment
 from forms import Form
-from webapp.i18n import N_, label, translate
+from webapp.i18n import N_, label, local_time, translate
 
 KIND_NAMES = {"complaint": N_("投诉")}
 
@@ -184,10 +185,15 @@ def timeline(
             text = _("「%(step)s」临近期限，已提醒", step=step)
         elif event.kind == "task.overdue":
             text = _("「%(step)s」已超过期限", step=step)
+            if data.get("due_at"):
+                shown = [Shown(_("期限"), local_time(parse_moment(data["due_at"])))]
         elif event.kind == "task.escalated":
             text = _("「%(step)s」升级至第 %(level)s 级", step=step, level=data.get("level", event.to_state))
         elif event.kind == "task.resolved":
-            text = _("督办「%(step)s」随原任务完成而关闭", step=step)
+            if data.get("reason") == "step_cancelled":
+                text = _("系统关闭了督办「%(step)s」：被督办的步骤已取消", step=step)
+            else:
+                text = _("系统关闭了督办「%(step)s」：被督办的步骤已完成", step=step)
         elif event.kind == "task.waiting_owner":
             text = _("「%(step)s」等待业主答复，期限暂停", step=step)
             if data.get("note"):
@@ -196,6 +202,9 @@ def timeline(
             text = _("业主已答复，「%(step)s」期限恢复", step=step)
             if data.get("note"):
                 shown = [Shown(_("说明"), str(data["note"]))]
+        if event.kind in ("task.waiting_owner", "task.owner_answered") and data.get("overdue_since"):
+            late = local_time(parse_moment(data["overdue_since"]))
+            shown.append(Shown(_("逾期"), _("自 %(due)s 起已逾期", due=late)))
         elif event.kind == "task.assignee_ignored":
             text = _(
                 "「%(step)s」的指定处理人 %(value)s 不是有效的用户名，任务留在部门待认领",
