@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +50,9 @@ def init(demo: bool) -> None:
     upgrade(session.get_bind())
     (load_demo if demo else load_departments)(session)
     session.commit()
-    _deploy_paths(sorted(BUNDLED_WORKFLOWS.glob("*.bpmn")), dry_run=False)
+    # Only where the process has no version yet: a running system's diagram changes by an explicit deploy,
+    # never because someone ran init (a version a process owner uploaded stays current).
+    _deploy_paths(sorted(BUNDLED_WORKFLOWS.glob("*.bpmn")), dry_run=False, only_new=True)
     click.echo(f"database ready: {current_app.config['LINTEL_DATABASE_URL']}")
     if demo:
         click.echo(f"demo logins (password '{DEMO_PASSWORD}'): " + ", ".join(u[0] for u in USERS))
@@ -65,25 +68,34 @@ def deploy(paths: tuple[Path, ...], dry_run: bool) -> None:
     _deploy_paths(list(paths), dry_run=dry_run)
 
 
-def _deploy_paths(paths: list[Path], *, dry_run: bool) -> None:
+def _deploy_paths(paths: list[Path], *, dry_run: bool, only_new: bool = False) -> None:
+    """Deploy every file or none; with `only_new`, files whose process already has a version are left out."""
     definitions = platform().definitions
     problems = []
     contents = []
+    kept = []
     for path in paths:
         try:
             contents.append((path, path.read_bytes()))
         except OSError as exc:
             problems.append(f"{path}:0: -: cannot read the file: {exc.strerror}")
-    for path, content in contents:
+    for path, content in list(contents):
         try:
-            definitions.check(content, str(path))
+            parsed = definitions.check(content, str(path))
         except DeployRefused as refused:
             problems.extend(p.format() for p in refused.problems)
+            continue
+        current = definitions.latest_or_none(parsed.key) if only_new else None
+        if current is not None:
+            contents.remove((path, content))
+            same = current.checksum == hashlib.sha256(content).hexdigest()
+            note = "unchanged" if same else "kept: deploy a changed diagram with lintel deploy"
+            kept.append(f"{current.key} v{current.version} ({note})")
     if problems:
         click.echo("\n".join(problems), err=True)
         click.echo(f"nothing deployed: {len(problems)} problem(s)", err=True)
         sys.exit(1)
-    lines = []
+    lines = kept
     for path, content in contents:
         try:
             result = definitions.deploy(content, str(path), actor="cli", dry_run=dry_run)

@@ -42,6 +42,23 @@ def test_init_loads_the_demo_and_deploys_the_bundled_workflows(tmp_path: Path) -
     assert "complaint v1" in result.output and "crc_sup" in result.output
 
 
+def test_init_leaves_the_version_a_process_owner_uploaded_current(lintel: Lintel) -> None:
+    assert "complaint v1 (unchanged)" in lintel("init", "--demo").output
+    changed = COMPLAINT_BPMN.read_bytes().replace("回复业主".encode(), "回复业主并回访".encode())
+    with Session(make_engine(lintel.url)) as session:
+        platform = Platform(session, Foundation())
+        assert platform.definitions.deploy(changed, "complaint.bpmn", actor="admin").version == 2
+        session.commit()
+
+    result = lintel("init", "--demo")  # what every `make run` does
+    assert result.exit_code == 0
+    assert "complaint v2 (kept: deploy a changed diagram with lintel deploy)" in result.output
+    with Session(make_engine(lintel.url)) as session:
+        current = Platform(session, Foundation()).definitions.latest("complaint")
+        assert (current.version, current.deployed_by) == (2, "admin")
+    assert lintel("deploy", str(COMPLAINT_BPMN)).output.strip() == "complaint v3"  # explicitly, it does
+
+
 def test_deploy_prints_key_and_version_and_keeps_an_unchanged_file(lintel: Lintel, tmp_path: Path) -> None:
     changed = tmp_path / "complaint.bpmn"
     changed.write_text(COMPLAINT_BPMN.read_text().replace("回复业主", "回复业主并回访"))
