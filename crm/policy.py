@@ -5,8 +5,9 @@ asks about that object. A request is seen by the overseers (centre supervisors, 
 administrators), by whoever started it and by the departments with a step in it; seeing it means seeing
 its timeline, internal notes and files. A task is seen by its department and the overseers, and worked
 only by its department's members. A saved inbox filter is opened by its author and the department it is
-shared with, deleted by its author. The owner portal is not staff work and is decided by its own look-up
-(number and phone), not here.
+shared with, deleted by its author. Supervisors, department managers and the group centre reassign
+(改派) any task of their departments whoever holds it, and a step escalated to them. The owner portal is
+not staff work and is decided by its own look-up (number and phone), not here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Permission(StrEnum):
     ANNOTATE_REQUEST = "request.annotate"  # add notes and files to a request
     VIEW_TASK = "task.view"
     WORK_TASK = "task.work"  # claim, release, assign, wait for the owner, complete
+    REASSIGN_TASK = "task.reassign"  # give a task to another member of its department, whoever holds it
     OPEN_SAVED_FILTER = "filter.open"  # one's own inbox filters and those shared with one's departments
     DELETE_SAVED_FILTER = "filter.delete"  # one's own
     VIEW_DEFINITIONS = "definition.view"  # deployed processes, their versions and diagrams
@@ -42,6 +44,8 @@ class Permission(StrEnum):
 EVERY_STAFF_MEMBER = "*"
 # Acting on a task still needs membership of its department; these roles see every department's work.
 OVERSEEING_ROLES = frozenset({"administrator", "supervisor", "group"})
+# Reassign (改派) a task a colleague holds: in their own departments, or a step escalated to them.
+REASSIGNING_ROLES = frozenset({"supervisor", "manager", "group"})
 
 GRANTS: dict[Permission, frozenset[str]] = {
     Permission.USE_INBOX: frozenset({EVERY_STAFF_MEMBER}),
@@ -50,6 +54,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.ANNOTATE_REQUEST: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_TASK: frozenset({EVERY_STAFF_MEMBER}),
     Permission.WORK_TASK: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.REASSIGN_TASK: REASSIGNING_ROLES,
     Permission.OPEN_SAVED_FILTER: frozenset({EVERY_STAFF_MEMBER}),
     Permission.DELETE_SAVED_FILTER: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_DEFINITIONS: frozenset({"process_owner", "administrator"}),
@@ -64,6 +69,7 @@ ABOUT: dict[Permission, Literal["request", "task", "saved_filter"]] = {
     Permission.ANNOTATE_REQUEST: "request",
     Permission.VIEW_TASK: "task",
     Permission.WORK_TASK: "task",
+    Permission.REASSIGN_TASK: "task",
     Permission.OPEN_SAVED_FILTER: "saved_filter",
     Permission.DELETE_SAVED_FILTER: "saved_filter",
 }
@@ -248,7 +254,31 @@ class Policy:
             return Decision(False, hidden=True, reason=reason, absent=absent)
         if permission is Permission.WORK_TASK and not actor.member_of(department):
             return Decision(False, reason=f"only members of '{department}' can act on task {task_id}")
+        if permission is Permission.REASSIGN_TASK and not actor.member_of(department):
+            if not self.escalated_to(actor, task_id):
+                reason = f"only supervisors and managers of '{department}' can reassign task {task_id}"
+                return Decision(False, reason=reason)
         return ALLOWED
+
+    def escalated_to(self, actor: Actor, task_id: int | None) -> bool:
+        """Whether an open escalation of the task waits for this person: they may reassign the step."""
+        if task_id is None:
+            return False
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        HumanTask.escalates_task_id == task_id,
+                        HumanTask.state == "open",
+                        HumanTask.assignee == actor.username,
+                    )
+                )
+            )
+        )
+
+    def may_reassign(self, user: User, task: HumanTask) -> bool:
+        """For the pages: whether to offer reassigning this task to this user."""
+        return self.decide(user, Permission.REASSIGN_TASK, Target.task(), task.id).allowed
 
     # -- saved inbox filters ----------------------------------------------------------------------------
 

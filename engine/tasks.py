@@ -93,6 +93,20 @@ class TaskService:
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
         return self._set_assignee(row, to.username, actor, "task.assigned")
 
+    def reassign(self, task_id: int, to: Actor, actor: Actor) -> HumanTask:
+        """Give the task to a member of its department whoever holds it (改派): the policy has decided that
+        `actor` may (a supervisor or manager of the department, or the person it was escalated to)."""
+        row = self.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if row.state != "open":
+            raise Conflict(f"task {task_id} is already {row.state}")
+        if not to.member_of(row.department):
+            raise Forbidden(f"{to.username} is not a member of '{row.department}'")
+        if row.assignee == to.username:
+            return row
+        return self._set_assignee(row, to.username, actor, "task.reassigned")
+
     def _set_assignee(self, row: HumanTask, assignee: str | None, actor: Actor, kind: str) -> HumanTask:
         instance = self.runtime.get(row.instance_id)  # before the change: loading it must not flush it
         previous = row.assignee

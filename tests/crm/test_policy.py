@@ -28,10 +28,10 @@ TABLE = {
     | {P.REGISTER_COMPLAINT, P.VIEW_DEFINITIONS, P.DEPLOY_DEFINITION, P.ADMINISTER_STAFF}
     | {P.SEE_OVERDUE_BY_DEPARTMENT},
     "crc": EVERYONE | {P.REGISTER_COMPLAINT},
-    "crc_sup": EVERYONE | {P.REGISTER_COMPLAINT, P.SEE_OVERDUE_BY_DEPARTMENT},
+    "crc_sup": EVERYONE | {P.REGISTER_COMPLAINT, P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK},
     "eng": EVERYONE,
-    "eng_mgr": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT},
-    "group_crc": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT},
+    "eng_mgr": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK},
+    "group_crc": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK},
     "design": EVERYONE,
     "property": EVERYONE,
     "marketing": EVERYONE,
@@ -91,6 +91,7 @@ def test_a_task_is_worked_by_its_department_and_only_seen_by_the_overseers(platf
         "crc_sup",
         "group_crc",
     }
+    assert {u for u in TABLE if decision(u, P.REASSIGN_TASK).allowed} == {"eng_mgr"}
     overseer = decision("group_crc", P.WORK_TASK)
     assert not overseer.allowed and not overseer.hidden  # refused, not hidden: they can see it
     assert decision("crc", P.WORK_TASK).hidden

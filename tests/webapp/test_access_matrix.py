@@ -35,6 +35,7 @@ OBJECT_HOLDERS = {
     Permission.ANNOTATE_REQUEST: SEES_SAMPLE,
     Permission.VIEW_TASK: SEES_SAMPLE,
     Permission.WORK_TASK: WORKS_SAMPLE,
+    Permission.REASSIGN_TASK: {"crc_sup"},  # the centre's supervisor; not the group centre (not of crc)
     # Each user meets their own saved filter.
     Permission.OPEN_SAVED_FILTER: set(DEMO),
     Permission.DELETE_SAVED_FILTER: set(DEMO),
@@ -126,7 +127,7 @@ def expected(username: str, rule: Rule) -> str:
     holders = OBJECT_HOLDERS[rule.permission]
     if username in holders:
         return "allowed"
-    if rule.permission is Permission.WORK_TASK and username in SEES_SAMPLE:
+    if rule.permission in (Permission.WORK_TASK, Permission.REASSIGN_TASK) and username in SEES_SAMPLE:
         return "refused"  # sees the task, is not of its department
     return "hidden"
 

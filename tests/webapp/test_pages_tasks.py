@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crm.platform import Platform
-from tests.webapp.pages_support import TRIAGE, complete, login, open_task, register, text
+from tests.webapp.pages_support import TRIAGE, actor, complete, login, open_task, register, text
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 PDF = b"%PDF-1.4\n" + b"0" * 100
@@ -100,9 +100,9 @@ def test_claim_unclaim_assign_and_delegate(app, client, platform) -> None:
     assert open_task(platform, complaint.instance_id).assignee == "crc_sup"
     # now claimed by a colleague: claiming or completing is refused with a message, not an error page
     refused = client.post(f"/tasks/{task.id}/claim", follow_redirects=True)
-    assert "此任务已被 crc_sup 认领" in text(refused)
+    assert "此任务已由 王强（客服中心主管） 认领。" in text(refused)
     refused = client.post(f"/tasks/{task.id}/complete", data=TRIAGE, follow_redirects=True)
-    assert "此任务已由 crc_sup 认领" in text(refused)
+    assert refused.status_code == 409 and "此任务已由 王强（客服中心主管） 认领。" in text(refused)
     assert (
         client.post(
             f"/tasks/{task.id}/assign", data={"username": "nobody"}, follow_redirects=True
@@ -312,3 +312,58 @@ def test_the_manager_answers_an_escalation_from_its_page(
     platform.session.expire_all()
     assert platform.session.get(type(escalation), escalation.id).state == "completed"
     assert open_task(platform, complaint.instance_id).id == task.id  # the overdue step itself is still open
+
+
+def test_a_supervisor_reassigns_a_task_a_colleague_holds(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    platform.tasks.claim(task.id, actor(platform, "crc"))
+    platform.session.commit()
+
+    login(client, "crc_sup")
+    page = client.get(f"/tasks/{task.id}")
+    html, shown = page.get_data(as_text=True), text(page)
+    assert "此任务由 李娜（客服专员） 处理，只有处理人能提交。" in shown
+    assert 'name="severity"' not in html  # no form to fill in that would only be refused
+    assert f'action="/tasks/{task.id}/reassign"' in html and "改派给" in shown
+    assert '<option value="crc">' not in html  # not to the one who holds it already
+
+    reassigned = client.post(
+        f"/tasks/{task.id}/reassign", data={"username": "crc_sup"}, follow_redirects=True
+    )
+    assert "已把「客服分派」改派给 王强（客服中心主管）。" in text(reassigned)
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee == "crc_sup"
+    timeline = text(client.get(f"/requests/{complaint.instance_id}"))
+    assert "把「客服分派」从 李娜（客服专员） 改派给 王强（客服中心主管）" in timeline
+
+    login(client, "crc")  # a coordinator does not reassign: only supervisors and managers
+    assert client.post(f"/tasks/{task.id}/reassign", data={"username": "crc"}).status_code == 403
+
+
+def test_a_department_manager_reassigns_within_the_department_only(client, platform) -> None:
+    complaint, task = handling_task(platform)
+    platform.tasks.claim(task.id, actor(platform, "eng"))
+    platform.session.commit()
+    login(client, "eng_mgr")
+    assert client.post(f"/tasks/{task.id}/reassign", data={"username": "eng_mgr"}).status_code == 302
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee == "eng_mgr"
+    refused = client.post(f"/tasks/{task.id}/reassign", data={"username": "design"}, follow_redirects=True)
+    assert "吴工" not in text(refused) or "不是部门" in text(refused)
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee == "eng_mgr"
+
+
+def test_a_refused_submission_keeps_what_was_typed_and_names_the_holder(client, platform) -> None:
+    complaint = register(platform)
+    task = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    client.get(f"/tasks/{task.id}")  # the coordinator opens the form; meanwhile the supervisor takes it
+    platform.tasks.claim(task.id, actor(platform, "crc_sup"))
+    platform.session.commit()
+    refused = client.post(f"/tasks/{task.id}/complete", data={**TRIAGE, "note": "业主下午在家"})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "此任务已由 王强（客服中心主管） 认领。" in text(refused) and "crc_sup" not in text(refused)
+    assert "业主下午在家" in html and '<option value="high" selected>' in html

@@ -128,6 +128,7 @@ def build_spec() -> dict[str, Any]:
         ("claim", None, "Take the task"),
         ("unclaim", None, "Give the task back to the department queue"),
         ("assign", "AssignBody", "Give the task to a member of its department"),
+        ("reassign", "AssignBody", "Reassign (改派) the task whoever holds it: supervisors and managers"),
         ("complete", "CompleteBody", "Complete the task with its form data"),
         ("wait-for-owner", "HoldBody", "Wait for the owner: the deadline clock stands still"),
         ("owner-answered", "HoldBody", "The owner answered: the deadline clock runs again"),

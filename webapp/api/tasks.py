@@ -102,6 +102,21 @@ def assign_task(task_id: int) -> Any:
     return task_view(row)
 
 
+@api.post("/tasks/<int:task_id>/reassign")
+@allow(Permission.REASSIGN_TASK, Target.task())
+def reassign_task(task_id: int) -> Any:
+    """改派: a supervisor or manager of the task's department, or the person it was escalated to, gives it
+    to a member of its department whoever holds it."""
+    body = AssignBody().load(json_body())
+    p = platform()
+    user = p.directory.user(body["username"])
+    if user is None or not user.active:
+        raise NotFound(f"no active user '{body['username']}'")
+    row = p.tasks.reassign(task_id, actor_for(user), g.actor)
+    db_session().commit()
+    return task_view(row)
+
+
 @api.post("/tasks/<int:task_id>/complete")
 @allow(Permission.WORK_TASK, Target.task())
 def complete_task(task_id: int) -> Any:

@@ -153,7 +153,7 @@ def timeline(
     names = p.staff.display_names(e.actor or "" for e in events)
     assignees: list[str] = []
     for event in events:
-        if event.kind == "task.assigned" and event.data:
+        if event.kind in ("task.assigned", "task.reassigned") and event.data:
             assignees.extend(str(v) for v in event.data.get("assignee", []) if v)
     names.update(p.staff.display_names(assignees))
     departments = dict(p.directory.department_choices())
@@ -176,6 +176,14 @@ def timeline(
         elif event.kind == "task.assigned":
             to = (data.get("assignee") or [None, None])[-1]
             text = _("把「%(step)s」交给 %(to)s", step=step, to=names.get(str(to), str(to)))
+        elif event.kind == "task.reassigned":
+            held, to = (data.get("assignee") or [None, None])[-2:]
+            to_name = names.get(str(to), str(to))
+            if held:
+                held_name = names.get(str(held), str(held))
+                text = _("把「%(step)s」从 %(held)s 改派给 %(to)s", step=step, held=held_name, to=to_name)
+            else:
+                text = _("把「%(step)s」指派给 %(to)s", step=step, to=to_name)
         elif event.kind == "task.completed":
             text = _("完成了「%(step)s」", step=step)
             shown = describe_data(p, task.form_key if task else None, data, files)
@@ -202,9 +210,6 @@ def timeline(
             text = _("业主已答复，「%(step)s」期限恢复", step=step)
             if data.get("note"):
                 shown = [Shown(_("说明"), str(data["note"]))]
-        if event.kind in ("task.waiting_owner", "task.owner_answered") and data.get("overdue_since"):
-            late = local_time(parse_moment(data["overdue_since"]))
-            shown.append(Shown(_("逾期"), _("自 %(due)s 起已逾期", due=late)))
         elif event.kind == "task.assignee_ignored":
             text = _(
                 "「%(step)s」的指定处理人 %(value)s 不是有效的用户名，任务留在部门待认领",
@@ -222,5 +227,8 @@ def timeline(
             text = _("流程出错：%(error)s", error=translate(str(data.get("error", ""))))
         else:
             text = f"{event.kind} {step}".strip()
+        if event.kind in ("task.waiting_owner", "task.owner_answered") and data.get("overdue_since"):
+            late = local_time(parse_moment(data["overdue_since"]))
+            shown.append(Shown(_("逾期"), _("自 %(due)s 起已逾期", due=late)))
         entries.append(Entry(event.at, who, text, event.kind, shown))
     return entries

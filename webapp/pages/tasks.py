@@ -3,7 +3,9 @@ claim, unclaim, assign or delegate, complete."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -12,14 +14,16 @@ from sqlalchemy import select
 
 from crm.attachments import UploadRefused, megabytes
 from crm.directory import actor_for
+from crm.models import User
 from crm.policy import Permission, Target
 from engine.errors import Conflict, InvalidData, NotFound
+from engine.inbox import is_overdue
 from engine.models import HumanTask
 from webapp import db_session, platform
-from webapp.access import allow
+from webapp.access import allow, policy
 from webapp.i18n import translate, translate_fields
 from webapp.pages import present
-from webapp.pages.common import actor, attachments, back, commit, ok, problem
+from webapp.pages.common import actor, attachments, back, commit, current_user, ok, problem
 from webapp.pages.forms import collect, field_views
 
 bp = Blueprint("tasks", __name__)
@@ -48,6 +52,8 @@ def render_task(
         p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
     )
     can_act = row.state == "open" and who.member_of(row.department)
+    # A task a colleague holds is not offered for completion: it is theirs (a supervisor reassigns it).
+    held_by_other = row.assignee is not None and row.assignee != who.username
     if values is None:
         values = _open_data(row) if can_act and form is not None else {}
     tasks = {
@@ -62,8 +68,19 @@ def render_task(
     # Whom it can be given to: the department's other members (claiming is how one takes it oneself).
     skip = {row.assignee, who.username}
     colleagues = [u for u in p.staff.members_of(row.department) if u.username not in skip] if can_act else []
-    names = p.staff.display_names([row.assignee or "", row.completed_by or ""])
+    step = p.session.get(HumanTask, row.escalates_task_id) if row.escalates_task_id else None
+    user = current_user()
+    reassign = None
+    if user is not None:
+        # The task's own assign form covers an unclaimed task or one's own; 改派 is for the rest, and for
+        # the step an escalation is about, right on the escalation's page.
+        if step is not None:
+            reassign = _reassigning(step, user)
+        elif held_by_other or not can_act:
+            reassign = _reassigning(row, user)
+    names = p.staff.display_names([row.assignee or "", row.completed_by or "", step.assignee if step else ""])
     comments = p.comments.of(row.instance_id)
+    departments = dict(p.directory.department_choices())
     names.update(p.staff.display_names(c.author for c in comments))
     return (
         render_template(
@@ -74,6 +91,12 @@ def render_task(
             fields=field_views(form, p.validator.choices, values, errors, by_token) if form else [],
             errors=errors,
             can_act=can_act,
+            held_by_other=held_by_other,
+            overdue=is_overdue(row, p.clock.now()),
+            step=step,
+            keep_form=status == 409,
+            step_overdue=step is not None and is_overdue(step, p.clock.now()),
+            reassign=reassign,
             details=details,
             description=description,
             steps=present.completed_steps(p, row.instance_id, tasks, by_token),
@@ -81,11 +104,40 @@ def render_task(
             files=files,
             colleagues=colleagues,
             names=names,
-            department_name=dict(p.directory.department_choices()).get(row.department, row.department),
+            department_name=departments.get(row.department, row.department),
+            step_department=departments.get(step.department, step.department) if step else "",
             max_upload=megabytes(attachments().max_bytes),
         ),
         status,
     )
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """The 改派 form: which task, and to whom it can go."""
+
+    task: HumanTask
+    colleagues: list[User]
+
+
+def _reassigning(row: HumanTask, user: User) -> Reassign | None:
+    """The 改派 form for `row`, if this user may reassign it and someone else can take it."""
+    if row.state != "open" or not policy().may_reassign(user, row):
+        return None
+    colleagues = [u for u in platform().staff.members_of(row.department) if u.username != row.assignee]
+    return Reassign(row, colleagues) if colleagues else None
+
+
+_HELD = re.compile(r"^task \d+ is (?:already )?claimed by (\S+?)(?:, not by you)?$")
+
+
+def _refusal(conflict: Conflict) -> str:
+    """Why an action was refused, for people: whoever holds the task is named by name."""
+    held = _HELD.match(str(conflict))
+    if held is not None:
+        name = platform().staff.display_names([held[1]]).get(held[1], held[1])
+        return _("此任务已由 %(name)s 认领。", name=name)
+    return translate(str(conflict))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -145,8 +197,11 @@ def complete(task_id: int) -> Any:
         else:
             db_session().rollback()
             store.discard_written()
-        problem(translate(str(conflict)))
-        return redirect(url_for("tasks.show", task_id=task_id))
+        problem(_refusal(conflict))
+        fresh = p.session.get(HumanTask, task_id)
+        if fresh is None or fresh.state != "open":
+            return redirect(url_for("tasks.show", task_id=task_id))
+        return render_task(fresh, values, errors, status=409)  # what was typed stays on the page
     except BaseException:
         db_session().rollback()
         store.discard_written()
@@ -163,7 +218,7 @@ def _act(task_id: int, action: Callable[[], HumanTask], done: Callable[[HumanTas
     try:
         row = action()
     except Conflict as conflict:
-        problem(translate(str(conflict)))
+        problem(_refusal(conflict))
     else:
         commit()
         ok(done(row))
@@ -203,6 +258,23 @@ def assign(task_id: int) -> Any:
         task_id,
         lambda: p.tasks.assign(task_id, actor_for(user), actor()),
         lambda row: _("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name),
+    )
+
+
+@bp.post("/tasks/<int:task_id>/reassign")
+@allow(Permission.REASSIGN_TASK, Target.task())
+def reassign(task_id: int) -> Any:
+    """改派: a supervisor or manager gives a task of their department to another member, whoever holds it."""
+    p = platform()
+    username = request.form.get("username", "").strip()
+    user = p.directory.user(username) if username else None
+    if user is None or not user.active:
+        problem(_("请选择一位在职同事。"))
+        return back(url_for("tasks.show", task_id=task_id))
+    return _act(
+        task_id,
+        lambda: p.tasks.reassign(task_id, actor_for(user), actor()),
+        lambda row: _("已把「%(step)s」改派给 %(name)s。", step=row.name, name=user.display_name),
     )
 
 
