@@ -254,7 +254,14 @@ def test_an_overdue_complaint_climbs_to_the_department_manager(served, browser) 
     shot(page, "13-manager-inbox")
     page.click(f"table.inbox tr:has-text('{number}') a:has-text('部门经理督办')")
     page.wait_for_selector("form[action$='/complete']")
+    step = page.locator("#overdue-step")
+    card = step.inner_text()
+    assert "责任部门处理" in card and "待认领" in card and "逾期" in card
     shot(page, "14-escalation-task")
+    step.locator("select").select_option(label="赵工（工程部）")  # assigns the overdue step right there
+    step.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash.ok")
+    assert "处理人 赵工（工程部）" in page.inner_text("#overdue-step").replace("\n", " ").replace("\t", " ")
     page.fill("#f-action", "已电话督促施工单位，今天下班前疏通。")
     page.click("form[action$='/complete'] button[type=submit]")
     page.wait_for_selector(".flash.ok")
@@ -264,5 +271,43 @@ def test_an_overdue_complaint_climbs_to_the_department_manager(served, browser) 
     assert "系统 「责任部门处理」升级至第 1 级" in body
     assert "孙经理（工程部经理） 完成了「处理超时：部门经理督办」" in body
     shot(page, "15-request-escalated")
+    context.close()
+    assert errors == []
+
+
+def test_a_supervisor_reassigns_a_task_a_colleague_holds(served, browser) -> None:  # type: ignore[no-untyped-def]
+    with served.session() as session:
+        platform = Platform(session, served.foundation)
+        crc = actor_for(platform.directory.user("crc"))
+        complaint = platform.complaints.register(
+            crc, channel="hotline", description="阳台推拉门滑轨变形，关不严", owner_phone="13800000005"
+        )
+        triage = platform.tasks.open_tasks_of(complaint.instance_id)[0]
+        platform.tasks.claim(triage.id, crc)  # the coordinator took it, then went on leave
+        session.commit()
+        number, instance_id, task_id = complaint.number, complaint.instance_id, triage.id
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, served.url, "crc_sup")
+    page.goto(f"{served.url}/inbox")
+    page.wait_for_selector("table.inbox")
+    assert "李娜（客服专员）" in page.locator("tr", has_text=number).inner_text()
+    page.locator("tr", has_text=number).locator("a:has-text('打开')").click()
+    page.wait_for_selector("form[action$='/reassign']")
+    assert "此任务由 李娜（客服专员） 处理" in page.inner_text("body")
+    assert page.locator("form[action$='/complete']").count() == 0  # nothing to type that would be refused
+    page.select_option("form[action$='/reassign'] select", label="王强（客服中心主管）")
+    shot(page, "16-supervisor-reassign")
+    page.click("form[action$='/reassign'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert "已把「客服分派」改派给 王强（客服中心主管）。" in page.inner_text(".flash.ok")
+    page.wait_for_selector(f"form[action='/tasks/{task_id}/complete']")  # now theirs to fill in
+    page.goto(f"{served.url}/requests/{instance_id}")
+    page.wait_for_selector(".timeline")
+    assert "把「客服分派」从 李娜（客服专员） 改派给 王强（客服中心主管）" in page.inner_text(".timeline")
+    shot(page, "17-request-reassigned")
     context.close()
     assert errors == []
