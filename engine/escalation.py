@@ -204,20 +204,45 @@ class DeadlineKeeper:
     ) -> tuple[datetime, str]:
         """When the escalation must be answered: before the overdue task climbs to the next level, or, at
         the top of the ladder, within one working day (24 hours on a calendar clock)."""
-        following = []
-        for timer in timers_of(activity):
-            timer_meta = definition.boundary_timers.get(timer.task_spec.name)
-            moment = parse_moment(timer.internal_data.get("event_value"))
-            if timer_meta is None or timer_meta.role != "escalation" or timer_meta.level <= meta.level:
-                continue
-            if moment is not None and _REMAINING not in timer.internal_data:
-                following.append((moment, timer_meta.clock))
-        if following:
-            return min(following)
+        following = self._next_level(activity, meta.level, definition)
+        if following is not None:
+            return following
         now = self.clock.now()
         if meta.clock == "business":
             return self.calendar.add_working_days(now, 1), "business"
         return now + timedelta(days=1), "calendar"
+
+    def _next_level(
+        self, activity: Task, level: int, definition: ParsedDefinition
+    ) -> tuple[datetime, str] | None:
+        """When the task climbs above `level`, and on which clock; None at the top or while it waits."""
+        following = []
+        for timer in timers_of(activity):
+            timer_meta = definition.boundary_timers.get(timer.task_spec.name)
+            moment = parse_moment(timer.internal_data.get("event_value"))
+            if timer_meta is None or timer_meta.role != "escalation" or timer_meta.level <= level:
+                continue
+            if moment is not None and _REMAINING not in timer.internal_data:
+                following.append((moment, timer_meta.clock))
+        return min(following) if following else None
+
+    def hold_escalations(
+        self, row: HumanTask, activity: Task, definition: ParsedDefinition, *, paused: bool
+    ) -> None:
+        """While the step waits for the owner its escalations wait too: they are due when the step would
+        climb further, and that clock stands still. One already late stays late."""
+        now = self.clock.now()
+        for escalation in self.session.scalars(
+            select(HumanTask).where(HumanTask.escalates_task_id == row.id, HumanTask.state == "open")
+        ):
+            if paused:
+                escalation.waiting_since = now
+                continue
+            late = escalation.due_at is not None and escalation.due_at < (escalation.waiting_since or now)
+            escalation.waiting_since = None
+            following = None if late else self._next_level(activity, escalation.escalation_level, definition)
+            if following is not None:
+                escalation.due_at, escalation.deadline_clock = following
 
     def resolve_escalations(self, instance: ProcessInstance, row: HumanTask, *, done: bool) -> None:
         """The escalated task is done (or cancelled): its open escalation tasks are closed by the system,

@@ -214,6 +214,7 @@ class TaskService:
             row.waiting_since = None
             if not breached:
                 row.due_at, _ = deadline_of(task, compiled.meta)
+        self.runtime.deadlines.hold_escalations(row, task, compiled.meta, paused=pause)
         kind = "task.waiting_owner" if pause else "task.owner_answered"
         overdue_since = row.due_at.isoformat() if breached and row.due_at is not None else None
         data = {

@@ -208,12 +208,15 @@ def test_a_breach_survives_waiting_for_the_owner(
         return client.get(f"/api/v1/tasks/{handle.id}", headers=auth("eng")).json
 
     assert overdue_in_engineering() == 1 and platform.worklist.counts(eng_mgr).overdue == 1
+    escalation = only_task(platform, complaint.instance_id, kind="escalation")
+    assert escalation.due_at == sh(2026, 11, 27, 10, 0)  # to be answered before level 2 on Friday
     platform.tasks.wait_for_owner(handle.id, eng, note="业主出差，周一回来")
     platform.session.commit()
     job.run_until(sh(2026, 11, 30, 10, 0), clock)  # level 2 (Friday 10:00) does not fire while waiting
     platform.session.expire_all()
     assert platform.session.get(HumanTask, handle.id).escalation_level == 1
     assert overdue_in_engineering() == 1 and api_row()["overdue"] is True
+    assert client.get(f"/api/v1/tasks/{escalation.id}", headers=auth("eng_mgr")).json["overdue"] is False
 
     platform.tasks.owner_answered(handle.id, eng)  # Monday 10:00
     platform.session.commit()
@@ -222,6 +225,7 @@ def test_a_breach_survives_waiting_for_the_owner(
     assert (row.due_at, row.escalation_level) == (sh(2026, 11, 26, 10, 0), 1)  # the deadline that was missed
     assert overdue_in_engineering() == 1 and platform.worklist.counts(eng_mgr).overdue == 1
     assert api_row()["overdue"] is True and api_row()["time_left_seconds"] < 0
+    assert platform.session.get(HumanTask, escalation.id).due_at == sh(2026, 11, 30, 18, 0)  # level 2 moved
 
     # The clock stood still from Thursday 11:00: level 2's remaining 6½ working hours run from Monday 10:00.
     job.run_until(sh(2026, 11, 30, 17, 59), clock)
