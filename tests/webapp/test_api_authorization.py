@@ -106,3 +106,24 @@ def test_the_departments_with_a_step_and_the_overseers_read_the_notes(client, au
         response = client.get(f"/api/v1/complaints/{created['id']}", headers=auth(username))
         assert response.status_code == 200, username
         assert NOTE in response.get_data(as_text=True), username
+
+
+def test_a_manager_reassigns_a_task_a_colleague_holds_and_a_handler_may_not(client, auth) -> None:
+    created = triaged_to_engineering(client, auth)
+    complaint = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("eng")).json
+    task_id = complaint["current_tasks"][0]["id"]
+    assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=auth("eng")).status_code == 200
+    taken = client.post(
+        f"/api/v1/tasks/{task_id}/assign", json={"username": "eng_mgr"}, headers=auth("eng_mgr")
+    )
+    assert taken.status_code == 409  # assigning is for an unclaimed task or one's own
+    refused = client.post(f"/api/v1/tasks/{task_id}/reassign", json={"username": "eng"}, headers=auth("eng"))
+    assert refused.status_code == 403
+    moved = client.post(
+        f"/api/v1/tasks/{task_id}/reassign", json={"username": "eng_mgr"}, headers=auth("eng_mgr")
+    )
+    assert moved.status_code == 200 and moved.json["assignee"] == "eng_mgr"
+    outside = client.post(
+        f"/api/v1/tasks/{task_id}/reassign", json={"username": "design"}, headers=auth("eng_mgr")
+    )
+    assert outside.status_code == 403  # only to a member of the task's department
