@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import ApiToken, Department, User
+from crm.access import Access
+from crm.models import Department, User
 from crm.policy import actor_of
 from engine.actors import Actor
 from lintel.clock import Clock
@@ -63,23 +63,24 @@ class Directory:
         return self.session.scalars(select(User).where(User.username == username)).first()
 
     def authenticate(self, username: str, password: str) -> User | None:
+        """The active user with this password, else None. An unknown username costs the same password
+        check as a known one, so the answer's timing does not tell which usernames exist."""
         user = self.user(username)
-        if user is None or not user.active or not check_password(user.password_hash, password):
+        if user is None:
+            check_password(_unknown_user_hash(), password)
+            return None
+        if not check_password(user.password_hash, password) or not user.active:
             return None
         return user
 
     def issue_token(self, user: User) -> str:
-        token = "lt_" + secrets.token_urlsafe(32)
-        self.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=self.clock.now()))
-        self.session.flush()
-        return token
+        """A new API token of the default lifetime (pages and `lintel token` use crm.access directly)."""
+        return Access(self.session, self.clock).issue_token(user).value
 
     def user_for_token(self, token: str) -> User | None:
-        found = self.session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
-        if found is None or not found.user.active:
-            return None
-        return found.user
+        return Access(self.session, self.clock).user_for_token(token)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+@cache
+def _unknown_user_hash() -> str:
+    return _hasher.hash("no such user")

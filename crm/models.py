@@ -51,13 +51,33 @@ class User(Base):
 
 
 class ApiToken(Base):
+    """A bearer token for the API. Only its SHA-256 is kept: the value is shown once, when issued.
+    Revoking a token deletes its row."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random key whose SHA-256 is this row: signing out, a
+    password reset or a deactivation deletes the row, and the cookie stops working at once."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -238,7 +258,8 @@ class Attachment(Base):
 
 
 class ThrottleAttempt(Base):
-    """A failed sign-in or portal look-up, kept in the database so limits hold across processes."""
+    """A failed sign-in or portal look-up under one key (an account or request number with the client, or
+    the client alone), kept in the database so delays hold across processes."""
 
     __tablename__ = "throttle_attempts"
     __table_args__ = (Index("ix_throttle_attempts_scope_key_at", "scope", "key", "at"),)

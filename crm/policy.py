@@ -38,6 +38,7 @@ class Permission(StrEnum):
     VIEW_DEFINITIONS = "definition.view"  # deployed processes, their versions and diagrams
     DEPLOY_DEFINITION = "definition.deploy"  # deploy a diagram, and the dry run
     ADMINISTER_STAFF = "staff.administer"  # accounts and departments
+    OWN_ACCOUNT = "account.own"  # one's own account page: one's API tokens
     SEE_OVERDUE_BY_DEPARTMENT = "overview.departments"  # the home page's overdue-by-department table
 
 
@@ -60,6 +61,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_DEFINITIONS: frozenset({"process_owner", "administrator"}),
     Permission.DEPLOY_DEFINITION: frozenset({"process_owner", "administrator"}),
     Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
+    Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER}),
     Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,
 }
 

@@ -61,10 +61,11 @@ class Portal:
 
     def lookup(self, number: object, phone: object, client: str) -> RequestIndex | None:
         """The request when both keys match, else None — the same None whichever key was wrong.
-        Raises crm.throttle.Throttled after too many failures from this client or for this number."""
+        Raises crm.throttle.Throttled while this client waits out the delay its failures for this number,
+        or its failures altogether, earned: the owner on another phone or network is never held up."""
         number_text, phone_text = normalise_number(number), normalise_phone(phone)
-        keys = (f"client:{client}", f"number:{number_text}")
-        self.throttle.check(SCOPE, *keys)
+        subject = f"number:{number_text}"
+        self.throttle.check(SCOPE, subject, client)
         found = None
         if number_text and phone_text:
             found = self.session.scalars(
@@ -73,7 +74,9 @@ class Portal:
                 )
             ).first()
         if found is None:
-            self.throttle.fail(SCOPE, *keys)
+            self.throttle.fail(SCOPE, subject, client)
+        else:
+            self.throttle.succeed(SCOPE, subject, client)
         return found
 
     def get(self, number: str) -> RequestIndex | None:

@@ -1,8 +1,17 @@
-"""Limits on repeated failures (sign-in, portal look-ups), counted in the database so that every web
-process sees the same attempts."""
+"""Growing delays after repeated failures (sign-in, portal look-ups), counted in the database so that every
+web process sees the same attempts.
+
+Failures are counted per key: what was tried *from where* (an account or a request number with the
+client's address), and the client's address alone. A key may fail `free` times; after that each further
+attempt under it waits a delay that doubles with every failure, up to the window, and failures older than
+the window are forgotten. Nothing is ever keyed by the account or the request number alone, so an attacker
+slows down only themselves: the real person, from a client that has not failed, always gets in with the
+right password or the right phone."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -11,52 +20,91 @@ from sqlalchemy.orm import Session
 from crm.models import ThrottleAttempt
 from lintel.clock import Clock
 
+FIRST_DELAY = timedelta(seconds=5)
+MAX_KEY = 200
+
 
 class Throttled(Exception):
-    """Too many failures for this key; try again after `retry_after` seconds."""
+    """Too many failures under one key; try again after `retry_after` seconds."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many attempts; try again in {retry_after} seconds")
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Key:
+    value: str
+    free: int  # failures allowed before each further attempt waits
+
+    @property
+    def stored(self) -> str:
+        return self.value[:MAX_KEY]
+
+
 class Throttle:
-    def __init__(self, session: Session, clock: Clock, *, limit: int, window: timedelta) -> None:
+    """`free` failures per subject and client (an account, a request number), `client_free` per client
+    over every subject, before delays begin."""
+
+    def __init__(
+        self, session: Session, clock: Clock, *, free: int, client_free: int, window: timedelta
+    ) -> None:
         self.session = session
         self.clock = clock
-        self.limit = limit
+        self.free = free
+        self.client_free = client_free
         self.window = window
 
-    def check(self, scope: str, *keys: str) -> None:
-        """Raise Throttled when any of `keys` has had `limit` failures within the window."""
-        since = self.clock.now() - self.window
-        for key in keys:
-            failures, oldest = self.session.execute(
-                select(func.count(), func.min(ThrottleAttempt.at)).where(
-                    ThrottleAttempt.scope == scope,
-                    ThrottleAttempt.key == key[:200],
-                    ThrottleAttempt.at > since,
-                )
-            ).one()
-            if failures >= self.limit:
-                retry = oldest + self.window - self.clock.now()
-                raise Throttled(max(1, int(retry.total_seconds()) + 1))
+    def keys(self, subject: str, client: str) -> tuple[Key, Key]:
+        return Key(f"{subject}|client:{client}", self.free), Key(f"client:{client}", self.client_free)
 
-    def fail(self, scope: str, *keys: str) -> None:
+    def delay(self, failures: int, free: int) -> timedelta:
+        """How long the next attempt waits after `failures` recent failures under a key."""
+        if failures < free:
+            return timedelta(0)
+        doublings = min(failures - free, 32)  # 5 s · 2^32 is far past any window already
+        return min(FIRST_DELAY * 2**doublings, self.window)
+
+    def check(self, scope: str, subject: str, client: str) -> None:
+        """Raise Throttled while this subject from this client, or this client at all, is still waiting
+        out the delay its failures earned."""
         now = self.clock.now()
-        for key in keys:
-            # Old attempts of this key are of no further use: keep the table small as it goes.
-            self.session.execute(
-                delete(ThrottleAttempt).where(
-                    ThrottleAttempt.scope == scope,
-                    ThrottleAttempt.key == key[:200],
-                    ThrottleAttempt.at <= now - self.window,
-                )
+        by_value = {key.stored: key for key in self.keys(subject, client)}
+        rows = self.session.execute(
+            select(ThrottleAttempt.key, func.count(), func.max(ThrottleAttempt.at))
+            .where(
+                ThrottleAttempt.scope == scope,
+                ThrottleAttempt.key.in_(list(by_value)),
+                ThrottleAttempt.at > now - self.window,
             )
-            self.session.add(ThrottleAttempt(scope=scope, key=key[:200], at=now))
+            .group_by(ThrottleAttempt.key)
+        ).all()
+        wait = timedelta(0)
+        for value, failures, last in rows:
+            wait = max(wait, last + self.delay(failures, by_value[value].free) - now)
+        if wait > timedelta(0):
+            raise Throttled(max(1, math.ceil(wait.total_seconds())))
+
+    def fail(self, scope: str, subject: str, client: str) -> None:
+        now = self.clock.now()
+        values = [key.stored for key in self.keys(subject, client)]
+        # Old attempts of these keys are of no further use: keep the table small as it goes.
+        self.session.execute(
+            delete(ThrottleAttempt).where(
+                ThrottleAttempt.scope == scope,
+                ThrottleAttempt.key.in_(values),
+                ThrottleAttempt.at <= now - self.window,
+            )
+        )
+        self.session.add_all(ThrottleAttempt(scope=scope, key=value, at=now) for value in values)
         self.session.flush()
 
-    def clear(self, scope: str, key: str) -> None:
+    def succeed(self, scope: str, subject: str, client: str) -> None:
+        """The subject's failures from this client are forgiven; the client's own count stays, so an
+        attacker cannot wipe it by signing in to an account of their own between guesses."""
+        subject_key, _client_key = self.keys(subject, client)
         self.session.execute(
-            delete(ThrottleAttempt).where(ThrottleAttempt.scope == scope, ThrottleAttempt.key == key[:200])
+            delete(ThrottleAttempt).where(
+                ThrottleAttempt.scope == scope, ThrottleAttempt.key == subject_key.stored
+            )
         )

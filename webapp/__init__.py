@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
@@ -29,6 +30,11 @@ def create_app(
     app.config["SECRET_KEY"] = config["LINTEL_SECRET_KEY"]
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = int(config["LINTEL_TRUSTED_PROXIES"])
+    if proxies > 0:
+        # Behind that many reverse proxies the peer is the nearest proxy: the client's address and scheme
+        # come from the headers they add (throttling keys on the address, the cookie on the scheme).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     if session_factory is None:
         engine = make_engine(config["LINTEL_DATABASE_URL"])

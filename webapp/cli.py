@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -12,11 +12,12 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
+from crm.access import Access
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import hash_password
 from crm.models import Department, User
 from crm.platform import Foundation
-from engine.errors import DeployRefused
+from engine.errors import DeployRefused, InvalidData
 from engine.models import ProcessInstance, TimerStartSchedule
 from engine.timing import to_aware
 from lintel.clock import SHANGHAI, FixedClock
@@ -113,16 +114,28 @@ def _deploy_paths(paths: list[Path], *, dry_run: bool, only_new: bool = False) -
 
 @main.command()
 @click.argument("username")
-def token(username: str) -> None:
-    """Print a new API token for USERNAME."""
-    directory = platform().directory
-    user = directory.user(username)
+@click.option("--name", default="命令行签发", show_default=True, help="A label to recognise the token by.")
+def token(username: str, name: str) -> None:
+    """Print a new API token for USERNAME (and, on stderr, when it expires).
+
+    The token is shown this once; only its hash is kept. It is listed, and can be revoked, on the user's
+    account page and by administrators."""
+    user = platform().directory.user(username)
     if user is None or not user.active:
         click.echo(f"no active user '{username}'", err=True)
         sys.exit(1)
-    value = directory.issue_token(user)
+    days = int(current_app.config["LINTEL_TOKEN_DAYS"])
+    try:
+        issued = Access(db_session(), platform().clock, token_lifetime=timedelta(days=days)).issue_token(
+            user, name
+        )
+    except InvalidData as invalid:
+        click.echo(f"--name {invalid.fields['name']}", err=True)
+        sys.exit(2)
     db_session().commit()
-    click.echo(value)
+    click.echo(issued.value)
+    expires = issued.expires_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"expires {expires} (Asia/Shanghai)", err=True)
 
 
 @main.group()

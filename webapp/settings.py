@@ -73,9 +73,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LINTEL_THROTTLE_ATTEMPTS",
         "10",
-        "Failed sign-ins or portal look-ups allowed per client (and per request number) within the window.",
+        "Failed sign-ins to one account (portal: look-ups of one request number) from one client before "
+        "each further attempt from that client waits a delay that doubles from 5 seconds.",
     ),
-    Setting("LINTEL_THROTTLE_WINDOW", "900", "Seconds over which failed attempts are counted."),
+    Setting(
+        "LINTEL_THROTTLE_CLIENT_ATTEMPTS",
+        "50",
+        "Failed sign-ins (portal: look-ups) from one client, whatever the account or number, before its "
+        "further attempts wait the same doubling delay.",
+    ),
+    Setting(
+        "LINTEL_THROTTLE_WINDOW",
+        "900",
+        "Seconds after which a failed attempt is forgotten; also the longest delay.",
+    ),
+    Setting(
+        "LINTEL_TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of Lintel whose X-Forwarded-For and X-Forwarded-Proto are believed "
+        "(0: the peer address is the client).",
+    ),
+    Setting("LINTEL_TOKEN_DAYS", "90", "Days an API token works after it is issued."),
     Setting(
         "LINTEL_NODE_MODULES",
         "",

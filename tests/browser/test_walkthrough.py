@@ -100,6 +100,15 @@ def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp
     assert "李娜（客服专员）" in page.inner_text(".me")
     shot(page, "02-home")
 
+    # -- issues an API token for a script on her own page: shown this once, then listed --------------
+    page.click(".me a:has-text('李娜')")
+    page.fill("#name", "日报脚本")
+    page.click("form[action$='/account/tokens'] button[type=submit]")
+    page.wait_for_selector("#new-token")
+    assert page.inner_text("#new-token").startswith("lt_")
+    assert "日报脚本" in page.inner_text("table.list")
+    shot(page, "02-account")
+
     # -- registers a complaint, finding the owner by phone with htmx --------------------------------
     page.click("nav a:has-text('登记投诉')")
     page.fill("#q", OWNER_PHONE)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
+from crm.access import Access
 from crm.attachments import Attachments
 from crm.demo import USERS
 from crm.models import User
@@ -72,6 +73,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     )
     photo = store.store(complaint.instance_id, "crc", "现场.jpg", io.BytesIO(JPEG))
     design = platform.session.scalars(select(User).where(User.username == "design")).one()
+    token = Access(platform.session, platform.clock).issue_token(design).record  # design's own token
     platform.session.commit()
     return Samples(
         {
@@ -81,6 +83,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "task_id": task.id,
             "token": photo.token,
             "user_id": design.id,
+            "token_id": token.id,
             "code": "design",
             "key": "complaint",
             "version": 1,

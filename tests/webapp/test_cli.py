@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.directory import actor_for
+from crm.models import ApiToken
 from crm.platform import Foundation, Platform
 from tests.conftest import COMPLAINT_BPMN, DATA
 from webapp.cli import main
@@ -96,8 +98,16 @@ def test_deploying_a_missing_or_malformed_file_is_a_clean_refusal(lintel: Lintel
 
 
 def test_token_prints_a_bearer_token_for_an_active_user_only(lintel: Lintel) -> None:
-    result = lintel("token", "crc")
-    assert result.exit_code == 0 and result.output.strip().startswith("lt_")
+    result = lintel("token", "crc", "--name", "nightly export")
+    assert result.exit_code == 0 and re.fullmatch(r"lt_\S+\n", result.stdout)  # TOKEN=$(lintel token crc)
+    assert re.fullmatch(r"expires \d{4}-\d\d-\d\d \d\d:\d\d \(Asia/Shanghai\)\n", result.stderr)
+    engine = make_engine(lintel.url)
+    with Session(engine) as session:
+        user = Platform(session, Foundation()).directory.user_for_token(result.stdout.strip())
+        assert user is not None and user.username == "crc"
+        names = session.scalars(select(ApiToken.name)).all()
+    engine.dispose()
+    assert names == ["nightly export"]
     refused = lintel("token", "nobody")
     assert refused.exit_code == 1 and "no active user" in refused.output
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 
 from tests.webapp.pages_support import csrf_token, login, register, text
+from webapp import create_app
+
+ATTACKER = "203.0.113.9"
+COLLEAGUE = "198.51.100.7"
+OTHER = "192.0.2.200"
 
 
 @pytest.fixture
@@ -48,13 +56,143 @@ def test_signing_out_ends_the_session(client) -> None:
     assert client.get("/inbox").status_code == 302
 
 
-def test_repeated_failed_sign_ins_are_throttled_even_with_the_right_password_after(app, client) -> None:
+def test_a_copy_of_the_cookie_is_worthless_once_its_session_signed_out(client) -> None:
+    login(client, "crc")
+    stolen = client.get_cookie("session").value
+    client.post("/logout")
+    client.set_cookie("session", stolen)
+    assert client.get("/inbox").status_code == 302
+
+
+def test_a_sign_in_lasts_one_working_day(client, clock) -> None:
+    login(client, "crc")
+    clock.advance(timedelta(hours=11, minutes=59))
+    assert client.get("/inbox").status_code == 200
+    clock.advance(timedelta(minutes=1))
+    assert client.get("/inbox").status_code == 302
+
+
+def test_the_session_cookie_is_http_only_same_site_and_secure_over_https(client) -> None:
+    cookie = login(client, "crc").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    over_https = client.post(
+        "/login", data={"username": "crc", "password": "demo"}, base_url="https://lintel.example"
+    )
+    assert "Secure" in over_https.headers["Set-Cookie"]
+
+
+def fail(client, username: str = "crc", address: str = ATTACKER, **extra):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/login",
+        data={"username": username, "password": "guess"},
+        environ_base={"REMOTE_ADDR": address},
+        **extra,
+    )
+
+
+def sign_in(client, address: str, username: str = "crc", **extra):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/login",
+        data={"username": username, "password": "demo"},
+        environ_base={"REMOTE_ADDR": address},
+        **extra,
+    )
+
+
+def test_an_attacker_guessing_a_password_never_locks_the_real_person_out(app, clock) -> None:
     app.config["LINTEL_THROTTLE_ATTEMPTS"] = "3"
+    attacker, colleague = app.test_client(), app.test_client()
     for _ in range(3):
-        assert client.post("/login", data={"username": "crc", "password": "x"}).status_code == 401
-    blocked = client.post("/login", data={"username": "crc", "password": "demo"})
-    assert blocked.status_code == 429 and "尝试次数过多" in text(blocked)
-    assert int(blocked.headers["Retry-After"]) > 0
+        assert fail(attacker).status_code == 401
+    refused = fail(attacker)
+    assert refused.status_code == 429 and "尝试次数过多，请 5 秒后再试" in text(refused)
+    assert refused.headers["Retry-After"] == "5"
+    # the owner of the account, at their own desk, is not held up at all
+    assert sign_in(colleague, COLLEAGUE).status_code == 302
+    # the attacker's waits double with every further failure
+    waits = []
+    for _ in range(4):
+        clock.advance(timedelta(seconds=int(fail(attacker).headers["Retry-After"])))
+        assert fail(attacker).status_code == 401
+        waits.append(int(fail(attacker).headers["Retry-After"]))
+    assert waits == [10, 20, 40, 80]
+    # even the right password waits out the delay from a client that kept failing
+    assert sign_in(attacker, ATTACKER).status_code == 429
+    clock.advance(timedelta(seconds=80))
+    assert sign_in(attacker, ATTACKER).status_code == 302
+
+
+def test_the_wait_is_told_in_minutes_when_it_is_long(app, clock) -> None:
+    app.config["LINTEL_THROTTLE_ATTEMPTS"] = "1"
+    client = app.test_client()
+    for _ in range(6):
+        fail(client)
+        clock.advance(timedelta(seconds=int(fail(client).headers.get("Retry-After", 0))))
+    assert fail(client).status_code == 401
+    refused = fail(client)
+    assert refused.headers["Retry-After"] == "320" and "请 6 分钟后再试" in text(refused)
+
+
+def test_a_typo_is_forgiven_once_the_right_password_is_given(app) -> None:
+    app.config["LINTEL_THROTTLE_ATTEMPTS"] = "3"
+    client = app.test_client()
+    for _ in range(2):
+        assert fail(client).status_code == 401
+    assert sign_in(client, ATTACKER).status_code == 302
+    client.post("/logout")
+    for _ in range(3):
+        assert fail(client).status_code == 401  # the count started again
+
+
+def test_a_client_guessing_across_many_accounts_is_slowed_down(app) -> None:
+    app.config["LINTEL_THROTTLE_CLIENT_ATTEMPTS"] = "4"
+    client = app.test_client()
+    for username in ("crc", "eng", "admin", "nobody"):
+        assert fail(client, username).status_code == 401
+    assert fail(client, "design").status_code == 429
+    assert sign_in(app.test_client(), COLLEAGUE, "design").status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(app) -> None:
+    behind_proxy = create_app(
+        {**{k: v for k, v in app.config.items() if k.startswith("LINTEL_")}, "LINTEL_TRUSTED_PROXIES": "1"},
+        foundation=app.extensions["lintel.foundation"],
+        session_factory=app.extensions["lintel.sessions"],
+    )
+    behind_proxy.config.update(TESTING=True, WTF_CSRF_ENABLED=False, LINTEL_THROTTLE_ATTEMPTS="2")
+    proxy = "10.0.0.2"
+    forwarded = {"X-Forwarded-For": ATTACKER, "X-Forwarded-Proto": "https"}
+    attacker = behind_proxy.test_client()
+    for _ in range(2):
+        fail(attacker, address=proxy, headers=forwarded)
+    assert fail(attacker, address=proxy, headers=forwarded).status_code == 429
+    # everyone else comes through the same proxy, and is not slowed by the attacker
+    colleague = sign_in(
+        behind_proxy.test_client(),
+        proxy,
+        headers={"X-Forwarded-For": COLLEAGUE, "X-Forwarded-Proto": "https"},
+    )
+    assert colleague.status_code == 302 and "Secure" in colleague.headers["Set-Cookie"]
+
+    # without the setting the header is the client's own word, and ignored
+    app.config["LINTEL_THROTTLE_ATTEMPTS"] = "2"
+    direct = app.test_client()
+    for n in range(2):
+        fail(direct, address=OTHER, headers={"X-Forwarded-For": f"192.0.2.{n}"})
+    assert fail(direct, address=OTHER, headers={"X-Forwarded-For": "192.0.2.99"}).status_code == 429
+
+
+def test_an_unknown_username_costs_as_much_time_as_a_known_one(platform) -> None:
+    def seconds(username: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert platform.directory.authenticate(username, "wrong-password") is None
+            times.append(time.perf_counter() - start)
+        return sorted(times)[1]
+
+    known, unknown = seconds("crc"), seconds("no-such-user")
+    assert unknown > known / 3, (known, unknown)
 
 
 def test_a_password_reset_signs_out_the_sessions_opened_with_the_old_password(client, platform) -> None:
@@ -133,6 +271,7 @@ def test_every_page_renders_in_english(client, platform) -> None:
         f"/admin/users/{admin_id}": "Reset password",
         "/admin/departments": "New department",
         "/portal": "Follow your request",
+        "/account": "Issue a new token",
     }
     for path, expected in pages.items():
         response = client.get(path)

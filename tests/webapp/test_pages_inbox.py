@@ -71,8 +71,10 @@ def test_a_business_time_deadline_shows_the_working_time_left(client, platform, 
     login(client, "eng")
     assert "剩 3个工作日0小时（工作时间）" in text(client.get("/inbox"))
     clock.set(clock.now() + timedelta(days=1))  # Saturday: Friday's working hours are gone
+    login(client, "eng")  # a sign-in lasts one working day
     assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
     clock.set(clock.now() + timedelta(days=1, hours=10))  # Sunday evening: the weekend took nothing
+    login(client, "eng")
     assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -16,8 +17,8 @@ def app(app):  # type: ignore[no-untyped-def]
     return app
 
 
-def look_up(client, number: str, phone: str):  # type: ignore[no-untyped-def]
-    return client.post("/portal", data={"number": number, "phone": phone})
+def look_up(client, number: str, phone: str, **extra):  # type: ignore[no-untyped-def]
+    return client.post("/portal", data={"number": number, "phone": phone}, **extra)
 
 
 def answer(response) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -48,7 +49,7 @@ def test_a_wrong_phone_gets_the_same_answer_as_an_unknown_number(client, platfor
     assert client.get(f"/portal/{complaint.number}").status_code == 302  # no way round the look-up
 
 
-def test_look_ups_are_rate_limited_across_processes(app, client, platform) -> None:
+def test_failed_look_ups_slow_that_client_down_in_every_process(app, client, platform) -> None:
     from webapp import create_app
 
     app.config["LINTEL_THROTTLE_ATTEMPTS"] = "3"
@@ -67,8 +68,32 @@ def test_look_ups_are_rate_limited_across_processes(app, client, platform) -> No
     look_up(other, complaint.number, "2")
     look_up(client, complaint.number, "3")
     blocked = look_up(other, complaint.number, OWNER_PHONE)
-    assert blocked.status_code == 429 and "尝试次数过多" in text(blocked)
-    assert look_up(client, "TS-2026-000777", "4").status_code == 429  # the same client, any number
+    assert blocked.status_code == 429 and "尝试次数过多，请 5 秒后再试" in text(blocked)
+    assert blocked.headers["Retry-After"] == "5"
+
+
+def test_someone_guessing_phones_never_locks_the_owner_out_of_their_request(app, platform, clock) -> None:
+    app.config["LINTEL_THROTTLE_ATTEMPTS"] = "3"
+    complaint = register(platform)
+    guesser, owner = app.test_client(), app.test_client()
+    from_guesser = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
+    for n in range(3):
+        assert look_up(guesser, complaint.number, f"1390000000{n}", **from_guesser).status_code == 200
+    assert look_up(guesser, complaint.number, "13900000009", **from_guesser).status_code == 429
+    found = look_up(owner, complaint.number, OWNER_PHONE, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert found.status_code == 302
+    # the guesser waits longer after every further miss
+    clock.advance(timedelta(seconds=5))
+    assert look_up(guesser, complaint.number, "13900000005", **from_guesser).status_code == 200
+    refused = look_up(guesser, complaint.number, "13900000006", **from_guesser)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "10"
+
+
+def test_a_client_trying_many_numbers_is_slowed_down_too(app, client, platform) -> None:
+    app.config["LINTEL_THROTTLE_CLIENT_ATTEMPTS"] = "3"
+    for n in range(3):
+        assert look_up(client, f"TS-2026-00077{n}", "13900000000").status_code == 200
+    assert look_up(client, "TS-2026-000779", "13900000000").status_code == 429
 
 
 def test_the_owner_rates_a_closed_request_once(client, platform) -> None:

@@ -76,7 +76,10 @@ def _authenticate() -> Any:
         )
     user = platform().directory.user_for_token(token.strip())
     if user is None:
-        return error(401, "unauthorized", "the token is unknown or its user is deactivated")
+        return error(
+            401, "unauthorized", "the token is unknown, expired or revoked, or its user is deactivated"
+        )
+    db_session().commit()  # the token's last use, shown on its owner's page
     g.user = user
     g.actor = actor_for(user)
     return None

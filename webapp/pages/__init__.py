@@ -3,23 +3,22 @@ Chinese first. `init_pages` wires them into the app."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from crm.models import User
+from crm.access import SESSION_LIFETIME
 from crm.throttle import Throttled
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from webapp import db_session, i18n, platform
 from webapp.access import declare_static_public, may
-from webapp.pages.common import current_user
+from webapp.pages.common import access, current_user
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -28,14 +27,18 @@ CSP = (
 _ENGINE_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidData: 422}
 
 
-def password_fingerprint(user: User) -> str:
-    """Kept in the session: a password reset signs out every session opened with the old password."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the page was served over HTTPS (directly, or behind a
+    trusted proxy that says so), so it is never sent back over plain HTTP."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
 def init_pages(app: Flask) -> None:
     from webapp.api import api
     from webapp.pages import (
+        account,
         admin,
         assets,
         auth,
@@ -52,7 +55,9 @@ def init_pages(app: Flask) -> None:
     config = app.config
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open all day must still submit
     config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)  # one working day
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME  # the server-side row expires with it
+    app.session_interface = _SessionInterface()
     # Files are checked one by one against LINTEL_UPLOAD_MAX_BYTES; this only stops absurd bodies early.
     if config.get("MAX_CONTENT_LENGTH") is None:
         config["MAX_CONTENT_LENGTH"] = int(config["LINTEL_UPLOAD_MAX_BYTES"]) * 8 + 1024 * 1024
@@ -60,7 +65,7 @@ def init_pages(app: Flask) -> None:
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     i18n.init_app(app)
 
-    for module in (auth, home, inbox, tasks, requests, register, portal, processes, admin, assets):
+    for module in (auth, account, home, inbox, tasks, requests, register, portal, processes, admin, assets):
         app.register_blueprint(module.bp)
     declare_static_public(app)
 
@@ -76,13 +81,14 @@ def init_pages(app: Flask) -> None:
 
 
 def _load_user() -> None:
+    """The signed-in user: the cookie's session key must name a live session row of an active user."""
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None or request.path.startswith(("/api/", "/static/", "/vendor/")):
+    key = session.get("sid")
+    if key is None or request.path.startswith(("/api/", "/static/", "/vendor/")):
         return
-    user = db_session().get(User, user_id)
-    if user is None or not user.active or session.get("pw") != password_fingerprint(user):
-        session.pop("user_id", None)
+    user = access().user_for_session(key)
+    if user is None:
+        session.pop("sid", None)
         return
     g.user = user
 
@@ -166,9 +172,15 @@ def _engine_error(exc: EngineError) -> Any:
     return error_page(status, i18n.translate(str(exc)), exc.code)
 
 
+def throttled_message(exc: Throttled) -> str:
+    if exc.retry_after < 60:
+        return _("尝试次数过多，请 %(seconds)d 秒后再试。", seconds=exc.retry_after)
+    minutes = (exc.retry_after + 59) // 60
+    return _("尝试次数过多，请 %(minutes)d 分钟后再试。", minutes=minutes)
+
+
 def _throttled(exc: Throttled) -> Any:
-    minutes = max(1, (exc.retry_after + 59) // 60)
-    response = error_page(429, _("尝试次数过多，请 %(minutes)d 分钟后再试。", minutes=minutes))
+    response = error_page(429, throttled_message(exc))
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -14,7 +14,7 @@ from engine.errors import InvalidData
 from webapp import platform
 from webapp.access import allow
 from webapp.i18n import N_, translate_fields
-from webapp.pages.common import commit, current_user, ok
+from webapp.pages.common import access, commit, current_user, ok
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = "administrator"
@@ -80,10 +80,12 @@ def create_user() -> Any:
 
 def _user_page(user_id: int, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     staff = platform().staff
+    account = staff.user(user_id)
     return (
         render_template(
             "admin/user.html",
-            user=staff.user(user_id),
+            user=account,
+            tokens=access().tokens_of(account),
             departments=staff.departments(),
             roles=ROLES,
             role_name=role_name,
@@ -132,7 +134,7 @@ def reset_password(user_id: int) -> Any:
     except InvalidData as invalid:
         return _user_page(user_id, translate_fields(invalid.fields), 422)
     commit()
-    ok(_("已重置 %(username)s 的密码，其已登录的会话全部失效。", username=account.username))
+    ok(_("已重置 %(username)s 的密码，其已登录的会话和 API 令牌全部失效。", username=account.username))
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -154,6 +156,16 @@ def set_active(user_id: int) -> Any:
         if active
         else _("已停用 %(username)s。", username=account.username)
     )
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@allow(Permission.ADMINISTER_STAFF)
+def revoke_token(user_id: int, token_id: int) -> Any:
+    account = platform().staff.user(user_id)
+    revoked = access().revoke_token(account, token_id)
+    commit()
+    ok(_("已撤销令牌 %(name)s，它不能再使用。", name=revoked.name or f"#{revoked.id}"))
     return redirect(url_for("admin.user", user_id=user_id))
 
 

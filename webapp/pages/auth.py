@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from crm.throttle import Throttled
 from webapp import db_session, platform
 from webapp.access import public
 from webapp.i18n import LANGUAGES
-from webapp.pages import password_fingerprint
-from webapp.pages.common import back, client_key, current_user, safe_next, throttle
+from webapp.pages import throttled_message
+from webapp.pages.common import access, back, client_key, current_user, safe_next, throttle
 
 bp = Blueprint("auth", __name__)
 SCOPE = "login"
@@ -28,22 +29,30 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()[:100]
         password = request.form.get("password", "")
-        keys = (f"client:{client_key()}", f"user:{username}")
+        subject, client = f"user:{username}", client_key()
         limiter = throttle()
-        limiter.check(SCOPE, *keys)
+        try:
+            limiter.check(SCOPE, subject, client)
+        except Throttled as exc:
+            page = render_template(
+                "auth/login.html", error=throttled_message(exc), username=username, next=target
+            )
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         user = platform().directory.authenticate(username, password) if username and password else None
         if user is None:
-            limiter.fail(SCOPE, *keys)
+            limiter.fail(SCOPE, subject, client)
             db_session().commit()
             error = _("用户名或密码不正确，或账号已停用。")
         else:
-            limiter.clear(SCOPE, f"user:{username}")
+            limiter.succeed(SCOPE, subject, client)
+            sessions = access()
+            sessions.close_session(session.get("sid"))
+            key = sessions.open_session(user)
             db_session().commit()
             language = session.get("lang")
             session.clear()
             session.permanent = True
-            session["user_id"] = user.id
-            session["pw"] = password_fingerprint(user)
+            session["sid"] = key
             if language:
                 session["lang"] = language
             return redirect(target)
@@ -54,6 +63,9 @@ def login() -> Any:
 @bp.post("/logout")
 @public
 def logout() -> Any:
+    """Ends the session on the server too: a copy of the cookie kept elsewhere no longer signs anyone in."""
+    access().close_session(session.get("sid"))
+    db_session().commit()
     language = session.get("lang")
     session.clear()
     if language:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, g, redirect, request
 from werkzeug.wrappers import Response
 
+from crm.access import Access
 from crm.attachments import Attachments
 from crm.directory import actor_for
 from crm.models import User
@@ -77,9 +78,16 @@ def throttle() -> Throttle:
     return Throttle(
         db_session(),
         platform().clock,
-        limit=int(config["LINTEL_THROTTLE_ATTEMPTS"]),
+        free=int(config["LINTEL_THROTTLE_ATTEMPTS"]),
+        client_free=int(config["LINTEL_THROTTLE_CLIENT_ATTEMPTS"]),
         window=timedelta(seconds=int(config["LINTEL_THROTTLE_WINDOW"])),
     )
+
+
+def access() -> Access:
+    """Sessions and API tokens, with the token lifetime from the settings."""
+    days = int(current_app.config["LINTEL_TOKEN_DAYS"])
+    return Access(db_session(), platform().clock, token_lifetime=timedelta(days=days))
 
 
 def portal() -> Portal:
@@ -87,6 +95,7 @@ def portal() -> Portal:
 
 
 def client_key() -> str:
+    """The client's address: the peer's, or with LINTEL_TRUSTED_PROXIES the one the proxies saw."""
     return request.remote_addr or "unknown"
 
 

@@ -10,10 +10,12 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 
 from crm.portal import PublicView, normalise_number
+from crm.throttle import Throttled
 from engine.errors import Conflict, InvalidData
 from webapp import platform
 from webapp.access import public
 from webapp.i18n import N_, translate_fields
+from webapp.pages import throttled_message
 from webapp.pages.common import client_key, commit, ok, portal, problem
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -64,7 +66,11 @@ def lookup() -> Any:
     number = normalise_number(request.form.get("number", ""))[:30]
     error = None
     if request.method == "POST":
-        found = portal().lookup(request.form.get("number"), request.form.get("phone"), client_key())
+        try:
+            found = portal().lookup(request.form.get("number"), request.form.get("phone"), client_key())
+        except Throttled as exc:
+            page = render_template("portal/lookup.html", number=number, error=throttled_message(exc))
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         commit()  # a failed attempt counts even though nothing else changes
         if found is not None:
             _grant(found.number)
