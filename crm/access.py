@@ -110,14 +110,14 @@ class Access:
         return IssuedToken(value, record)
 
     def user_for_token(self, value: str) -> User | None:
-        """The token's user when the token is known, unexpired and its user active; notes its use."""
+        """The token's user when the token is known, unexpired and its user active; notes its use (at most
+        once a minute, unflushed, so that most requests have nothing to write)."""
         found = self.session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(value))).first()
         now = self.clock.now()
         if found is None or found.expires_at <= now or not found.user.active:
             return None
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_STEP:
-            found.last_used_at = now
-            self.session.flush()
+            found.last_used_at = now  # left for the caller's commit (`session.dirty` tells it)
         return found.user
 
     def tokens_of(self, user: User) -> list[ApiToken]:

@@ -3,10 +3,11 @@ web process sees the same attempts.
 
 Failures are counted per key: what was tried *from where* (an account or a request number with the
 client's address), and the client's address alone. A key may fail `free` times; after that each further
-attempt under it waits a delay that doubles with every failure, up to the window, and failures older than
-the window are forgotten. Nothing is ever keyed by the account or the request number alone, so an attacker
-slows down only themselves: the real person, from a client that has not failed, always gets in with the
-right password or the right phone."""
+attempt under it waits a delay that doubles with every failure, up to a third of the window. The failures
+add up for as long as the key keeps failing, and are forgotten once it has been quiet for a whole window.
+Nothing is ever keyed by the account or the request number alone, so an attacker slows down only
+themselves: the real person, from a client that has not failed, always gets in with the right password or
+the right phone."""
 
 from __future__ import annotations
 
@@ -63,7 +64,12 @@ class Throttle:
         if failures < free:
             return timedelta(0)
         doublings = min(failures - free, 32)  # 5 s · 2^32 is far past any window already
-        return min(FIRST_DELAY * 2**doublings, self.window)
+        return min(FIRST_DELAY * 2**doublings, self.longest_delay)
+
+    @property
+    def longest_delay(self) -> timedelta:
+        # Shorter than the window, so that a guesser who waits out each delay never looks quiet.
+        return max(FIRST_DELAY, self.window / 3)
 
     def check(self, scope: str, subject: str, client: str) -> None:
         """Raise Throttled while this subject from this client, or this client at all, is still waiting
@@ -72,29 +78,29 @@ class Throttle:
         by_value = {key.stored: key for key in self.keys(subject, client)}
         rows = self.session.execute(
             select(ThrottleAttempt.key, func.count(), func.max(ThrottleAttempt.at))
-            .where(
-                ThrottleAttempt.scope == scope,
-                ThrottleAttempt.key.in_(list(by_value)),
-                ThrottleAttempt.at > now - self.window,
-            )
+            .where(ThrottleAttempt.scope == scope, ThrottleAttempt.key.in_(list(by_value)))
             .group_by(ThrottleAttempt.key)
         ).all()
         wait = timedelta(0)
         for value, failures, last in rows:
-            wait = max(wait, last + self.delay(failures, by_value[value].free) - now)
+            if last > now - self.window:  # else the key has been quiet a whole window: a fresh start
+                wait = max(wait, last + self.delay(failures, by_value[value].free) - now)
         if wait > timedelta(0):
             raise Throttled(max(1, math.ceil(wait.total_seconds())))
 
     def fail(self, scope: str, subject: str, client: str) -> None:
+        """Count a failure. A key's failures add up for as long as it keeps failing (so the delay keeps
+        growing); once it has been quiet for a whole window they are dropped and it starts afresh."""
         now = self.clock.now()
         values = [key.stored for key in self.keys(subject, client)]
-        # Old attempts of these keys are of no further use: keep the table small as it goes.
+        quiet = (
+            select(ThrottleAttempt.key)
+            .where(ThrottleAttempt.scope == scope, ThrottleAttempt.key.in_(values))
+            .group_by(ThrottleAttempt.key)
+            .having(func.max(ThrottleAttempt.at) <= now - self.window)
+        )
         self.session.execute(
-            delete(ThrottleAttempt).where(
-                ThrottleAttempt.scope == scope,
-                ThrottleAttempt.key.in_(values),
-                ThrottleAttempt.at <= now - self.window,
-            )
+            delete(ThrottleAttempt).where(ThrottleAttempt.scope == scope, ThrottleAttempt.key.in_(quiet))
         )
         self.session.add_all(ThrottleAttempt(scope=scope, key=value, at=now) for value in values)
         self.session.flush()

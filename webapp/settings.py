@@ -85,7 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LINTEL_THROTTLE_WINDOW",
         "900",
-        "Seconds after which a failed attempt is forgotten; also the longest delay.",
+        "Seconds without a failure after which a client's failures are forgotten; the longest delay is a "
+        "third of it.",
     ),
     Setting(
         "LINTEL_TRUSTED_PROXIES",

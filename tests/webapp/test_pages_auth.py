@@ -130,7 +130,7 @@ def test_the_wait_is_told_in_minutes_when_it_is_long(app, clock) -> None:
         clock.advance(timedelta(seconds=int(fail(client).headers.get("Retry-After", 0))))
     assert fail(client).status_code == 401
     refused = fail(client)
-    assert refused.headers["Retry-After"] == "320" and "请 6 分钟后再试" in text(refused)
+    assert refused.headers["Retry-After"] == "300" and "请 5 分钟后再试" in text(refused)
 
 
 def test_a_typo_is_forgiven_once_the_right_password_is_given(app) -> None:

@@ -79,7 +79,9 @@ def _authenticate() -> Any:
         return error(
             401, "unauthorized", "the token is unknown, expired or revoked, or its user is deactivated"
         )
-    db_session().commit()  # the token's last use, shown on its owner's page
+    unit_of_work = db_session()
+    if unit_of_work.dirty:
+        unit_of_work.commit()  # the token's last use, shown on its owner's page
     g.user = user
     g.actor = actor_for(user)
     return None
