@@ -56,7 +56,11 @@ class Throttle:
         self.client_free = client_free
         self.window = window
 
-    def keys(self, subject: str, client: str) -> tuple[Key, Key]:
+    def keys(self, subject: str, client: str, device: str | None = None) -> tuple[Key, ...]:
+        if device:
+            # A browser that has proved it knows this subject before (a signed cookie from an earlier
+            # success) is counted on its own, so a stranger at the same address cannot slow it down.
+            return (Key(f"{subject}|device:{device}", self.free),)
         return Key(f"{subject}|client:{client}", self.free), Key(f"client:{client}", self.client_free)
 
     def delay(self, failures: int, free: int) -> timedelta:
@@ -71,11 +75,11 @@ class Throttle:
         # Shorter than the window, so that a guesser who waits out each delay never looks quiet.
         return max(FIRST_DELAY, self.window / 3)
 
-    def check(self, scope: str, subject: str, client: str) -> None:
+    def check(self, scope: str, subject: str, client: str, device: str | None = None) -> None:
         """Raise Throttled while this subject from this client, or this client at all, is still waiting
         out the delay its failures earned."""
         now = self.clock.now()
-        by_value = {key.stored: key for key in self.keys(subject, client)}
+        by_value = {key.stored: key for key in self.keys(subject, client, device)}
         rows = self.session.execute(
             select(ThrottleAttempt.key, func.count(), func.max(ThrottleAttempt.at))
             .where(ThrottleAttempt.scope == scope, ThrottleAttempt.key.in_(list(by_value)))
@@ -88,11 +92,11 @@ class Throttle:
         if wait > timedelta(0):
             raise Throttled(max(1, math.ceil(wait.total_seconds())))
 
-    def fail(self, scope: str, subject: str, client: str) -> None:
+    def fail(self, scope: str, subject: str, client: str, device: str | None = None) -> None:
         """Count a failure. A key's failures add up for as long as it keeps failing (so the delay keeps
         growing); once it has been quiet for a whole window they are dropped and it starts afresh."""
         now = self.clock.now()
-        values = [key.stored for key in self.keys(subject, client)]
+        values = [key.stored for key in self.keys(subject, client, device)]
         quiet = (
             select(ThrottleAttempt.key)
             .where(ThrottleAttempt.scope == scope, ThrottleAttempt.key.in_(values))
@@ -105,10 +109,10 @@ class Throttle:
         self.session.add_all(ThrottleAttempt(scope=scope, key=value, at=now) for value in values)
         self.session.flush()
 
-    def succeed(self, scope: str, subject: str, client: str) -> None:
+    def succeed(self, scope: str, subject: str, client: str, device: str | None = None) -> None:
         """The subject's failures from this client are forgiven; the client's own count stays, so an
         attacker cannot wipe it by signing in to an account of their own between guesses."""
-        subject_key, _client_key = self.keys(subject, client)
+        subject_key = self.keys(subject, client, device)[0]
         self.session.execute(
             delete(ThrottleAttempt).where(
                 ThrottleAttempt.scope == scope, ThrottleAttempt.key == subject_key.stored

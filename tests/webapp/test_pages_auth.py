@@ -153,6 +153,26 @@ def test_a_client_guessing_across_many_accounts_is_slowed_down(app) -> None:
     assert sign_in(app.test_client(), COLLEAGUE, "design").status_code == 302
 
 
+def test_a_browser_that_signed_in_before_is_not_slowed_by_others_at_the_same_address(app) -> None:
+    app.config.update(LINTEL_THROTTLE_ATTEMPTS="2", LINTEL_THROTTLE_CLIENT_ATTEMPTS="3")
+    office = ATTACKER  # the whole office goes out through one address
+    colleague = app.test_client()
+    assert sign_in(colleague, office).status_code == 302
+    colleague.post("/logout")
+    stranger = app.test_client()
+    for username in ("crc", "crc", "eng"):
+        assert fail(stranger, username).status_code == 401
+    assert fail(stranger, "crc").status_code == 429
+    assert sign_in(app.test_client(), office).status_code == 429  # a browser the account never used
+    assert sign_in(colleague, office).status_code == 302
+    colleague.post("/logout")
+    # the colleague's own typos count on their browser alone
+    for _ in range(2):
+        assert fail(colleague).status_code == 401
+    assert fail(colleague).status_code == 429
+    assert fail(stranger, "design").status_code == 429
+
+
 def test_behind_a_trusted_proxy_the_client_is_the_forwarded_address(app) -> None:
     behind_proxy = create_app(
         {**{k: v for k, v in app.config.items() if k.startswith("LINTEL_")}, "LINTEL_TRUSTED_PROXIES": "1"},

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from crm.throttle import Throttled
 from webapp import db_session, platform
@@ -16,6 +21,11 @@ from webapp.pages.common import access, back, client_key, current_user, safe_nex
 
 bp = Blueprint("auth", __name__)
 SCOPE = "login"
+# A browser that signed in to an account keeps a signed note of it, so that failures of others at the same
+# address (an office behind one NAT, a guesser) never slow that account's owner down on it.
+DEVICE_COOKIE = "lintel_device"
+DEVICE_LIFETIME = timedelta(days=180)
+MAX_DEVICE_ACCOUNTS = 10
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,9 +40,11 @@ def login() -> Any:
         username = request.form.get("username", "").strip().lower()[:100]
         password = request.form.get("password", "")
         subject, client = f"user:{username}", client_key()
+        device = _known_device()
+        trusted = device["id"] if device and _account_tag(username) in device["accounts"] else None
         limiter = throttle()
         try:
-            limiter.check(SCOPE, subject, client)
+            limiter.check(SCOPE, subject, client, trusted)
         except Throttled as exc:
             page = render_template(
                 "auth/login.html", error=throttled_message(exc), username=username, next=target
@@ -40,11 +52,11 @@ def login() -> Any:
             return page, 429, {"Retry-After": str(exc.retry_after)}
         user = platform().directory.authenticate(username, password) if username and password else None
         if user is None:
-            limiter.fail(SCOPE, subject, client)
+            limiter.fail(SCOPE, subject, client, trusted)
             db_session().commit()
             error = _("用户名或密码不正确，或账号已停用。")
         else:
-            limiter.succeed(SCOPE, subject, client)
+            limiter.succeed(SCOPE, subject, client, trusted)
             sessions = access()
             sessions.close_session(session.get("sid"))
             key = sessions.open_session(user)
@@ -55,9 +67,48 @@ def login() -> Any:
             session["sid"] = key
             if language:
                 session["lang"] = language
-            return redirect(target)
+            response = redirect(target)
+            _remember_device(response, device, username)
+            return response
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username, next=target), status
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="lintel.device")
+
+
+def _account_tag(username: str) -> str:
+    return hashlib.sha256(username.encode()).hexdigest()[:16]
+
+
+def _known_device() -> dict[str, Any] | None:
+    """This browser's signed record of the accounts that signed in from it (as tags, not names)."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return None
+    try:
+        found = _device_serializer().loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadData:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("id"), str):
+        return None
+    accounts = found.get("accounts")
+    return {"id": found["id"], "accounts": accounts if isinstance(accounts, list) else []}
+
+
+def _remember_device(response: Response, device: dict[str, Any] | None, username: str) -> None:
+    tag = _account_tag(username)
+    device = device or {"id": secrets.token_urlsafe(16), "accounts": []}
+    accounts = [tag] + [a for a in device["accounts"] if a != tag][: MAX_DEVICE_ACCOUNTS - 1]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps({"id": device["id"], "accounts": accounts}),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.post("/logout")
