@@ -92,13 +92,18 @@ def db_session() -> Session:
 
     if "db_session" not in g:
         session = current_app.extensions["lintel.sessions"]()
-        if request and request.method in ("GET", "HEAD"):
-            # A page or API read starts its SQLite transaction deferred, so it reads alongside a writer
-            # (WAL) instead of queueing behind one, e.g. a step whose script takes its whole time limit.
-            session.connection(execution_options={READ_MOSTLY: True})
+        begin_reading(session)
         g.db_session = session
     found: Session = g.db_session
     return found
+
+
+def begin_reading(session: Session) -> None:
+    """A page or API read starts its SQLite transaction deferred, so it reads alongside a writer (WAL)
+    instead of queueing behind one, e.g. a step whose script takes its whole time limit. Called again by a
+    read that committed or rolled back early, for the transaction that follows."""
+    if request and request.method in ("GET", "HEAD"):
+        session.connection(execution_options={READ_MOSTLY: True})
 
 
 def platform() -> Platform:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from crm.directory import actor_for
 from engine.errors import Conflict, DeployRefused, EngineError, Forbidden, InvalidData, NotFound
-from webapp import db_session, platform
+from webapp import begin_reading, db_session, platform
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -79,12 +79,25 @@ def _authenticate() -> Any:
         return error(
             401, "unauthorized", "the token is unknown, expired or revoked, or its user is deactivated"
         )
-    unit_of_work = db_session()
-    if unit_of_work.dirty:
-        unit_of_work.commit()  # the token's last use, shown on its owner's page
+    _note_token_use()
     g.user = user
     g.actor = actor_for(user)
     return None
+
+
+def _note_token_use() -> None:
+    """Commit the token's last use (shown on its owner's page) when it changed. It is a hint: on SQLite a
+    read runs alongside a writer and cannot write itself, and it carries on without the note."""
+    unit_of_work = db_session()
+    if not unit_of_work.dirty:
+        return
+    try:
+        unit_of_work.commit()
+    except OperationalError as exc:
+        if "database is locked" not in str(exc.orig):
+            raise
+        unit_of_work.rollback()
+    begin_reading(unit_of_work)
 
 
 def json_body() -> dict[str, Any]:
