@@ -38,14 +38,14 @@ class IssuedToken:
         return self.record.expires_at
 
 
-def end_access(session: Session, user: User) -> None:
+def revoke_all(session: Session, user: User) -> None:
     """Sign the user out everywhere and revoke every API token (a password reset, a deactivation)."""
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.flush()
 
 
-class Access:
+class Credentials:
     def __init__(
         self,
         session: Session,

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.access import Access
+from crm.credentials import Credentials
 from crm.models import Department, User
 from crm.policy import actor_of
 from engine.actors import Actor
@@ -74,11 +74,11 @@ class Directory:
         return user
 
     def issue_token(self, user: User) -> str:
-        """A new API token of the default lifetime (pages and `lintel token` use crm.access directly)."""
-        return Access(self.session, self.clock).issue_token(user).value
+        """A new API token of the default lifetime (the pages and `lintel token` set the lifetime)."""
+        return Credentials(self.session, self.clock).issue_token(user).value
 
     def user_for_token(self, token: str) -> User | None:
-        return Access(self.session, self.clock).user_for_token(token)
+        return Credentials(self.session, self.clock).user_for_token(token)
 
 
 @cache

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.access import end_access
+from crm.credentials import revoke_all
 from crm.directory import hash_password
 from crm.models import Department, User, UserDepartment
 from engine.errors import InvalidData, NotFound
@@ -125,14 +125,14 @@ class StaffAdmin:
         if errors:
             raise InvalidData("the password is not accepted", errors)
         user.password_hash = hash_password(str(password))
-        end_access(self.session, user)
+        revoke_all(self.session, user)
 
     def set_active(self, user: User, active: bool, *, acting: User) -> None:
         if not active and user.id == acting.id:
             raise InvalidData("you cannot deactivate yourself", {"active": "you cannot deactivate yourself"})
         user.active = active
         if not active:
-            end_access(self.session, user)
+            revoke_all(self.session, user)
         self.session.flush()
 
     @staticmethod

@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 
-from crm.access import Access
+from crm.credentials import Credentials
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import hash_password
 from crm.models import Department, User
@@ -126,7 +126,7 @@ def token(username: str, name: str) -> None:
         sys.exit(1)
     days = int(current_app.config["LINTEL_TOKEN_DAYS"])
     try:
-        issued = Access(db_session(), platform().clock, token_lifetime=timedelta(days=days)).issue_token(
+        issued = Credentials(db_session(), platform().clock, token_lifetime=timedelta(days=days)).issue_token(
             user, name
         )
     except InvalidData as invalid:

@@ -21,6 +21,7 @@ EVERYONE = {
     P.WORK_TASK,
     P.OPEN_SAVED_FILTER,
     P.DELETE_SAVED_FILTER,
+    P.OWN_ACCOUNT,
 }
 # The README's "who may do what", for the demo staff (before any request or task is asked about).
 TABLE = {

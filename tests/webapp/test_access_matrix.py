@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from crm.access import Access
 from crm.attachments import Attachments
+from crm.credentials import Credentials
 from crm.demo import USERS
 from crm.models import User
 from crm.platform import Platform
@@ -73,7 +73,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     )
     photo = store.store(complaint.instance_id, "crc", "现场.jpg", io.BytesIO(JPEG))
     design = platform.session.scalars(select(User).where(User.username == "design")).one()
-    token = Access(platform.session, platform.clock).issue_token(design).record  # design's own token
+    token = Credentials(platform.session, platform.clock).issue_token(design).record  # design's own token
     platform.session.commit()
     return Samples(
         {

@@ -13,12 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from crm.access import SESSION_LIFETIME
+from crm.credentials import SESSION_LIFETIME
 from crm.throttle import Throttled
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from webapp import db_session, i18n, platform
 from webapp.access import declare_static_public, may
-from webapp.pages.common import access, current_user
+from webapp.pages.common import credentials, current_user
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -86,7 +86,7 @@ def _load_user() -> None:
     key = session.get("sid")
     if key is None or request.path.startswith(("/api/", "/static/", "/vendor/")):
         return
-    user = access().user_for_session(key)
+    user = credentials().user_for_session(key)
     if user is None:
         session.pop("sid", None)
         return

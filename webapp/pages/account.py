@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from crm.access import MAX_TOKEN_NAME, IssuedToken
+from crm.credentials import MAX_TOKEN_NAME, IssuedToken
 from crm.policy import Permission
 from engine.errors import InvalidData
 from webapp.access import allow
 from webapp.i18n import translate_fields
-from webapp.pages.common import access, commit, current_user, ok
+from webapp.pages.common import commit, credentials, current_user, ok
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -24,7 +24,7 @@ def _page(issued: IssuedToken | None = None, errors: dict[str, str] | None = Non
         render_template(
             "account.html",
             user=user,
-            tokens=access().tokens_of(user),
+            tokens=credentials().tokens_of(user),
             issued=issued,
             errors=errors or {},
             max_name=MAX_TOKEN_NAME,
@@ -45,7 +45,7 @@ def issue_token() -> Any:
     user = current_user()
     assert user is not None
     try:
-        issued = access().issue_token(user, request.form.get("name", ""))
+        issued = credentials().issue_token(user, request.form.get("name", ""))
     except InvalidData as invalid:
         return _page(errors=translate_fields(invalid.fields), status=422)
     commit()
@@ -58,7 +58,7 @@ def issue_token() -> Any:
 def revoke_token(token_id: int) -> Any:
     user = current_user()
     assert user is not None
-    revoked = access().revoke_token(user, token_id)
+    revoked = credentials().revoke_token(user, token_id)
     commit()
     ok(_("已撤销令牌 %(name)s，它不能再使用。", name=revoked.name or f"#{revoked.id}"))
     return redirect(url_for("account.index"))

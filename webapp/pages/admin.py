@@ -14,7 +14,7 @@ from engine.errors import InvalidData
 from webapp import platform
 from webapp.access import allow
 from webapp.i18n import N_, translate_fields
-from webapp.pages.common import access, commit, current_user, ok
+from webapp.pages.common import commit, credentials, current_user, ok
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = "administrator"
@@ -85,7 +85,7 @@ def _user_page(user_id: int, errors: dict[str, str] | None = None, status: int =
         render_template(
             "admin/user.html",
             user=account,
-            tokens=access().tokens_of(account),
+            tokens=credentials().tokens_of(account),
             departments=staff.departments(),
             roles=ROLES,
             role_name=role_name,
@@ -163,7 +163,7 @@ def set_active(user_id: int) -> Any:
 @allow(Permission.ADMINISTER_STAFF)
 def revoke_token(user_id: int, token_id: int) -> Any:
     account = platform().staff.user(user_id)
-    revoked = access().revoke_token(account, token_id)
+    revoked = credentials().revoke_token(account, token_id)
     commit()
     ok(_("已撤销令牌 %(name)s，它不能再使用。", name=revoked.name or f"#{revoked.id}"))
     return redirect(url_for("admin.user", user_id=user_id))

@@ -17,7 +17,7 @@ from webapp import db_session, platform
 from webapp.access import public
 from webapp.i18n import LANGUAGES
 from webapp.pages import throttled_message
-from webapp.pages.common import access, back, client_key, current_user, safe_next, throttle
+from webapp.pages.common import back, client_key, credentials, current_user, safe_next, throttle
 
 bp = Blueprint("auth", __name__)
 SCOPE = "login"
@@ -57,7 +57,7 @@ def login() -> Any:
             error = _("用户名或密码不正确，或账号已停用。")
         else:
             limiter.succeed(SCOPE, subject, client, trusted)
-            sessions = access()
+            sessions = credentials()
             sessions.close_session(session.get("sid"))
             key = sessions.open_session(user)
             db_session().commit()
@@ -115,7 +115,7 @@ def _remember_device(response: Response, device: dict[str, Any] | None, username
 @public
 def logout() -> Any:
     """Ends the session on the server too: a copy of the cookie kept elsewhere no longer signs anyone in."""
-    access().close_session(session.get("sid"))
+    credentials().close_session(session.get("sid"))
     db_session().commit()
     language = session.get("lang")
     session.clear()

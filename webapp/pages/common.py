@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, g, redirect, request
 from werkzeug.wrappers import Response
 
-from crm.access import Access
 from crm.attachments import Attachments
+from crm.credentials import Credentials
 from crm.directory import actor_for
 from crm.models import User
 from crm.portal import Portal
@@ -84,10 +84,10 @@ def throttle() -> Throttle:
     )
 
 
-def access() -> Access:
+def credentials() -> Credentials:
     """Sessions and API tokens, with the token lifetime from the settings."""
     days = int(current_app.config["LINTEL_TOKEN_DAYS"])
-    return Access(db_session(), platform().clock, token_lifetime=timedelta(days=days))
+    return Credentials(db_session(), platform().clock, token_lifetime=timedelta(days=days))
 
 
 def portal() -> Portal:
