@@ -24,6 +24,7 @@ def app(app):  # type: ignore[no-untyped-def]
 def issue(client, name: str = "报表脚本") -> str:  # type: ignore[no-untyped-def]
     response = client.post("/account/tokens", data={"name": name})
     assert response.status_code == 201, text(response)
+    assert response.headers["Cache-Control"] == "no-store"
     match = re.search(r'id="new-token">(lt_[^<]+)<', response.get_data(as_text=True))
     assert match, "the new token is shown on the page"
     return match.group(1)

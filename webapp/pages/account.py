@@ -49,8 +49,10 @@ def issue_token() -> Any:
     except InvalidData as invalid:
         return _page(errors=translate_fields(invalid.fields), status=422)
     commit()
-    # Rendered, not redirected: the token is shown this once and is kept nowhere, not even in the session.
-    return _page(issued, status=201)
+    # Rendered, not redirected: the token is shown this once and is kept nowhere, not even in the session
+    # or a cache.
+    page, status = _page(issued, status=201)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
