@@ -15,6 +15,7 @@ from engine.business_time import BusinessCalendar, WorkingHours
 from engine.evaluator import EvaluatorLimits, MiB
 from webapp import settings
 from webapp.database import READ_MOSTLY, make_engine
+from webapp.json_bodies import GuardedJSONProvider
 
 
 def create_app(
@@ -24,6 +25,7 @@ def create_app(
     session_factory: sessionmaker[Session] | None = None,
 ) -> Flask:
     app = Flask(__name__, instance_path=None)
+    app.json = GuardedJSONProvider(app)  # request bodies are parsed within a size and depth limit
     config = settings.read()
     config.update(overrides or {})
     app.config.update(config)

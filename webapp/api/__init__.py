@@ -59,9 +59,14 @@ def _database_busy(exc: OperationalError) -> Any:
 
 
 @api.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Any:
+def http_error(exc: HTTPException) -> Any:
+    """Any HTTP error under /api/v1 (routing ones too) in the JSON shape, keeping `Allow` on a 405."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error(exc.code or 500, code, exc.description or exc.name)
+    body, status = error(exc.code or 500, code, exc.description or exc.name)
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        body.headers["Allow"] = ", ".join(allowed)
+    return body, status
 
 
 @api.before_request
@@ -100,7 +105,11 @@ def _note_token_use() -> None:
     begin_reading(unit_of_work)
 
 
-def json_body() -> dict[str, Any]:
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object (parsed within the limits of webapp.json_bodies); an empty object when
+    `optional` and no body was sent."""
+    if optional and not request.content_length and not request.data:
+        return {}
     if not request.is_json:
         raise BadRequest("send a JSON object with Content-Type: application/json")
     body = request.get_json(silent=True)

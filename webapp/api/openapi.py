@@ -1,4 +1,9 @@
-"""The OpenAPI document, generated from the marshmallow schemas the endpoints use."""
+"""The OpenAPI document, generated from the marshmallow schemas the endpoints use.
+
+It is a contract, checked against the running app by schemathesis in the test suite
+(tests/webapp/test_api_contract.py): every status an operation can answer is listed, bodies are described
+by the schemas the views load them with, and every response matches its schema.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,56 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from webapp.access import public
 from webapp.api import api, schemas
+from webapp.api.schemas import MAX_ID
+
+# What each error status means here; the body is always the Error schema.
+ERRORS = {
+    400: "the body is not a JSON object, not JSON, or nested too deeply",
+    401: "no token, or a token that is unknown, expired or revoked",
+    403: "the caller may not do this",
+    404: "no such record (or one the caller may not know of)",
+    409: "the task or request changed meanwhile, or is not in a state that allows this",
+    413: "the body is too large",
+    422: "invalid fields: `fields` has a message per field",
+    503: "the database is busy; retry in a moment",
+}
+READ = (401, 403)
+WRITE = (401, 403, 409, 503)
+BODY = (400, 413, 422)
+
+COMPONENTS = (
+    "ComplaintCreate",
+    "ComplaintCreated",
+    "ComplaintDetail",
+    "TaskRow",
+    "TaskList",
+    "TaskDetail",
+    "AssignBody",
+    "CompleteBody",
+    "HoldBody",
+    "DeployedVersion",
+    "DefinitionList",
+    "DeployResult",
+    "Error",
+)
 
 
 def _json(schema: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): {"description": "error", **_json("Error")} for c in codes}
+def _responses(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    errors = {str(c): {"description": ERRORS[c], **_json("Error")} for c in sorted(set(codes))}
+    return {**ok, **errors}
+
+
+def _id(name: str) -> list[dict[str, Any]]:
+    schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    return [{"name": name, "in": "path", "required": True, "schema": schema}]
+
+
+def _body(schema: str, *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, **_json(schema)}
 
 
 def build_spec() -> dict[str, Any]:
@@ -28,31 +75,17 @@ def build_spec() -> dict[str, Any]:
         info={"description": "Complaints, tasks and process definitions of the customer-relations centre."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in (
-        "ComplaintCreate",
-        "ComplaintCreated",
-        "ComplaintDetail",
-        "TaskRow",
-        "TaskDetail",
-        "AssignBody",
-        "CompleteBody",
-        "HoldBody",
-        "DeployedVersion",
-        "DeployResult",
-        "Error",
-    ):
+    for name in COMPONENTS:
         spec.components.schema(name, schema=getattr(schemas, name))
-    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
     spec.path(
         "/complaints",
         operations={
             "post": {
                 "summary": "Register a complaint and start its workflow",
-                "requestBody": _json("ComplaintCreate"),
-                "responses": {
-                    "201": {"description": "created", **_json("ComplaintCreated")},
-                    **_errors(400, 401, 403, 422),
-                },
+                "requestBody": _body("ComplaintCreate"),
+                "responses": _responses(
+                    {"201": {"description": "created", **_json("ComplaintCreated")}}, *WRITE, *BODY
+                ),
             }
         },
     )
@@ -61,13 +94,10 @@ def build_spec() -> dict[str, Any]:
         operations={
             "get": {
                 "summary": "A complaint with its current tasks and timeline",
-                "parameters": [
-                    {"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
-                "responses": {
-                    "200": {"description": "the complaint", **_json("ComplaintDetail")},
-                    **_errors(401, 404),
-                },
+                "parameters": _id("complaint_id"),
+                "responses": _responses(
+                    {"200": {"description": "the complaint", **_json("ComplaintDetail")}}, *READ, 404
+                ),
             }
         },
     )
@@ -75,39 +105,11 @@ def build_spec() -> dict[str, Any]:
         "/tasks",
         operations={
             "get": {
-                "summary": "Inbox rows visible to the caller",
-                "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": t}}
-                    for n, t in (
-                        ("department", "string"),
-                        ("assignee", "string"),
-                        ("state", "string"),
-                        ("process", "string"),
-                        ("instance_id", "integer"),
-                        ("limit", "integer"),
-                        ("after", "integer"),
-                    )
-                ],
-                "responses": {
-                    "200": {
-                        "description": "tasks",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "tasks": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/TaskRow"},
-                                        },
-                                        "next_after": {"type": "integer", "nullable": True},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **_errors(401, 403, 422),
-                },
+                "summary": "Inbox rows visible to the caller, most urgent first, a page at a time",
+                "parameters": [{"in": "query", "schema": schemas.TaskQuery}],
+                "responses": _responses(
+                    {"200": {"description": "a page of tasks", **_json("TaskList")}}, *READ, 422
+                ),
             }
         },
     )
@@ -116,60 +118,72 @@ def build_spec() -> dict[str, Any]:
         operations={
             "get": {
                 "summary": "A task with its form as JSON Schema",
-                "parameters": task_id,
-                "responses": {
-                    "200": {"description": "the task", **_json("TaskDetail")},
-                    **_errors(401, 403, 404),
-                },
+                "parameters": _id("task_id"),
+                "responses": _responses(
+                    {"200": {"description": "the task", **_json("TaskDetail")}}, *READ, 404
+                ),
             }
         },
     )
-    for action, body, summary in (
-        ("claim", None, "Take the task"),
-        ("unclaim", None, "Give the task back to the department queue"),
-        ("assign", "AssignBody", "Give the task to a member of its department"),
-        ("reassign", "AssignBody", "Reassign (改派) the task whoever holds it: supervisors and managers"),
-        ("complete", "CompleteBody", "Complete the task with its form data"),
-        ("wait-for-owner", "HoldBody", "Wait for the owner: the deadline clock stands still"),
-        ("owner-answered", "HoldBody", "The owner answered: the deadline clock runs again"),
+    for action, body, required, summary in (
+        ("claim", None, False, "Take the task"),
+        ("unclaim", None, False, "Give the task back to the department queue"),
+        ("assign", "AssignBody", True, "Give the task to a member of its department"),
+        (
+            "reassign",
+            "AssignBody",
+            True,
+            "Reassign (改派) the task, whoever holds it: supervisors and managers",
+        ),
+        ("complete", "CompleteBody", True, "Complete the task with its form data"),
+        ("wait-for-owner", "HoldBody", False, "Wait for the owner: the deadline clock stands still"),
+        ("owner-answered", "HoldBody", False, "The owner answered: the deadline clock runs again"),
     ):
+        codes: tuple[int, ...] = (*WRITE, 404, *(BODY if body else ()))
         operation: dict[str, Any] = {
             "summary": summary,
-            "parameters": task_id,
-            "responses": {
-                "200": {"description": "the task", **_json("TaskRow")},
-                **_errors(401, 403, 404, 409, 422),
-            },
+            "parameters": _id("task_id"),
+            "responses": _responses({"200": {"description": "the task", **_json("TaskRow")}}, *codes),
         }
         if body:
-            operation["requestBody"] = _json(body)
+            operation["requestBody"] = _body(body, required=required)
         spec.path(f"/tasks/{{task_id}}/{action}", operations={"post": operation})
     spec.path(
         "/process-definitions",
         operations={
             "get": {
                 "summary": "Deployed versions",
-                "responses": {"200": {"description": "versions"}, **_errors(401, 403)},
+                "responses": _responses(
+                    {"200": {"description": "every deployed version", **_json("DefinitionList")}}, *READ
+                ),
             },
             "post": {
                 "summary": "Deploy a BPMN file (multipart field 'file', or the raw body with ?filename=)",
-                "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+                "parameters": [
+                    {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "filename", "in": "query", "schema": {"type": "string", "maxLength": 255}},
+                ],
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
                                 "properties": {"file": {"type": "string", "format": "binary"}},
+                                "required": ["file"],
                             }
                         },
                         "application/xml": {"schema": {"type": "string"}},
-                    }
+                    },
                 },
-                "responses": {
-                    "201": {"description": "new version", **_json("DeployResult")},
-                    "200": {"description": "unchanged or dry run", **_json("DeployResult")},
-                    **_errors(400, 401, 403, 413, 422),
-                },
+                "responses": _responses(
+                    {
+                        "201": {"description": "new version", **_json("DeployResult")},
+                        "200": {"description": "unchanged, or a dry run", **_json("DeployResult")},
+                    },
+                    *WRITE,
+                    *BODY,
+                ),
             },
         },
     )

@@ -81,12 +81,19 @@ class TaskQuery(Schema):
     after = fields.String(load_default=None, metadata={"description": "next_after of the previous page"})
 
 
+class TaskList(Schema):
+    tasks = fields.List(fields.Nested(TaskRow), required=True)
+    next_after = fields.String(
+        required=True, allow_none=True, metadata={"description": "pass as `after` for the next page"}
+    )
+
+
 class AssignBody(Schema):
-    username = fields.String(required=True)
+    username = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class CompleteBody(Schema):
-    data = fields.Dict(required=True)
+    data = fields.Dict(required=True, metadata={"description": "the task form's field values"})
 
 
 class TimelineEntry(Schema):
@@ -141,6 +148,10 @@ class DeployedVersion(Schema):
     deployed_by = fields.String(allow_none=True)
 
 
+class DefinitionList(Schema):
+    definitions = fields.List(fields.Nested(DeployedVersion), required=True)
+
+
 class DeployResult(Schema):
     key = fields.String()
     version = fields.Integer()
@@ -156,7 +167,9 @@ class Problem(Schema):
 
 
 class Error(Schema):
-    error = fields.String()
-    message = fields.String()
-    fields_ = fields.Dict(data_key="fields")
-    problems = fields.List(fields.Nested(Problem))
+    error = fields.String(required=True, metadata={"description": "a short code, e.g. invalid_request"})
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields", required=True, metadata={"description": "a message per invalid field"}
+    )
+    problems = fields.List(fields.Nested(Problem), metadata={"description": "a refused diagram's problems"})

@@ -6,7 +6,7 @@ from flask import g, request
 
 from crm.directory import actor_for
 from crm.policy import Permission, Target
-from engine.errors import Forbidden, InvalidData, NotFound
+from engine.errors import Forbidden, InvalidData
 from engine.inbox import decode_cursor, encode_cursor, is_overdue, time_left
 from engine.models import HumanTask
 from webapp import db_session, platform
@@ -96,7 +96,7 @@ def assign_task(task_id: int) -> Any:
     p = platform()
     user = p.directory.user(body["username"])
     if user is None or not user.active:
-        raise NotFound(f"no active user '{body['username']}'")
+        raise InvalidData("no such colleague", {"username": f"no active user '{body['username']}'"})
     row = p.tasks.assign(task_id, actor_for(user), g.actor)
     db_session().commit()
     return task_view(row)
@@ -111,7 +111,7 @@ def reassign_task(task_id: int) -> Any:
     p = platform()
     user = p.directory.user(body["username"])
     if user is None or not user.active:
-        raise NotFound(f"no active user '{body['username']}'")
+        raise InvalidData("no such colleague", {"username": f"no active user '{body['username']}'"})
     row = p.tasks.reassign(task_id, actor_for(user), g.actor)
     db_session().commit()
     return task_view(row)
@@ -140,7 +140,7 @@ def _jsonable(value: Any) -> Any:
 @allow(Permission.WORK_TASK, Target.task())
 def wait_for_owner(task_id: int) -> Any:
     """The handler waits for the owner: the deadline clock stands still until the owner answers."""
-    body = HoldBody().load(request.get_json(silent=True) or {})
+    body = HoldBody().load(json_body(optional=True))
     row = platform().tasks.wait_for_owner(task_id, g.actor, note=body["note"])
     db_session().commit()
     return task_view(row)
@@ -149,7 +149,7 @@ def wait_for_owner(task_id: int) -> Any:
 @api.post("/tasks/<int:task_id>/owner-answered")
 @allow(Permission.WORK_TASK, Target.task())
 def owner_answered(task_id: int) -> Any:
-    body = HoldBody().load(request.get_json(silent=True) or {})
+    body = HoldBody().load(json_body(optional=True))
     row = platform().tasks.owner_answered(task_id, g.actor, note=body["note"])
     db_session().commit()
     return task_view(row)

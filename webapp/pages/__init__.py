@@ -132,12 +132,13 @@ def error_page(status: int, message: str, title: str | None = None) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Any:
+    from webapp.api import http_error as api_http_error
+
     status = exc.code or 500
     if status >= 500:
         db_session().rollback()  # the failed request's transaction must not break the error page too
-    if request.path.startswith("/api/"):
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return error_page(status, exc.description or exc.name, code)
+    if request.path.startswith("/api/"):  # routing errors (404, 405) bypass the API blueprint's handler
+        return api_http_error(exc)
     messages = {
         403: _("您没有权限查看此页面。"),
         404: _("您要找的页面不存在，可能已被删除或链接有误。"),
@@ -152,7 +153,10 @@ def _http_error(exc: HTTPException) -> Any:
         message = messages[status]
     else:
         message = i18n.translate(description)
-    return error_page(status, message)
+    response = error_page(status, message)
+    if getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
 
 
 def _size() -> str:

@@ -1,0 +1,89 @@
+"""What the API answers to requests it cannot take: wrong methods, bodies nested or sized absurdly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from webapp.json_bodies import MAX_JSON_DEPTH
+
+
+def test_a_method_a_path_does_not_take_is_405_with_allow_and_the_error_shape(client, auth) -> None:  # type: ignore[no-untyped-def]
+    for method, path, allowed in (
+        ("delete", "/api/v1/complaints", {"POST"}),
+        ("put", "/api/v1/tasks/1/complete", {"POST"}),
+        ("patch", "/api/v1/process-definitions", {"GET", "POST"}),
+    ):
+        response = getattr(client, method)(path, headers=auth("crc"))
+        assert response.status_code == 405, (method, path)
+        assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+        body = response.get_json()
+        assert body["error"] == "method_not_allowed" and body["message"] and body["fields"] == {}
+
+
+def test_a_page_answers_405_with_allow_too(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.put("/login")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/complaints", "/api/v1/tasks/1/complete", "/api/v1/tasks/1/wait-for-owner"]
+)
+def test_deeply_nested_json_is_refused_with_400(client, auth, path: str) -> None:  # type: ignore[no-untyped-def]
+    deep = "[" * 100_000 + "]" * 100_000
+    body = '{"data": ' + deep + "}"
+    for payload in (deep, body):
+        response = client.post(path, data=payload, content_type="application/json", headers=auth("crc"))
+        assert response.status_code == 400, response.get_data(as_text=True)[:300]
+        assert "nested too deeply" in response.get_json()["message"]
+
+
+def test_nesting_just_past_the_limit_is_refused_and_within_it_reaches_validation(client, auth) -> None:  # type: ignore[no-untyped-def]
+    def nested(levels: int) -> object:
+        value: object = "x"
+        for _ in range(levels):
+            value = {"a": value}
+        return value
+
+    too_deep = {"channel": "hotline", "description": nested(MAX_JSON_DEPTH)}
+    response = client.post("/api/v1/complaints", json=too_deep, headers=auth("crc"))
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["message"]
+
+    shallow = {"channel": "hotline", "description": nested(3)}
+    response = client.post("/api/v1/complaints", json=shallow, headers=auth("crc"))
+    assert response.status_code == 422
+    assert "description" in response.get_json()["fields"]
+
+
+def test_a_json_body_over_a_megabyte_is_413(client, auth) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps({"channel": "hotline", "description": "渗" * 600_000, "owner_phone": "13800000001"})
+    response = client.post(
+        "/api/v1/complaints", data=body, content_type="application/json", headers=auth("crc")
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request_entity_too_large"
+
+
+def test_a_hold_takes_no_body_or_a_json_object_but_not_other_content(client, auth) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/api/v1/tasks/1/wait-for-owner", data="note=x", content_type="text/plain", headers=auth("crc")
+    )
+    assert response.status_code == 400
+    assert "Content-Type: application/json" in response.get_json()["message"]
+
+
+def test_assigning_to_someone_who_does_not_exist_names_the_field(client, auth) -> None:  # type: ignore[no-untyped-def]
+    created = client.post(
+        "/api/v1/complaints",
+        json={"channel": "hotline", "description": "门锁损坏", "owner_phone": "13800000001"},
+        headers=auth("crc"),
+    ).get_json()
+    task = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("crc")).get_json()["current_tasks"][
+        0
+    ]
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/assign", json={"username": "nobody"}, headers=auth("crc")
+    )
+    assert response.status_code == 422
+    assert "nobody" in response.get_json()["fields"]["username"]
