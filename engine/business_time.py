@@ -41,6 +41,11 @@ _ONE_DAY = timedelta(days=1)
 # Overrides are finite and every year has weekdays, so a working day is never far off; this only stops a
 # broken calendar from spinning forever.
 _MAX_DAYS_OFF_IN_A_ROW = 3660
+# A calendar remembers the days it has been asked about; past this many it starts afresh, so a long-running
+# process (or a diagram asking about far-off dates) cannot grow it without end. Sixty years of days.
+_CACHE_DAYS = 22000
+# Business-time arithmetic steps day by day; beyond this span it is a mistake, not a deadline.
+_MAX_SPAN_DAYS = 36600
 _PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _warned_years: set[int] = set()
 
@@ -188,8 +193,14 @@ class BusinessCalendar:
             known = self._overrides.get(day)
             if known is None:
                 known = _statutory_workday(day)
+            if len(self._cache) >= _CACHE_DAYS:
+                self._cache.clear()
             self._cache[day] = known
         return known
+
+    @property
+    def cached_days(self) -> int:
+        return len(self._cache)
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The moment `seconds` of working time after `start` (before it, when negative).
@@ -200,6 +211,11 @@ class BusinessCalendar:
         """
         if not math.isfinite(seconds):
             raise ValueError(f"business seconds must be a finite number, not {seconds!r}")
+        if abs(seconds) > _MAX_SPAN_DAYS * self.hours.daily_seconds:
+            raise ValueError(
+                f"{seconds:g} business seconds is more than {_MAX_SPAN_DAYS} working days; "
+                "a deadline that far off is a mistake"
+            )
         cursor = _aware(start, "start")
         if seconds < 0:
             return self._subtract(cursor, timedelta(seconds=-seconds))

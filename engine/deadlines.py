@@ -2,10 +2,16 @@
 
 Each returns the due moment as an ISO 8601 string with its offset (SpiffWorkflow's timers parse text), counted
 from the time of the engine run that evaluates it — the injected clock, so tests and drills move it.
+
+An amount that is not a finite number from zero up to about ten years is refused with a ValueError (or a
+TypeError) that names the function and the limit, and the instance fails with that reason: a deadline in
+the past or centuries away is a mistake in the diagram, and counting a billion working days would hold a
+worker for hours.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,19 +23,50 @@ from lintel.clock import SHANGHAI
 
 BUSINESS_FUNCTIONS = frozenset({"business_hours", "working_days"})
 
+MAX_WORKING_DAYS = 2500  # about ten years of working days
+MAX_BUSINESS_HOURS = 20000  # about ten years of 7.5-hour working days
+MAX_CALENDAR_HOURS = 87600  # ten years
+
+
+def _shown(value: object) -> str:
+    """A short rendering of an argument for a message (a huge int has no affordable repr)."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"{'-' if value < 0 else ''}<a {int(value.bit_length() * 0.30103) + 1}-digit number>"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def amount(function: str, value: object, maximum: float, unit: str) -> float:
+    """`value` as a number of `unit` from 0 to `maximum`, or an error naming the call and the limit."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"{function}() takes a number of {unit}, not {type(value).__name__}")
+    if isinstance(value, int) and abs(value) > maximum:
+        number = math.inf  # float() of a huge int overflows; it is out of range either way
+    else:
+        try:
+            number = float(value)
+        except ValueError:
+            raise TypeError(f"{function}() takes a number of {unit}, not {_shown(value)}") from None
+    if not math.isfinite(number) or not 0 <= number <= maximum:
+        raise ValueError(f"{function}({_shown(value)}): the {unit} must be a number from 0 to {maximum:g}")
+    return number
+
 
 def deadline_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
     def business_hours(hours: float) -> str:
         """The moment `hours` working hours from now (working hours, weekends and holidays skipped)."""
-        return calendar.add_business_hours(engine_now(), float(hours)).isoformat()
+        count = amount("business_hours", hours, MAX_BUSINESS_HOURS, "working hours")
+        return calendar.add_business_hours(engine_now(), count).isoformat()
 
     def working_days(days: float) -> str:
         """The moment `days` working days from now: 1 from Friday 10:00 is the next working day at 10:00."""
-        return calendar.add_working_days(engine_now(), float(days)).isoformat()
+        count = amount("working_days", days, MAX_WORKING_DAYS, "working days")
+        return calendar.add_working_days(engine_now(), count).isoformat()
 
     def calendar_hours(hours: float) -> str:
         """The moment `hours` clock hours from now, nights, weekends and holidays included."""
-        return (engine_now() + timedelta(hours=float(hours))).astimezone(SHANGHAI).isoformat()
+        count = amount("calendar_hours", hours, MAX_CALENDAR_HOURS, "hours")
+        return (engine_now() + timedelta(hours=count)).astimezone(SHANGHAI).isoformat()
 
     return {"business_hours": business_hours, "working_days": working_days, "calendar_hours": calendar_hours}
 

@@ -446,6 +446,10 @@ def _as_due(value: Any, now: datetime) -> datetime | None:
 def describe(exc: BaseException) -> str:
     """An exception as one line for people: SpiffWorkflow's notes (which script, which line) included."""
     text = str(exc).strip() or exc.__class__.__name__
+    # SpiffWorkflow wraps what a script or expression raised ("Error evaluating expression ..."): say why.
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text.rstrip('. ')}: {cause}"
     notes = getattr(exc, "__notes__", None)
     if notes:
         text += " (" + "; ".join(notes) + ")"

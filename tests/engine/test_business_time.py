@@ -12,7 +12,9 @@ import pytest
 
 from engine import business_time
 from engine.business_time import DEFAULT_HOURS, BusinessCalendar, WorkingHours
-from lintel.clock import SHANGHAI
+from engine.deadlines import deadline_functions
+from engine.timing import engine_clock
+from lintel.clock import SHANGHAI, FixedClock
 
 
 def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -314,3 +316,70 @@ def test_a_thousand_working_days_and_years_of_measuring_are_fast(calendar: Busin
     far = calendar.business_seconds_between(sh(2004, 1, 1), sh(2040, 1, 1))
     assert far > 30 * 240 * DEFAULT_HOURS.daily_seconds
     assert timer.perf_counter() - started < 2.0
+
+
+# --- absurd amounts and a bounded memory ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "problem"),
+    [
+        ("working_days", 10**9, "working_days(1000000000): the working days must be a number from 0 to 2500"),
+        ("working_days", -1, "from 0 to"),
+        ("business_hours", -1, "business_hours(-1): the working hours must be a number from 0 to 20000"),
+        ("business_hours", 10**12, "from 0 to 20000"),
+        ("business_hours", float("nan"), "business_hours(nan)"),
+        ("calendar_hours", float("inf"), "calendar_hours(inf)"),
+        ("calendar_hours", 10**9, "from 0 to 87600"),
+        ("working_days", "1e400", "from 0 to 2500"),
+    ],
+)
+def test_deadline_functions_refuse_absurd_amounts_with_the_reason(
+    calendar: BusinessCalendar, call: str, argument: object, problem: str
+) -> None:
+    function = deadline_functions(calendar)[call]
+    started = timer.perf_counter()
+    with pytest.raises(ValueError) as refused:
+        function(argument)
+    assert problem in str(refused.value)
+    assert timer.perf_counter() - started < 0.1
+
+
+def test_a_huge_whole_number_is_named_without_printing_it(calendar: BusinessCalendar) -> None:
+    with pytest.raises(ValueError, match=r"working_days\(<a 5001-digit number>\): the working days"):
+        deadline_functions(calendar)["working_days"](10**5000)
+
+
+@pytest.mark.parametrize("argument", [True, None, "three", [3]])
+def test_deadline_functions_want_a_number(calendar: BusinessCalendar, argument: object) -> None:
+    with pytest.raises(TypeError, match="takes a number of working days"):
+        deadline_functions(calendar)["working_days"](argument)
+
+
+def test_sensible_deadlines_still_work(calendar: BusinessCalendar) -> None:
+    functions = deadline_functions(calendar)
+    with engine_clock(FixedClock(sh(2026, 3, 9, 10))):
+        assert functions["working_days"](0) == sh(2026, 3, 9, 10).isoformat()
+        assert functions["working_days"]("1") == sh(2026, 3, 10, 10).isoformat()
+        assert functions["business_hours"](2500 * 7.5) > functions["working_days"](2499)
+        assert functions["calendar_hours"](24) == sh(2026, 3, 10, 10).isoformat()
+
+
+def test_the_calendar_refuses_a_span_of_centuries_at_once(calendar: BusinessCalendar) -> None:
+    started = timer.perf_counter()
+    with pytest.raises(ValueError, match="a deadline that far off is a mistake"):
+        calendar.add_working_days(sh(2026, 3, 9, 10), 10**9)
+    with pytest.raises(ValueError, match="a deadline that far off is a mistake"):
+        calendar.add_business_hours(sh(2026, 3, 9, 10), -(10**9))
+    assert timer.perf_counter() - started < 0.1
+
+
+def test_the_calendar_remembers_a_bounded_number_of_days(
+    calendar: BusinessCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(business_time, "_CACHE_DAYS", 1000)
+    first = date(2020, 1, 1)
+    for offset in range(5000):
+        calendar.is_working_day(date.fromordinal(first.toordinal() + offset))
+    assert 0 < calendar.cached_days <= business_time._CACHE_DAYS
+    assert calendar.is_working_day(date(2026, 10, 8)) and not calendar.is_working_day(date(2026, 10, 1))

@@ -352,3 +352,20 @@ def test_the_manager_answers_an_escalation_and_the_overdue_task_stays_open(
     assert platform.session.get(HumanTask, escalation.id).state == "completed"
     still = only_task(platform, complaint.instance_id)
     assert (still.id, still.state, still.escalation_level) == (handle.id, "open", 1)
+
+
+def test_an_absurd_deadline_fails_its_instance_with_the_reason(platform: Platform, clock: FixedClock) -> None:
+    from webapp.database import ROOT
+
+    xml = (ROOT / "bench" / "timer_bench.bpmn").read_text()
+    xml = xml.replace(">first_due<", ">working_days(days)<").replace('id="timer_bench"', 'id="absurd"')
+    platform.definitions.deploy(xml.encode(), "absurd.bpmn")
+    due = {"second_due": "2026-12-01T09:00:00+08:00"}
+
+    sensible = platform.runtime.start("absurd", {"days": 3, **due}, actor(platform, "crc"))
+    assert sensible.status == "running"
+    absurd = platform.runtime.start("absurd", {"days": 10**9, **due}, actor(platform, "crc"))
+    assert absurd.status == "error"
+    assert "working_days(1000000000): the working days must be a number from 0 to 2500" in (
+        absurd.error or ""
+    )
