@@ -1,8 +1,10 @@
 """Photos and files attached to a request, stored on disk under the instance folder.
 
-Checked before anything is kept: the size (read in chunks, never trusting a declared length) and the type
-(the extension must be allowed, and the first bytes must look like that kind of file, so a renamed
-executable is not served back as a photo).
+Checked before anything is kept: the size (read in chunks, never trusting a declared length), the total a
+request may hold, and the type (the extension must be allowed, and the first bytes must look like that kind
+of file, so a renamed executable is not served back as a photo). A .docx or .xlsx is a zip archive: it is
+opened and unpacked into nothing, within a budget, so a zip bomb (a few KB that unpack to gigabytes in
+whoever opens it next) is refused too.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Collection, Sequence
+import zipfile
+import zlib
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.models import Attachment
 from engine.errors import NotFound
+from forms import Form
 from lintel.clock import Clock
 
 CHUNK = 64 * 1024
@@ -35,6 +40,20 @@ FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
 }
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+PACKAGES = frozenset({".docx", ".xlsx"})  # Office Open XML: zip archives of XML parts
+MAX_PACKAGE_PARTS = 10_000
+DEFAULT_REQUEST_MAX_BYTES = 100 * 1024 * 1024
+DEFAULT_UNPACKED_MAX_BYTES = 100 * 1024 * 1024
+# What zipfile raises for an archive that is corrupt, truncated, encrypted or uses an unknown compression.
+_BROKEN_ARCHIVE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 class UploadRefused(Exception):
@@ -59,13 +78,59 @@ def _signature_ok(extension: str, head: bytes) -> bool:
     return extension != ".webp" or head[8:12] == b"WEBP"
 
 
+def _check_package(path: Path, name: str, extension: str, unpacked_max: int) -> None:
+    """Refuse an Office file that is not a sound zip archive, or that unpacks to more than `unpacked_max`.
+
+    The sizes the archive declares are added up first; then every part is really unpacked (and thrown
+    away) within that budget, since zipfile stops at the declared size and a lying header then fails its
+    checksum."""
+    not_ours = f"{name}: the content is not a {extension} file"
+    too_big = f"{name}: unpacked it would be larger than {megabytes(unpacked_max)}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_PACKAGE_PARTS:
+                raise UploadRefused(f"{name}: the file holds more than {MAX_PACKAGE_PARTS} parts")
+            if sum(part.file_size for part in parts) > unpacked_max:
+                raise UploadRefused(too_big)
+            if "[Content_Types].xml" not in {part.filename for part in parts}:
+                raise UploadRefused(not_ours)
+            budget = unpacked_max
+            for part in parts:
+                with archive.open(part) as content:
+                    while chunk := content.read(CHUNK):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise UploadRefused(too_big)
+    except _BROKEN_ARCHIVE:
+        raise UploadRefused(not_ours) from None
+
+
 class Attachments:
-    def __init__(self, session: Session, clock: Clock, folder: Path, max_bytes: int) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: Clock,
+        folder: Path,
+        max_bytes: int,
+        *,
+        request_max_bytes: int = DEFAULT_REQUEST_MAX_BYTES,
+        unpacked_max_bytes: int = DEFAULT_UNPACKED_MAX_BYTES,
+    ) -> None:
         self.session = session
         self.clock = clock
         self.folder = folder
         self.max_bytes = max_bytes
+        self.request_max_bytes = request_max_bytes
+        self.unpacked_max_bytes = unpacked_max_bytes
         self.written: list[Path] = []
+
+    def total(self, instance_id: int) -> int:
+        """Bytes already attached to the request."""
+        used = self.session.scalar(
+            select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.instance_id == instance_id)
+        )
+        return int(used or 0)
 
     def allowed(self, accept: Collection[str] = ()) -> list[str]:
         return [ext for ext in FILE_TYPES if not accept or ext in accept]
@@ -86,6 +151,10 @@ class Attachments:
         allowed = self.allowed(accept)
         if extension not in allowed:
             raise UploadRefused(f"{name}: only {', '.join(allowed)} files are accepted")
+        room = self.request_max_bytes - self.total(instance_id)
+        over_total = (
+            f"{name}: the request's attachments would exceed {megabytes(self.request_max_bytes)} in all"
+        )
         folder = self.folder / str(instance_id)
         folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(16)
@@ -100,11 +169,15 @@ class Attachments:
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise UploadRefused(f"{name}: the file is larger than {megabytes(self.max_bytes)}")
+                    if size > room:
+                        raise UploadRefused(over_total)
                     out.write(chunk)
             if size == 0:
                 raise UploadRefused(f"{name}: the file is empty")
             if not _signature_ok(extension, head):
                 raise UploadRefused(f"{name}: the content is not a {extension} file")
+            if extension in PACKAGES:
+                _check_package(partial, name, extension, self.unpacked_max_bytes)
             stored = folder / f"{token}{extension}"
             partial.replace(stored)
         finally:
@@ -154,6 +227,23 @@ class Attachments:
             )
         )
         return {a.token: a for a in found}
+
+    def foreign_references(self, instance_id: int, form: Form, data: Mapping[str, Any]) -> dict[str, str]:
+        """Per file field of `form`, a message when `data` names a file that is not an attachment of this
+        request (another request's, or none at all): a form's file values are attachment ids."""
+        problems: dict[str, str] = {}
+        for field in form.fields:
+            if field.type != "file":
+                continue
+            value = data.get(field.name)
+            items = value if isinstance(value, list) else [] if value in (None, "") else [value]
+            named = [item.strip() for item in items if isinstance(item, str)]  # the rest: the form's check
+            known = self.by_tokens(instance_id, named)
+            unknown = [token for token in named if token not in known]
+            if unknown:
+                shown = unknown[0] if len(unknown[0]) <= 40 else unknown[0][:37] + "..."
+                problems[field.name] = f"'{shown}' is not an attachment of this request"
+        return problems
 
     def path(self, attachment: Attachment) -> Path:
         return self.folder / str(attachment.instance_id) / attachment.stored_name

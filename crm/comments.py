@@ -7,9 +7,11 @@ from sqlalchemy.orm import Session
 
 from crm.models import Comment
 from engine.errors import InvalidData
+from engine.models import HumanTask
 from lintel.clock import Clock
 
 MAX_LENGTH = 2000
+MAX_ID = 2**63 - 1
 
 
 class Comments:
@@ -23,6 +25,16 @@ class Comments:
             raise InvalidData("the comment is empty", {"body": "required"})
         if len(text) > MAX_LENGTH:
             raise InvalidData("the comment is too long", {"body": f"must be at most {MAX_LENGTH} characters"})
+        if task_id is not None:
+            task_instance = (
+                self.session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+                if 0 < task_id <= MAX_ID
+                else None
+            )
+            if task_instance != instance_id:
+                raise InvalidData(
+                    "the task is not part of this request", {"task_id": "not a step of this request"}
+                )
         comment = Comment(
             instance_id=instance_id, task_id=task_id, author=author, body=text, created_at=self.clock.now()
         )

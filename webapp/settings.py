@@ -71,6 +71,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest photo or file a page accepts, in bytes (stored under INSTANCE_PATH/uploads).",
     ),
     Setting(
+        "LINTEL_UPLOAD_REQUEST_MAX_BYTES",
+        str(100 * 1024 * 1024),
+        "Most bytes of photos and files one request may hold in all; the file that would cross it is "
+        "refused.",
+    ),
+    Setting(
+        "LINTEL_UPLOAD_UNPACKED_MAX_BYTES",
+        str(100 * 1024 * 1024),
+        "Most bytes a .docx or .xlsx may unpack to (a zip bomb is refused).",
+    ),
+    Setting(
         "LINTEL_THROTTLE_ATTEMPTS",
         "10",
         "Failed sign-ins to one account (portal: look-ups of one request number) from one client before "

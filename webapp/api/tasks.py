@@ -13,6 +13,7 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.api import api, json_body
 from webapp.api.schemas import AssignBody, CompleteBody, HoldBody, TaskQuery, TaskRow
+from webapp.pages.common import attachments
 
 
 @api.get("/tasks")
@@ -121,7 +122,14 @@ def reassign_task(task_id: int) -> Any:
 @allow(Permission.WORK_TASK, Target.task())
 def complete_task(task_id: int) -> Any:
     body = CompleteBody().load(json_body())
-    row = platform().tasks.complete(task_id, body["data"], g.actor)
+    p = platform()
+    row = p.tasks.get(task_id, g.actor)
+    forms = p.foundation.forms
+    if row.form_key and row.form_key in forms:
+        foreign = attachments().foreign_references(row.instance_id, forms.get(row.form_key), body["data"])
+        if foreign:
+            raise InvalidData("the form names files that are not attachments of this request", foreign)
+    row = p.tasks.complete(task_id, body["data"], g.actor)
     db_session().commit()
     return task_view(row)
 

@@ -68,6 +68,8 @@ def attachments() -> Attachments:
             platform().clock,
             Path(config["LINTEL_INSTANCE_PATH"]) / "uploads",
             int(config["LINTEL_UPLOAD_MAX_BYTES"]),
+            request_max_bytes=int(config["LINTEL_UPLOAD_REQUEST_MAX_BYTES"]),
+            unpacked_max_bytes=int(config["LINTEL_UPLOAD_UNPACKED_MAX_BYTES"]),
         )
     found: Attachments = g.attachments
     return found

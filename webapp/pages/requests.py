@@ -146,10 +146,14 @@ def download(token: str) -> Any:
     if not path.is_file():
         raise NotFound("the attachment's file is missing")
     inline = store.is_image(attachment) or attachment.content_type == "application/pdf"
-    return send_file(
+    response = send_file(
         path,
         mimetype=attachment.content_type,
         as_attachment=not inline,
         download_name=attachment.filename,
         max_age=3600,
     )
+    # An owner's photos and documents: the browser may keep them, a shared proxy must not.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
