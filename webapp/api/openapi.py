@@ -11,7 +11,9 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import current_app
 
+from crm.complaints import INTAKE_FORM
 from webapp.access import public
 from webapp.api import api, schemas
 from webapp.api.schemas import MAX_ID
@@ -188,6 +190,11 @@ def build_spec() -> dict[str, Any]:
         },
     )
     document: dict[str, Any] = spec.to_dict()
+    # The intake form is the one list of channels and categories; the document repeats it, not the code.
+    intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
+    complaint = document["components"]["schemas"]["ComplaintCreate"]["properties"]
+    complaint["channel"]["enum"] = [c.value for c in intake.field("channel").choices]
+    complaint["category"]["enum"] = [c.value for c in intake.field("category").choices] + [None]
     document["servers"] = [{"url": "/api/v1"}]
     document["security"] = [{"bearer": []}]
     return document
