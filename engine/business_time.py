@@ -42,8 +42,9 @@ _ONE_DAY = timedelta(days=1)
 # broken calendar from spinning forever.
 _MAX_DAYS_OFF_IN_A_ROW = 3660
 # A calendar remembers the days it has been asked about; past this many it starts afresh, so a long-running
-# process (or a diagram asking about far-off dates) cannot grow it without end. Sixty years of days.
-_CACHE_DAYS = 22000
+# process (or a diagram asking about far-off dates) cannot grow it without end. A little over a century of
+# days, so that measuring the longest span (below) does not empty it on the way.
+_CACHE_DAYS = 40000
 # Business-time arithmetic steps day by day; beyond this span it is a mistake, not a deadline.
 _MAX_SPAN_DAYS = 36600
 _PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -245,10 +246,14 @@ class BusinessCalendar:
         return self.add_business_seconds(start, days * self.hours.daily_seconds)
 
     def business_seconds_between(self, start: datetime, end: datetime) -> float:
-        """Working time in [start, end), in seconds; negative when end is before start."""
+        """Working time in [start, end), in seconds; negative when end is before start.
+
+        Counted day by day, so a span past a century (a due date a diagram set in the year 9999) is counted
+        as one century: that much working time is "plenty" however it is shown or paused."""
         begin, finish = _aware(start, "start"), _aware(end, "end")
         if finish < begin:
             return -self.business_seconds_between(end, start)
+        finish = min(finish, begin + timedelta(days=_MAX_SPAN_DAYS))
         first, last = begin.astimezone(self.tz).date(), finish.astimezone(self.tz).date()
         total = timedelta()
         full_day = timedelta(seconds=self.hours.daily_seconds)

@@ -383,3 +383,13 @@ def test_the_calendar_remembers_a_bounded_number_of_days(
         calendar.is_working_day(date.fromordinal(first.toordinal() + offset))
     assert 0 < calendar.cached_days <= business_time._CACHE_DAYS
     assert calendar.is_working_day(date(2026, 10, 8)) and not calendar.is_working_day(date(2026, 10, 1))
+
+
+def test_measuring_to_a_due_date_in_the_year_9999_is_quick_and_plenty(calendar: BusinessCalendar) -> None:
+    started = timer.perf_counter()
+    left = calendar.business_seconds_between(sh(2026, 3, 9, 10), datetime(9999, 12, 31, tzinfo=UTC))
+    assert left > 90 * 240 * DEFAULT_HOURS.daily_seconds
+    assert timer.perf_counter() - started < 3.0
+    started = timer.perf_counter()
+    assert calendar.business_seconds_between(sh(2026, 3, 9, 10), datetime(9999, 12, 31, tzinfo=UTC)) == left
+    assert timer.perf_counter() - started < 0.5  # the second time from the calendar's memory
