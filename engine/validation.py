@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY")
+# What the definition, instance and inbox rows can hold (ids and names are stored with every task).
+MAX_NAME_LENGTH = 200
+MAX_FILENAME_LENGTH = 255
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
 
@@ -65,6 +68,9 @@ def validate_bpmn(
     """
     report = Reporter(filename)
     definition: ParsedDefinition | None = None
+    shown = filename.rsplit("/", 1)[-1]
+    if len(shown) > MAX_FILENAME_LENGTH:
+        report.add(f"the file name is {len(shown)} characters long: at most {MAX_FILENAME_LENGTH}")
     try:
         if isinstance(content, str):  # tolerate callers that already decoded the file
             content = content.encode("utf-8")
@@ -91,6 +97,17 @@ def _validate(
     report.doc = doc
     for element_id, el in doc.duplicate_ids:
         report.add(f"id '{element_id}' is used by more than one element", el)
+    for el in root.iter():
+        if not isinstance(el.tag, str):  # comments and processing instructions
+            continue
+        for attribute in ("id", "name"):
+            value = el.get(attribute)
+            if value is not None and len(value) > MAX_NAME_LENGTH:
+                report.add(
+                    f"the {attribute} is {len(value)} characters long: at most {MAX_NAME_LENGTH}",
+                    el,
+                    element_id=(el.get("id") or "")[:60] or None,
+                )
 
     processes = [process for name, process in children(root) if name == "process"]
     executable = [process for process in processes if process.get("isExecutable") == "true"]

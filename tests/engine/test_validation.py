@@ -613,3 +613,15 @@ def test_a_str_is_accepted_too():
         form_exists=lambda key: key in FORMS,
     )
     assert problems == [] and definition is not None
+
+
+def test_ids_names_and_file_names_longer_than_the_rows_that_keep_them_are_refused() -> None:
+    long_name = "很长的任务名" * 40
+    content = diagram(chain(user_task().replace('name="任务"', f'name="{long_name}"')))
+    _definition, problems = validate(content, filename="x" * 300 + ".bpmn")
+    messages = {(p.element_id, p.message) for p in problems}
+    assert (None, "the file name is 305 characters long: at most 255") in messages
+    assert ("n0", "the name is 240 characters long: at most 200") in messages
+    long_id = diagram(chain(user_task()).replace('"n0"', '"' + "n" * 201 + '"'))
+    _definition, problems = validate(long_id)
+    assert any(p.message == "the id is 201 characters long: at most 200" for p in problems)

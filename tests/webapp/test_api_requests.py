@@ -87,3 +87,19 @@ def test_assigning_to_someone_who_does_not_exist_names_the_field(client, auth) -
     )
     assert response.status_code == 422
     assert "nobody" in response.get_json()["fields"]["username"]
+
+
+def test_a_diagram_with_an_overlong_file_name_is_refused(client, auth) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import COMPLAINT_BPMN
+
+    xml = COMPLAINT_BPMN.read_bytes().replace(b'id="complaint"', b'id="complaint_long_name"')
+    response = client.post(
+        "/api/v1/process-definitions?filename=" + "长" * 300 + ".bpmn",
+        data=xml,
+        content_type="application/xml",
+        headers=auth("admin"),
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    assert [p["message"] for p in response.get_json()["problems"]] == [
+        "the file name is 305 characters long: at most 255"
+    ]
