@@ -15,7 +15,7 @@ from engine.business_time import BusinessCalendar, WorkingHours
 from engine.evaluator import EvaluatorLimits, MiB
 from webapp import settings
 from webapp.database import READ_MOSTLY, make_engine
-from webapp.json_bodies import GuardedJSONProvider
+from webapp.request_limits import GuardedJSONProvider, refuse_nul_characters
 
 
 def create_app(
@@ -26,6 +26,7 @@ def create_app(
 ) -> Flask:
     app = Flask(__name__, instance_path=None)
     app.json = GuardedJSONProvider(app)  # request bodies are parsed within a size and depth limit
+    app.before_request(refuse_nul_characters)
     config = settings.read()
     config.update(overrides or {})
     app.config.update(config)

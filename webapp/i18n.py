@@ -197,6 +197,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^'(.+)' is not an attachment of this request$"), "「{0}」不是此请求的附件"),
     (re.compile(r"^not a step of this request$"), "该任务不属于此请求"),
+    (re.compile(r"^the request contains a NUL character .*$"), "提交的内容含有无法保存的空字符（NUL）"),
     (re.compile(r"^this username is taken$"), "用户名已被使用"),
     (re.compile(r"^this code is taken$"), "编码已被使用"),
     (re.compile(r"^another department has this name$"), "已有同名部门"),

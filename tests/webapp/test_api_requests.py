@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from webapp.json_bodies import MAX_JSON_DEPTH
+from webapp.request_limits import MAX_JSON_DEPTH
 
 
 def test_a_method_a_path_does_not_take_is_405_with_allow_and_the_error_shape(client, auth) -> None:  # type: ignore[no-untyped-def]
@@ -103,3 +103,23 @@ def test_a_diagram_with_an_overlong_file_name_is_refused(client, auth) -> None: 
     assert [p["message"] for p in response.get_json()["problems"]] == [
         "the file name is 305 characters long: at most 255"
     ]
+
+
+def test_a_nul_character_is_refused_with_400_wherever_it_comes(client, auth) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/api/v1/tasks?assignee=a%00b", "/api/v1/tasks?process=%00", "/api/v1/complaints/1?x=%00"):
+        response = client.get(url, headers=auth("crc"))
+        assert response.status_code == 400, url
+        assert "NUL character" in response.get_json()["message"]
+    for body in (
+        {"channel": "hotline", "description": "卫生间\x00渗水", "owner_phone": "13800000001"},
+        {"channel": "hotline", "description": "卫生间渗水", "owner_phone": "13800000001", "x\x00": 1},
+    ):
+        response = client.post("/api/v1/complaints", json=body, headers=auth("crc"))
+        assert response.status_code == 400 and "NUL character" in response.get_json()["message"]
+
+
+def test_a_page_form_with_a_nul_character_gets_a_page_saying_so(client) -> None:  # type: ignore[no-untyped-def]
+    from tests.webapp.pages_support import text
+
+    response = client.post("/login", data={"username": "crc\x00", "password": "demo"})
+    assert response.status_code == 400 and "空字符" in text(response)

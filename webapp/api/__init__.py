@@ -106,7 +106,7 @@ def _note_token_use() -> None:
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object (parsed within the limits of webapp.json_bodies); an empty object when
+    """The request's JSON object (parsed within the limits of webapp.request_limits); an empty object when
     `optional` and no body was sent."""
     if optional and not request.content_length and not request.data:
         return {}

@@ -20,7 +20,7 @@ from webapp.api.schemas import MAX_ID
 
 # What each error status means here; the body is always the Error schema.
 ERRORS = {
-    400: "the body is not a JSON object, not JSON, or nested too deeply",
+    400: "malformed: a NUL character anywhere, or a body that is not a JSON object or is nested too deeply",
     401: "no token, or a token that is unknown, expired or revoked",
     403: "the caller may not do this",
     404: "no such record (or one the caller may not know of)",
@@ -29,9 +29,9 @@ ERRORS = {
     422: "invalid fields: `fields` has a message per field",
     503: "the database is busy; retry in a moment",
 }
-READ = (401, 403)
-WRITE = (401, 403, 409, 503)
-BODY = (400, 413, 422)
+READ = (400, 401, 403)
+WRITE = (400, 401, 403, 409, 413, 503)
+BODY = (422,)
 
 COMPONENTS = (
     "ComplaintCreate",
