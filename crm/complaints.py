@@ -78,7 +78,8 @@ class ComplaintService:
 
     def _owner(self, owner_id: Any, owner_phone: Any) -> Owner:
         if owner_id not in (None, ""):
-            owner = self.session.get(Owner, _int(owner_id, "owner_id"))
+            wanted = _int(owner_id, "owner_id")
+            owner = self.session.get(Owner, wanted) if 0 < wanted <= MAX_BIG_ID else None
             if owner is None:
                 raise InvalidData("unknown owner", {"owner_id": "no owner with this id"})
             return owner
@@ -97,7 +98,8 @@ class ComplaintService:
     def _unit(self, owner: Owner, unit_id: Any) -> Unit | None:
         if unit_id in (None, ""):
             return owner.units[0] if len(owner.units) == 1 else None
-        unit = self.session.get(Unit, _int(unit_id, "unit_id"))
+        wanted = _int(unit_id, "unit_id")
+        unit = self.session.get(Unit, wanted) if 0 < wanted <= MAX_UNIT_ID else None
         if unit is None:
             raise InvalidData("unknown unit", {"unit_id": "no unit with this id"})
         return unit
@@ -110,6 +112,11 @@ class ComplaintService:
 
     def by_number(self, number: str) -> Complaint | None:
         return self.session.scalars(select(Complaint).where(Complaint.number == number)).first()
+
+
+# The largest id each table can hold: a larger one is simply unknown (PostgreSQL would refuse the query).
+MAX_BIG_ID = 2**63 - 1
+MAX_UNIT_ID = 2**31 - 1
 
 
 def _int(value: Any, field: str) -> int:

@@ -123,3 +123,28 @@ def test_a_page_form_with_a_nul_character_gets_a_page_saying_so(client) -> None:
 
     response = client.post("/login", data={"username": "crc\x00", "password": "demo"})
     assert response.status_code == 400 and "空字符" in text(response)
+
+
+def test_ids_past_what_a_table_can_hold_are_unknown_not_a_server_error(client, auth, platform) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from engine.errors import InvalidData
+    from tests.webapp.pages_support import actor
+
+    body = {"channel": "hotline", "description": "渗水", "owner_id": 2**62, "unit_id": 2**40}
+    response = client.post("/api/v1/complaints", json=body, headers=auth("crc"))
+    assert response.status_code == 422 and "unit_id" in response.get_json()["fields"]
+    with pytest.raises(InvalidData) as refused:
+        platform.complaints.register(
+            actor(platform, "crc"),
+            channel="hotline",
+            description="渗水",
+            owner_phone="13800000001",
+            unit_id=2**40,
+        )
+    assert refused.value.fields == {"unit_id": "no unit with this id"}
+    with pytest.raises(InvalidData) as refused:
+        platform.complaints.register(
+            actor(platform, "crc"), channel="hotline", description="渗水", owner_id=2**62
+        )
+    assert refused.value.fields == {"owner_id": "no owner with this id"}

@@ -18,7 +18,7 @@ class ComplaintCreate(Schema):
     owner_phone = fields.String(load_default=None)
     owner_id = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     unit_id = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
     category = fields.String(load_default=None, allow_none=True)
 
