@@ -6,6 +6,7 @@ from flask import g, request
 
 from crm.directory import actor_for
 from crm.policy import Permission, Target
+from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
 from engine.inbox import decode_cursor, encode_cursor, is_overdue, time_left
 from engine.models import HumanTask
@@ -93,14 +94,18 @@ def unclaim_task(task_id: int) -> Any:
 @api.post("/tasks/<int:task_id>/assign")
 @allow(Permission.WORK_TASK, Target.task())
 def assign_task(task_id: int) -> Any:
-    body = AssignBody().load(json_body())
-    p = platform()
-    user = p.directory.user(body["username"])
-    if user is None or not user.active:
-        raise InvalidData("no such colleague", {"username": f"no active user '{body['username']}'"})
-    row = p.tasks.assign(task_id, actor_for(user), g.actor)
+    row = platform().tasks.assign(task_id, _colleague(), g.actor)
     db_session().commit()
     return task_view(row)
+
+
+def _colleague() -> Actor:
+    """The active colleague the body names (`username`), or 422 on that field."""
+    body = AssignBody().load(json_body())
+    user = platform().directory.user(body["username"])
+    if user is None or not user.active:
+        raise InvalidData("no such colleague", {"username": f"no active user '{body['username']}'"})
+    return actor_for(user)
 
 
 @api.post("/tasks/<int:task_id>/reassign")
@@ -108,12 +113,7 @@ def assign_task(task_id: int) -> Any:
 def reassign_task(task_id: int) -> Any:
     """改派: a supervisor or manager of the task's department, or the person it was escalated to, gives it
     to a member of its department whoever holds it."""
-    body = AssignBody().load(json_body())
-    p = platform()
-    user = p.directory.user(body["username"])
-    if user is None or not user.active:
-        raise InvalidData("no such colleague", {"username": f"no active user '{body['username']}'"})
-    row = p.tasks.reassign(task_id, actor_for(user), g.actor)
+    row = platform().tasks.reassign(task_id, _colleague(), g.actor)
     db_session().commit()
     return task_view(row)
 

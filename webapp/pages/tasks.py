@@ -248,33 +248,33 @@ def unclaim(task_id: int) -> Any:
 @bp.post("/tasks/<int:task_id>/assign")
 @allow(Permission.WORK_TASK, Target.task())
 def assign(task_id: int) -> Any:
-    p = platform()
-    username = request.form.get("username", "").strip()
-    user = p.directory.user(username) if username else None
-    if user is None or not user.active:
-        problem(_("请选择一位在职同事。"))
-        return back(url_for("tasks.show", task_id=task_id))
-    return _act(
-        task_id,
-        lambda: p.tasks.assign(task_id, actor_for(user), actor()),
-        lambda row: _("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name),
-    )
+    return _give(task_id, reassign=False)
 
 
 @bp.post("/tasks/<int:task_id>/reassign")
 @allow(Permission.REASSIGN_TASK, Target.task())
 def reassign(task_id: int) -> Any:
     """改派: a supervisor or manager gives a task of their department to another member, whoever holds it."""
+    return _give(task_id, reassign=True)
+
+
+def _give(task_id: int, *, reassign: bool) -> Any:
+    """Give the task to the colleague picked on the form; `reassign` takes it from whoever holds it."""
     p = platform()
     username = request.form.get("username", "").strip()
     user = p.directory.user(username) if username else None
     if user is None or not user.active:
         problem(_("请选择一位在职同事。"))
         return back(url_for("tasks.show", task_id=task_id))
+    give = p.tasks.reassign if reassign else p.tasks.assign
     return _act(
         task_id,
-        lambda: p.tasks.reassign(task_id, actor_for(user), actor()),
-        lambda row: _("已把「%(step)s」改派给 %(name)s。", step=row.name, name=user.display_name),
+        lambda: give(task_id, actor_for(user), actor()),
+        lambda row: (
+            _("已把「%(step)s」改派给 %(name)s。", step=row.name, name=user.display_name)
+            if reassign
+            else _("已把「%(step)s」交给 %(name)s。", step=row.name, name=user.display_name)
+        ),
     )
 
 
