@@ -145,11 +145,8 @@ def _on_task_created(session: Session, event: TaskCreated) -> None:
 def _on_task_completed(session: Session, event: TaskCompleted) -> None:
     data: Mapping[str, Any] = event.data
     values = {field: data[field] for field in ("category", "severity", "department") if data.get(field)}
-    if event.task.element_id == "confirm":
-        if data.get("satisfied") == "yes":
-            values["satisfaction"] = data.get("score")
-        else:
-            values["rework_count"] = Complaint.rework_count + 1
+    if event.task.element_id == "confirm" and data.get("satisfied") != "yes":
+        values["rework_count"] = Complaint.rework_count + 1
     _update(session, event.instance, **values)
 
 

@@ -165,7 +165,6 @@ class Complaint(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None]
-    satisfaction: Mapped[int | None] = mapped_column(Integer)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[Owner] = relationship(lazy="joined")
@@ -207,6 +206,10 @@ class RequestIndex(Base):
     step: Mapped[str | None] = mapped_column(String(200))  # the name of the step it waits in
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # The latest reply written for the owner (a form field named `reply`), shown on the portal: a field
+    # of its own, so that nothing else entered on the way (notes, resolutions) ever reaches the owner.
+    owner_reply: Mapped[str | None] = mapped_column(Text)
+    owner_reply_at: Mapped[datetime | None]
 
 
 class SavedFilter(Base):
@@ -271,7 +274,8 @@ class ThrottleAttempt(Base):
 
 
 class RequestRating(Base):
-    """The owner's rating of how a closed request was handled, given once on the portal."""
+    """The owner's satisfaction with how a request was handled: one per request, whether the owner gave it
+    on the portal or the centre recorded it on the phone (`source`), so every figure counts it once."""
 
     __tablename__ = "request_ratings"
 
@@ -282,3 +286,5 @@ class RequestRating(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20), default="portal", server_default="portal")  # | phone
+    recorded_by: Mapped[str | None] = mapped_column(String(100))  # the staff member, for a phone score

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm import complaints, escalations, requests_index
+from crm import complaints, escalations, ratings, requests_index
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
@@ -59,6 +59,7 @@ class Foundation:
         complaints.subscribe(self.events)
         requests_index.subscribe(self.events)
         escalations.subscribe(self.events)
+        ratings.subscribe(self.events)
 
 
 class Platform:

@@ -1,25 +1,33 @@
 """The owner portal: a request found by its number and the owner's phone, told without staff names or
-internal notes, and rated by the owner once it is closed."""
+internal notes — with the reply written for the owner and the date they can expect the next answer — the
+list of the owner's own requests once their phone is verified, information the owner adds and chases
+(催办), both on the request's timeline, and the owner's rating once it is closed."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.models import RequestIndex, RequestRating
+from crm.ratings import Ratings
 from crm.throttle import Throttle
+from engine.audit import AuditLog
 from engine.errors import Conflict, InvalidData
-from engine.models import AuditEvent, HumanTask
+from engine.models import AuditEvent, HumanTask, ProcessInstance
 from lintel.clock import Clock
 
 SCOPE = "portal"
-MAX_COMMENT = 1000
-PUBLIC_EVENTS = ("instance.started", "task.created", "instance.completed")
+MAX_TEXT = 1000
+OWNER_CHASED = "owner.chased"
+OWNER_ADDED = "owner.added"
+PUBLIC_EVENTS = ("instance.started", "task.created", "instance.completed", OWNER_CHASED, OWNER_ADDED)
+# One chase a day is a reminder; more would only bury the department's inbox.
+CHASE_INTERVAL = timedelta(hours=24)
+MINE_LIMIT = 50
 
 
 def normalise_phone(value: object) -> str:
@@ -37,8 +45,9 @@ def normalise_number(value: object) -> str:
 @dataclass(frozen=True)
 class PublicEvent:
     at: datetime
-    kind: str  # received | step | closed
+    kind: str  # received | step | closed | chased | added
     element_id: str | None = None
+    text: str | None = None  # what the owner added
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,12 @@ class PublicView:
     current: list[str]  # element ids of the steps it waits in
     timeline: list[PublicEvent]
     rating: RequestRating | None
+    expected: datetime | None  # when the step it waits in is due
+    last_chase: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.request.status == "open"
 
     @property
     def can_rate(self) -> bool:
@@ -82,6 +97,19 @@ class Portal:
     def get(self, number: str) -> RequestIndex | None:
         return self.session.scalars(select(RequestIndex).where(RequestIndex.number == number)).first()
 
+    def mine(self, phone: str) -> list[RequestIndex]:
+        """The requests registered with this (verified) phone, newest first."""
+        if not phone:
+            return []
+        return list(
+            self.session.scalars(
+                select(RequestIndex)
+                .where(RequestIndex.owner_phone == phone)
+                .order_by(RequestIndex.created_at.desc(), RequestIndex.instance_id.desc())
+                .limit(MINE_LIMIT)
+            )
+        )
+
     def view(self, request: RequestIndex) -> PublicView:
         tasks = {
             task.id: task
@@ -93,6 +121,7 @@ class Portal:
             task_id for task_id, task in tasks.items() if (getattr(task, "kind", None) or "task") == "task"
         }
         timeline = []
+        last_chase = None
         for event in self.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.instance_id == request.instance_id, AuditEvent.kind.in_(PUBLIC_EVENTS))
@@ -102,37 +131,55 @@ class Portal:
                 timeline.append(PublicEvent(event.at, "received"))
             elif event.kind == "instance.completed":
                 timeline.append(PublicEvent(event.at, "closed"))
+            elif event.kind == OWNER_CHASED:
+                timeline.append(PublicEvent(event.at, "chased"))
+                last_chase = event.at
+            elif event.kind == OWNER_ADDED:
+                timeline.append(PublicEvent(event.at, "added", text=str((event.data or {}).get("text", ""))))
             elif event.task_id in steps:
                 timeline.append(PublicEvent(event.at, "step", event.element_id))
-        current = [t.element_id for t in tasks.values() if t.state == "open" and t.id in steps]
-        rating = self.session.scalars(
-            select(RequestRating).where(RequestRating.instance_id == request.instance_id)
-        ).first()
-        return PublicView(request, current, timeline, rating)
+        waiting = [t for t in tasks.values() if t.state == "open" and t.id in steps]
+        due = [t.due_at for t in waiting if t.due_at is not None]
+        return PublicView(
+            request,
+            [t.element_id for t in waiting],
+            timeline,
+            Ratings(self.session, self.clock).of(request.instance_id),
+            max(due) if due else None,
+            last_chase,
+        )
 
     def rate(self, request: RequestIndex, score: object, comment: object) -> RequestRating:
         if request.status != "closed":
             raise Conflict("the request is not closed yet")
-        errors: dict[str, str] = {}
-        value: int | None = None
-        if isinstance(score, str) and score.strip().isdigit():
-            value = int(score.strip())
-        elif isinstance(score, int) and not isinstance(score, bool):
-            value = score
-        if value is None or not 1 <= value <= 5:
-            errors["score"] = "must be an integer between 1 and 5"
-        text = comment.strip() if isinstance(comment, str) else ""
-        if len(text) > MAX_COMMENT:
-            errors["comment"] = f"must be at most {MAX_COMMENT} characters"
-        if errors:
-            raise InvalidData("the rating has errors", errors)
-        assert value is not None
-        rating = RequestRating(
-            instance_id=request.instance_id, score=value, comment=text or None, rated_at=self.clock.now()
-        )
-        try:
-            with self.session.begin_nested():
-                self.session.add(rating)
-        except IntegrityError:
-            raise Conflict("the handling of this request has already been rated") from None
-        return rating
+        return Ratings(self.session, self.clock).rate(request.instance_id, score, comment)
+
+    def chase(self, request: RequestIndex) -> AuditEvent:
+        """The owner asks for the request to be hurried (催办): a line on its timeline that the staff
+        see; at most one per request within CHASE_INTERVAL."""
+        view = self.view(request)
+        if not view.open:
+            raise Conflict("the request is not open")
+        if view.last_chase is not None and self.clock.now() - view.last_chase < CHASE_INTERVAL:
+            raise Conflict("the request was chased recently")
+        return self._record(request, OWNER_CHASED, None)
+
+    def add_information(self, request: RequestIndex, text: object) -> AuditEvent:
+        """What the owner adds to an open request, on its timeline for the staff."""
+        body = text.strip() if isinstance(text, str) else ""
+        if not body:
+            raise InvalidData("the information is empty", {"text": "required"})
+        if len(body) > MAX_TEXT:
+            raise InvalidData(
+                "the information is too long", {"text": f"must be at most {MAX_TEXT} characters"}
+            )
+        if request.status != "open":
+            raise Conflict("the request is not open")
+        return self._record(request, OWNER_ADDED, {"text": body})
+
+    def _record(self, request: RequestIndex, kind: str, data: dict[str, str] | None) -> AuditEvent:
+        instance = self.session.get(ProcessInstance, request.instance_id)
+        assert instance is not None  # the index row goes with its instance (ON DELETE CASCADE)
+        event = AuditLog(self.session, self.clock).record(instance, kind, None, data=data)
+        self.session.flush()
+        return event

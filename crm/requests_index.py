@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
+from crm import ratings
 from crm.models import Complaint, Project, RequestIndex, RequestRating
 from crm.records import stage_update
 from engine.errors import NotFound
@@ -87,10 +88,8 @@ class RequestDirectory:
         return self.session.scalars(select(RequestIndex).where(RequestIndex.number == number)).first()
 
     def rating(self, instance_id: int) -> RequestRating | None:
-        """The owner's rating of the handling, given on the portal once the request closed."""
-        return self.session.scalars(
-            select(RequestRating).where(RequestRating.instance_id == instance_id)
-        ).first()
+        """The owner's one rating of the handling, given on the portal or recorded on the phone."""
+        return ratings.of(self.session, instance_id)
 
     def projects(self) -> list[tuple[str, str]]:
         return [(p.code, p.name) for p in self.session.scalars(select(Project).order_by(Project.name))]
@@ -148,10 +147,19 @@ def _on_task_created(session: Session, event: TaskCreated) -> None:
     _set(session, event.instance, step=event.task.name, status="open")
 
 
+# The form field that holds the reply written for the owner; nothing else a step records reaches the portal.
+OWNER_REPLY_FIELD = "reply"
+
+
 def _on_task_completed(session: Session, event: TaskCompleted) -> None:
+    values: dict[str, Any] = {}
     category = event.data.get("category")
     if isinstance(category, str) and category:
-        _set(session, event.instance, category=category)
+        values["category"] = category
+    reply = event.data.get(OWNER_REPLY_FIELD)
+    if isinstance(reply, str) and reply.strip():
+        values.update(owner_reply=reply.strip(), owner_reply_at=event.task.completed_at)
+    _set(session, event.instance, **values)
 
 
 def _on_completed(session: Session, event: InstanceCompleted) -> None:

@@ -107,6 +107,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LINTEL_TOKEN_DAYS", "90", "Days an API token works after it is issued."),
     Setting(
+        "LINTEL_HOTLINE",
+        "",
+        "The customer-service hotline the owner portal shows on every page (e.g. 400-820-8820); empty shows "
+        "no number.",
+    ),
+    Setting(
         "LINTEL_NODE_MODULES",
         "",
         "Folder of the npm packages the pages use (bpmn-js, htmx). Empty means node_modules beside the code.",

@@ -1,14 +1,27 @@
-"""The owner portal: both keys or nothing, plain words, a rating once the request is closed."""
+"""The owner portal: both keys or nothing, plain words, the reply written for the owner, the owner's own
+requests, adding information and chasing, one satisfaction record per request."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from crm.models import RequestRating
-from tests.webapp.pages_support import OWNER_PHONE, close, register, text
+from engine.tasks import TaskService
+from tests.webapp.pages_support import (
+    OWNER_PHONE,
+    TRIAGE,
+    actor,
+    close,
+    complete,
+    login,
+    open_task,
+    register,
+    text,
+)
 
 
 @pytest.fixture
@@ -96,6 +109,24 @@ def test_a_client_trying_many_numbers_is_slowed_down_too(app, client, platform) 
     assert look_up(client, "TS-2026-000779", "13900000000").status_code == 429
 
 
+class _Unchecked:
+    """A confirmation form a process owner drew without a score: the data goes through as entered."""
+
+    def validate(self, form_key: str, data: Any) -> dict[str, Any]:
+        return dict(data)
+
+
+def close_without_score(platform, instance_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Closed with the owner satisfied but no score taken on the phone: the owner may rate it online."""
+    complete(platform, instance_id, "crc", TRIAGE)
+    complete(platform, instance_id, "eng", {"resolution": "已更换防水层"})
+    complete(platform, instance_id, "crc", {"reply": "已维修完毕"})
+    task = open_task(platform, instance_id)
+    unchecked = TaskService(platform.session, platform.runtime, _Unchecked())
+    unchecked.complete(task.id, {"satisfied": "yes"}, actor(platform, "crc"))
+    platform.session.commit()
+
+
 def test_the_owner_rates_a_closed_request_once(client, platform) -> None:
     complaint = register(platform)
     look_up(client, complaint.number, OWNER_PHONE)
@@ -103,7 +134,7 @@ def test_the_owner_rates_a_closed_request_once(client, platform) -> None:
     early = client.post(f"/portal/{complaint.number}/rating", data={"score": "5"}, follow_redirects=True)
     assert "办结后才能评价" in text(early)
 
-    close(platform, complaint.instance_id)
+    close_without_score(platform, complaint.instance_id)
     page = text(client.get(f"/portal/{complaint.number}"))
     assert "已办结" in page and "请为本次办理评分" in page
     invalid = client.post(f"/portal/{complaint.number}/rating", data={"score": "9", "comment": "很好"})
@@ -131,3 +162,103 @@ def test_the_portal_is_in_english_on_request(client, platform) -> None:
         "Received; the responsible department is being chosen" in page
         and "We received your complaint" in page
     )
+
+
+def test_the_owner_reads_the_reply_written_for_them_the_expected_date_and_the_hotline(
+    app, client, platform
+) -> None:
+    app.config["LINTEL_HOTLINE"] = "400-820-8820"
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)  # high severity: 3 working days
+    look_up(client, complaint.number, OWNER_PHONE)
+    page = text(client.get(f"/portal/{complaint.number}"))
+    # Friday 10:00 + 3 working days: Wednesday.
+    assert "预计答复 2026-11-25 前" in page and "客户服务热线 400-820-8820" in page
+    assert "客服中心的答复" not in page
+
+    complete(platform, complaint.instance_id, "eng", {"resolution": "内部：防水层由供方返工，费用待核"})
+    platform.comments.add(complaint.instance_id, "crc", "内部备注：业主曾投诉两次")
+    complete(platform, complaint.instance_id, "crc", {"reply": "您好，卫生间防水已重做，请48小时后试水。"})
+    page = text(client.get(f"/portal/{complaint.number}"))
+    assert "客服中心的答复 您好，卫生间防水已重做，请48小时后试水。" in page
+    for private in ("防水层由供方返工", "内部备注", "李娜"):
+        assert private not in page
+
+
+def test_once_the_phone_is_verified_the_owner_sees_every_request_of_theirs_and_no_one_elses(
+    client, platform
+) -> None:
+    first = register(platform, description="卫生间天花板渗水")
+    second = register(platform, description="入户门关不严")
+    stranger = register(platform, phone="13800000002", description="车位划线不清")
+    assert client.get("/portal/mine").headers["Location"] == "/portal"  # nothing verified yet
+
+    look_up(client, first.number, OWNER_PHONE)
+    mine = client.get("/portal/mine")
+    page = text(mine)
+    assert mine.status_code == 200 and "我的全部诉求" in page
+    assert page.index("入户门关不严") < page.index("卫生间天花板渗水")  # newest first
+    assert "车位划线不清" not in page and "138****0001" in page
+    # The list's own requests open without looking each up; another owner's does not.
+    assert "入户门关不严" in text(client.get(f"/portal/{second.number}"))
+    assert client.get(f"/portal/{stranger.number}").status_code == 302
+
+
+def test_the_owner_adds_information_and_chases_and_both_land_on_the_case_timeline(
+    client, platform, clock
+) -> None:
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    look_up(client, complaint.number, OWNER_PHONE)
+    number = complaint.number
+
+    empty = client.post(f"/portal/{number}/information", data={"text": "  "})
+    assert empty.status_code == 422 and "必填" in text(empty)
+    added = client.post(
+        f"/portal/{number}/information", data={"text": "周末家里有人，可上门"}, follow_redirects=True
+    )
+    assert "已收到您补充的信息" in text(added) and "您补充了信息 周末家里有人，可上门" in text(added)
+    chased = client.post(f"/portal/{number}/chase", follow_redirects=True)
+    assert "已催办" in text(chased) and "您催办了这项诉求" in text(chased)
+    clock.advance(timedelta(hours=3))
+    look_up(client, number, OWNER_PHONE)  # the portal forgets a look-up after half an hour
+    again = client.post(f"/portal/{number}/chase", follow_redirects=True)
+    assert "您今天已经催办过了" in text(again)
+    assert text(again).count("您催办了这项诉求") == 1
+    clock.advance(timedelta(days=1))
+    look_up(client, number, OWNER_PHONE)
+    assert "已催办，" in text(client.post(f"/portal/{number}/chase", follow_redirects=True))
+
+    # The staff read both on the case's timeline, in the owner's name.
+    staff_client = client.application.test_client()
+    login(staff_client, "eng")
+    timeline = text(staff_client.get(f"/requests/{complaint.instance_id}"))
+    assert "业主 业主在服务平台补充了信息" in timeline and "周末家里有人，可上门" in timeline
+    assert timeline.count("业主在服务平台催办") == 2
+
+    complete(platform, complaint.instance_id, "eng", {"resolution": "已更换防水层"})
+    complete(platform, complaint.instance_id, "crc", {"reply": "已维修完毕"})
+    complete(platform, complaint.instance_id, "crc", {"satisfied": "yes", "score": 5})
+    page = text(client.get(f"/portal/{number}"))
+    assert "催办" not in page.replace("您催办了这项诉求", "")  # no chasing a closed request
+    late = client.post(f"/portal/{number}/chase", follow_redirects=True)
+    assert "已办结，无需催办" in text(late)
+
+
+def test_the_score_taken_on_the_phone_is_the_one_rating_the_portal_shows(client, platform, auth) -> None:
+    complaint = register(platform)
+    close(platform, complaint.instance_id)  # the owner gave 5 on the phone
+    look_up(client, complaint.number, OWNER_PHONE)
+    page = text(client.get(f"/portal/{complaint.number}"))
+    assert "您的评价 ★★★★★" in page and "请为本次办理评分" not in page
+    again = client.post(f"/portal/{complaint.number}/rating", data={"score": "2"}, follow_redirects=True)
+    assert "已经评价过了" in text(again)
+    ratings = platform.session.query(RequestRating).filter_by(instance_id=complaint.instance_id).all()
+    assert [(r.score, r.source, r.recorded_by) for r in ratings] == [(5, "phone", "crc")]
+
+    staff = client.application.test_client()
+    login(staff, "crc")
+    request_page = text(staff.get(f"/requests/{complaint.instance_id}"))
+    assert "业主满意度 ★★★★★ 电话记录" in request_page and request_page.count("满意度 ★") == 1
+    api = client.get(f"/api/v1/complaints/{complaint.id}", headers=auth("crc")).get_json()
+    assert api["satisfaction"] == 5

@@ -46,7 +46,6 @@ def complaint_view(complaint: Complaint) -> dict[str, Any]:
                 "severity",
                 "department",
                 "description",
-                "satisfaction",
                 "rework_count",
                 "created_at",
                 "closed_at",
@@ -54,8 +53,15 @@ def complaint_view(complaint: Complaint) -> dict[str, Any]:
             )
         },
         "closed": complaint.status == "closed",
+        "satisfaction": _score(complaint),
         "owner": {"id": complaint.owner.id, "name": complaint.owner.name},
         "unit": {"id": unit.id, "label": unit.label} if unit else None,
         "current_tasks": current,
         "timeline": timeline,
     }
+
+
+def _score(complaint: Complaint) -> int | None:
+    """The request's one satisfaction record, however it was given (portal or phone)."""
+    rating = platform().requests.rating(complaint.instance_id) if complaint.instance_id else None
+    return rating.score if rating is not None else None

@@ -1,14 +1,16 @@
 """The owner portal (no staff sign-in): look a request up by its number and the owner's phone, follow it
-in plain words, rate the handling once it is closed. Mobile first."""
+in plain words with the reply written for the owner, see every request of the phone so verified, add
+information or chase (催办), rate the handling once it is closed. Mobile first."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from crm.models import RequestIndex
 from crm.portal import PublicView, normalise_number
 from crm.throttle import Throttled
 from engine.errors import Conflict, InvalidData
@@ -52,12 +54,56 @@ def _granted(number: str) -> bool:
     return isinstance(expires, int | float) and platform().clock.now().timestamp() < expires
 
 
-def _grant(number: str) -> None:
+def _verified_phone() -> str:
+    """The phone this browser proved it holds (a request number and its phone matched), while fresh."""
+    verified = session.get("portal_phone")
+    if not isinstance(verified, list) or len(verified) != 2:
+        return ""
+    phone, expires = verified
+    fresh = isinstance(expires, int | float) and platform().clock.now().timestamp() < expires
+    return phone if fresh and isinstance(phone, str) else ""
+
+
+def _grant(found: RequestIndex) -> None:
     now = platform().clock.now().timestamp()
     granted = session.get("portal") or {}
     granted = {k: v for k, v in granted.items() if isinstance(v, int | float) and v > now}
-    granted[number] = now + ACCESS.total_seconds()
+    granted[found.number] = now + ACCESS.total_seconds()
     session["portal"] = granted
+    if found.owner_phone:
+        session["portal_phone"] = [found.owner_phone, now + ACCESS.total_seconds()]
+
+
+def _visible(number: str) -> RequestIndex | None:
+    """The request when this browser may read it: its number was looked up, or it is registered with the
+    phone the browser verified."""
+    found = portal().get(number)
+    if found is None:
+        return None
+    if _granted(number) or (found.owner_phone and found.owner_phone == _verified_phone()):
+        return found
+    return None
+
+
+@bp.context_processor
+def _portal_globals() -> dict[str, Any]:
+    """Every portal page names the hotline (a setting) and, once a phone is verified, links its list."""
+    return {
+        "hotline": str(current_app.config.get("LINTEL_HOTLINE") or ""),
+        "has_list": bool(_verified_phone()),
+    }
+
+
+def _render(view: PublicView, errors: dict[str, str], values: dict[str, str], status: int = 200) -> Any:
+    page = render_template(
+        "portal/request.html",
+        view=view,
+        status=plain_status(view),
+        plain_step=plain_step,
+        errors=errors,
+        values=values,
+    )
+    return page, status
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -73,61 +119,92 @@ def lookup() -> Any:
             return page, 429, {"Retry-After": str(exc.retry_after)}
         commit()  # a failed attempt counts even though nothing else changes
         if found is not None:
-            _grant(found.number)
+            _grant(found)
             return redirect(url_for("portal.show", number=found.number))
         error = _("没有找到与此编号和手机号对应的记录，请核对后再试。")
     return render_template("portal/lookup.html", number=number, error=error)
 
 
+@bp.get("/mine")
+@public
+def mine() -> Any:
+    phone = _verified_phone()
+    if not phone:
+        return redirect(url_for("portal.lookup"))
+    service = portal()
+    requests = service.mine(phone)
+    return render_template(
+        "portal/mine.html",
+        requests=requests,
+        statuses={r.number: plain_status(service.view(r)) for r in requests},
+        phone=phone,
+    )
+
+
 @bp.get("/<number>")
 @public
 def show(number: str) -> Any:
-    if not _granted(number):
-        return redirect(url_for("portal.lookup"))
-    service = portal()
-    found = service.get(number)
+    found = _visible(number)
     if found is None:
         return redirect(url_for("portal.lookup"))
-    view = service.view(found)
-    return render_template(
-        "portal/request.html",
-        view=view,
-        status=plain_status(view),
-        plain_step=plain_step,
-        errors={},
-        values={},
-    )
+    return _render(portal().view(found), {}, {})
 
 
 @bp.post("/<number>/rating")
 @public
 def rate(number: str) -> Any:
-    if not _granted(number):
-        return redirect(url_for("portal.lookup"))
-    service = portal()
-    found = service.get(number)
+    found = _visible(number)
     if found is None:
         return redirect(url_for("portal.lookup"))
+    service = portal()
     try:
         service.rate(found, request.form.get("score"), request.form.get("comment"))
     except InvalidData as invalid:
-        view = service.view(found)
         values = {"score": request.form.get("score", ""), "comment": request.form.get("comment", "")}
-        return (
-            render_template(
-                "portal/request.html",
-                view=view,
-                status=plain_status(view),
-                plain_step=plain_step,
-                errors=translate_fields(invalid.fields),
-                values=values,
-            ),
-            422,
-        )
+        return _render(service.view(found), translate_fields(invalid.fields), values, 422)
     except Conflict as conflict:
         closed = "not closed" not in str(conflict)
         problem(_("这项办理已经评价过了，谢谢您。") if closed else _("办结后才能评价。"))
         return redirect(url_for("portal.show", number=number))
     commit()
     ok(_("感谢您的评价！"))
+    return redirect(url_for("portal.show", number=number))
+
+
+@bp.post("/<number>/chase")
+@public
+def chase(number: str) -> Any:
+    found = _visible(number)
+    if found is None:
+        return redirect(url_for("portal.lookup"))
+    try:
+        portal().chase(found)
+    except Conflict as conflict:
+        if "recently" in str(conflict):
+            problem(_("您今天已经催办过了，客服中心会尽快跟进。"))
+        else:
+            problem(_("这项诉求已办结，无需催办。"))
+        return redirect(url_for("portal.show", number=number))
+    commit()
+    ok(_("已催办，客服中心会尽快跟进。"))
+    return redirect(url_for("portal.show", number=number))
+
+
+@bp.post("/<number>/information")
+@public
+def add_information(number: str) -> Any:
+    found = _visible(number)
+    if found is None:
+        return redirect(url_for("portal.lookup"))
+    service = portal()
+    try:
+        service.add_information(found, request.form.get("text"))
+    except InvalidData as invalid:
+        values = {"text": request.form.get("text", "")}
+        return _render(service.view(found), translate_fields(invalid.fields), values, 422)
+    except Conflict:
+        problem(_("这项诉求已办结，如有新的问题请拨打客户服务热线。"))
+        return redirect(url_for("portal.show", number=number))
+    commit()
+    ok(_("已收到您补充的信息，处理人员会看到。"))
     return redirect(url_for("portal.show", number=number))

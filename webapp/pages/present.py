@@ -104,8 +104,6 @@ def request_details(p: Platform, request: RequestIndex) -> tuple[list[Shown], st
                 ),
                 Shown(_("退回次数"), str(complaint.rework_count)),
             ]
-            if complaint.satisfaction is not None:
-                rows.append(Shown(_("满意度"), "★" * complaint.satisfaction))
             return rows, complaint.description
     return [], None
 
@@ -221,6 +219,13 @@ def timeline(
         elif event.kind == "event.uncaught":
             name = data.get("name") or data.get("event") or ""
             text = _("流程发出的事件「%(name)s」没有环节接收", name=name)
+        elif event.kind in ("owner.chased", "owner.added"):
+            who = _("业主")
+            if event.kind == "owner.chased":
+                text = _("业主在服务平台催办")
+            else:
+                text = _("业主在服务平台补充了信息")
+                shown = [Shown(_("补充内容"), str(data.get("text", "")), long=True)]
         elif event.kind == "instance.completed":
             text = _("结案")
         elif event.kind == "instance.failed":
