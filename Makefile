@@ -21,6 +21,7 @@ node_modules/.installed: package.json
 
 run: $(STAMP) node_modules/.installed
 	$(BIN)/lintel init --demo
+	$(BIN)/lintel demo
 	$(BIN)/lintel serve
 
 lint: $(STAMP)

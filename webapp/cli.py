@@ -62,6 +62,19 @@ def init(demo: bool) -> None:
 
 
 @main.command()
+def demo() -> None:
+    """Add demo complaints in every state (new, overdue, escalated, waiting for the owner, replied,
+    reworked, closed and rated), played from days ago up to now; nothing when complaints exist."""
+    from webapp.demo import load_demo_cases
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    added = load_demo_cases(app.extensions["lintel.sessions"], app.extensions["lintel.foundation"])
+    click.echo(
+        f"demo complaints added: {added}" if added else "complaints exist already: no demo cases added"
+    )
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the files; store nothing.")
 def deploy(paths: tuple[Path, ...], dry_run: bool) -> None:
