@@ -22,8 +22,10 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from lintel.clock import SHANGHAI
+from webapp.i18n_deploy import translate_deploy
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -253,15 +255,32 @@ _WORDS = {"completed": "完成", "cancelled": "取消", "error": "出错", "runn
 
 
 def translate(message: str) -> str:
-    """A lower layer's English message in the reader's language (unchanged for English readers)."""
+    """A lower layer's English message in the reader's language (unchanged for English readers); the
+    departments and people it names by their codes and usernames are named by their names."""
     if is_english():
         return message
+    deploy = translate_deploy(message)
+    if deploy is not None:
+        return deploy
     for pattern, template in _PATTERNS:
         match = pattern.match(message)
         if match is not None:
             # A part may itself be a lower layer's message ("stopped at this step: <why>").
-            return template.format(*(_WORDS.get(g, translate(g)) for g in match.groups()))
+            return template.format(*(_WORDS.get(g, _named(g) or translate(g)) for g in match.groups()))
     return message
+
+
+def _named(code: str) -> str | None:
+    """The name of the department or person `code` is the code or username of, if any."""
+    if not re.fullmatch(r"[a-z][a-z0-9_.\-]{1,99}", code) or not current_app:
+        return None
+    from webapp import platform  # the pages' unit of work; i18n is imported before it exists
+
+    try:
+        p = platform()
+        return dict(p.directory.department_choices()).get(code) or p.staff.display_names([code]).get(code)
+    except SQLAlchemyError:  # an error page after a failed transaction: the code is better than nothing
+        return None
 
 
 def translate_fields(fields: dict[str, str]) -> dict[str, str]:

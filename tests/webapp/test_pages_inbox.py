@@ -25,7 +25,7 @@ def test_a_handler_sees_only_the_queue_of_their_own_department(client, platform)
     login(client, "eng")
     assert complaint.number not in text(client.get("/inbox"))
     refused = client.get("/inbox?department=crc")
-    assert refused.status_code == 403 and "您不是部门「crc」的成员" in text(refused)
+    assert refused.status_code == 403 and "您不是部门「客户关系中心」的成员" in text(refused)
     assert client.get("/inbox?department=*").status_code == 403
 
     complete(platform, complaint.instance_id, "crc", TRIAGE)

@@ -34,11 +34,11 @@ def test_only_process_owners_and_administrators_see_the_processes(client) -> Non
 def test_a_new_version_is_deployed_and_its_diagram_shown(client) -> None:
     login(client, "admin")
     listing = text(client.get("/processes"))
-    assert "complaint" in listing and "v1" in listing
+    assert "投诉处理" in listing and "第 1 版" in listing
     deployed = upload(client, DATA / "complaint_v2.bpmn")
     assert deployed.status_code == 302 and deployed.headers["Location"].endswith("/processes/complaint/2")
     page = client.get(deployed.headers["Location"])
-    assert "已部署 complaint 第 2 版" in text(page)
+    assert "已部署「投诉处理」第 2 版" in text(page)
     assert 'data-bpmn="/processes/complaint/2/diagram.xml"' in page.get_data(as_text=True)
     assert "complaint_triage" in text(page)
     xml = client.get("/processes/complaint/2/diagram.xml")
@@ -55,6 +55,15 @@ def test_a_refused_diagram_lists_every_problem_with_its_line(client) -> None:
     page = text(response)
     assert "many_problems.bpmn 未部署" in page and "第 " in page
     assert page.count("第 ") >= 2
+    # Every problem in Chinese, the diagram's own names and ids as written.
+    for problem in (
+        "表单「complaint_missing」不存在",
+        "定时器表达式 PT24H 按 Python 解读：请加引号写成",
+        "网关 check_gw 的流出线 flow_no_repair 没有条件，也不是默认流",
+        "脚本：不允许使用名称「__import__」",
+    ):
+        assert problem in page, problem
+    assert "流程没有开始事件：请添加一个" in text(upload(client, DATA / "bad" / "no_start.bpmn"))
     missing = client.post("/processes", data={}, content_type="multipart/form-data")
     assert missing.status_code == 400 and "请选择一个 .bpmn 文件" in text(missing)
     garbage = client.post(

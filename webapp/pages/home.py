@@ -34,4 +34,5 @@ def index() -> Any:
         unclaimed=unclaimed,
         departments=departments,
         department_names=dict(p.directory.department_choices()),
+        names=p.staff.display_names(r.task.assignee or "" for r in [*mine.rows, *unclaimed.rows]),
     )

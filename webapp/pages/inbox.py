@@ -14,6 +14,7 @@ from engine.errors import InvalidData
 from webapp import platform
 from webapp.access import allow
 from webapp.i18n import label, translate_fields
+from webapp.pages import present
 from webapp.pages.common import actor, back, commit, ok, problem
 
 bp = Blueprint("inbox", __name__)
@@ -54,7 +55,7 @@ def index() -> Any:
             departments=departments,
             visible_departments=visible,
             all_departments=ALL_DEPARTMENTS if who.sees_all else None,
-            processes=sorted(p.definitions.latest_versions()),
+            processes=present.process_names(p),
             projects=p.requests.projects(),
             categories=category_choices(),
             saved=p.saved_filters.visible_to(who),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from crm.models import Attachment, Complaint, RequestIndex
 from crm.platform import Platform
 from engine.actors import SYSTEM
-from engine.models import AuditEvent, HumanTask
+from engine.models import AuditEvent, HumanTask, ProcessDefinition
 from engine.timing import parse_moment
 from forms import Form
 from webapp.i18n import N_, label, local_time, translate
@@ -29,6 +29,19 @@ class Shown:
     text: str
     files: list[Attachment] = field(default_factory=list)
     long: bool = False
+
+
+def process_names(p: Platform) -> list[tuple[str, str]]:
+    """Each deployed process's key with the name its latest version gives it, by name."""
+    latest = p.definitions.latest_versions()
+    names = {
+        key: name
+        for key, version, name in p.session.execute(
+            select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name)
+        )
+        if latest.get(key) == version
+    }
+    return sorted(names.items(), key=lambda item: item[1])
 
 
 def kind_name(kind: str) -> str:

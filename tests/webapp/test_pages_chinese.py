@@ -1,0 +1,161 @@
+"""No English and no raw codes on the Chinese pages: every page each demo role reaches from the home page,
+and the owner's portal pages, with the demo complaints in every state, read in Chinese — process names,
+departments and people by their names, every error translated."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+
+from crm.demo import USERS
+from tests.webapp.pages_support import login
+from webapp.demo import load_demo_cases
+
+# Latin words a Chinese page may show: the product's name, the language menu's own name for English,
+# BPMN (the diagram format process owners upload), and the file types an upload accepts.
+ALLOWED = {
+    "Lintel",
+    "English",
+    "BPMN",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "pdf",
+    "docx",
+    "xlsx",
+    "MB",
+    "KB",
+}
+# Request numbers and phone numbers are data, not words.
+DATA = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b")
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+# Process owners and administrators manage identifiers (process keys, step ids, form keys, file names,
+# department codes, login names): their pages show them, marked as such (<code>, class "mono").
+IDENTIFIER_PAGES = ("/processes", "/admin/")
+ADMIN_WORDS = {"API"}
+SKIP = ("/static/", "/vendor/", "/api/", "/logout", "/attachments/", "/lang", "/favicon")
+PER_ROUTE = 3  # pages of one route (digits and queries aside) worth reading per role…
+EVERY = ("/requests/N", "/tasks/N")  # …except a request's and a task's page, read in every state
+VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Page(HTMLParser):
+    """What a reader sees of a page, and where its links lead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.identifiers: list[str] = []
+        self.links: list[str] = []
+        self._hidden = 0
+        self._marked: list[bool] = []  # per open element: is it an identifier
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        if tag not in VOID:
+            marked = tag == "code" or "mono" in (values.get("class") or "").split()
+            self._marked.append(marked or bool(self._marked and self._marked[-1]))
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        for name in VISIBLE_ATTRIBUTES:
+            if values.get(name):
+                self.texts.append(values[name] or "")
+        if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
+            self.texts.append(values["value"] or "")
+        if tag == "option" and values.get("value") == "en":
+            self.texts.append("English")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden -= 1
+        if tag not in VOID and self._marked:
+            self._marked.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            (self.identifiers if self._marked and self._marked[-1] else self.texts).append(data)
+
+
+def foreign_words(html: str, allowed: set[str], identifiers: bool = False) -> tuple[list[str], list[str]]:
+    """The Latin words a reader sees (identifiers marked as such count only when `identifiers` is false)."""
+    page = _Page()
+    page.feed(html)
+    words = []
+    for text in page.texts + ([] if identifiers else page.identifiers):
+        for word in LATIN.findall(DATA.sub(" ", text)):
+            word = word.strip(".-_")
+            if word and word not in allowed:
+                words.append(word)
+    return words, page.links
+
+
+def _route(path: str) -> str:
+    return re.sub(r"\d+", "N", urlsplit(path).path)
+
+
+def crawl(client: Any, start: list[str], allowed: set[str]) -> dict[str, list[str]]:
+    """Every page reachable by links from `start`, each route read at most PER_ROUTE times: the foreign
+    words found on each."""
+    seen: set[str] = set()
+    per_route: Counter[str] = Counter()
+    queue = list(start)
+    found: dict[str, list[str]] = {}
+    while queue:
+        url = urldefrag(queue.pop(0))[0]
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path.startswith("/") or url in seen or url.startswith(SKIP):
+            continue
+        seen.add(url)
+        route = _route(url)
+        if per_route[route] >= PER_ROUTE and route not in EVERY:
+            continue
+        per_route[route] += 1
+        response = client.get(url)
+        if response.status_code in (301, 302, 303):
+            queue.append(response.headers["Location"])
+            continue
+        if not response.mimetype == "text/html":
+            continue
+        managed = url.startswith(IDENTIFIER_PAGES)
+        words, links = foreign_words(
+            response.get_data(as_text=True), allowed | (ADMIN_WORDS if managed else set()), managed
+        )
+        if words:
+            found[url] = sorted(set(words))
+        queue.extend(links)
+    return found
+
+
+@pytest.fixture
+def app(app):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+@pytest.fixture
+def demo(session_factory, foundation) -> None:  # type: ignore[no-untyped-def]
+    load_demo_cases(session_factory, foundation)
+
+
+@pytest.mark.parametrize("username", [u for u, *_ in USERS])
+def test_every_page_a_demo_role_reaches_is_in_chinese(app, client, demo, username: str) -> None:
+    login(client, username)
+    # Pages nobody links to but everyone meets: one that does not exist, one that is not theirs to see.
+    found = crawl(client, ["/", "/inbox", "/no-such-page", "/requests/999999", "/admin/users"], ALLOWED)
+    assert found == {}, f"English or raw codes on the pages of {username}: {found}"
+
+
+def test_the_owner_portal_is_in_chinese(app, client, demo) -> None:
+    client.post("/portal", data={"number": "TS-2026-000001", "phone": "13800000003"})
+    found = crawl(client, ["/portal", "/portal/mine", "/portal/TS-2026-000001"], ALLOWED)
+    assert found == {}
