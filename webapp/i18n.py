@@ -87,7 +87,12 @@ def init_app(app: Flask) -> None:
     _Babel(app, locale_selector=language)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date)
     app.jinja_env.globals.update(
-        time_left=time_left, languages=LANGUAGES, language=language, is_english=is_english, tr=translate
+        time_left=time_left,
+        escalation_name=escalation_name,
+        languages=LANGUAGES,
+        language=language,
+        is_english=is_english,
+        tr=translate,
     )
 
 
@@ -109,35 +114,60 @@ def _span(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return _("%(days)d天%(hours)d小时", days=days, hours=hours)
+        return _("%(days)d天%(hours)d小时", days=days, hours=hours) if hours else _("%(days)d天", days=days)
     if hours:
-        return _("%(hours)d小时%(minutes)d分", hours=hours, minutes=minutes)
+        if minutes:
+            return _("%(hours)d小时%(minutes)d分钟", hours=hours, minutes=minutes)
+        return _("%(hours)d小时", hours=hours)
     return _("%(minutes)d分钟", minutes=max(minutes, 1))
 
 
 def _working_span(seconds: float, day_seconds: int) -> str:
     days, rest = divmod(int(seconds), day_seconds)
     if days:
-        return _("%(days)d个工作日%(hours)d小时", days=days, hours=rest // 3600)
-    return _span(timedelta(seconds=rest))
+        hours = rest // 3600
+        if hours:
+            return _("%(days)d个工作日%(hours)d小时", days=days, hours=hours)
+        return _("%(days)d个工作日", days=days)
+    return _("%(span)s（工作时间）", span=_span(timedelta(seconds=rest)))
 
 
 def time_left(task: Any, now: datetime) -> Markup:
-    """ "剩 3小时20分" or "逾期 2天1小时", marked up for the eye; empty without a deadline. A business-time
-    deadline counts working time left (nights, weekends and holidays do not run down its clock)."""
+    """ "剩余3个工作日" or "已逾期2天", marked up for the eye; "无期限" without a deadline. Time left and
+    lateness are counted on the deadline's own clock: a business-time deadline counts working time both
+    ways (nights, weekends and holidays neither run down its clock nor add to its lateness)."""
     due = task.due_at
     if due is None:
         return Markup('<span class="muted">{}</span>').format(_("无期限"))
-    if due < now:
-        return Markup('<span class="late">{}</span>').format(_("逾期 %(span)s", span=_span(now - due)))
-    soon = " soon" if due - now < timedelta(hours=4) else ""
-    if getattr(task, "deadline_clock", None) == "business":
+    business = getattr(task, "deadline_clock", None) == "business"
+    if business:
         calendar = current_app.extensions["lintel.foundation"].calendar
-        left = calendar.business_seconds_between(now, due)
-        soon = " soon" if left < 4 * 3600 else ""
-        span = _working_span(left, calendar.hours.daily_seconds)
-        return Markup('<span class="left{}">{}</span>').format(soon, _("剩 %(span)s（工作时间）", span=span))
-    return Markup('<span class="left{}">{}</span>').format(soon, _("剩 %(span)s", span=_span(due - now)))
+        day = calendar.hours.daily_seconds
+    if due < now:
+        if business:
+            late = calendar.business_seconds_between(due, now)
+            text = _("已逾期%(span)s", span=_working_span(late, day)) if late >= 60 else _("已逾期")
+        else:
+            text = _("已逾期%(span)s", span=_span(now - due))
+        return Markup('<span class="late">{}</span>').format(text)
+    left = calendar.business_seconds_between(now, due) if business else (due - now).total_seconds()
+    soon = " soon" if left < 4 * 3600 else ""
+    span = _working_span(left, day) if business else _span(due - now)
+    return Markup('<span class="left{}">{}</span>').format(soon, _("剩余%(span)s", span=span))
+
+
+ESCALATION_LEVELS = {1: N_("一级督办"), 2: N_("二级督办"), 3: N_("三级督办")}
+
+
+def escalation_name(level: int | str | None) -> str:
+    """一级督办 (department manager), 二级督办 (centre supervisor), 三级督办 (group centre)…"""
+    try:
+        number = int(level or 0)
+    except (TypeError, ValueError):
+        return str(level)
+    if number in ESCALATION_LEVELS:
+        return _(ESCALATION_LEVELS[number])
+    return _("%(level)d级督办", level=number)
 
 
 # -- messages from lower layers ----------------------------------------------------------------------

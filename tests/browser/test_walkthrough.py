@@ -277,7 +277,7 @@ def test_an_overdue_complaint_climbs_to_the_department_manager(served, browser) 
     page.goto(f"{served.url}/requests/{instance_id}")
     page.wait_for_selector(".timeline")
     body = page.inner_text("body")
-    assert "系统 「责任部门处理」升级至第 1 级" in body
+    assert "系统 「责任部门处理」逾期，转一级督办" in body
     assert "孙经理（工程部经理） 完成了「处理超时：部门经理督办」" in body
     shot(page, "15-request-escalated")
     context.close()

@@ -13,7 +13,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 
 from crm.demo import USERS
-from tests.webapp.pages_support import login
+from tests.webapp.pages_support import TRIAGE, complete, login, open_task, register, text
 from webapp.demo import load_demo_cases
 
 # Latin words a Chinese page may show: the product's name, the language menu's own name for English,
@@ -91,8 +91,8 @@ def foreign_words(html: str, allowed: set[str], identifiers: bool = False) -> tu
     page = _Page()
     page.feed(html)
     words = []
-    for text in page.texts + ([] if identifiers else page.identifiers):
-        for word in LATIN.findall(DATA.sub(" ", text)):
+    for shown in page.texts + ([] if identifiers else page.identifiers):
+        for word in LATIN.findall(DATA.sub(" ", shown)):
             word = word.strip(".-_")
             if word and word not in allowed:
                 words.append(word)
@@ -159,3 +159,15 @@ def test_the_owner_portal_is_in_chinese(app, client, demo) -> None:
     client.post("/portal", data={"number": "TS-2026-000001", "phone": "13800000003"})
     found = crawl(client, ["/portal", "/portal/mine", "/portal/TS-2026-000001"], ALLOWED)
     assert found == {}
+
+
+def test_the_pages_say_it_as_a_cr_centre_does(app, client, platform, clock) -> None:
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)  # high: 3 working days
+    login(client, "eng")
+    assert "剩余3个工作日" in text(client.get("/inbox"))
+    complete(platform, complaint.instance_id, "eng", {"resolution": "已修复"})
+    complete(platform, complaint.instance_id, "crc", {"reply": "已修复，请查看"})
+    login(client, "crc")
+    confirm = open_task(platform, complaint.instance_id)
+    assert "业主满意时必填" in text(client.get(f"/tasks/{confirm.id}"))

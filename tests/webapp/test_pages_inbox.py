@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from lintel.clock import SHANGHAI
 from tests.webapp.pages_support import OWNER_PHONE, TRIAGE, actor, complete, login, open_task, register, text
 
 
@@ -57,9 +58,7 @@ def test_overdue_tasks_come_first_then_by_due_time_with_the_time_left(client, pl
     listed = [n for n in numbers(page) if n in {later.number, undated.number, overdue.number, sooner.number}]
     assert listed == [overdue.number, sooner.number, later.number, undated.number]
     shown = text(page)
-    assert (
-        "逾期 3小时0分" in shown and "剩 2小时0分" in shown and "剩 2天0小时" in shown and "无期限" in shown
-    )
+    assert "已逾期3小时" in shown and "剩余2小时" in shown and "剩余2天" in shown and "无期限" in shown
     assert numbers(client.get("/inbox?due=overdue")) == [overdue.number]
     assert set(numbers(client.get("/inbox?due=today"))) >= {overdue.number, sooner.number}
     assert later.number not in numbers(client.get("/inbox?due=today"))
@@ -69,13 +68,17 @@ def test_a_business_time_deadline_shows_the_working_time_left(client, platform, 
     complaint = register(platform)
     complete(platform, complaint.instance_id, "crc", TRIAGE)  # high: 3 working days from Friday 10:00
     login(client, "eng")
-    assert "剩 3个工作日0小时（工作时间）" in text(client.get("/inbox"))
+    assert "剩余3个工作日" in text(client.get("/inbox"))
     clock.set(clock.now() + timedelta(days=1))  # Saturday: Friday's working hours are gone
     login(client, "eng")  # a sign-in lasts one working day
-    assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
+    assert "剩余2个工作日1小时" in text(client.get("/inbox"))
     clock.set(clock.now() + timedelta(days=1, hours=10))  # Sunday evening: the weekend took nothing
     login(client, "eng")
-    assert "剩 2个工作日1小时（工作时间）" in text(client.get("/inbox"))
+    assert "剩余2个工作日1小时" in text(client.get("/inbox"))
+    # Late on the same clock: six working days after the deadline, with a weekend between, is not eight.
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))  # due Wed 25th 10:00; now Thursday next week
+    login(client, "eng")
+    assert "已逾期6个工作日" in text(client.get("/inbox"))
 
 
 def test_filters_find_requests_by_number_owner_phone_unit_and_category(client, platform) -> None:

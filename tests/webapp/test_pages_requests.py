@@ -147,4 +147,4 @@ def test_deadline_events_read_plainly_on_the_timeline(client, platform) -> None:
     login(client, "crc")
     shown = text(client.get(f"/requests/{complaint.instance_id}"))
     assert "「客服分派」临近期限，已提醒" in shown and "「客服分派」已超过期限" in shown
-    assert "「客服分派」升级至第 1 级" in shown and "流程发出的事件「回访」没有环节接收" in shown
+    assert "「客服分派」逾期，转一级督办" in shown and "流程发出的事件「回访」没有环节接收" in shown

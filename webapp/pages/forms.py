@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from crm.models import Attachment
 from forms import ChoiceSource, Field, Form
-from webapp.i18n import label
+from webapp.i18n import is_english, label
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,7 @@ def field_views(
         )
         note = None
         if f.required_when:
-            parts = []
-            for other, expected in f.required_when.items():
-                other_field = form.field(other)
-                shown = {c.value: label(c) for c in other_field.choices}.get(str(expected), str(expected))
-                if other_field.type == "yesno":
-                    shown = _("是") if expected == "yes" else _("否")
-                parts.append(f"{label(other_field)} = {shown}")
-            note = _("当 %(condition)s 时必填", condition="，".join(parts))
+            note = _("%(condition)s时必填", condition=_when(form, f.required_when))
         views.append(
             FieldView(
                 field=f,
@@ -102,3 +95,20 @@ def collect(form: Form, submitted: MultiDict[str, str]) -> dict[str, Any]:
             if value is not None:
                 values[f.name] = value
     return values
+
+
+def _when(form: Form, required_when: Mapping[str, Any]) -> str:
+    """The condition as a CR centre says it: 业主满意 (a yes/no question 业主是否满意 answered yes),
+    紧急程度为紧急."""
+    parts = []
+    for other, expected in required_when.items():
+        field = form.field(other)
+        name = label(field)
+        if field.type == "yesno" and "是否" in name and not is_english():
+            parts.append(name.replace("是否", "" if expected == "yes" else "不", 1))
+            continue
+        shown = {c.value: label(c) for c in field.choices}.get(str(expected), str(expected))
+        if field.type == "yesno":
+            shown = _("是") if expected == "yes" else _("否")
+        parts.append(_("%(field)s为%(value)s", field=name, value=shown))
+    return _("且").join(parts)

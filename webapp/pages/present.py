@@ -16,7 +16,7 @@ from engine.actors import SYSTEM
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
 from engine.timing import parse_moment
 from forms import Form
-from webapp.i18n import N_, label, local_time, translate
+from webapp.i18n import N_, escalation_name, label, local_time, translate
 
 KIND_NAMES = {"complaint": N_("投诉")}
 
@@ -207,7 +207,8 @@ def timeline(
             if data.get("due_at"):
                 shown = [Shown(_("期限"), local_time(parse_moment(data["due_at"])))]
         elif event.kind == "task.escalated":
-            text = _("「%(step)s」升级至第 %(level)s 级", step=step, level=data.get("level", event.to_state))
+            level = escalation_name(data.get("level", event.to_state))
+            text = _("「%(step)s」逾期，转%(level)s", step=step, level=level)
         elif event.kind == "task.resolved":
             if data.get("reason") == "step_cancelled":
                 text = _("系统关闭了督办「%(step)s」：被督办的步骤已取消", step=step)
