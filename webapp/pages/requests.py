@@ -44,6 +44,7 @@ def show(instance_id: int) -> Any:
     by_token = {a.token: a for a in files}
     details, description = present.request_details(p, req)
     open_tasks = [t for t in tasks.values() if t.state == "open"]
+    current = {t.element_id for t in open_tasks}
     comments = p.comments.of(instance_id)
     names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
     return render_template(
@@ -54,8 +55,9 @@ def show(instance_id: int) -> Any:
         description=description,
         open_tasks=open_tasks,
         tasks=list(tasks.values()),
-        current=sorted({t.element_id for t in open_tasks}),
-        done=sorted({t.element_id for t in tasks.values() if t.state == "completed"}),
+        current=sorted(current),
+        # A step done before and open again (rework) is drawn as current, not done.
+        done=sorted({t.element_id for t in tasks.values() if t.state == "completed"} - current),
         timeline=present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
         related=p.requests.related(req),
         comments=comments,
