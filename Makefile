@@ -2,7 +2,8 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint check-migrations bench clean
 
@@ -11,32 +12,37 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+# What running needs; the dev tools (tests, linters, the browser driver) only come with `make test`.
+$(RUN_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 
-run: $(STAMP) node_modules/.installed
+run: $(RUN_STAMP) node_modules/.installed
 	$(BIN)/lintel init --demo
 	$(BIN)/lintel demo
 	$(BIN)/lintel serve
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-check-migrations: $(STAMP)
+check-migrations: $(DEV_STAMP)
 	$(BIN)/python -m webapp.migration_check
 
-test: $(STAMP) node_modules/.installed lint check-migrations
+test: $(DEV_STAMP) node_modules/.installed lint check-migrations
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/lintel bench engine
 
 clean:

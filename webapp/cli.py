@@ -6,10 +6,11 @@ import hashlib
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import func, select
 
 from crm.credentials import Credentials
@@ -24,19 +25,39 @@ from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
 from webapp.scheduler import run_blocking, start_in_background, tick, timer_job
+from webapp.serving import AccessLog, configure_logging, database_problem, port_problem
 
 BUNDLED_WORKFLOWS = ROOT / "workflows"
 
 
+class LintelGroup(FlaskGroup):
+    """Lintel's own commands and nothing of the framework's generic options (--app, --env-file, --debug)."""
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(**extra)
+        self.params = [p for p in self.params if p.name not in ("env_file", "app", "debug")]
+
+
+# Commands that make their database, or need none.
+NO_DATABASE_NEEDED = {"init", "bench", None}
+
+
 @click.group(
-    cls=FlaskGroup,
+    cls=LintelGroup,
     create_app=lambda: create_app(),
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
 )
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Lintel: workflow-driven service requests for a homebuilder's customer-relations centre."""
+    if ctx.invoked_subcommand in NO_DATABASE_NEEDED or "--help" in sys.argv[1:]:
+        return
+    problem = database_problem(ctx.ensure_object(ScriptInfo).load_app())
+    if problem is not None:
+        click.echo(problem, err=True)
+        ctx.exit(1)
 
 
 @main.command()
@@ -203,15 +224,22 @@ def add_user(
 @click.option("--port", default=None, type=int, help="Defaults to LINTEL_PORT.")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the web application and the API."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     host = host or app.config["LINTEL_HOST"]
     port = port or int(app.config["LINTEL_PORT"])
+    configure_logging()
+    problem = port_problem(host, port)
+    if problem is not None:
+        click.echo(problem, err=True)
+        sys.exit(1)
+    server = create_server(AccessLog(app), host=host, port=port, threads=8, ident="lintel")
     scheduler = start_in_background(app)
+    # Only now, with the socket listening, is the server really serving.
     click.echo(f"Lintel is serving on http://{host}:{port}" + (" (timers on)" if scheduler else ""))
     try:
-        waitress_serve(app, host=host, port=port, threads=8, ident="lintel")
+        server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -227,6 +255,7 @@ def worker(once: bool, batch: int) -> None:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
         return
+    configure_logging()
     click.echo(f"Lintel worker: looking for due timers every {app.config['LINTEL_TIMER_POLL_SECONDS']} s")
     run_blocking(app, batch)
 
