@@ -1,7 +1,7 @@
 """the owner's reply on the request index; one satisfaction record per request
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 00:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import lintel.db
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

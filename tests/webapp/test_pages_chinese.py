@@ -33,12 +33,13 @@ ALLOWED = {
     "MB",
     "KB",
 }
-# Request numbers and phone numbers are data, not words.
-DATA = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b")
+# Request numbers, phone numbers and the addresses of pages are data, not words.
+DATA = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b|(?<![\w/])/[\w/.-]+")
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 # Process owners and administrators manage identifiers (process keys, step ids, form keys, file names,
-# department codes, login names): their pages show them, marked as such (<code>, class "mono").
-IDENTIFIER_PAGES = ("/processes", "/admin/")
+# department codes, login names), as everyone does their own API tokens: those pages show them, marked as
+# such (<code>, class "mono"), and say "API".
+IDENTIFIER_PAGES = ("/processes", "/admin/", "/account")
 ADMIN_WORDS = {"API"}
 SKIP = ("/static/", "/vendor/", "/api/", "/logout", "/attachments/", "/lang", "/favicon")
 PER_ROUTE = 3  # pages of one route (digits and queries aside) worth reading per role…

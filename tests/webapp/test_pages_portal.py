@@ -102,6 +102,31 @@ def test_someone_guessing_phones_never_locks_the_owner_out_of_their_request(app,
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "10"
 
 
+def test_wrong_phones_from_many_clients_never_lock_the_number_and_the_refusal_is_a_portal_page(
+    app, platform
+) -> None:
+    app.config["LINTEL_HOTLINE"] = "400-820-8820"
+    complaint = register(platform)
+    for n in range(12):  # ten wrong phones used to lock the number for everyone
+        guesser = {"environ_base": {"REMOTE_ADDR": f"203.0.113.{n}"}}
+        assert look_up(app.test_client(), complaint.number, f"139000000{n:02d}", **guesser).status_code == 200
+    owner = app.test_client()
+    found = look_up(owner, complaint.number, OWNER_PHONE, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert found.status_code == 302
+    assert "卫生间天花板渗水" in text(owner.get(found.headers["Location"]))
+
+    guesser, where = app.test_client(), {"environ_base": {"REMOTE_ADDR": "203.0.113.0"}}
+    for n in range(10):
+        refused = look_up(guesser, complaint.number, f"1370000000{n}", **where)
+    assert refused.status_code == 429
+    page = text(refused)
+    # The portal's own page: its header, the look-up form and the hotline, none of the staff menus.
+    assert (
+        "业主服务 · 投诉进度查询" in page and "尝试次数过多" in page and "客户服务热线 400-820-8820" in page
+    )
+    assert "收件箱" not in page and "登录" not in page
+
+
 def test_a_client_trying_many_numbers_is_slowed_down_too(app, client, platform) -> None:
     app.config["LINTEL_THROTTLE_CLIENT_ATTEMPTS"] = "3"
     for n in range(3):
