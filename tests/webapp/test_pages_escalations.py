@@ -50,7 +50,7 @@ def test_the_manager_sees_the_overdue_step_reassigns_it_and_the_system_closes_th
     platform.tasks.claim(handle.id, actor(platform, "eng"))
     platform.session.commit()
 
-    job.run_until(sh(2026, 11, 24, 13, 0), clock)  # Tuesday 13:00, three hours late
+    job.run_until(sh(2026, 11, 24, 13, 0), clock)  # Tuesday 13:00: three hours, two working hours late
     (first,) = escalations(platform, complaint.instance_id)
     assert (first.assignee, first.department) == ("eng_mgr", "engineering")
     # Its own deadline: before the step climbs to the centre's supervisor a working day later.
@@ -63,7 +63,8 @@ def test_the_manager_sees_the_overdue_step_reassigns_it_and_the_system_closes_th
     assert f'href="/tasks/{handle.id}"' in html
     card = shown[shown.index("被督办的步骤") :].split("改派给")[0]
     assert "处理人 赵工（工程部）" in card and "期限 2026-11-24 10:00" in card
-    assert "逾期" in card and "3小时" in card  # how late, as the inbox counts it
+    # How late, as the inbox counts it, on the deadline's own clock: 10:00–12:00, the lunch break not counted.
+    assert "已逾期2小时（工作时间）" in card
     assert f'action="/tasks/{handle.id}/reassign"' in html and "改派给" in shown
 
     moved = client.post(
