@@ -216,3 +216,18 @@ def test_a_pruned_complaint_migrates_to_a_new_version_like_a_whole_one() -> None
     # The new version's review step runs after the migration, then the complaint closes.
     assert [seen[0][0] for seen in whole[-6:-2]] == ["handle", "review", "reply", "confirm"]
     assert whole[-1][:2] == ("end", True)
+
+
+def test_a_complaint_sent_back_160_times_still_closes_and_its_state_stops_growing() -> None:
+    # With its whole tree, SpiffWorkflow fails the step of about the 140th rework: the tree is then deeper
+    # than the recursion of Task.is_descendant_of can walk (RecursionError).
+    rounds = 161  # the last one satisfies the owner
+    run = Run(COMPLAINT_BPMN, "complaint", COMPLAINT_DATA, InstanceSerializer().prune_above)
+    sizes = []
+    for number in range(rounds * 3 + 3):
+        if not run.step(number, complaint_round(rounds)):
+            break
+        sizes.append(len(run.state))
+    assert run.seen[-1][:2] == ("end", True)
+    assert f"'rework_count', {rounds - 1}" in run.seen[-1][2]
+    assert max(sizes) < 2 * max(sizes[:30])
