@@ -38,8 +38,7 @@ DIAGRAM = ROOT / "workflows" / "complaint.bpmn"
 STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("triage", "crc", {"category": "quality", "severity": "high", "department": "engineering"}),
     ("handle", "eng", {"resolution": "已更换防水层"}),
-    ("reply", "crc", {"reply": "已维修完毕"}),
-    ("confirm", "crc", {"satisfied": "yes", "score": 5}),
+    ("reply", "crc", {"reached": "yes", "reply": "已维修完毕", "satisfied": "yes", "score": 5}),
 ]
 INTAKE = {"channel": "hotline", "description": "卫生间渗水", "owner_phone": "13800000001"}
 

@@ -11,25 +11,31 @@ from sqlalchemy.orm import Session
 from crm.models import Complaint, Owner, Unit
 from crm.numbering import next_number
 from crm.records import stage_update
-from crm.validation import FormValidator
+from crm.validation import COORDINATOR_DEPARTMENT, FormValidator
 from engine.actors import Actor
-from engine.errors import InvalidData, NotFound
+from engine.errors import Conflict, InvalidData, NotFound
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, TaskCompleted, TaskCreated
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
+from engine.tasks import TaskService
 from lintel.clock import SHANGHAI, Clock
 
 PROCESS_KEY = "complaint"
 NUMBER_PREFIX = "TS"
 INTAKE_FORM = "complaint_intake"
+TRIAGE_FORM = "complaint_triage"
+TRIAGE_STEP = "triage"
 
 
 class ComplaintService:
-    def __init__(self, session: Session, runtime: Runtime, validator: FormValidator, clock: Clock) -> None:
+    def __init__(
+        self, session: Session, runtime: Runtime, validator: FormValidator, clock: Clock, tasks: TaskService
+    ) -> None:
         self.session = session
         self.runtime = runtime
         self.validator = validator
         self.clock = clock
+        self.tasks = tasks
 
     def register(
         self,
@@ -41,10 +47,26 @@ class ComplaintService:
         owner_phone: Any = None,
         unit_id: Any = None,
         category: Any = None,
+        triage: Mapping[str, Any] | None = None,
     ) -> Complaint:
-        intake = self.validator.validate(
-            INTAKE_FORM, {"channel": channel, "description": description, "category": category}
-        )
+        """Register a complaint; with `triage` (the triage form's values) the coordinator who has what they
+        need triages it in the same go, and nothing is registered when either part has errors."""
+        problems: dict[str, str] = {}
+        intake: dict[str, Any] = {}
+        try:
+            intake = self.validator.validate(
+                INTAKE_FORM, {"channel": channel, "description": description, "category": category}
+            )
+        except InvalidData as invalid:
+            problems.update(invalid.fields)
+        if triage is not None:
+            triage = {"category": category, **triage}
+            try:
+                self.validator.validate(TRIAGE_FORM, triage)
+            except InvalidData as invalid:
+                problems = {**invalid.fields, **problems}
+        if problems:
+            raise InvalidData("the form has errors", problems)
         owner = self._owner(owner_id, owner_phone)
         unit = self._unit(owner, unit_id)
         now = self.clock.now()
@@ -70,10 +92,20 @@ class ComplaintService:
             "unit_id": unit.id if unit else None,
             "category": complaint.category,
             "description": complaint.description,
+            # First-contact ownership (首问负责): whoever takes the case in follows it to the end, unless
+            # triage hands the follow-up to another coordinator of the centre (`follow_up`).
+            "coordinator": actor.username if actor.member_of(COORDINATOR_DEPARTMENT) else None,
         }
         instance = self.runtime.start(PROCESS_KEY, data, actor, business_key=complaint.number)
         complaint.instance_id = instance.id
         self.session.flush()
+        if triage is not None:
+            step = next(
+                (t for t in self.tasks.open_tasks_of(instance.id) if t.element_id == TRIAGE_STEP), None
+            )
+            if step is None:
+                raise Conflict("this complaint's workflow has no triage step to complete")
+            self.tasks.complete(step.id, triage, actor)
         return complaint
 
     def _owner(self, owner_id: Any, owner_phone: Any) -> Owner:
@@ -145,7 +177,9 @@ def _on_task_created(session: Session, event: TaskCreated) -> None:
 def _on_task_completed(session: Session, event: TaskCompleted) -> None:
     data: Mapping[str, Any] = event.data
     values = {field: data[field] for field in ("category", "severity", "department") if data.get(field)}
-    if event.task.element_id == "confirm" and data.get("satisfied") != "yes":
+    # The owner's answer (recorded with the reply in one call; "confirm" in diagrams drawn before that):
+    # not satisfied sends it back for rework. The score is the request's one rating (crm.ratings).
+    if event.task.element_id in ("reply", "confirm") and data.get("satisfied") == "no":
         values["rework_count"] = Complaint.rework_count + 1
     _update(session, event.instance, **values)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.credentials import Credentials
-from crm.models import Department, User
+from crm.models import Department, User, UserDepartment
 from crm.policy import actor_of
 from engine.actors import Actor
 from lintel.clock import Clock
@@ -58,6 +58,18 @@ class Directory:
 
     def department_choices(self) -> list[tuple[str, str]]:
         return [(d.code, d.name) for d in self.departments()]
+
+    def member_choices(self, code: str) -> list[tuple[str, str]]:
+        """Active members of a department by display name (a form's choice of person)."""
+        return [
+            (u.username, u.display_name)
+            for u in self.session.scalars(
+                select(User)
+                .join(UserDepartment, UserDepartment.user_id == User.id)
+                .where(UserDepartment.department_code == code, User.active.is_(True))
+                .order_by(User.display_name)
+            )
+        ]
 
     def user(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).first()

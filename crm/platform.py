@@ -97,7 +97,7 @@ class Platform:
         self.definitions.on_deployed = self.timer_starts.schedule
         self.tasks = TaskService(session, self.runtime, self.validator)
         self.inbox = Inbox(session)
-        self.complaints = ComplaintService(session, self.runtime, self.validator, clock)
+        self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.worklist = Worklist(session, clock)

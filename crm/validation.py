@@ -9,6 +9,8 @@ from crm.directory import Directory
 from engine.errors import InvalidData
 from forms import FormInvalid, FormRegistry
 
+COORDINATOR_DEPARTMENT = "crc"  # the customer-relations centre, whose people own a case end to end
+
 
 class FormValidator:
     def __init__(self, forms: FormRegistry, directory: Directory) -> None:
@@ -18,6 +20,9 @@ class FormValidator:
     def choices(self, name: str) -> list[tuple[str, str]]:
         if name == "departments":
             return self.directory.department_choices()
+        if name == "coordinators":
+            # First-contact ownership: the reply goes back to one of the centre's own people.
+            return self.directory.member_choices(COORDINATOR_DEPARTMENT)
         raise LookupError(f"no choice list named '{name}'")
 
     def validate(self, form_key: str, data: Mapping[str, Any]) -> dict[str, Any]:

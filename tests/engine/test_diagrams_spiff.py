@@ -53,7 +53,6 @@ EXPECTED = {
     "handle": (DEPT, "complaint_handle"),
     "review": (CRC, "complaint_reply"),
     "reply": (CRC, "complaint_reply"),
-    "confirm": (CRC, "complaint_confirm"),
 }
 
 
@@ -108,10 +107,10 @@ def test_happy_path() -> None:
     _triage(wf)
     assert wf.get_tasks(state=TaskState.READY, manual=True, lane=DEPT)
     _complete(wf, "handle", resolution="已更换防水层")
-    _complete(wf, "reply", reply="已处理，请验收")
-    _complete(wf, "confirm", satisfied="yes", score=5, comment="满意")
+    _complete(wf, "reply", reached="yes", reply="已处理，请验收", satisfied="yes", score=5, comment="满意")
     data = _closed_data(wf)
     assert data["rework_count"] == 0
+    assert data["contact_attempts"] == 0
     assert data["number"] == INTAKE["number"]
     assert data["department"] == "D_ENG"
 
@@ -120,17 +119,26 @@ def test_rework_loop() -> None:
     wf = _start(COMPLAINT)
     _triage(wf)
     _complete(wf, "handle", resolution="已维修")
-    _complete(wf, "reply", reply="已维修")
-    _complete(wf, "confirm", satisfied="no", score=2, comment="仍然渗水")
+    _complete(wf, "reply", reached="yes", reply="已维修", satisfied="no", score=2, comment="仍然渗水")
     handle = wf.get_tasks(state=TaskState.READY, manual=True)
     assert [t.task_spec.name for t in handle] == ["handle"]
     assert handle[0].data["rework_count"] == 1
     _complete(wf, "handle", resolution="已更换防水层")
-    _complete(wf, "reply", reply="已返修")
-    _complete(wf, "confirm", satisfied="yes", score=4, comment="")
+    _complete(wf, "reply", reached="yes", reply="已返修", satisfied="yes", score=4, comment="")
     data = _closed_data(wf)
     assert data["rework_count"] == 1
     assert data["resolution"] == "已更换防水层"
+
+
+def test_owner_not_reached_comes_back_to_the_reply_and_is_counted() -> None:
+    wf = _start(COMPLAINT)
+    _triage(wf)
+    _complete(wf, "handle", resolution="已维修")
+    _complete(wf, "reply", reached="no", reply="已维修")
+    _complete(wf, "reply", reached="no", reply="已维修")
+    _complete(wf, "reply", reached="yes", reply="已维修", satisfied="yes", score=5, comment="")
+    data = _closed_data(wf)
+    assert (data["contact_attempts"], data["rework_count"]) == (2, 0)
 
 
 def test_v2_adds_review_after_handle() -> None:
@@ -138,12 +146,10 @@ def test_v2_adds_review_after_handle() -> None:
     _triage(wf)
     _complete(wf, "handle", resolution="已维修")
     _complete(wf, "review", reviewed=True)
-    _complete(wf, "reply", reply="已维修")
-    _complete(wf, "confirm", satisfied="no", score=1, comment="")
+    _complete(wf, "reply", reached="yes", reply="已维修", satisfied="no", score=1, comment="")
     _complete(wf, "handle", resolution="返修")
     _complete(wf, "review", reviewed=True)
-    _complete(wf, "reply", reply="已返修")
-    _complete(wf, "confirm", satisfied="yes", score=5, comment="")
+    _complete(wf, "reply", reached="yes", reply="已返修", satisfied="yes", score=5, comment="")
     assert _closed_data(wf)["rework_count"] == 1
 
 

@@ -13,6 +13,8 @@ DEPARTMENTS = [("eng", "工程部"), ("prop", "物业部"), ("3", "客服中心"
 
 
 def departments(name: str) -> list[tuple[str, str]]:
+    if name == "coordinators":
+        return [("crc", "李娜")]
     assert name == "departments"
     return DEPARTMENTS
 

@@ -64,8 +64,8 @@ def complete(platform: Platform, instance_id: int, username: str, data: dict[str
 
 
 def close(platform: Platform, instance_id: int) -> None:
-    """Triage, handling, reply and the owner's confirmation: the complaint is closed."""
+    """Triage, handling, and the reply with the owner's confirmation: the complaint is closed."""
     complete(platform, instance_id, "crc", TRIAGE)
     complete(platform, instance_id, "eng", {"resolution": "已更换防水层"})
-    complete(platform, instance_id, "crc", {"reply": "已维修完毕"})
-    complete(platform, instance_id, "crc", {"satisfied": "yes", "score": 5})
+    answer = {"reached": "yes", "reply": "已维修完毕", "satisfied": "yes", "score": 5}
+    complete(platform, instance_id, "crc", answer)

@@ -41,10 +41,10 @@ def test_complaint_runs_from_intake_to_closure(client, auth) -> None:
 
     assert complete(client, auth, "eng", handle["id"], {"resolution": "已更换防水层"}).status_code == 200
     reply = open_task(client, auth, created["id"])
-    assert complete(client, auth, "crc", reply["id"], {"reply": "已维修完毕，请查看"}).status_code == 200
-    confirm = open_task(client, auth, created["id"])
-    assert confirm["element_id"] == "confirm"
-    assert complete(client, auth, "crc", confirm["id"], {"satisfied": "yes", "score": 5}).status_code == 200
+    # First-contact ownership: the reply comes back to the coordinator who took the case in.
+    assert (reply["element_id"], reply["assignee"]) == ("reply", "crc")
+    answer = {"reached": "yes", "reply": "已维修完毕，请查看", "satisfied": "yes", "score": 5}
+    assert complete(client, auth, "crc", reply["id"], answer).status_code == 200
 
     complaint = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("crc")).json
     assert complaint["closed"] is True and complaint["status"] == "closed"
@@ -56,7 +56,7 @@ def test_complaint_runs_from_intake_to_closure(client, auth) -> None:
     )
     kinds = [e["kind"] for e in complaint["timeline"]]
     assert kinds[0] == "instance.started" and kinds[-1] == "instance.completed"
-    assert kinds.count("task.completed") == 4
+    assert kinds.count("task.completed") == 3
     triage_done = next(e for e in complaint["timeline"] if e["kind"] == "task.completed")
     assert triage_done["actor"] == "crc" and triage_done["data"]["department"] == "engineering"
 
@@ -65,13 +65,12 @@ def test_an_unsatisfied_owner_sends_the_complaint_back_to_the_department(client,
     created = register(client, auth)
     complete(client, auth, "crc", open_task(client, auth, created["id"])["id"], TRIAGE)
     complete(client, auth, "eng", open_task(client, auth, created["id"])["id"], {"resolution": "已处理"})
-    complete(client, auth, "crc", open_task(client, auth, created["id"])["id"], {"reply": "已处理"})
     response = complete(
         client,
         auth,
         "crc",
         open_task(client, auth, created["id"])["id"],
-        {"satisfied": "no", "comment": "仍然渗水"},
+        {"reached": "yes", "reply": "已处理", "satisfied": "no", "comment": "仍然渗水"},
     )
     assert response.status_code == 200
 
@@ -81,10 +80,8 @@ def test_an_unsatisfied_owner_sends_the_complaint_back_to_the_department(client,
     assert complaint["closed"] is False and complaint["rework_count"] == 1
 
     complete(client, auth, "eng", again["id"], {"resolution": "重新做了闭水试验"})
-    complete(client, auth, "crc", open_task(client, auth, created["id"])["id"], {"reply": "已二次处理"})
-    complete(
-        client, auth, "crc", open_task(client, auth, created["id"])["id"], {"satisfied": "yes", "score": 4}
-    )
+    answer = {"reached": "yes", "reply": "已二次处理", "satisfied": "yes", "score": 4}
+    complete(client, auth, "crc", open_task(client, auth, created["id"])["id"], answer)
     complaint = client.get(f"/api/v1/complaints/{created['id']}", headers=auth("crc")).json
     assert complaint["closed"] is True and complaint["satisfaction"] == 4
 
@@ -271,12 +268,12 @@ def test_a_step_whose_own_script_fails_is_refused_and_changes_nothing(client, au
         db_session().commit()
         instance_id = instance.id
     row = client.get(f"/api/v1/tasks?instance_id={instance_id}", headers=auth("crc")).json["tasks"][0]
-    refused = complete(client, auth, "crc", row["id"], {"reply": "boom"})
+    refused = complete(client, auth, "crc", row["id"], {"reached": "no", "reply": "boom"})
     assert refused.status_code == 409 and refused.json["error"] == "step_failed"
     assert "division by zero" in refused.json["message"]
     again = client.get(f"/api/v1/tasks/{row['id']}", headers=auth("crc")).json
     assert again["state"] == "open"
-    assert complete(client, auth, "crc", row["id"], {"reply": "好的"}).status_code == 200
+    assert complete(client, auth, "crc", row["id"], {"reached": "no", "reply": "好的"}).status_code == 200
 
 
 def test_ids_no_record_can_have_are_not_found_or_refused(client, auth) -> None:  # type: ignore[no-untyped-def]

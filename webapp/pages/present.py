@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from crm.models import Attachment, Complaint, RequestIndex
@@ -251,3 +252,91 @@ def timeline(
             shown.append(Shown(_("逾期"), _("自 %(due)s 起已逾期", due=late)))
         entries.append(Entry(event.at, who, text, event.kind, shown))
     return entries
+
+
+# -- the whole case's deadlines -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """A deadline of the whole request (first response, resolution), as the request page shows it."""
+
+    label: str
+    due: datetime
+    text: str
+    late: bool
+
+
+def current_data(p: Platform, instance_id: int, open_tasks: Iterable[HumanTask]) -> dict[str, Any]:
+    """What the request's workflow knows now: the data of a step waiting for someone, else of its last
+    completed step."""
+    instance = p.runtime.get(instance_id, with_state=True)
+    try:
+        workflow, _compiled = p.runtime.load(instance)
+    except Exception:  # a request whose state cannot be read still shows everything else
+        return {}
+    for row in open_tasks:
+        task = p.runtime.task_of(workflow, row)
+        if task is not None:
+            return dict(task.data)
+    done = workflow.get_tasks(state=TaskState.COMPLETED)
+    if not done:
+        return {}
+    return dict(max(done, key=lambda t: t.last_state_change).data)
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else None
+    return None
+
+
+def _late_by(seconds: float) -> str:
+    days = int(seconds // 86400)
+    if days >= 1:
+        return _("已逾期%(n)d天", n=days)
+    return _("已逾期%(n)d小时", n=max(1, int(seconds // 3600)))
+
+
+def case_deadlines(
+    p: Platform, data: Mapping[str, Any], tasks: Iterable[HumanTask], closed_at: datetime | None
+) -> list[CaseDeadline]:
+    """The first response (triage done) and the resolution (request closed) against the dates the workflow
+    set at registration (`first_response_due`, `case_due`): time left, or how late."""
+    now = p.clock.now()
+    calendar = p.foundation.calendar
+    daily = calendar.hours.daily_seconds
+    triaged = [t.completed_at for t in tasks if t.element_id == "triage" and t.completed_at is not None]
+    responded = min(triaged, default=None)
+    shown = []
+    for key, title, done_at, business in (
+        ("first_response_due", _("首次响应时限"), responded, False),
+        ("case_due", _("结案时限"), closed_at, True),
+    ):
+        due = _moment(data.get(key))
+        if due is None:
+            continue
+        if done_at is not None:
+            late = done_at > due
+            text = _late_by((done_at - due).total_seconds()) if late else _("已按时完成")
+        elif now > due:
+            late, text = True, _late_by((now - due).total_seconds())
+        elif business:
+            left = calendar.business_seconds_between(now, due)
+            late = False
+            if left >= daily:
+                text = _("剩余%(n)d个工作日", n=int(-(-left // daily)))
+            else:
+                text = _("剩余%(n)d个工作小时", n=max(1, int(-(-left // 3600))))
+        else:
+            late = False
+            left = (due - now).total_seconds()
+            text = _("剩余%(n)d小时", n=max(1, int(-(-left // 3600))))
+        shown.append(CaseDeadline(title, due, text, late))
+    return shown

@@ -7,8 +7,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from crm.complaints import INTAKE_FORM, TRIAGE_FORM
 from crm.owners import find_owners
 from crm.policy import Permission
+from crm.validation import COORDINATOR_DEPARTMENT
 from engine.errors import InvalidData
 from webapp import db_session, platform
 from webapp.access import allow
@@ -18,14 +20,24 @@ from webapp.pages.common import actor, commit, ok
 bp = Blueprint("register", __name__)
 
 
-def _choices(field_name: str) -> list[tuple[str, str]]:
-    form = platform().foundation.forms.get("complaint_intake")
-    return [(c.value, label(c)) for c in form.field(field_name).choices]
+TRIAGE_FIELDS = ("severity", "department", "note")
+
+
+def _choices(field_name: str, form_key: str = INTAKE_FORM) -> list[tuple[str, str]]:
+    p = platform()
+    form = p.foundation.forms.get(form_key)
+    return [(c.value, label(c)) for c in form.choices_for(form.field(field_name), p.validator.choices)]
+
+
+def _can_triage() -> bool:
+    """Only the centre's own people triage (a supervisor or administrator outside it registers only)."""
+    return actor().member_of(COORDINATOR_DEPARTMENT)
 
 
 def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
     query = values.get("q", "")
     matches = find_owners(db_session(), query) if query else []
+    can_triage = _can_triage()
     return (
         render_template(
             "register.html",
@@ -34,6 +46,9 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> 
             matches=matches,
             channels=_choices("channel"),
             categories=_choices("category"),
+            can_triage=can_triage,
+            severities=_choices("severity", TRIAGE_FORM) if can_triage else [],
+            departments=_choices("department", TRIAGE_FORM) if can_triage else [],
         ),
         status,
     )
@@ -45,7 +60,7 @@ def new() -> Any:
     # Without JavaScript the search button sends the whole form here: keep what was typed.
     values = {
         name: request.args.get(name, "").strip()[:4000]
-        for name in ("q", "channel", "category", "description")
+        for name in ("q", "channel", "category", "description", "triage", *TRIAGE_FIELDS)
     }
     values["q"] = values["q"][:100]
     values["channel"] = values["channel"] or "hotline"
@@ -67,8 +82,11 @@ def owners() -> Any:
 def create() -> Any:
     form = request.form
     values = {
-        name: form.get(name, "").strip() for name in ("q", "owner", "channel", "category", "description")
+        name: form.get(name, "").strip()
+        for name in ("q", "owner", "channel", "category", "description", "triage", *TRIAGE_FIELDS)
     }
+    # "Register and triage": the coordinator has what triage needs, the case goes straight to the department.
+    triage = {name: values[name] for name in TRIAGE_FIELDS} if values["triage"] and _can_triage() else None
     owner_id, _sep, unit_id = values["owner"].partition(":")
     errors: dict[str, str] = {}
     if not owner_id:
@@ -84,6 +102,7 @@ def create() -> Any:
                 category=values["category"] or None,
                 owner_id=int(owner_id),
                 unit_id=int(unit_id) if unit_id else None,
+                triage=triage,
             )
         except InvalidData as invalid:
             fields = translate_fields(invalid.fields)
@@ -91,8 +110,12 @@ def create() -> Any:
                 if key in fields:
                     errors["owner"] = fields.pop(key)
             errors.update(fields)
+            db_session().rollback()
         else:
             commit()
-            ok(_("已登记投诉 %(number)s。", number=complaint.number))
+            if triage is not None:
+                ok(_("已登记投诉 %(number)s 并分派。", number=complaint.number))
+            else:
+                ok(_("已登记投诉 %(number)s。", number=complaint.number))
             return redirect(url_for("requests.show", instance_id=complaint.instance_id))
     return _page(values, errors, status=422)

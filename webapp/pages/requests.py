@@ -47,6 +47,7 @@ def show(instance_id: int) -> Any:
     current = {t.element_id for t in open_tasks}
     comments = p.comments.of(instance_id)
     names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
+    data = present.current_data(p, instance_id, open_tasks)
     return render_template(
         "request.html",
         req=req,
@@ -66,6 +67,8 @@ def show(instance_id: int) -> Any:
         departments=dict(p.directory.department_choices()),
         max_upload=megabytes(attachments().max_bytes),
         rating=p.requests.rating(instance_id),
+        deadlines=present.case_deadlines(p, data, tasks.values(), req.closed_at),
+        contact_attempts=data.get("contact_attempts") or 0,
     )
 
 
