@@ -13,6 +13,7 @@ from crm import complaints, escalations, ratings, requests_index
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
+from crm.lookup import CaseLookup
 from crm.requests_index import RequestDirectory
 from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
@@ -101,6 +102,7 @@ class Platform:
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.worklist = Worklist(session, clock)
+        self.lookup = CaseLookup(session, clock)
         self.saved_filters = SavedFilters(session, clock)
         self.comments = Comments(session, clock)
         self.staff = StaffAdmin(session)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import Attachment, Complaint, RequestIndex, SavedFilter, User
@@ -192,6 +192,21 @@ class Policy:
                 )
             )
         )
+
+    def visible_requests(self, actor: Actor) -> ColumnElement[bool] | None:
+        """`may_see_request` as a condition on request_index, for lists of requests; None: every one."""
+        if actor.sees_all:
+            return None
+        started = RequestIndex.instance_id.in_(
+            select(ProcessInstance.id).where(ProcessInstance.started_by == actor.username)
+        )
+        if not actor.departments:
+            return started
+        worked_on = exists().where(
+            HumanTask.instance_id == RequestIndex.instance_id,
+            HumanTask.department.in_(sorted(actor.departments)),
+        )
+        return or_(worked_on, started)
 
     def _request(self, actor: Actor, target: Target, key: object) -> Decision:
         found, absent = self._find_request(target, key)

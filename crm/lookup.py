@@ -1,0 +1,175 @@
+"""The case lookup (工单查询): one row per request, any status, any department, with its current step and
+who holds it — found by number (whole or partial), the last digits of the owner's phone, the owner's name,
+or the unit written any common way (`江南府1栋1201`, `1-1201`, `2幢801室`).
+
+Unlike the inbox, which lists tasks, the lookup lists requests; who sees which is the policy's rule
+(`Policy.visible_requests`): overseers every request, others those their departments worked on or that
+they registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import Building, Owner, Project, RequestIndex, Unit
+from crm.policy import Policy
+from engine.actors import Actor
+from engine.errors import Forbidden
+from engine.models import HumanTask
+from lintel.clock import Clock
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+STATUSES = ("", "open", "closed")
+
+# Building names as people write them: 1栋, 1幢, 1号楼, 1座, 1#, 1-.
+_UNIT = re.compile(
+    r"^(?P<project>.*?)(?P<building>\d+)(?:栋|幢|号楼|座|#|-|－|—)(?P<unit>\d+)(?:室|号)?$",
+)
+_NUMBER = re.compile(r"^[A-Z]{1,4}-?\d{0,4}-?\d*$")
+
+
+@dataclass(frozen=True)
+class LookupRow:
+    request: RequestIndex
+    tasks: list[HumanTask]  # its open steps (escalations left out): where it is and who holds it
+    owner_tier: str | None
+    overdue: bool
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def unit_conditions(compact: str) -> list[ColumnElement[bool]]:
+    """Unit ids a text names, as conditions on Unit/Building/Project (joined by the caller)."""
+    conditions: list[ColumnElement[bool]] = []
+    parts = _UNIT.match(compact)
+    if parts is not None:
+        building, number = parts.group("building"), parts.group("unit")
+        names = [f"{building}{suffix}" for suffix in ("栋", "幢", "号楼", "座", "#")] + [building]
+        numbers = sorted({number, number.zfill(4)})
+        condition = Building.name.in_(names) & Unit.number.in_(numbers)
+        project = parts.group("project").strip()
+        if project:
+            condition = condition & or_(
+                Project.name.like(_escape(project) + "%", escape="\\"), Project.code == project.upper()
+            )
+        conditions.append(condition)
+    return conditions
+
+
+def search_conditions(text: str) -> list[ColumnElement[bool]]:
+    """What `text` may mean, each as a condition on request_index (any one matching is enough)."""
+    query = text.strip()
+    compact = re.sub(r"\s+", "", query)
+    if not compact:
+        return []
+    upper = compact.upper()
+    found: list[ColumnElement[bool]] = []
+    digits = compact.isdigit()
+    if digits:
+        # A partial request number: its sequence part ("123" is TS-2026-000123) or any ending.
+        found.append(RequestIndex.number.like("%-" + compact.zfill(6), escape="\\"))
+        found.append(RequestIndex.number.like("%" + compact, escape="\\"))
+        # The owner's phone: its last digits ("1234"), or as much as was typed from the start.
+        found.append(RequestIndex.owner_phone.like("%" + compact, escape="\\"))
+        if len(compact) >= 7:
+            found.append(RequestIndex.owner_phone.like(compact + "%", escape="\\"))
+    elif _NUMBER.match(upper):
+        found.append(RequestIndex.number.like(_escape(upper) + "%", escape="\\"))
+    if not digits:
+        found.append(RequestIndex.owner_name.like(_escape(query) + "%", escape="\\"))
+    units = unit_conditions(compact)
+    if units:
+        unit_ids = (
+            select(Unit.id)
+            .join(Building, Building.id == Unit.building_id)
+            .join(Project, Project.id == Building.project_id)
+            .where(or_(*units))
+        )
+        found.append(RequestIndex.unit_id.in_(unit_ids))
+    return found
+
+
+class CaseLookup:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.policy = Policy(session)
+
+    def search(
+        self,
+        actor: Actor,
+        text: str = "",
+        *,
+        status: str = "",
+        department: str = "",
+        limit: int = PAGE_SIZE,
+    ) -> list[LookupRow]:
+        """Requests matching `text` (every request the actor may see when it is empty), newest first."""
+        statement: Select[Any] = select(RequestIndex)
+        visible = self.policy.visible_requests(actor)
+        if visible is not None:
+            statement = statement.where(visible)
+        if text.strip():
+            conditions = search_conditions(text[:MAX_QUERY])
+            if not conditions:
+                return []
+            statement = statement.where(or_(*conditions))
+        if status in ("open", "closed"):
+            statement = statement.where(RequestIndex.status == status)
+        if department:
+            if not actor.can_see(department):
+                raise Forbidden(f"you are not a member of '{department}'")
+            statement = statement.where(
+                exists().where(
+                    HumanTask.instance_id == RequestIndex.instance_id, HumanTask.department == department
+                )
+            )
+        requests = list(
+            self.session.scalars(statement.order_by(RequestIndex.instance_id.desc()).limit(limit))
+        )
+        return self._rows(requests)
+
+    def _rows(self, requests: Sequence[RequestIndex]) -> list[LookupRow]:
+        if not requests:
+            return []
+        ids = [r.instance_id for r in requests]
+        tasks: dict[int, list[HumanTask]] = {i: [] for i in ids}
+        for task in self.session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id.in_(ids), HumanTask.state == "open", HumanTask.kind == "task")
+            .order_by(HumanTask.id)
+        ):
+            tasks[task.instance_id].append(task)
+        owner_ids = {r.owner_id for r in requests if r.owner_id is not None}
+        tiers: dict[int, str] = {}
+        if owner_ids:
+            for owner_id, tier in self.session.execute(
+                select(Owner.id, Owner.tier).where(Owner.id.in_(owner_ids))
+            ):
+                tiers[owner_id] = tier
+        now = self.clock.now()
+        return [
+            LookupRow(
+                request=r,
+                tasks=tasks[r.instance_id],
+                owner_tier=tiers.get(r.owner_id) if r.owner_id is not None else None,
+                overdue=any(t.due_at is not None and t.due_at < now for t in tasks[r.instance_id]),
+            )
+            for r in requests
+        ]
+
+    def count(self, actor: Actor) -> int:
+        visible = self.policy.visible_requests(actor)
+        statement = select(func.count()).select_from(RequestIndex)
+        if visible is not None:
+            statement = statement.where(visible)
+        return int(self.session.scalar(statement) or 0)
