@@ -16,7 +16,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from crm import ratings
-from crm.models import Complaint, Project, RequestIndex, RequestRating
+from crm.models import Complaint, Owner, Project, RequestIndex, RequestRating
 from crm.records import stage_update
 from engine.errors import NotFound
 from engine.events import (
@@ -86,6 +86,13 @@ class RequestDirectory:
 
     def by_number(self, number: str) -> RequestIndex | None:
         return self.session.scalars(select(RequestIndex).where(RequestIndex.number == number)).first()
+
+    def owner_tier(self, request: RequestIndex) -> str | None:
+        """The owner's account tier (major, group, regular): major and group owners are flagged wherever
+        their requests appear."""
+        if request.owner_id is None:
+            return None
+        return self.session.scalar(select(Owner.tier).where(Owner.id == request.owner_id))
 
     def rating(self, instance_id: int) -> RequestRating | None:
         """The owner's one rating of the handling, given on the portal or recorded on the phone."""

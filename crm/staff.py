@@ -58,6 +58,24 @@ class StaffAdmin:
             )
         )
 
+    def colleagues_of(self, departments: Iterable[str]) -> list[User]:
+        """Active members of any of these departments, by name: whom work can be handed to."""
+        codes = sorted(set(departments))
+        if not codes:
+            return []
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(
+                    User.active.is_(True),
+                    User.id.in_(
+                        select(UserDepartment.user_id).where(UserDepartment.department_code.in_(codes))
+                    ),
+                )
+                .order_by(User.display_name)
+            )
+        )
+
     def display_names(self, usernames: Iterable[str]) -> dict[str, str]:
         names = sorted({u for u in usernames if u})
         if not names:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from crm.models import RequestIndex
-from tests.webapp.pages_support import TRIAGE, complete, login, open_task, register, text
+from tests.webapp.pages_support import TRIAGE, actor, complete, login, open_task, register, text
 
 
 @pytest.fixture
@@ -119,3 +119,69 @@ def test_the_case_shows_its_first_response_and_resolution_deadlines(client, plat
     login(client, "crc")  # a week later: a new working day, a new sign-in
     shown = text(client.get(f"/requests/{complaint.instance_id}"))
     assert "结案时限 2026-11-25 10:00 已逾期2天" in shown
+
+
+def test_bulk_claim_takes_every_ticked_task_and_reports_one_a_colleague_took(client, platform) -> None:
+    first, second, third = (register(platform) for _ in range(3))
+    rows = [open_task(platform, c.instance_id) for c in (first, second, third)]
+    platform.tasks.claim(rows[2].id, actor(platform, "crc_sup"))
+    platform.session.commit()
+    login(client, "crc")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert 'form="bulk"' in inbox and "批量认领" in inbox and "data-keyboard" in inbox
+    response = client.post(
+        "/inbox/bulk", data={"action": "claim", "task_id": [str(r.id) for r in rows], "next": "/inbox"}
+    )
+    assert response.status_code == 302
+    shown = text(client.get("/inbox"))
+    assert "已认领 2 个任务" in shown
+    assert f"任务 {rows[2].id} 未处理：已被同事认领" in shown
+    platform.session.expire_all()
+    assert [open_task(platform, c.instance_id).assignee for c in (first, second, third)] == [
+        "crc",
+        "crc",
+        "crc_sup",
+    ]
+
+
+def test_bulk_assign_gives_the_ticked_tasks_to_a_colleague_by_name(client, platform) -> None:
+    first, second = register(platform), register(platform)
+    rows = [open_task(platform, c.instance_id) for c in (first, second)]
+    login(client, "crc")
+    assert "王强（客服中心主管）" in text(client.get("/inbox"))
+    client.post(
+        "/inbox/bulk",
+        data={"action": "assign", "username": "crc_sup", "task_id": [str(r.id) for r in rows]},
+    )
+    assert "已把 2 个任务交给 王强（客服中心主管）" in text(client.get("/inbox"))
+    platform.session.expire_all()
+    assert {open_task(platform, c.instance_id).assignee for c in (first, second)} == {"crc_sup"}
+
+
+def test_bulk_work_refuses_tasks_of_another_department(client, platform) -> None:
+    complaint = register(platform)
+    row = open_task(platform, complaint.instance_id)
+    login(client, "eng")
+    client.post("/inbox/bulk", data={"action": "claim", "task_id": [str(row.id)]})
+    assert f"任务 {row.id} 未处理：不是您所在部门的任务" in text(client.get("/inbox"))
+    platform.session.expire_all()
+    assert open_task(platform, complaint.instance_id).assignee is None
+    client.post("/inbox/bulk", data={"action": "claim"})
+    assert "请先勾选任务" in text(client.get("/inbox"))
+
+
+def test_the_print_view_has_the_case_without_menus_or_forms(client, platform) -> None:
+    complaint = register(platform, phone="13800000003")  # 刘洋, a major account
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    login(client, "crc")
+    assert "打印" in text(client.get(f"/requests/{complaint.instance_id}"))
+    page = client.get(f"/requests/{complaint.instance_id}/print")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<form" not in html and "<nav" not in html and "收件箱" not in html
+    shown = text(page)
+    assert complaint.number in shown and "刘洋 重要客户" in shown
+    assert "客服分派 李娜（客服专员）" in shown and "紧急程度 高" in shown
+    assert "当前步骤：责任部门处理（工程部）" in shown and "结案时限" in shown
+    login(client, "design")
+    assert client.get(f"/requests/{complaint.instance_id}/print").status_code == 403

@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from crm.bulk import claim_or_assign
+from crm.directory import actor_for
 from crm.policy import Permission, Target
 from crm.worklist import ALL_DEPARTMENTS, WorklistFilter
-from engine.errors import InvalidData
+from engine.errors import Forbidden, InvalidData, NotFound
 from webapp import platform
 from webapp.access import allow
 from webapp.i18n import label, translate_fields
@@ -61,6 +63,7 @@ def index() -> Any:
             saved=p.saved_filters.visible_to(who),
             names=p.staff.display_names(r.task.assignee or "" for r in page.rows),
             first_page=not request.args.get("after"),
+            colleagues=p.staff.colleagues_of(who.departments),
         ),
         status,
     )
@@ -97,4 +100,48 @@ def delete_filter(filter_id: int) -> Any:
     platform().saved_filters.delete(actor(), filter_id)
     commit()
     ok(_("已删除筛选。"))
+    return back(url_for("inbox.index"))
+
+
+BULK_LIMIT = 100
+
+
+@bp.post("/inbox/bulk")
+@allow(Permission.USE_INBOX)
+def bulk() -> Any:
+    """Claim the ticked tasks, or give them to a colleague: each one on its own, so that one a colleague
+    took meanwhile is reported and the others still go through."""
+    p, who = platform(), actor()
+    ids = sorted({int(v) for v in request.form.getlist("task_id") if v.isdigit() and len(v) < 19})
+    action = request.form.get("action", "")
+    if not ids or action not in ("claim", "assign"):
+        problem(_("请先勾选任务。") if not ids else _("请选择操作。"))
+        return back(url_for("inbox.index"))
+    if len(ids) > BULK_LIMIT:
+        problem(_("一次最多处理 %(n)d 个任务。", n=BULK_LIMIT))
+        return back(url_for("inbox.index"))
+    target = None
+    if action == "assign":
+        username = request.form.get("username", "").strip()
+        user = p.directory.user(username) if username else None
+        if user is None or not user.active:
+            problem(_("请选择一位在职同事。"))
+            return back(url_for("inbox.index"))
+        target = user
+    to = actor_for(target) if target is not None else None
+    done, refused = claim_or_assign(p.session, p.tasks, ids, who, to)
+    commit()
+    if done:
+        if target is not None:
+            ok(_("已把 %(n)d 个任务交给 %(name)s。", n=len(done), name=target.display_name))
+        else:
+            ok(_("已认领 %(n)d 个任务。", n=len(done)))
+    for task_id, why in refused.items():
+        if isinstance(why, Forbidden):
+            reason = _("不是您所在部门的任务")
+        elif isinstance(why, NotFound):
+            reason = _("任务不存在")
+        else:
+            reason = _("已被同事认领、已完成或正在被他人修改")
+        problem(_("任务 %(id)d 未处理：%(why)s", id=task_id, why=reason))
     return back(url_for("inbox.index"))

@@ -69,6 +69,47 @@ def show(instance_id: int) -> Any:
         rating=p.requests.rating(instance_id),
         deadlines=present.case_deadlines(p, data, tasks.values(), req.closed_at),
         contact_attempts=data.get("contact_attempts") or 0,
+        owner_tier=p.requests.owner_tier(req),
+    )
+
+
+@bp.get("/requests/<int:instance_id>/print")
+@allow(Permission.VIEW_REQUEST, Target.request())
+def print_view(instance_id: int) -> Any:
+    """The case on paper: header, deadlines, what each step recorded, the timeline and notes — no menus,
+    no forms."""
+    p = platform()
+    req, instance = the_request(instance_id)
+    tasks = {
+        t.id: t
+        for t in p.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id)
+        )
+    }
+    files = attachments().of(instance_id)
+    by_token = {a.token: a for a in files}
+    details, description = present.request_details(p, req)
+    open_tasks = [t for t in tasks.values() if t.state == "open" and t.kind == "task"]
+    comments = p.comments.of(instance_id)
+    names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
+    data = present.current_data(p, instance_id, open_tasks)
+    return render_template(
+        "request_print.html",
+        req=req,
+        instance=instance,
+        details=details,
+        description=description,
+        open_tasks=open_tasks,
+        steps=present.completed_steps(p, instance_id, tasks, by_token),
+        timeline=present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
+        comments=comments,
+        files=files,
+        names=names,
+        departments=dict(p.directory.department_choices()),
+        deadlines=present.case_deadlines(p, data, tasks.values(), req.closed_at),
+        contact_attempts=data.get("contact_attempts") or 0,
+        owner_tier=p.requests.owner_tier(req),
+        printed_at=p.clock.now(),
     )
 
 
