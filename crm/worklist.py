@@ -88,6 +88,7 @@ class WorklistRow:
     task: HumanTask
     request: RequestIndex | None
     overdue: bool
+    owner_tier: str | None = None  # major and group owners are flagged wherever their requests appear
 
 
 @dataclass(frozen=True)
@@ -318,17 +319,18 @@ class Worklist:
         if not ids:
             return []
         found = {
-            task.id: (task, request)
-            for task, request in self.session.execute(
-                select(HumanTask, RequestIndex)
+            task.id: (task, request, tier)
+            for task, request, tier in self.session.execute(
+                select(HumanTask, RequestIndex, Owner.tier)
                 .outerjoin(RequestIndex, RequestIndex.instance_id == HumanTask.instance_id)
+                .outerjoin(Owner, Owner.id == RequestIndex.owner_id)
                 .where(HumanTask.id.in_(ids))
             )
         }
         rows = []
         for task_id in ids:
-            task, request = found[task_id]
-            rows.append(WorklistRow(task, request, is_overdue(task, now)))
+            task, request, tier = found[task_id]
+            rows.append(WorklistRow(task, request, is_overdue(task, now), tier))
         return rows
 
     # -- counts for the home page -----------------------------------------------------------------------

@@ -185,3 +185,25 @@ def test_the_print_view_has_the_case_without_menus_or_forms(client, platform) ->
     assert "当前步骤：责任部门处理（工程部）" in shown and "结案时限" in shown
     login(client, "design")
     assert client.get(f"/requests/{complaint.instance_id}/print").status_code == 403
+
+
+@pytest.mark.parametrize(("phone", "flag"), [("13800000003", "重要客户"), ("13800000005", "集团客户")])
+def test_major_and_group_owners_are_flagged_wherever_their_case_appears(
+    client, platform, phone, flag
+) -> None:
+    complaint = register(platform, phone=phone)
+    plain = register(platform)  # 张伟, a regular owner
+    row = open_task(platform, complaint.instance_id)
+    login(client, "crc")
+    for path in (
+        "/",
+        "/inbox",
+        f"/tasks/{row.id}",
+        f"/requests/{complaint.instance_id}",
+        f"/requests/{complaint.instance_id}/print",
+        f"/lookup?q={complaint.number}",
+        f"/complaints/new?q={phone}",
+    ):
+        assert re.search(flag + "(?!关系中心)", text(client.get(path))), path
+    for path in (f"/tasks/{open_task(platform, plain.instance_id).id}", f"/requests/{plain.instance_id}"):
+        assert not re.search("(重要客户|集团客户)(?!关系中心)", text(client.get(path))), path

@@ -107,6 +107,7 @@ def render_task(
             department_name=departments.get(row.department, row.department),
             step_department=departments.get(step.department, step.department) if step else "",
             max_upload=megabytes(attachments().max_bytes),
+            owner_tier=p.requests.owner_tier(req) if req is not None else None,
         ),
         status,
     )
