@@ -119,7 +119,7 @@ def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp
     page.select_option("#category", "quality")
     page.fill("#description", "主卧卫生间天花板渗水，楼上业主不在家，已持续一周。")
     shot(page, "03-register")
-    page.click("form button[type=submit]:has-text('登记')")
+    page.click("form button[type=submit]:text-is('登记')")
     page.wait_for_selector(".diagram[data-ready]", state="attached")
     assert page.get_attribute(".diagram", "data-ready") == "true"
     flash = page.inner_text(".flash.ok")
@@ -172,11 +172,15 @@ def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp
     page.wait_for_selector(".flash.ok")
     sign_out(page)
 
-    # -- the coordinator replies to the owner and records the owner's confirmation ------------------
+    # -- the coordinator replies to the owner and records the owner's answer, in one step --------------
     sign_in(page, base, "crc")
-    open_current_task(page, base, instance_id)
+    page.goto(f"{base}/inbox?view=mine")  # first-contact ownership: it came back to her, not the queue
+    page.locator("tr", has_text=number).locator("a:has-text('打开')").click()
+    page.wait_for_selector("form[action$='/complete']")
     assert "现场照片.png" in page.inner_text("aside")
     page.fill("#f-reply", "您好，渗水已处理完毕，闭水试验无渗漏，请您查看。")
+    page.check("input[name=reached][value=no]")  # the first call: the owner does not answer
+    shot(page, "08-reply-and-confirm")
     page.click("form[action$='/complete'] button[type=submit]")
     page.wait_for_selector(".flash.ok")
 
@@ -208,8 +212,10 @@ def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp
     assert "您补充了信息" in owner.inner_text("ol.timeline")
     shot(owner, "10-portal-reply")
 
-    # -- the coordinator records the owner's confirmation on the phone ------------------------------
+    # -- the coordinator calls again, reaches the owner and records the answer ----------------------
     open_current_task(page, base, instance_id)
+    assert page.locator("#f-reply").input_value().startswith("您好，渗水已处理完毕")
+    page.check("input[name=reached][value=yes]")
     page.check("input[name=satisfied][value=yes]")
     page.click(".rating label:has-text('5')")
     page.click("form[action$='/complete'] button[type=submit]")
@@ -230,6 +236,98 @@ def test_a_complaint_from_registration_to_the_owners_rating(served, browser, tmp
     shot(owner, "10-portal-rated")
     phone.close()
 
+    assert errors == []
+
+
+def test_a_coordinator_registers_and_triages_in_one_go_and_owns_the_reply(served, browser) -> None:  # type: ignore[no-untyped-def]
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "crc")
+
+    # -- a major owner calls; the coordinator has all she needs and triages as she registers --------
+    page.click("nav a:has-text('登记投诉')")
+    page.fill("#q", "2栋0801")
+    page.wait_for_selector("#owner-results input[name=owner]")
+    assert "刘洋" in page.inner_text("#owner-results") and "重要客户" in page.inner_text("#owner-results")
+    page.select_option("#channel", "hotline")
+    page.select_option("#category", "quality")
+    page.fill("#description", "客厅窗户密封不严，下雨时窗台积水。")
+    page.click(".triage-now summary")
+    page.select_option("#severity", "high")
+    page.select_option("#department", "engineering")
+    page.fill("#note", "重要客户，请优先安排")
+    shot(page, "16-register-and-triage")
+    page.click("form button[type=submit]:text-is('登记并分派')")
+    page.wait_for_selector(".diagram[data-ready]", state="attached")
+    flash = page.inner_text(".flash.ok")
+    assert "并分派" in flash
+    number = re.search(r"TS-\d{4}-\d{6}", flash).group(0)
+    instance_id = int(page.url.rsplit("/", 1)[-1])
+    assert page.locator(".djs-element.lintel-current[data-element-id=handle]").count() == 1
+    facts = page.inner_text("dl.facts")
+    assert "首次响应时限" in facts and "已按时完成" in facts and "结案时限" in facts and "剩余" in facts
+    assert "重要客户" in page.inner_text(".head")
+    shot(page, "17-registered-and-triaged")
+    sign_out(page)
+
+    # -- engineering handles it -------------------------------------------------------------------------
+    sign_in(page, base, "eng")
+    page.goto(f"{base}/inbox")
+    page.locator("tr", has_text=number).locator("a:has-text('打开')").click()
+    page.fill("#f-resolution", "更换窗扇密封胶条并补打外侧密封胶，淋水试验无渗漏。")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    sign_out(page)
+
+    # -- back with her (首问负责): the owner does not answer the first call -----------------------------
+    sign_in(page, base, "crc")
+    page.goto(f"{base}/inbox?view=mine")
+    row = page.locator("tr", has_text=number)
+    assert "回复业主并确认" in row.inner_text() and "李娜（客服专员）" in row.inner_text()
+    assert "重要客户" in row.inner_text()
+    row.locator("a:has-text('打开')").click()
+    page.check("input[name=reached][value=no]")
+    page.fill("#f-reply", "您好，窗户密封已更换，淋水试验无渗漏。")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+
+    # -- the keyboard: J moves to a row, Enter opens it ------------------------------------------------
+    page.goto(f"{base}/inbox?view=mine")
+    page.wait_for_selector("table.inbox[data-keyboard]")
+    rows = page.locator("table.inbox tbody tr")
+    target = next(i for i in range(rows.count()) if number in rows.nth(i).inner_text())
+    for _ in range(target + 1):
+        page.keyboard.press("j")
+    assert number in page.inner_text("table.inbox tr.focused")
+    shot(page, "18-inbox-keyboard")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("form[action$='/complete']")
+    assert page.locator("#f-reply").input_value().startswith("您好，窗户密封已更换")  # kept for the next call
+    page.check("input[name=reached][value=yes]")
+    page.check("input[name=satisfied][value=yes]")
+    page.click(".rating label:has-text('4')")
+    page.click("form[action$='/complete'] button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+
+    # -- found again later by the last four digits of the owner's phone -------------------------------
+    page.click("nav a:has-text('工单查询')")
+    page.fill("#q", "0003")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_selector("table.lookup")
+    row = page.locator("table.lookup tr", has_text=number)
+    assert "已结案" in row.inner_text() and "重要客户" in row.inner_text()
+    shot(page, "19-lookup")
+    row.locator(f"a:has-text('{number}')").click()
+    page.wait_for_selector(".timeline")
+    assert "未联系上业主 1 次" in page.inner_text("dl.facts")
+    page.goto(f"{base}/requests/{instance_id}/print")
+    page.wait_for_selector("body.print")
+    assert page.locator("nav").count() == 0 and page.locator("form").count() == 0
+    shot(page, "20-print")
+    context.close()
     assert errors == []
 
 

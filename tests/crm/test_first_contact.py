@@ -113,6 +113,7 @@ def test_the_reply_is_due_when_the_whole_case_is_due_counted_from_registration(
     reply = open_task(platform, complaint.instance_id)
     assert reply.due_at is not None
     assert reply.due_at.astimezone(SHANGHAI) == datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
+    assert reply.deadline_clock == "business"  # working days: nights and weekends do not run it down
 
 
 def test_major_owners_get_half_the_whole_case_time(platform: Platform) -> None:

@@ -114,7 +114,8 @@ def test_the_case_shows_its_first_response_and_resolution_deadlines(client, plat
     complete(platform, complaint.instance_id, "crc", TRIAGE)  # high: 3 working days from registration
     shown = text(client.get(f"/requests/{complaint.instance_id}"))
     assert "首次响应时限 2026-11-21 10:00 已按时完成" in shown
-    assert "结案时限 2026-11-25 10:00 剩余3个工作日" in shown
+    # Friday 12:00 to Wednesday 10:00: Friday afternoon, Monday, Tuesday and one hour on Wednesday.
+    assert "结案时限 2026-11-25 10:00 剩余2个工作日6小时" in shown
     clock.advance(timedelta(days=7))  # Friday 27th, 12:00
     login(client, "crc")  # a week later: a new working day, a new sign-in
     shown = text(client.get(f"/requests/{complaint.instance_id}"))

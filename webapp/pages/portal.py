@@ -28,7 +28,7 @@ PLAIN_STEPS = {
     "complaint": {
         "triage": N_("已受理，正在安排责任部门"),
         "handle": N_("责任部门正在处理"),
-        "reply": N_("处理已完成，客服正在整理答复"),
+        "reply": N_("等待与您确认处理结果"),  # the reply and the owner's answer: one call, one step
         "confirm": N_("等待与您确认处理结果"),
     }
 }

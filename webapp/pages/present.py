@@ -330,10 +330,16 @@ def case_deadlines(
         elif business:
             left = calendar.business_seconds_between(now, due)
             late = False
-            if left >= daily:
-                text = _("剩余%(n)d个工作日", n=int(-(-left // daily)))
+            days, rest = divmod(int(left), daily)
+            hours = int(-(-rest // 3600))  # a part-hour left counts as an hour
+            if hours * 3600 >= daily:
+                days, hours = days + 1, 0
+            if days and hours:
+                text = _("剩余%(days)d个工作日%(hours)d小时", days=days, hours=hours)
+            elif days:
+                text = _("剩余%(n)d个工作日", n=days)
             else:
-                text = _("剩余%(n)d个工作小时", n=max(1, int(-(-left // 3600))))
+                text = _("剩余%(n)d个工作小时", n=max(1, hours))
         else:
             late = False
             left = (due - now).total_seconds()
