@@ -21,6 +21,7 @@ from crm.models import Building, Owner, Project, RequestIndex, Unit
 from crm.policy import Policy
 from engine.actors import Actor
 from engine.errors import Forbidden
+from engine.inbox import is_overdue
 from engine.models import HumanTask
 from lintel.clock import Clock
 
@@ -162,7 +163,7 @@ class CaseLookup:
                 request=r,
                 tasks=tasks[r.instance_id],
                 owner_tier=tiers.get(r.owner_id) if r.owner_id is not None else None,
-                overdue=any(t.due_at is not None and t.due_at < now for t in tasks[r.instance_id]),
+                overdue=any(is_overdue(t, now) for t in tasks[r.instance_id]),
             )
             for r in requests
         ]
