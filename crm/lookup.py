@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from crm.models import Building, Owner, Project, RequestIndex, Unit
@@ -66,27 +66,30 @@ def unit_conditions(compact: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def search_conditions(text: str) -> list[ColumnElement[bool]]:
-    """What `text` may mean, each as a condition on request_index (any one matching is enough)."""
+def search_matches(text: str) -> list[Select[Any]]:
+    """What `text` may mean, each a query for the instance ids it finds (any one matching is enough)."""
     query = text.strip()
     compact = re.sub(r"\s+", "", query)
     if not compact:
         return []
     upper = compact.upper()
-    found: list[ColumnElement[bool]] = []
+    by_columns: list[ColumnElement[bool]] = []
     digits = compact.isdigit()
     if digits:
         # A partial request number: its sequence part ("123" is TS-2026-000123) or any ending.
-        found.append(RequestIndex.number.like("%-" + compact.zfill(6), escape="\\"))
-        found.append(RequestIndex.number.like("%" + compact, escape="\\"))
+        by_columns.append(RequestIndex.number.like("%-" + compact.zfill(6), escape="\\"))
+        by_columns.append(RequestIndex.number.like("%" + compact, escape="\\"))
         # The owner's phone: its last digits ("1234"), or as much as was typed from the start.
-        found.append(RequestIndex.owner_phone.like("%" + compact, escape="\\"))
+        by_columns.append(RequestIndex.owner_phone.like("%" + compact, escape="\\"))
         if len(compact) >= 7:
-            found.append(RequestIndex.owner_phone.like(compact + "%", escape="\\"))
+            by_columns.append(RequestIndex.owner_phone.like(compact + "%", escape="\\"))
     elif _NUMBER.match(upper):
-        found.append(RequestIndex.number.like(_escape(upper) + "%", escape="\\"))
+        by_columns.append(RequestIndex.number.like(_escape(upper) + "%", escape="\\"))
     if not digits:
-        found.append(RequestIndex.owner_name.like(_escape(query) + "%", escape="\\"))
+        by_columns.append(RequestIndex.owner_name.like(_escape(query) + "%", escape="\\"))
+    found: list[Select[Any]] = []
+    if by_columns:
+        found.append(select(RequestIndex.instance_id).where(or_(*by_columns)))
     units = unit_conditions(compact)
     if units:
         unit_ids = (
@@ -95,7 +98,7 @@ def search_conditions(text: str) -> list[ColumnElement[bool]]:
             .join(Project, Project.id == Building.project_id)
             .where(or_(*units))
         )
-        found.append(RequestIndex.unit_id.in_(unit_ids))
+        found.append(select(RequestIndex.instance_id).where(RequestIndex.unit_id.in_(unit_ids)))
     return found
 
 
@@ -115,29 +118,48 @@ class CaseLookup:
         limit: int = PAGE_SIZE,
     ) -> list[LookupRow]:
         """Requests matching `text` (every request the actor may see when it is empty), newest first."""
-        statement: Select[Any] = select(RequestIndex)
-        visible = self.policy.visible_requests(actor)
-        if visible is not None:
-            statement = statement.where(visible)
+        where: list[ColumnElement[bool]] = []
+        matches = None
         if text.strip():
-            conditions = search_conditions(text[:MAX_QUERY])
-            if not conditions:
+            found = search_matches(text[:MAX_QUERY])
+            if not found:
                 return []
-            statement = statement.where(or_(*conditions))
+            # The few matches first, on their own (a phone ending or part of a number reads the table
+            # once): asked together with who may see them, the database would check visibility row by
+            # row across the table, or walk it newest first hoping to meet a match.
+            matches = union(*found).cte("matches").prefix_with("MATERIALIZED")
         if status in ("open", "closed"):
-            statement = statement.where(RequestIndex.status == status)
+            where.append(RequestIndex.status == status)
         if department:
             if not actor.can_see(department):
                 raise Forbidden(f"you are not a member of '{department}'")
-            statement = statement.where(
+            where.append(
                 exists().where(
                     HumanTask.instance_id == RequestIndex.instance_id, HumanTask.department == department
                 )
             )
-        requests = list(
-            self.session.scalars(statement.order_by(RequestIndex.instance_id.desc()).limit(limit))
-        )
-        return self._rows(requests)
+
+        def newest(*extra: ColumnElement[bool]) -> Select[Any]:
+            query = select(RequestIndex.instance_id)
+            if matches is not None:
+                query = query.join(matches, matches.c.instance_id == RequestIndex.instance_id)
+            return query.where(*where, *extra).order_by(RequestIndex.instance_id.desc()).limit(limit)
+
+        visible = self.policy.visible_requests(actor)
+        if visible is None:
+            statement = newest()
+        else:
+            # One newest-first walk per way of seeing a request, merged.
+            merged = union(*(newest(condition).subquery().select() for condition in visible)).subquery()
+            statement = select(merged.c.instance_id).order_by(merged.c.instance_id.desc()).limit(limit)
+        ids = list(self.session.scalars(statement))
+        if not ids:
+            return []
+        found_rows = {
+            r.instance_id: r
+            for r in self.session.scalars(select(RequestIndex).where(RequestIndex.instance_id.in_(ids)))
+        }
+        return self._rows([found_rows[i] for i in ids])
 
     def _rows(self, requests: Sequence[RequestIndex]) -> list[LookupRow]:
         if not requests:
@@ -167,10 +189,3 @@ class CaseLookup:
             )
             for r in requests
         ]
-
-    def count(self, actor: Actor) -> int:
-        visible = self.policy.visible_requests(actor)
-        statement = select(func.count()).select_from(RequestIndex)
-        if visible is not None:
-            statement = statement.where(visible)
-        return int(self.session.scalar(statement) or 0)
