@@ -83,7 +83,8 @@ CASES = (
             (4, "eng", "wait", {"note": "需入户查看，业主出差，约定下周二上门。"}),
         ),
     ),
-    # Handled and replied: the owner reads the reply on the portal; the centre still has to confirm.
+    # Handled and replied, but the owner did not answer the call: they read the reply on the portal; the
+    # coordinator calls again to confirm.
     Case(
         timedelta(days=4),
         "13800000001",
@@ -92,7 +93,7 @@ CASES = (
         _steps(
             (1, "crc", "complete", _triage("high")),
             (20, "eng", "complete", HANDLED),
-            (24, "crc", "complete", REPLY),
+            (24, "crc", "complete", {**REPLY, "reached": "no"}),
         ),
     ),
     # The owner was not satisfied: back in handling for rework.
@@ -104,8 +105,18 @@ CASES = (
         _steps(
             (1, "crc", "complete", _triage("normal")),
             (30, "eng", "complete", {"resolution": "已对空鼓部位切割重新抹灰。"}),
-            (32, "crc", "complete", {"reply": "墙面空鼓已修补完毕，请您查看。"}),
-            (50, "crc", "complete", {"satisfied": "no", "comment": "修补处颜色不一致，要求整面重刷。"}),
+            (32, "crc", "complete", {"reached": "no", "reply": "墙面空鼓已修补完毕，请您查看。"}),
+            (
+                50,
+                "crc",
+                "complete",
+                {
+                    "reached": "yes",
+                    "reply": "墙面空鼓已修补完毕，请您查看。",
+                    "satisfied": "no",
+                    "comment": "修补处颜色不一致，要求整面重刷。",
+                },
+            ),
         ),
     ),
     # Closed, the owner satisfied and the score recorded on the phone.
@@ -117,8 +128,18 @@ CASES = (
         _steps(
             (1, "crc", "complete", _triage("low", "property", "property")),
             (26, "property", "complete", {"resolution": "更换了防臭地漏芯。"}),
-            (28, "crc", "complete", {"reply": "已为您更换防臭地漏芯，如仍有异味请联系我们。"}),
-            (50, "crc", "complete", {"satisfied": "yes", "score": 4, "comment": "处理及时，师傅很耐心。"}),
+            (
+                28,
+                "crc",
+                "complete",
+                {
+                    "reached": "yes",
+                    "reply": "已为您更换防臭地漏芯，如仍有异味请联系我们。",
+                    "satisfied": "yes",
+                    "score": 4,
+                    "comment": "处理及时，师傅很耐心。",
+                },
+            ),
         ),
     ),
 )

@@ -28,11 +28,11 @@ def test_a_step_sent_back_for_rework_is_drawn_as_current_not_done(client, platfo
     complaint = register(platform)
     complete(platform, complaint.instance_id, "crc", TRIAGE)
     complete(platform, complaint.instance_id, "eng", {"resolution": "已修补"})
-    complete(platform, complaint.instance_id, "crc", {"reply": "已修补完毕"})
-    complete(platform, complaint.instance_id, "crc", {"satisfied": "no", "comment": "颜色不一致"})
+    answer = {"reached": "yes", "reply": "已修补完毕", "satisfied": "no", "comment": "颜色不一致"}
+    complete(platform, complaint.instance_id, "crc", answer)
     login(client, "crc")
     current, done = diagram_marks(client.get(f"/requests/{complaint.instance_id}").get_data(as_text=True))
-    assert current == ["handle"] and "handle" not in done and {"triage", "reply", "confirm"} <= set(done)
+    assert current == ["handle"] and "handle" not in done and {"triage", "reply"} <= set(done)
 
 
 def test_the_hand_over_picker_starts_with_nothing_chosen(client, platform) -> None:

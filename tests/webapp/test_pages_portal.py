@@ -145,10 +145,10 @@ def close_without_score(platform, instance_id: int) -> None:  # type: ignore[no-
     """Closed with the owner satisfied but no score taken on the phone: the owner may rate it online."""
     complete(platform, instance_id, "crc", TRIAGE)
     complete(platform, instance_id, "eng", {"resolution": "已更换防水层"})
-    complete(platform, instance_id, "crc", {"reply": "已维修完毕"})
     task = open_task(platform, instance_id)
     unchecked = TaskService(platform.session, platform.runtime, _Unchecked())
-    unchecked.complete(task.id, {"satisfied": "yes"}, actor(platform, "crc"))
+    answer = {"reached": "yes", "reply": "已维修完毕", "satisfied": "yes"}
+    unchecked.complete(task.id, answer, actor(platform, "crc"))
     platform.session.commit()
 
 
@@ -203,7 +203,8 @@ def test_the_owner_reads_the_reply_written_for_them_the_expected_date_and_the_ho
 
     complete(platform, complaint.instance_id, "eng", {"resolution": "内部：防水层由供方返工，费用待核"})
     platform.comments.add(complaint.instance_id, "crc", "内部备注：业主曾投诉两次")
-    complete(platform, complaint.instance_id, "crc", {"reply": "您好，卫生间防水已重做，请48小时后试水。"})
+    reply = {"reached": "no", "reply": "您好，卫生间防水已重做，请48小时后试水。"}  # the owner did not answer
+    complete(platform, complaint.instance_id, "crc", reply)
     page = text(client.get(f"/portal/{complaint.number}"))
     assert "客服中心的答复 您好，卫生间防水已重做，请48小时后试水。" in page
     for private in ("防水层由供方返工", "内部备注", "李娜"):
@@ -262,8 +263,8 @@ def test_the_owner_adds_information_and_chases_and_both_land_on_the_case_timelin
     assert timeline.count("业主在服务平台催办") == 2
 
     complete(platform, complaint.instance_id, "eng", {"resolution": "已更换防水层"})
-    complete(platform, complaint.instance_id, "crc", {"reply": "已维修完毕"})
-    complete(platform, complaint.instance_id, "crc", {"satisfied": "yes", "score": 5})
+    answer = {"reached": "yes", "reply": "已维修完毕", "satisfied": "yes", "score": 5}
+    complete(platform, complaint.instance_id, "crc", answer)
     page = text(client.get(f"/portal/{number}"))
     assert "催办" not in page.replace("您催办了这项诉求", "")  # no chasing a closed request
     late = client.post(f"/portal/{number}/chase", follow_redirects=True)
