@@ -186,9 +186,10 @@ def _rework_growth(url: str, reworks: int, prune_above: int | None, sample: int 
     complete(STEPS[0][2], "crc")
     loops: list[tuple[float, float]] = []
     for rework in range(reworks):
-        answer = {"satisfied": "no", "comment": "仍不满意"} if rework < reworks - 1 else STEPS[3][2]
-        timings = [complete(STEPS[1][2], "eng"), complete(STEPS[2][2], "crc"), complete(answer, "crc")]
-        loops.append((sum(t[0] for t in timings) / 3, sum(t[1] for t in timings) / 3))
+        unsatisfied = {**STEPS[2][2], "satisfied": "no", "score": None, "comment": "仍不满意"}
+        answer = unsatisfied if rework < reworks - 1 else STEPS[2][2]
+        timings = [complete(STEPS[1][2], "eng"), complete(answer, "crc")]
+        loops.append((sum(t[0] for t in timings) / 2, sum(t[1] for t in timings) / 2))
     with Session(engine) as session:
         state = Platform(session, foundation).runtime.get(instance_id, with_state=True).state
     engine.dispose()

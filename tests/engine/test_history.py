@@ -174,8 +174,11 @@ def complaint_round(rounds: int) -> Answer:
         "triage": lambda n: {"category": "quality", "severity": "high", "department": "engineering"},
         "handle": lambda n: {"resolution": f"第{n}次整改"},
         "review": lambda n: {"reply": "已复核"},
-        "reply": lambda n: {"reply": "已维修完毕"},
-        "confirm": lambda n: {"satisfied": "no" if n < rounds * 3 else "yes", "score": 1},
+        "reply": lambda n: {
+            "reached": "yes",
+            "reply": "已维修完毕",
+            "satisfied": "no" if n < rounds * 2 else "yes",
+        },
     }
     return by_name(steps, rounds)
 
@@ -196,7 +199,7 @@ def test_a_pruned_complaint_migrates_to_a_new_version_like_a_whole_one() -> None
     outcomes = []
     for prune_above in (None, 0):
         run = Run(COMPLAINT_BPMN, "complaint", COMPLAINT_DATA, prune_above)
-        for number in range(rounds * 3 - 2):  # handling of the last round is open
+        for number in range(rounds * 2 - 1):  # handling of the last round is open
             run.step(number, answer)
         workflow = run.load()
         top, subprocesses = diff_workflow(run.serializer.registry, workflow, new_spec, new_deps)
@@ -207,14 +210,14 @@ def test_a_pruned_complaint_migrates_to_a_new_version_like_a_whole_one() -> None
         workflow.do_engine_steps()
         run.spec, run.subprocesses = new_spec, new_deps
         run.save(workflow)
-        for number in range(rounds * 3 - 2, rounds * 3 + 8):
+        for number in range(rounds * 2 - 1, rounds * 2 + 8):
             if not run.step(number, answer):
                 break
         outcomes.append(run.seen)
     whole, pruned = outcomes
     assert pruned == whole
     # The new version's review step runs after the migration, then the complaint closes.
-    assert [seen[0][0] for seen in whole[-6:-2]] == ["handle", "review", "reply", "confirm"]
+    assert [seen[0][0] for seen in whole[-5:-2]] == ["handle", "review", "reply"]
     assert whole[-1][:2] == ("end", True)
 
 
