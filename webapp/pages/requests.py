@@ -29,9 +29,12 @@ def the_request(instance_id: int) -> tuple[RequestIndex, ProcessInstance]:
     return p.requests.get(instance_id), p.runtime.get(instance_id)
 
 
-@bp.get("/requests/<int:instance_id>")
-@allow(Permission.VIEW_REQUEST, Target.request())
-def show(instance_id: int) -> Any:
+def _case(
+    instance_id: int, *, steps_only: bool
+) -> tuple[dict[int, HumanTask], dict[str, Any], dict[str, Any]]:
+    """What the request page and its print view both show: the header, the open steps (`steps_only`: without
+    escalations), timeline, notes, files and the case's deadlines. Returns the request's tasks by id, files by
+    token, and those template values."""
     p = platform()
     req, instance = the_request(instance_id)
     tasks = {
@@ -43,33 +46,44 @@ def show(instance_id: int) -> Any:
     files = attachments().of(instance_id)
     by_token = {a.token: a for a in files}
     details, description = present.request_details(p, req)
-    open_tasks = [t for t in tasks.values() if t.state == "open"]
-    current = {t.element_id for t in open_tasks}
+    open_tasks = [t for t in tasks.values() if t.state == "open" and (not steps_only or t.kind == "task")]
     comments = p.comments.of(instance_id)
     names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
     data = present.current_data(p, instance_id, open_tasks)
+    shown = {
+        "req": req,
+        "instance": instance,
+        "details": details,
+        "description": description,
+        "open_tasks": open_tasks,
+        "timeline": present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
+        "comments": comments,
+        "files": files,
+        "names": names,
+        "departments": dict(p.directory.department_choices()),
+        "deadlines": present.case_deadlines(p, data, tasks.values(), req.closed_at),
+        "contact_attempts": data.get("contact_attempts") or 0,
+        "owner_tier": p.requests.owner_tier(req),
+    }
+    return tasks, by_token, shown
+
+
+@bp.get("/requests/<int:instance_id>")
+@allow(Permission.VIEW_REQUEST, Target.request())
+def show(instance_id: int) -> Any:
+    p = platform()
+    tasks, _files, shown = _case(instance_id, steps_only=False)
+    current = {t.element_id for t in shown["open_tasks"]}
     return render_template(
         "request.html",
-        req=req,
-        instance=instance,
-        details=details,
-        description=description,
-        open_tasks=open_tasks,
+        **shown,
         tasks=list(tasks.values()),
         current=sorted(current),
         # A step done before and open again (rework) is drawn as current, not done.
         done=sorted({t.element_id for t in tasks.values() if t.state == "completed"} - current),
-        timeline=present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
-        related=p.requests.related(req),
-        comments=comments,
-        files=files,
-        names=names,
-        departments=dict(p.directory.department_choices()),
+        related=p.requests.related(shown["req"]),
         max_upload=megabytes(attachments().max_bytes),
         rating=p.requests.rating(instance_id),
-        deadlines=present.case_deadlines(p, data, tasks.values(), req.closed_at),
-        contact_attempts=data.get("contact_attempts") or 0,
-        owner_tier=p.requests.owner_tier(req),
     )
 
 
@@ -79,36 +93,11 @@ def print_view(instance_id: int) -> Any:
     """The case on paper: header, deadlines, what each step recorded, the timeline and notes — no menus,
     no forms."""
     p = platform()
-    req, instance = the_request(instance_id)
-    tasks = {
-        t.id: t
-        for t in p.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.id)
-        )
-    }
-    files = attachments().of(instance_id)
-    by_token = {a.token: a for a in files}
-    details, description = present.request_details(p, req)
-    open_tasks = [t for t in tasks.values() if t.state == "open" and t.kind == "task"]
-    comments = p.comments.of(instance_id)
-    names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
-    data = present.current_data(p, instance_id, open_tasks)
+    tasks, by_token, shown = _case(instance_id, steps_only=True)
     return render_template(
         "request_print.html",
-        req=req,
-        instance=instance,
-        details=details,
-        description=description,
-        open_tasks=open_tasks,
+        **shown,
         steps=present.completed_steps(p, instance_id, tasks, by_token),
-        timeline=present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
-        comments=comments,
-        files=files,
-        names=names,
-        departments=dict(p.directory.department_choices()),
-        deadlines=present.case_deadlines(p, data, tasks.values(), req.closed_at),
-        contact_attempts=data.get("contact_attempts") or 0,
-        owner_tier=p.requests.owner_tier(req),
         printed_at=p.clock.now(),
     )
 
