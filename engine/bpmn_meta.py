@@ -31,6 +31,16 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
 
+    @classmethod
+    def from_dict(cls, dct: Mapping[str, Any]) -> Problem:
+        line = dct.get("line")
+        return cls(
+            str(dct.get("file", "")),
+            int(line) if line else None,
+            _opt_str(dct.get("element_id")),
+            str(dct["message"]),
+        )
+
 
 @dataclass(frozen=True)
 class HumanTaskMeta:
@@ -133,6 +143,31 @@ class BoundaryTimerMeta:
 
 
 @dataclass(frozen=True)
+class DeployOptions:
+    """What the person deploying says about routing a diagram drawn elsewhere, stored with the version.
+
+    default_department: the department of a human task with no lane and no candidateGroups.
+    lanes: lane name -> department code or name (names match case-insensitively), for lanes whose name is not
+    a department.
+    """
+
+    default_department: str | None = None
+    lanes: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"default_department": self.default_department, "lanes": dict(self.lanes)}
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any] | None) -> DeployOptions:
+        dct = dct or {}
+        lanes = dct.get("lanes") or {}
+        return cls(
+            default_department=_opt_str(dct.get("default_department")),
+            lanes={str(lane): str(code) for lane, code in lanes.items()},
+        )
+
+
+@dataclass(frozen=True)
 class ParsedDefinition:
     """The executable process of a deployable file: its key, name, human tasks and timer start events."""
 
@@ -141,6 +176,9 @@ class ParsedDefinition:
     tasks: Mapping[str, HumanTaskMeta] = field(default_factory=dict)
     timer_starts: tuple[TimerStart, ...] = ()
     boundary_timers: Mapping[str, BoundaryTimerMeta] = field(default_factory=dict)
+    options: DeployOptions = field(default_factory=DeployOptions)
+    # What deploy noticed but accepted (a user task without a form, an unconnected element...).
+    notices: tuple[Problem, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +188,8 @@ class ParsedDefinition:
             "tasks": {element_id: meta.to_json() for element_id, meta in self.tasks.items()},
             "timer_starts": [timer.to_json() for timer in self.timer_starts],
             "boundary_timers": {key: meta.to_json() for key, meta in self.boundary_timers.items()},
+            "options": self.options.to_json(),
+            "notices": [notice.as_dict() for notice in self.notices],
         }
 
     @classmethod
@@ -170,6 +210,8 @@ class ParsedDefinition:
                 str(element_id): BoundaryTimerMeta.from_json(meta)
                 for element_id, meta in dct.get("boundary_timers", {}).items()
             },
+            options=DeployOptions.from_json(dct.get("options")),
+            notices=tuple(Problem.from_dict(notice) for notice in dct.get("notices", ())),
         )
 
 

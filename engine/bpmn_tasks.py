@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from engine.bpmn_expressions import Finding, code_findings, due_date_findings, unwrap_juel
-from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, HumanTaskMeta, TimerRole
+from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, DeployOptions, HumanTaskMeta, TimerRole
 from engine.bpmn_xml import SPIFF_NS, Document, Element, Reporter, camunda, extensions
 from engine.safety import problems_in
 
@@ -47,6 +47,7 @@ class Context:
     departments: Mapping[str, str]
     form_exists: Callable[[str], bool]
     functions: Collection[str]
+    options: DeployOptions = field(default_factory=DeployOptions)
 
     def findings(
         self, found: list[Finding], element_id: str | None, at: Element, text_el: Element | None

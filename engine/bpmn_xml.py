@@ -129,6 +129,8 @@ class Reporter:
         self.filename = filename
         self.doc = doc
         self.problems: list[Problem] = []
+        # Accepted but worth telling the person deploying: shown with the result, kept with the version.
+        self.notices: list[Problem] = []
 
     def add(
         self,
@@ -138,11 +140,24 @@ class Reporter:
         element_id: str | None = None,
         line: int | None = None,
     ) -> None:
+        self.problems.append(self._problem(message, el, element_id, line))
+
+    def notice(
+        self,
+        message: str,
+        el: Element | None = None,
+        *,
+        element_id: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.notices.append(self._problem(message, el, element_id, line))
+
+    def _problem(self, message: str, el: Element | None, element_id: str | None, line: int | None) -> Problem:
         if element_id is None and el is not None:
             element_id = el.get("id")
         if line is None and el is not None and self.doc is not None:
             line = self.doc.line(el)
-        self.problems.append(Problem(self.filename, line, element_id, message))
+        return Problem(self.filename, line, element_id, message)
 
     def reported_ids(self) -> set[str]:
         return {p.element_id for p in self.problems if p.element_id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import DeployRefused, NotFound
 from engine.models import ProcessDefinition
-from engine.validation import ParsedDefinition, validate_bpmn
+from engine.validation import DeployOptions, ParsedDefinition, Problem, validate_bpmn
 from lintel.clock import Clock
 
 
@@ -64,12 +65,22 @@ def compile_definition(definition: ProcessDefinition) -> CompiledDefinition:
     )
 
 
+def deploy_checksum(content: bytes, options: DeployOptions) -> str:
+    """What makes a deploy the same as an earlier one: the file, and the routing given with it (none: the
+    file's own hash, as versions stored before routing options had)."""
+    digest = hashlib.sha256(content)
+    if options != DeployOptions():
+        digest.update(json.dumps(options.to_json(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class DeployResult:
     definition: ProcessDefinition | None  # None for a dry run
     key: str
     version: int
     created: bool  # False when the file equals the latest version, which is then reused
+    notices: tuple[Problem, ...] = ()  # accepted, but worth telling the person deploying
 
 
 class DefinitionService:
@@ -90,29 +101,38 @@ class DefinitionService:
         # Called with each newly stored version (the platform schedules its timer start events).
         self.on_deployed: Callable[[ProcessDefinition], None] | None = None
 
-    def check(self, content: bytes, filename: str) -> ParsedDefinition:
+    def check(self, content: bytes, filename: str, options: DeployOptions | None = None) -> ParsedDefinition:
         parsed, problems = validate_bpmn(
             content,
             filename,
             departments=self.departments,
             form_exists=self.form_exists,
             functions=self.functions,
+            options=options,
         )
         if problems or parsed is None:
             raise DeployRefused(problems)
         return parsed
 
     def deploy(
-        self, content: bytes, filename: str, *, actor: str | None = None, dry_run: bool = False
+        self,
+        content: bytes,
+        filename: str,
+        *,
+        options: DeployOptions | None = None,
+        actor: str | None = None,
+        dry_run: bool = False,
     ) -> DeployResult:
-        parsed = self.check(content, filename)
+        """Store the file as a new version of its process; the same file with the same options reuses the
+        latest version."""
+        parsed = self.check(content, filename, options)
         latest = self.latest_or_none(parsed.key)
-        checksum = hashlib.sha256(content).hexdigest()
+        checksum = deploy_checksum(content, parsed.options)
         if latest is not None and latest.checksum == checksum:
-            return DeployResult(latest, latest.key, latest.version, created=False)
+            return DeployResult(latest, latest.key, latest.version, created=False, notices=parsed.notices)
         version = (latest.version if latest else 0) + 1
         if dry_run:
-            return DeployResult(None, parsed.key, version, created=True)
+            return DeployResult(None, parsed.key, version, created=True, notices=parsed.notices)
         definition = ProcessDefinition(
             key=parsed.key,
             version=version,
@@ -128,7 +148,7 @@ class DefinitionService:
         self.session.flush()
         if self.on_deployed is not None:
             self.on_deployed(definition)
-        return DeployResult(definition, definition.key, version, created=True)
+        return DeployResult(definition, definition.key, version, created=True, notices=parsed.notices)
 
     def latest_or_none(self, key: str) -> ProcessDefinition | None:
         return self.session.scalars(

@@ -27,11 +27,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_checks import ProcessChecker, check_document_expressions
-from engine.bpmn_meta import HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
+from engine.bpmn_meta import DeployOptions, HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
 from engine.bpmn_tasks import Context
 from engine.bpmn_xml import BPMN_NS, Document, Element, Reporter, children, local_name, safe_parser
 
 __all__ = [
+    "DeployOptions",
     "HumanTaskMeta",
     "ParsedDefinition",
     "Problem",
@@ -54,11 +55,14 @@ def validate_bpmn(
     departments: Mapping[str, str],
     form_exists: Callable[[str], bool],
     functions: Collection[str] = (),
+    options: DeployOptions | None = None,
 ) -> tuple[ParsedDefinition | None, list[Problem]]:
     """Check a BPMN file for deployment.
 
     `departments` maps department codes and names to codes; `form_exists` tells whether a form key is known;
-    `functions` are the registry names scripts and expressions may call besides the safe builtins.
+    `functions` are the registry names scripts and expressions may call besides the safe builtins;
+    `options` is the routing the person deploying gave (default department, lane mapping). What is accepted
+    but worth knowing comes back as the definition's `notices`.
 
     Routing of a user or manual task (details in `engine.bpmn_tasks`): candidateGroups "${expr}" is an
     expression; a known department code or name is that department; a plain ASCII identifier or any other
@@ -74,7 +78,9 @@ def validate_bpmn(
     try:
         if isinstance(content, str):  # tolerate callers that already decoded the file
             content = content.encode("utf-8")
-        definition = _validate(content, report, departments, form_exists, functions)
+        definition = _validate(
+            content, report, departments, form_exists, functions, options or DeployOptions()
+        )
     except Exception as exc:  # any input must give problems, never a traceback
         report.add(
             f"internal error while validating ({type(exc).__name__}: {exc}); please report this diagram"
@@ -89,6 +95,7 @@ def _validate(
     departments: Mapping[str, str],
     form_exists: Callable[[str], bool],
     functions: Collection[str],
+    options: DeployOptions,
 ) -> ParsedDefinition | None:
     root = _parse(content, report)
     if root is None:
@@ -129,7 +136,7 @@ def _validate(
         for process in executable[1:]:
             report.add(f"more than one executable process ({names}): a file deploys exactly one", process)
 
-    ctx = Context(report, doc, departments, form_exists, functions)
+    ctx = Context(report, doc, departments, form_exists, functions, options)
     checker = ProcessChecker(ctx)
     for process in [chosen] if chosen is not None else executable:
         checker.check(process)
@@ -147,6 +154,8 @@ def _validate(
         tasks=checker.tasks,
         timer_starts=tuple(checker.timer_starts),
         boundary_timers=checker.boundary_timers,
+        options=options,
+        notices=tuple(sorted(report.notices, key=lambda notice: notice.line or 0)),
     )
 
 

@@ -141,6 +141,7 @@ def _deploy_paths(paths: list[Path], *, dry_run: bool, only_new: bool = False) -
             sys.exit(1)
         note = "" if result.created else " (unchanged)"
         lines.append(f"{result.key} v{result.version}{note}{' (dry run)' if dry_run else ''}")
+        lines.extend(f"  note: {notice.format()}" for notice in result.notices)
     if not dry_run:
         db_session().commit()
     click.echo("\n".join(lines))

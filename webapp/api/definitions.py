@@ -40,6 +40,12 @@ def deploy_definition() -> Any:
     if not dry_run:
         db_session().commit()
     body = DeployResult().dump(
-        {"key": result.key, "version": result.version, "created": result.created, "dry_run": dry_run}
+        {
+            "key": result.key,
+            "version": result.version,
+            "created": result.created,
+            "dry_run": dry_run,
+            "notices": [notice.as_dict() for notice in result.notices],
+        }
     )
     return body, 201 if result.created and not dry_run else 200

@@ -152,18 +152,21 @@ class DefinitionList(Schema):
     definitions = fields.List(fields.Nested(DeployedVersion), required=True)
 
 
-class DeployResult(Schema):
-    key = fields.String()
-    version = fields.Integer()
-    created = fields.Boolean()
-    dry_run = fields.Boolean()
-
-
 class Problem(Schema):
     file = fields.String()
     line = fields.Integer(allow_none=True)
     element_id = fields.String(allow_none=True)
     message = fields.String()
+
+
+class DeployResult(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    created = fields.Boolean()
+    dry_run = fields.Boolean()
+    notices = fields.List(
+        fields.Nested(Problem), metadata={"description": "what deploy accepted but the deployer should know"}
+    )
 
 
 class Error(Schema):

@@ -92,6 +92,7 @@ def version(key: str, version: int) -> Any:
         definition=definition,
         versions=versions[::-1],
         tasks=tasks,
+        notices=(definition.meta or {}).get("notices", []),
         departments=dict(p.directory.department_choices()),
         deployers=deployers(versions),
         form_titles={
