@@ -14,7 +14,14 @@ from crm.records import stage_update
 from crm.validation import COORDINATOR_DEPARTMENT, FormValidator
 from engine.actors import Actor
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.events import EventBus, InstanceCompleted, InstanceFailed, TaskCompleted, TaskCreated
+from engine.events import (
+    EventBus,
+    InstanceCancelled,
+    InstanceCompleted,
+    InstanceFailed,
+    TaskCompleted,
+    TaskCreated,
+)
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
 from engine.tasks import TaskService
@@ -192,8 +199,13 @@ def _on_failed(session: Session, event: InstanceFailed) -> None:
     _update(session, event.instance, status="error")
 
 
+def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
+    _update(session, event.instance, status="cancelled")
+
+
 def subscribe(events: EventBus) -> None:
     events.subscribe(TaskCreated, _on_task_created)
     events.subscribe(TaskCompleted, _on_task_completed)
     events.subscribe(InstanceCompleted, _on_completed)
     events.subscribe(InstanceFailed, _on_failed)
+    events.subscribe(InstanceCancelled, _on_cancelled)

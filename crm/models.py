@@ -202,7 +202,7 @@ class RequestIndex(Base):
     unit_label: Mapped[str | None] = mapped_column(String(200))
     project: Mapped[str | None] = mapped_column(String(50))
     category: Mapped[str | None] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20))  # open | closed | error
+    status: Mapped[str] = mapped_column(String(20))  # open | closed | error | cancelled
     step: Mapped[str | None] = mapped_column(String(200))  # the name of the step it waits in
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

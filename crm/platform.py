@@ -25,6 +25,7 @@ from engine.definitions import DefinitionService, SpecCache
 from engine.evaluator import EvaluatorLimits, EvaluatorPool, FunctionLibrary, shared_pool
 from engine.events import EventBus
 from engine.inbox import Inbox
+from engine.incidents import IncidentService
 from engine.runtime import Runtime
 from engine.serialization import InstanceSerializer
 from engine.tasks import TaskService
@@ -97,6 +98,7 @@ class Platform:
         self.timer_starts = TimerStarts(session, self.runtime)
         self.definitions.on_deployed = self.timer_starts.schedule
         self.tasks = TaskService(session, self.runtime, self.validator)
+        self.incidents = IncidentService(session, self.runtime)
         self.inbox = Inbox(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.

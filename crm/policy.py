@@ -37,6 +37,7 @@ class Permission(StrEnum):
     DELETE_SAVED_FILTER = "filter.delete"  # one's own
     VIEW_DEFINITIONS = "definition.view"  # deployed processes, their versions and diagrams
     DEPLOY_DEFINITION = "definition.deploy"  # deploy a diagram, and the dry run
+    HANDLE_INCIDENTS = "incident.handle"  # failed instances: list them, retry (on a newer version), cancel
     ADMINISTER_STAFF = "staff.administer"  # accounts and departments
     OWN_ACCOUNT = "account.own"  # one's own account page: one's API tokens
     SEE_OVERDUE_BY_DEPARTMENT = "overview.departments"  # the home page's overdue-by-department table
@@ -60,6 +61,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.DELETE_SAVED_FILTER: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_DEFINITIONS: frozenset({"process_owner", "administrator"}),
     Permission.DEPLOY_DEFINITION: frozenset({"process_owner", "administrator"}),
+    Permission.HANDLE_INCIDENTS: frozenset({"process_owner", "administrator"}),
     Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
     Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER}),
     Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,

@@ -21,8 +21,10 @@ from crm.records import stage_update
 from engine.errors import NotFound
 from engine.events import (
     EventBus,
+    InstanceCancelled,
     InstanceCompleted,
     InstanceFailed,
+    InstanceRetried,
     InstanceStarted,
     TaskCompleted,
     TaskCreated,
@@ -177,9 +179,19 @@ def _on_failed(session: Session, event: InstanceFailed) -> None:
     _set(session, event.instance, status="error")
 
 
+def _on_retried(session: Session, event: InstanceRetried) -> None:
+    _set(session, event.instance, status="open")
+
+
+def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
+    _set(session, event.instance, status="cancelled", step=None, closed_at=event.instance.completed_at)
+
+
 def subscribe(events: EventBus) -> None:
     events.subscribe(InstanceStarted, _on_started)
     events.subscribe(TaskCreated, _on_task_created)
     events.subscribe(TaskCompleted, _on_task_completed)
     events.subscribe(InstanceCompleted, _on_completed)
     events.subscribe(InstanceFailed, _on_failed)
+    events.subscribe(InstanceRetried, _on_retried)
+    events.subscribe(InstanceCancelled, _on_cancelled)

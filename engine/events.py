@@ -56,6 +56,23 @@ class InstanceFailed:
     error: str
 
 
+@dataclass(frozen=True)
+class InstanceCancelled:
+    """An administrator or process owner cancelled a failed instance, with a reason."""
+
+    instance: ProcessInstance
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class InstanceRetried:
+    """A failed instance runs again (on its version or moved to another)."""
+
+    instance: ProcessInstance
+    actor: str
+
+
 Handler = Callable[[Session, Any], None]
 
 

@@ -34,13 +34,16 @@ class ProcessDefinition(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
-    __table_args__ = (Index("ix_process_instances_due", "next_timer_at", "status"),)
+    __table_args__ = (
+        Index("ix_process_instances_due", "next_timer_at", "status"),
+        Index("ix_process_instances_status_failed", "status", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # running | completed | error
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | error | cancelled
     state: Mapped[str] = mapped_column(Text, deferred=True)
     revision: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
@@ -48,6 +51,9 @@ class ProcessInstance(Base):
     completed_at: Mapped[datetime | None]
     started_by: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
+    # Where and when it failed (an incident until retried or cancelled): the BPMN id of the element.
+    error_element: Mapped[str | None] = mapped_column(String(200))
+    failed_at: Mapped[datetime | None]
     next_timer_at: Mapped[datetime | None]
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)

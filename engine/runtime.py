@@ -24,6 +24,7 @@ from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
 from engine.models import HumanTask, ProcessInstance
+from engine.next_gateway import refusal
 from engine.sandbox import script_engine
 from engine.serialization import InstanceSerializer
 from engine.task_data import refuse_unstorable
@@ -42,6 +43,10 @@ class StateTooLarge(Exception):
 
 class RoutingError(Exception):
     """A human task whose department cannot be determined: the instance fails rather than losing it."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
 
 
 class Runtime:
@@ -157,8 +162,13 @@ class Runtime:
         *,
         new: bool = False,
         refresh_timers: bool = False,
+        completed: Task | None = None,
     ) -> None:
-        """Run the engine as far as it goes, then bring inbox, audit, timers and stored state up to date."""
+        """Run the engine as far as it goes, then bring inbox, audit, timers and stored state up to date.
+
+        `completed`: the step a person just completed. When the gateway right after it cannot choose its
+        way because the submission left a variable undefined, this raises engine.next_gateway's refusal
+        instead of failing the instance, and the caller rolls back what the completion changed."""
         now = self.clock.now()
         state: str | None = None
         try:
@@ -186,7 +196,10 @@ class Runtime:
                         data={"event": type(definition).__name__, "name": name},
                     )
         except Exception as exc:  # a diagram's script failing must fail its instance, not the request
-            self.fail(instance, actor, exc)
+            refused = refusal(exc, completed) if completed is not None else None
+            if refused is not None:
+                raise refused from exc
+            self.fail(instance, actor, exc, workflow=workflow)
         if instance.status == "running" and workflow.is_completed():
             instance.status = "completed"
             instance.completed_at = now
@@ -218,13 +231,57 @@ class Runtime:
         except Exception:
             return None
 
-    def fail(self, instance: ProcessInstance, actor: Actor, exc: Exception) -> None:
-        """The instance cannot go on: mark it failed with the reason, audited, its inbox left as it is."""
+    def fail(
+        self,
+        instance: ProcessInstance,
+        actor: Actor,
+        exc: Exception,
+        *,
+        workflow: BpmnWorkflow | None = None,
+        element: str | None = None,
+    ) -> None:
+        """The instance cannot go on: mark it failed with the reason and the element it stopped at, audited,
+        and close its open inbox rows (steps and escalations), so nothing is left that can be claimed but
+        never completed. It is then an incident (engine.incidents) until retried or cancelled."""
         message = describe(exc)
+        element = element or failed_element(exc, workflow)
         instance.status = "error"
         instance.error = message
-        self.audit.record(instance, "instance.failed", actor.username, "running", "error", {"error": message})
+        instance.error_element = element[:200] if element else None
+        instance.failed_at = self.clock.now()
+        data = {"error": message, "element": instance.error_element}
+        self.audit.record(instance, "instance.failed", actor.username, "running", "error", data)
+        self.close_open_rows(instance, actor, "instance_failed")
         self.events.publish(self.session, InstanceFailed(instance, message))
+
+    def close_open_rows(self, instance: ProcessInstance, actor: Actor, reason: str) -> list[HumanTask]:
+        """Cancel every open inbox row of the instance (its steps and their escalations), the reason on the
+        timeline. Rows this transition already added are closed too (they are in the session, not yet
+        written)."""
+        with self.session.no_autoflush:
+            rows = [
+                row
+                for row in self.session.scalars(
+                    select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+                )
+                if row.state == "open"
+            ]
+        rows += [
+            obj
+            for obj in self.session.new
+            if isinstance(obj, HumanTask)
+            and obj.instance_id == instance.id
+            and obj.state == "open"
+            and obj not in rows
+        ]
+        now = self.clock.now()
+        for row in rows:
+            row.state = "cancelled"
+            row.completed_at = now
+            self.audit.record(
+                instance, "task.cancelled", actor.username, "open", "cancelled", {"reason": reason}, task=row
+            )
+        return rows
 
     # -- the inbox -------------------------------------------------------------------------------------
 
@@ -343,10 +400,12 @@ class Runtime:
             priority = int(value)
         except (TypeError, ValueError):
             raise RoutingError(
-                f"task '{meta.element_id}': priority {value!r} is not a whole number"
+                f"task '{meta.element_id}': priority {value!r} is not a whole number", meta.element_id
             ) from None
         if not 0 <= priority <= MAX_PRIORITY:
-            raise RoutingError(f"task '{meta.element_id}': priority {priority} is outside 0-{MAX_PRIORITY}")
+            raise RoutingError(
+                f"task '{meta.element_id}': priority {priority} is outside 0-{MAX_PRIORITY}", meta.element_id
+            )
         return priority
 
     def _resolve_department(self, task: Task, source: str, is_expression: bool) -> str | None:
@@ -359,12 +418,15 @@ class Runtime:
             if code is None:
                 raise RoutingError(
                     f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' "
-                    "does not give a department"
+                    "does not give a department",
+                    meta.element_id,
                 )
             return code
         if meta.department:
             return meta.department
-        raise RoutingError(f"task '{meta.element_id}' has no department (lane '{meta.lane}')")
+        raise RoutingError(
+            f"task '{meta.element_id}' has no department (lane '{meta.lane}')", meta.element_id
+        )
 
     def _due(
         self, task: Task, meta: HumanTaskMeta, compiled: CompiledDefinition
@@ -441,6 +503,25 @@ def _as_due(value: Any, now: datetime) -> datetime | None:
         parsed = TimerEventDefinition.parse_iso_duration(value)
         return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
     return parse_moment(value)
+
+
+def failed_element(exc: BaseException, workflow: BpmnWorkflow | None) -> str | None:
+    """The BPMN id of the element the instance failed at: the task SpiffWorkflow names in its exception,
+    else the task the failure left in ERROR, else the element a routing error names."""
+    task = getattr(exc, "task", None)
+    if isinstance(task, Task):
+        return element_of(task)
+    if workflow is not None:
+        errored = workflow.get_tasks(state=TaskState.ERROR)
+        if errored:
+            return element_of(errored[0])
+    found = getattr(exc, "element_id", None)
+    return str(found) if found else None
+
+
+def element_of(task: Task) -> str:
+    """A task's BPMN id (a multi-instance child is named after its task)."""
+    return str(task.task_spec.name).split(" [", 1)[0]
 
 
 def describe(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from engine.errors import Conflict, Forbidden, InstanceStopped, NotFound, StepFa
 from engine.evaluator import aborted_in
 from engine.events import TaskCompleted
 from engine.models import HumanTask, ProcessInstance
+from engine.next_gateway import leads_to_gateway
 from engine.runtime import Runtime, deadline_of, describe
 from engine.task_data import refuse_unstorable
 from engine.timing import engine_clock
@@ -143,7 +144,7 @@ class TaskService:
         except Exception as exc:
             if aborted_in(exc) is not None:
                 # Stopped for its time, memory or a crash: resubmitting cannot help, the instance fails.
-                self.runtime.fail(instance, actor, exc)
+                self.runtime.fail(instance, actor, exc, element=row.element_id)
                 instance.updated_at = self.clock.now()
                 instance.next_timer_at = None
                 with _no_lost_update(task_id):
@@ -151,14 +152,27 @@ class TaskService:
                 raise InstanceStopped(f"the workflow was stopped at this step: {describe(exc)}") from exc
             # The task's own postScript failed: nothing is completed or stored.
             raise StepFailed(f"the workflow could not take this step: {describe(exc)}") from exc
-        self._mark_completed(row, actor)
-        row.waiting_since = None
-        changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
-        self.audit.record(instance, "task.completed", actor.username, "open", "completed", changed, task=row)
-        self.runtime.deadlines.resolve_escalations(instance, row, done=True)
-        self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
-        with _no_lost_update(task_id):
-            self.runtime.advance(instance, workflow, actor, compiled)
+        # A gateway right after the step may find the submission left a variable it reads undefined: the
+        # completion is then refused and everything it changed is undone (engine.next_gateway).
+        guarded = leads_to_gateway(task.task_spec)
+        savepoint = self.session.begin_nested() if guarded else None
+        try:
+            self._mark_completed(row, actor)
+            row.waiting_since = None
+            changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
+            self.audit.record(
+                instance, "task.completed", actor.username, "open", "completed", changed, task=row
+            )
+            self.runtime.deadlines.resolve_escalations(instance, row, done=True)
+            self.runtime.events.publish(self.session, TaskCompleted(instance, row, cleaned, actor.username))
+            with _no_lost_update(task_id):
+                self.runtime.advance(instance, workflow, actor, compiled, completed=task if guarded else None)
+        except BaseException:
+            if savepoint is not None and savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint is not None:
+            savepoint.commit()
         return row
 
     def _mark_completed(self, row: HumanTask, actor: Actor) -> None:

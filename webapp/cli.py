@@ -376,3 +376,6 @@ def bench_pages(postgres_url: str, tasks: int, runs: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+from webapp import cli_incidents  # noqa: E402,F401  (registers `lintel incidents`)

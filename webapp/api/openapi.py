@@ -189,6 +189,7 @@ def build_spec() -> dict[str, Any]:
             },
         },
     )
+    _incidents(spec)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
@@ -198,6 +199,49 @@ def build_spec() -> dict[str, Any]:
     document["servers"] = [{"url": "/api/v1"}]
     document["security"] = [{"bearer": []}]
     return document
+
+
+def _incidents(spec: APISpec) -> None:
+    for name in ("IncidentRow", "IncidentList", "RetryBody", "CancelBody", "InstanceOutcome"):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    spec.path(
+        "/incidents",
+        operations={
+            "get": {
+                "summary": "Failed instances, latest failure first (administrators, process owners)",
+                "parameters": [
+                    {"name": "process", "in": "query", "schema": {"type": "string", "maxLength": 200}}
+                ],
+                "responses": _responses(
+                    {"200": {"description": "the incidents", **_json("IncidentList")}}, *READ, 422
+                ),
+            }
+        },
+    )
+    outcome = {"200": {"description": "the instance afterwards", **_json("InstanceOutcome")}}
+    spec.path(
+        "/incidents/{instance_id}/retry",
+        operations={
+            "post": {
+                "summary": "Run a failed instance again from the task that failed, optionally with a data "
+                "patch and moved to another version of its process; failing again answers status error",
+                "parameters": _id("instance_id"),
+                "requestBody": _body("RetryBody", required=False),
+                "responses": _responses(outcome, *WRITE, 404, *BODY),
+            }
+        },
+    )
+    spec.path(
+        "/incidents/{instance_id}/cancel",
+        operations={
+            "post": {
+                "summary": "Cancel a failed instance, with a reason",
+                "parameters": _id("instance_id"),
+                "requestBody": _body("CancelBody"),
+                "responses": _responses(outcome, *WRITE, 404, *BODY),
+            }
+        },
+    )
 
 
 @api.get("/openapi.json")

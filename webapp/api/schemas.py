@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 MAX_ID = 2**63 - 1
 
@@ -176,3 +176,70 @@ class Error(Schema):
         data_key="fields", required=True, metadata={"description": "a message per invalid field"}
     )
     problems = fields.List(fields.Nested(Problem), metadata={"description": "a refused diagram's problems"})
+
+
+# -- incidents -------------------------------------------------------------------------------------------
+
+
+class IncidentRow(Schema):
+    instance_id = fields.Integer()
+    number = fields.String(allow_none=True, metadata={"description": "the request's number"})
+    title = fields.String(allow_none=True)
+    process_key = fields.String()
+    process_name = fields.String()
+    version = fields.Integer()
+    element_id = fields.String(allow_none=True, metadata={"description": "the BPMN id it failed at"})
+    element_name = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    failed_at = fields.AwareDateTime()
+    newer_version = fields.Integer(
+        allow_none=True, metadata={"description": "the latest version, when newer than the instance's"}
+    )
+
+
+class IncidentList(Schema):
+    incidents = fields.List(fields.Nested(IncidentRow), required=True)
+
+
+class _Version(fields.Field):
+    """A version number, or "latest"."""
+
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> object:
+        if value == "latest":
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2**31 - 1:
+            return value
+        raise ValidationError("a version number, or latest")
+
+
+class RetryBody(Schema):
+    version = _Version(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "move the instance to this version of its process (a number, or latest) first",
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                {"type": "string", "enum": ["latest"]},
+            ],
+            "nullable": True,
+        },
+    )
+    data = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "merged into the failed task's data before it runs again"},
+    )
+
+
+class CancelBody(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class InstanceOutcome(Schema):
+    instance_id = fields.Integer()
+    status = fields.String(metadata={"description": "running, completed, error (failed again) or cancelled"})
+    version = fields.Integer()
+    error = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)

@@ -44,6 +44,7 @@ def init_pages(app: Flask) -> None:
         auth,
         home,
         inbox,
+        incidents,
         lookup,
         portal,
         present,
@@ -66,7 +67,21 @@ def init_pages(app: Flask) -> None:
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     i18n.init_app(app)
 
-    pages = (auth, account, home, inbox, lookup, tasks, requests, register, portal, processes, admin, assets)
+    pages = (
+        auth,
+        account,
+        home,
+        inbox,
+        lookup,
+        tasks,
+        requests,
+        register,
+        portal,
+        processes,
+        incidents,
+        admin,
+        assets,
+    )
     for module in pages:
         app.register_blueprint(module.bp)
     declare_static_public(app)

@@ -43,6 +43,8 @@ def plain_status(view: PublicView) -> str:
         return _("已办结")
     if view.request.status == "error":
         return _("处理中（客服中心正在跟进）")
+    if view.request.status == "cancelled":
+        return _("已取消")
     if view.current:
         return "；".join(plain_step(view.request.kind, element) for element in view.current)
     return _("正在处理中")

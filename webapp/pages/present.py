@@ -174,6 +174,8 @@ def timeline(
         task = tasks.get(event.task_id or 0)
         step = task.name if task is not None else (event.element_id or "")
         who = _("系统") if event.actor in (None, "", SYSTEM.username) else names.get(event.actor, event.actor)
+        if event.actor == "cli" and "cli" not in names:
+            who = _("命令行")
         shown: list[Shown] = []
         data = event.data or {}
         if event.kind == "instance.started":
@@ -181,6 +183,9 @@ def timeline(
         elif event.kind == "task.created":
             department = departments.get(str(data.get("department", "")), data.get("department", ""))
             text = _("「%(step)s」进入 %(department)s 的待办", step=step, department=department)
+        elif event.kind == "task.reopened":
+            department = departments.get(str(data.get("department", "")), data.get("department", ""))
+            text = _("「%(step)s」重新进入 %(department)s 的待办", step=step, department=department)
         elif event.kind == "task.claimed":
             text = _("认领了「%(step)s」", step=step)
         elif event.kind == "task.unclaimed":
@@ -200,7 +205,12 @@ def timeline(
             text = _("完成了「%(step)s」", step=step)
             shown = describe_data(p, task.form_key if task else None, data, files)
         elif event.kind == "task.cancelled":
-            text = _("「%(step)s」已取消", step=step)
+            if data.get("reason") == "instance_failed":
+                text = _("「%(step)s」已关闭：流程出错", step=step)
+            elif data.get("reason") == "instance_cancelled":
+                text = _("「%(step)s」已关闭：请求已取消", step=step)
+            else:
+                text = _("「%(step)s」已取消", step=step)
         elif event.kind == "task.reminder":
             text = _("「%(step)s」临近期限，已提醒", step=step)
         elif event.kind == "task.overdue":
@@ -245,6 +255,21 @@ def timeline(
             text = _("结案")
         elif event.kind == "instance.failed":
             text = _("流程出错：%(error)s", error=translate(str(data.get("error", ""))))
+            if data.get("element"):
+                shown = [Shown(_("出错步骤"), str(data["element"]))]
+        elif event.kind == "instance.retried":
+            versions = data.get("version")
+            if isinstance(versions, list) and len(versions) == 2:
+                text = _(
+                    "重试出错的流程，并从第 %(old)s 版转到第 %(new)s 版", old=versions[0], new=versions[1]
+                )
+            else:
+                text = _("重试出错的流程")
+            if data.get("data"):
+                shown = [Shown(_("修正的数据"), "、".join(str(k) for k in data["data"]))]
+        elif event.kind == "instance.cancelled":
+            text = _("取消了出错的请求")
+            shown = [Shown(_("原因"), str(data.get("reason", "")), long=True)]
         else:
             text = f"{event.kind} {step}".strip()
         if event.kind in ("task.waiting_owner", "task.owner_answered") and data.get("overdue_since"):
