@@ -266,6 +266,32 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "脚本留下了无法保存的数据：{0}",
     ),
     (re.compile(r"^the data cannot be stored$"), "提交的数据无法保存"),
+    # Incidents (engine.incidents) and the gateway after a person's step (engine.next_gateway).
+    (re.compile(r"^instance \d+ has not failed \(it is (\S+)\)$"), "此请求没有出错（当前状态：{0}）"),
+    (re.compile(r"^instance \d+ does not exist$"), "请求不存在"),
+    (
+        re.compile(r"^process '(.+)' has no version newer than v(\d+): deploy the fixed diagram first$"),
+        "流程「{0}」没有比第 {1} 版更新的版本，请先部署修正后的流程",
+    ),
+    (
+        re.compile(
+            r"^version (\d+) of '(.+)' lacks the running element\(s\) (.+): the instance cannot move to it$"
+        ),
+        "流程「{1}」第 {0} 版缺少正在运行的步骤 {2}，无法转到该版本",
+    ),
+    (re.compile(r"^process '(.+)' has no version (\d+)$"), "流程「{0}」没有第 {1} 版"),
+    (re.compile(r"^the state of instance \d+ cannot be read: (.*)$"), "此请求的流程状态无法读取：{0}"),
+    (re.compile(r"^a reason is required$"), "请填写原因"),
+    (re.compile(r"^the reason is too long$"), "原因太长"),
+    (re.compile(r"^invalid version$"), "版本无效"),
+    (re.compile(r"^a version number, or latest$"), "请填写版本号或 latest"),
+    (
+        re.compile(
+            r"^the form leaves '(.+)' undefined, which the gateway '(.+)' needs to choose the way on$"
+        ),
+        "表单没有填写「{0}」，而后续的分支「{1}」需要它来决定流向",
+    ),
+    (re.compile(r"^needed by the next step's condition: fill it in$"), "后续流转条件需要此项，请填写"),
     (re.compile(r"^(.*) \(at (\S+)\)$"), "{0}（位置：{1}）"),
     (re.compile(r"^the key 'typename' is reserved$"), "键名 typename 为系统保留"),
     (re.compile(r"^(\S+) is not a number that can be stored$"), "{0} 不是可以保存的数字"),

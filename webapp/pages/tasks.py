@@ -192,6 +192,8 @@ def complete(task_id: int) -> Any:
             p.tasks.complete(task_id, values, who)
     except InvalidData as invalid:
         errors = {**translate_fields(invalid.fields), **errors}
+        if invalid.code == "undefined_variable":  # a variable the next gateway needs, not a form field
+            problem(translate(str(invalid)))
     except Conflict as conflict:
         if conflict.keep_changes:
             commit()
