@@ -37,8 +37,9 @@ TIME_LIMIT = 240  # seconds; a run this long is a failure in itself
 
 
 def _tokens_and_requests(session: Session, foundation: Foundation) -> dict[str, str]:
-    """Tokens for the coordinator (every operation) and the administrator (deploys), and complaints in a
-    few states so that task and complaint ids lead somewhere."""
+    """Tokens for the coordinator (every operation) and the administrator (deploys, incidents), and
+    complaints in a few states so that task and complaint ids lead somewhere (one of them failed: an
+    incident)."""
     platform = Platform(session, foundation)
     users = {name: platform.directory.user(name) for name in ("crc", "admin")}
     tokens = {}
@@ -50,6 +51,15 @@ def _tokens_and_requests(session: Session, foundation: Foundation) -> dict[str, 
         platform.complaints.register(
             coordinator, channel="hotline", description="卫生间渗水", owner_phone=phone
         )
+    session.commit()
+    failed = platform.complaints.register(
+        coordinator, channel="hotline", description="电梯故障", owner_phone="13800000004"
+    )
+    platform.runtime.fail(
+        platform.runtime.get(failed.instance_id),
+        coordinator,
+        RuntimeError("the evaluator ended unexpectedly"),
+    )
     session.commit()
     return tokens
 
@@ -103,6 +113,10 @@ expected-statuses = ["2xx", 401, 403, 404, 409, 422]
 
 [[operations]]
 include-path = "/process-definitions"
+headers = {{ Authorization = "Bearer {tokens["admin"]}" }}
+
+[[operations]]
+include-path-regex = "^/incidents"
 headers = {{ Authorization = "Bearer {tokens["admin"]}" }}
 """
 
