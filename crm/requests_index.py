@@ -184,7 +184,7 @@ def _on_retried(session: Session, event: InstanceRetried) -> None:
 
 
 def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
-    _set(session, event.instance, status="cancelled", step=None, closed_at=event.instance.completed_at)
+    _set(session, event.instance, status="cancelled", step=None)
 
 
 def subscribe(events: EventBus) -> None:

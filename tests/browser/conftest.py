@@ -71,7 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per run: the screenshots of every module are kept
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")

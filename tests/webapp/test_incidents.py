@@ -118,7 +118,9 @@ def test_cancel_over_the_api_needs_a_reason(client, auth, failed) -> None:  # ty
 # -- the page ---------------------------------------------------------------------------------------------
 
 
-def test_the_incidents_page_lists_them_in_chinese_with_their_actions(client, platform, failed) -> None:  # type: ignore[no-untyped-def]
+def test_the_incidents_page_lists_them_in_chinese_with_their_actions(
+    client, platform, failed, failed_complaint
+) -> None:  # type: ignore[no-untyped-def]
     login(client, "admin")
     home = text(client.get("/"))
     assert "流程异常" in home  # in the navigation
@@ -138,7 +140,7 @@ def test_the_incidents_page_lists_them_in_chinese_with_their_actions(client, pla
         "取消",
     ):
         assert words in shown, words
-    assert f'href="/requests/{failed.id}"' in page.get_data(as_text=True)
+    assert f'href="/requests/{failed_complaint}"' in page.get_data(as_text=True)  # the request's page
 
     deploy(platform, 2)
     assert "按第 2 版重试" in text(client.get("/incidents"))

@@ -337,7 +337,11 @@ def case_deadlines(
     now = p.clock.now()
     calendar = p.foundation.calendar
     daily = calendar.hours.daily_seconds
-    triaged = [t.completed_at for t in tasks if t.element_id == "triage" and t.completed_at is not None]
+    triaged = [
+        t.completed_at
+        for t in tasks
+        if t.element_id == "triage" and t.state == "completed" and t.completed_at is not None
+    ]
     responded = min(triaged, default=None)
     shown = []
     for key, title, done_at, business in (
