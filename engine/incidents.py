@@ -133,7 +133,12 @@ class IncidentService:
         before = instance.definition
         if target is not None:
             compiled = self._move(instance, workflow, target)
-        patched = self._put_back(workflow, dict(data or {}))
+        try:
+            patched = self._put_back(workflow, dict(data or {}))
+        except Exception as exc:  # a tree SpiffWorkflow cannot reset: say so rather than fail the request
+            raise Conflict(
+                f"the failed task of instance {instance_id} cannot be run again: {describe(exc)}"
+            ) from exc
         previous = {"error": instance.error, "element": instance.error_element}
         moved = {"version": [before.version, target.version]} if target is not None else {}
         instance.status = "running"
@@ -196,11 +201,16 @@ class IncidentService:
                 f"version {target.version} of '{target.key}' lacks the running element(s) {named}: "
                 "the instance cannot move to it"
             )
-        migrate_workflow(top, workflow, compiled.spec)
-        for sp_id, diff in subprocess_diffs.items():
-            subprocess = workflow.subprocesses.get(sp_id)
-            if diff is not None and subprocess is not None:
-                migrate_workflow(diff, subprocess, compiled.subprocess_specs[subprocess.spec.name])
+        try:
+            migrate_workflow(top, workflow, compiled.spec)
+            for sp_id, diff in subprocess_diffs.items():
+                subprocess = workflow.subprocesses.get(sp_id)
+                if diff is not None and subprocess is not None:
+                    migrate_workflow(diff, subprocess, compiled.subprocess_specs[subprocess.spec.name])
+        except Exception as exc:
+            raise Conflict(
+                f"instance {instance.id} cannot move to version {target.version}: {describe(exc)}"
+            ) from exc
         workflow.subprocess_specs = compiled.subprocess_specs
         instance.definition = target
         instance.definition_id = target.id

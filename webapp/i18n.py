@@ -281,6 +281,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^process '(.+)' has no version (\d+)$"), "流程「{0}」没有第 {1} 版"),
     (re.compile(r"^the state of instance \d+ cannot be read: (.*)$"), "此请求的流程状态无法读取：{0}"),
+    (
+        re.compile(r"^the failed task of instance \d+ cannot be run again: (.*)$"),
+        "出错的步骤无法重新运行：{0}",
+    ),
+    (re.compile(r"^instance \d+ cannot move to version (\d+): (.*)$"), "无法转到第 {0} 版：{1}"),
     (re.compile(r"^a reason is required$"), "请填写原因"),
     (re.compile(r"^the reason is too long$"), "原因太长"),
     (re.compile(r"^invalid version$"), "版本无效"),

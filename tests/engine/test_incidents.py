@@ -209,3 +209,20 @@ def test_escalations_of_a_failed_instance_close_with_its_steps(platform) -> None
             AuditEvent.kind == "task.cancelled", AuditEvent.instance_id == instance.id
         )
     ).all() == [step.id, escalation.id]
+
+
+def test_a_step_that_cannot_be_routed_runs_on_once_the_data_names_its_department(platform) -> None:  # type: ignore[no-untyped-def]
+    platform.definitions.deploy((DATA / "routed_by_data.bpmn").read_bytes(), "routed_by_data.bpmn")
+    instance = platform.runtime.start("routed_by_data", {}, actor(platform, "crc"))
+    platform.session.commit()
+    assert instance.status == "error" and instance.error_element == "fix"
+    assert platform.tasks.open_tasks_of(instance.id) == []
+
+    platform.incidents.retry(instance.id, actor(platform, "admin"), data={"department": "engineering"})
+    platform.session.commit()
+
+    assert instance.status == "running"
+    step = open_task(platform, instance.id)
+    assert (step.element_id, step.department) == ("fix", "engineering")
+    platform.tasks.complete(step.id, {}, actor(platform, "eng"))
+    assert instance.status == "completed"
