@@ -297,6 +297,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "表单没有填写「{0}」，而后续的分支「{1}」需要它来决定流向",
     ),
     (re.compile(r"^needed by the next step's condition: fill it in$"), "后续流转条件需要此项，请填写"),
+    (re.compile(r"^NameError: name '(.+)' is not defined\.?$"), "脚本用到了未定义的变量「{0}」"),
     (re.compile(r"^(.*) \(at (\S+)\)$"), "{0}（位置：{1}）"),
     (re.compile(r"^the key 'typename' is reserved$"), "键名 typename 为系统保留"),
     (re.compile(r"^(\S+) is not a number that can be stored$"), "{0} 不是可以保存的数字"),

@@ -49,6 +49,13 @@ def test_an_administrator_retries_one_incident_on_the_fixed_version_and_cancels_
     row = page.locator(f"#incident-{reminder}")
     assert "记录提醒" in row.inner_text() and "第 1 版" in row.inner_text()
     shot(page, "incidents")
+    page.select_option("#lang", "en")
+    page.wait_for_selector("h1:has-text('Incidents')")
+    assert "Retry on version 2" in page.locator(f"#incident-{reminder}").inner_text()
+    shot(page, "incidents-en")
+    page.select_option("#lang", "zh_CN")
+    page.wait_for_selector("h1:has-text('流程异常')")
+    row = page.locator(f"#incident-{reminder}")
 
     row.locator("button:has-text('按第 2 版重试')").click()
     page.wait_for_url(f"{base}/incidents")

@@ -140,6 +140,7 @@ def test_the_incidents_page_lists_them_in_chinese_with_their_actions(
         "取消",
     ):
         assert words in shown, words
+    assert "脚本用到了未定义的变量「reminders」" in shown  # the engine's English, said in Chinese
     assert f'href="/requests/{failed_complaint}"' in page.get_data(as_text=True)  # the request's page
 
     deploy(platform, 2)
