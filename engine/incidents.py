@@ -134,7 +134,7 @@ class IncidentService:
         if target is not None:
             compiled = self._move(instance, workflow, target)
         try:
-            patched = self._put_back(workflow, dict(data or {}))
+            patched = self._put_back(workflow, instance.error_element, dict(data or {}))
         except Exception as exc:  # a tree SpiffWorkflow cannot reset: say so rather than fail the request
             raise Conflict(
                 f"the failed task of instance {instance_id} cannot be run again: {describe(exc)}"
@@ -216,17 +216,20 @@ class IncidentService:
         instance.definition_id = target.id
         return compiled
 
-    def _put_back(self, workflow: BpmnWorkflow, data: dict[str, Any]) -> list[str]:
-        """Reset the failed tasks so they run again, `data` merged into theirs; with none in ERROR (the
-        instance failed routing a step, or a step's own script was stopped) the data goes to the ready
-        tasks. Returns the elements put back."""
+    def _put_back(self, workflow: BpmnWorkflow, element: str | None, data: dict[str, Any]) -> list[str]:
+        """Reset the failed tasks so they run again, `data` merged into theirs. Without a task in ERROR (a
+        step that could not be routed, a timer whose expression failed, a step's own script stopped) the
+        data goes to the running tasks of the element it failed at, else to the ready tasks. Returns the
+        elements put back."""
         failed = workflow.get_tasks(state=TaskState.ERROR)
         for task in failed:
             merged = {**task.data, **data} if data else None
             workflow.reset_from_task_id(task.id, data=merged)
         if not failed and data:
-            for ready in workflow.get_tasks(state=TaskState.READY):
-                ready.data.update(data)
+            running = workflow.get_tasks(state=RUNNING)
+            at_element = [t for t in running if element is not None and element_of(t) == element]
+            for task in at_element or [t for t in running if t.has_state(TaskState.READY)]:
+                task.data.update(data)
         return [element_of(task) for task in failed]
 
     def _reopen(self, instance: ProcessInstance, workflow: BpmnWorkflow, actor: Actor) -> None:

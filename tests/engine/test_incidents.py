@@ -226,3 +226,17 @@ def test_a_step_that_cannot_be_routed_runs_on_once_the_data_names_its_department
     assert (step.element_id, step.department) == ("fix", "engineering")
     platform.tasks.complete(step.id, {}, actor(platform, "eng"))
     assert instance.status == "completed"
+
+
+def test_a_timer_whose_expression_failed_waits_once_the_data_gives_it(platform, clock) -> None:  # type: ignore[no-untyped-def]
+    platform.definitions.deploy((DATA / "incident_timer.bpmn").read_bytes(), "incident_timer.bpmn")
+    instance = platform.runtime.start("incident_timer", {}, actor(platform, "crc"))
+    platform.session.commit()
+    assert instance.status == "error" and instance.error_element == "late"
+
+    platform.incidents.retry(instance.id, actor(platform, "admin"), data={"deadline": "PT4H"})
+    platform.session.commit()
+
+    assert instance.status == "running"
+    assert instance.next_timer_at == clock.now() + timedelta(hours=4)
+    assert open_task(platform, instance.id).element_id == "handle"
