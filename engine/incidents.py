@@ -139,6 +139,9 @@ class IncidentService:
             raise Conflict(
                 f"the failed task of instance {instance_id} cannot be run again: {describe(exc)}"
             ) from exc
+        if target is not None:  # moved: the instance runs on the target version from now on
+            instance.definition = target
+            instance.definition_id = target.id
         previous = {"error": instance.error, "element": instance.error_element}
         moved = {"version": [before.version, target.version]} if target is not None else {}
         instance.status = "running"
@@ -183,7 +186,8 @@ class IncidentService:
     def _move(
         self, instance: ProcessInstance, workflow: BpmnWorkflow, target: ProcessDefinition
     ) -> CompiledDefinition:
-        """Move the workflow to `target` if everything running exists there; refuse naming what does not."""
+        """Move the workflow to `target` if everything running exists there; refuse naming what does not.
+        (The instance is pointed at `target` by the caller, once nothing else can refuse the retry.)"""
         compiled = self.runtime.specs.get(target)
         registry = self.runtime.serializer.registry
         top, subprocess_diffs = diff_workflow(registry, workflow, compiled.spec, compiled.subprocess_specs)
@@ -212,8 +216,6 @@ class IncidentService:
                 f"instance {instance.id} cannot move to version {target.version}: {describe(exc)}"
             ) from exc
         workflow.subprocess_specs = compiled.subprocess_specs
-        instance.definition = target
-        instance.definition_id = target.id
         return compiled
 
     def _put_back(self, workflow: BpmnWorkflow, element: str | None, data: dict[str, Any]) -> list[str]:
