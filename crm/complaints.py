@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,6 @@ from engine.tasks import TaskService
 from lintel.clock import SHANGHAI, Clock
 
 PROCESS_KEY = "complaint"
-NUMBER_PREFIX = "TS"
 INTAKE_FORM = "complaint_intake"
 TRIAGE_FORM = "complaint_triage"
 TRIAGE_STEP = "triage"
@@ -77,8 +77,10 @@ class ComplaintService:
         owner = self._owner(owner_id, owner_phone)
         unit = self._unit(owner, unit_id)
         now = self.clock.now()
+        # The diagram's numberPrefix (TS): a complaint started without registration is numbered alike.
+        prefix = self.runtime.properties(PROCESS_KEY).number_prefix
         complaint = Complaint(
-            number=next_number(self.session, NUMBER_PREFIX, now.astimezone(SHANGHAI).year),
+            number=next_number(self.session, prefix, now.astimezone(SHANGHAI).year),
             channel=intake["channel"],
             owner=owner,
             unit=unit,
@@ -165,6 +167,37 @@ def _int(value: Any, field: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidData("invalid id", {field: "must be an integer"}) from None
+
+
+# -- the complaint's part of its request index row (crm.requests_index) ---------------------------------
+
+INDEX_TITLE_LENGTH = 60  # a complaint's title is the start of its description
+
+
+def index_details(
+    session: Session, instance: ProcessInstance, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The registered complaint's record, owner, unit and category; None for a complaint process started
+    without registration (the generic values stand)."""
+    complaint = session.get(Complaint, data["complaint_id"]) if data.get("complaint_id") else None
+    if complaint is None:
+        return None
+    owner, unit = complaint.owner, complaint.unit
+    line = " ".join(complaint.description.split())
+    if len(line) > INDEX_TITLE_LENGTH:
+        line = line[: INDEX_TITLE_LENGTH - 1] + "…"
+    return {
+        "record_id": complaint.id,
+        "number": complaint.number,
+        "title": line,
+        "owner_id": owner.id,
+        "owner_name": owner.name,
+        "owner_phone": re.sub(r"\D", "", owner.phone),  # as the portal compares it
+        "unit_id": unit.id if unit else None,
+        "unit_label": unit.label if unit else None,
+        "project": unit.building.project.code if unit else None,
+        "category": complaint.category,
+    }
 
 
 # -- keeping the complaint record in step with its workflow ---------------------------------------------

@@ -175,7 +175,7 @@ class Complaint(Base):
 
 
 class RequestIndex(Base):
-    """One row per service request (complaint now, defects and visits later), keyed by its workflow
+    """One row per service request (every process instance), keyed by its workflow
     instance: what the inbox shows, filters and searches on without loading the request itself."""
 
     __tablename__ = "request_index"
@@ -191,7 +191,7 @@ class RequestIndex(Base):
     instance_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(200))  # the process key
     record_id: Mapped[int | None] = mapped_column(BigId)
     number: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(200))

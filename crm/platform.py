@@ -14,6 +14,7 @@ from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
 from crm.lookup import CaseLookup
+from crm.process_requests import ProcessRequests
 from crm.requests_index import RequestDirectory
 from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
@@ -103,6 +104,7 @@ class Platform:
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
+        self.process_requests = ProcessRequests(session, self.runtime, self.validator, self.requests)
         self.worklist = Worklist(session, clock)
         self.lookup = CaseLookup(session, clock)
         self.saved_filters = SavedFilters(session, clock)

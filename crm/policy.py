@@ -6,7 +6,8 @@ administrators), by whoever started it and by the departments with a step in it;
 its timeline, internal notes and files. A task is seen by its department and the overseers, and worked
 only by its department's members. A saved inbox filter is opened by its author and the department it is
 shared with, deleted by its author. Supervisors, department managers and the group centre reassign
-(改派) any task of their departments whoever holds it, and a step escalated to them. The owner portal is
+(改派) any task of their departments whoever holds it, and a step escalated to them. A process is started
+by every staff member unless its diagram names the departments that may (`startableBy`). The owner portal is
 not staff work and is decided by its own look-up (number and phone), not here.
 """
 
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from crm.models import Attachment, Complaint, RequestIndex, SavedFilter, User
 from engine.actors import Actor
-from engine.models import HumanTask, ProcessInstance
+from engine.bpmn_meta import ProcessProperties
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
 
 class Permission(StrEnum):
@@ -41,6 +43,7 @@ class Permission(StrEnum):
     ADMINISTER_STAFF = "staff.administer"  # accounts and departments
     OWN_ACCOUNT = "account.own"  # one's own account page: one's API tokens
     SEE_OVERDUE_BY_DEPARTMENT = "overview.departments"  # the home page's overdue-by-department table
+    START_PROCESS = "process.start"  # start a deployed process as a request (its startableBy departments)
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -65,10 +68,11 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
     Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER}),
     Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,
+    Permission.START_PROCESS: frozenset({EVERY_STAFF_MEMBER}),
 }
 
 # What a permission is about, when it is about one object.
-ABOUT: dict[Permission, Literal["request", "task", "saved_filter"]] = {
+ABOUT: dict[Permission, Literal["request", "task", "saved_filter", "process"]] = {
     Permission.VIEW_REQUEST: "request",
     Permission.ANNOTATE_REQUEST: "request",
     Permission.VIEW_TASK: "task",
@@ -76,9 +80,12 @@ ABOUT: dict[Permission, Literal["request", "task", "saved_filter"]] = {
     Permission.REASSIGN_TASK: "task",
     Permission.OPEN_SAVED_FILTER: "saved_filter",
     Permission.DELETE_SAVED_FILTER: "saved_filter",
+    Permission.START_PROCESS: "process",
 }
 
-TargetKind = Literal["request", "request_number", "complaint", "attachment", "task", "saved_filter"]
+TargetKind = Literal[
+    "request", "request_number", "complaint", "attachment", "task", "saved_filter", "process"
+]
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,10 @@ class Target:
     @classmethod
     def saved_filter(cls, argument: str = "filter_id") -> Target:
         return cls("saved_filter", argument)
+
+    @classmethod
+    def process(cls, argument: str = "key") -> Target:
+        return cls("process", argument)
 
 
 @dataclass(frozen=True)
@@ -165,7 +176,7 @@ class Policy:
                 raise ValueError(f"{permission.value} is about one {about}: name it")
             return ALLOWED
         actor = actor_of(user)
-        if about in ("task", "saved_filter") and target.kind != about:
+        if about in ("task", "saved_filter", "process") and target.kind != about:
             raise ValueError(f"{permission.value} is about a {about}, not a {target.kind}")
         if about == "task":
             return self._task(actor, permission, key)
@@ -173,6 +184,8 @@ class Policy:
             return self._saved_filter(actor, permission, key)
         if about == "request":
             return self._request(actor, target, key)
+        if about == "process":
+            return self._process(actor, key)
         raise ValueError(f"{permission.value} is not about one object")
 
     # -- requests ---------------------------------------------------------------------------------------
@@ -257,6 +270,24 @@ class Policy:
         ).first()
         return ((instance_id, started_by[0]) if started_by is not None else None), absent
 
+    # -- starting a process ------------------------------------------------------------------------------
+
+    def _process(self, actor: Actor, key: object) -> Decision:
+        absent = f"no process '{key}' is deployed"
+        meta = self.session.scalar(
+            select(ProcessDefinition.meta)
+            .where(ProcessDefinition.key == str(key))
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        )
+        if meta is None:
+            return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
+        properties = ProcessProperties.from_json(meta.get("properties") or {}, str(key))
+        if may_start(actor, properties):
+            return ALLOWED
+        names = ", ".join(properties.startable_by)
+        return Decision(False, reason=f"only members of {names} may start the process '{key}'")
+
     # -- tasks ------------------------------------------------------------------------------------------
 
     def _task(self, actor: Actor, permission: Permission, key: object) -> Decision:
@@ -312,6 +343,12 @@ class Policy:
         if permission is Permission.DELETE_SAVED_FILTER and not may_delete_filter(actor, found):
             return Decision(False, reason="only the person who saved a filter can delete it")
         return ALLOWED
+
+
+def may_start(actor: Actor, properties: ProcessProperties) -> bool:
+    """Whether a staff member may start a process: any, unless its diagram names the departments
+    (`startableBy`) and they are in none of them."""
+    return not properties.startable_by or any(actor.member_of(code) for code in properties.startable_by)
 
 
 def may_open_filter(actor: Actor, saved: SavedFilter) -> bool:

@@ -1,23 +1,27 @@
 """The request index: one row per service request, kept in step with its workflow by engine events.
 
-The inbox joins it to the engine's task rows to filter and search by number, owner, unit, project and
-category, and to show who a task is about, without loading any request. Each request type registers how
-its index row is described when its instance starts (`KINDS`); the rest is generic.
+Every process instance is a request: when it starts it gets a number (`PREFIX-YEAR-NNNNNN`, the prefix from
+its diagram, also kept as the instance's business key), a title (the diagram's title expression, else the
+process name) and, when its start data names an `owner_id` or `unit_id`, who and what it is about. The inbox
+joins the index to the engine's task rows to filter and search by number, owner, unit, project and category
+without loading any request. A process whose records add more to its row (the complaint) says so in
+`DETAILS`; the rest is generic.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from crm import ratings
-from crm.models import Complaint, Owner, Project, RequestIndex, RequestRating
+from crm import complaints, ratings
+from crm.models import Owner, Project, RequestIndex, RequestRating, Unit
+from crm.numbering import next_number
 from crm.records import stage_update
+from engine.bpmn_meta import default_prefix
 from engine.errors import NotFound
 from engine.events import (
     EventBus,
@@ -30,48 +34,47 @@ from engine.events import (
     TaskCreated,
 )
 from engine.models import ProcessInstance
+from lintel.clock import SHANGHAI
 
-TITLE_LENGTH = 60
+TITLE_LENGTH = 200  # the column's
+NUMBER_LENGTH = 30
+CATEGORY_LENGTH = 30
+MAX_ID = 2**31 - 1  # the smaller of the owner and unit ids' ranges that a lookup may be asked for
 
+Details = Callable[[Session, ProcessInstance, Mapping[str, Any]], dict[str, Any] | None]
 
-@dataclass(frozen=True)
-class RequestKind:
-    """A type of service request: which process runs it and how its index row is described."""
-
-    key: str
-    process_key: str
-    describe: Callable[[Session, ProcessInstance, Mapping[str, Any]], dict[str, Any] | None]
-
-
-def _describe_complaint(
-    session: Session, instance: ProcessInstance, data: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    complaint = session.get(Complaint, data["complaint_id"]) if data.get("complaint_id") else None
-    if complaint is None:
-        return None
-    owner, unit = complaint.owner, complaint.unit
-    return {
-        "record_id": complaint.id,
-        "number": complaint.number,
-        "title": _title(complaint.description),
-        "owner_id": owner.id,
-        "owner_name": owner.name,
-        "owner_phone": re.sub(r"\D", "", owner.phone),  # as the portal compares it
-        "unit_id": unit.id if unit else None,
-        "unit_label": unit.label if unit else None,
-        "project": unit.building.project.code if unit else None,
-        "category": complaint.category,
-    }
+# What a process's own records add to its index row (they win over the generic values).
+DETAILS: dict[str, Details] = {complaints.PROCESS_KEY: complaints.index_details}
 
 
-KINDS: dict[str, RequestKind] = {
-    kind.process_key: kind for kind in (RequestKind("complaint", "complaint", _describe_complaint),)
-}
-
-
-def _title(text: str) -> str:
+def title_of(text: str, length: int = TITLE_LENGTH) -> str:
     line = " ".join(text.split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1] + "…"
+    return line if len(line) <= length else line[: length - 1] + "…"
+
+
+def _about(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Owner and unit columns from the start data's `owner_id` and `unit_id`, when they name real ones."""
+    values: dict[str, Any] = {}
+    owner = session.get(Owner, data["owner_id"]) if _is_id(data.get("owner_id")) else None
+    unit = session.get(Unit, data["unit_id"]) if _is_id(data.get("unit_id")) else None
+    if owner is not None:
+        values.update(
+            owner_id=owner.id,
+            owner_name=owner.name,
+            owner_phone=re.sub(r"\D", "", owner.phone),  # as the portal compares it
+        )
+        if unit is None and len(owner.units) == 1:
+            unit = owner.units[0]
+    if unit is not None:
+        values.update(unit_id=unit.id, unit_label=unit.label, project=unit.building.project.code)
+    category = data.get("category")
+    if isinstance(category, str) and category.strip():
+        values["category"] = category.strip()[:CATEGORY_LENGTH]
+    return values
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 class RequestDirectory:
@@ -127,24 +130,31 @@ class RequestDirectory:
 
 
 def _set(session: Session, instance: ProcessInstance, **values: Any) -> None:
-    if instance.process_key in KINDS:
-        stage_update(session, RequestIndex.instance_id, instance.id, **values)
+    stage_update(session, RequestIndex.instance_id, instance.id, **values)
 
 
 def _on_started(session: Session, event: InstanceStarted) -> None:
-    kind = KINDS.get(event.instance.process_key)
-    if kind is None:
-        return
-    values = kind.describe(session, event.instance, event.data)
-    if values is None:
-        return
+    instance = event.instance
+    number = instance.business_key
+    if not number:
+        prefix = event.number_prefix or default_prefix(instance.process_key)
+        number = next_number(session, prefix, instance.started_at.astimezone(SHANGHAI).year)
+        instance.business_key = number
+    values: dict[str, Any] = {
+        "number": number[:NUMBER_LENGTH],
+        "title": title_of(event.title or instance.definition.name),
+        **_about(session, event.data),
+    }
+    details = DETAILS.get(instance.process_key)
+    if details is not None:
+        values.update(details(session, instance, event.data) or {})
     # Written at once (not added to the session): the task events that follow update this row.
     session.execute(
         insert(RequestIndex).values(
-            instance_id=event.instance.id,
-            kind=kind.key,
+            instance_id=instance.id,
+            kind=instance.process_key,
             status="open",
-            created_at=event.instance.started_at,
+            created_at=instance.started_at,
             **values,
         )
     )

@@ -6,6 +6,7 @@ so the runtime never re-reads the XML to route a human task or schedule a timer 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
@@ -168,6 +169,30 @@ class DeployOptions:
 
 
 @dataclass(frozen=True)
+class ProcessProperties:
+    """Process-level properties (engine.bpmn_process): the request's title expression, number prefix,
+    the departments that may start it (empty: every staff member) and the start event's form."""
+
+    title: str | None = None
+    number_prefix: str = "REQ"
+    startable_by: tuple[str, ...] = ()
+    start_form: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "startable_by": list(self.startable_by)}
+
+    @classmethod
+    def from_json(cls, dct: Mapping[str, Any], key: str) -> ProcessProperties:
+        """Rows stored before these properties existed get the defaults (the prefix derived from the key)."""
+        return cls(
+            title=_opt_str(dct.get("title")),
+            number_prefix=str(dct.get("number_prefix") or default_prefix(key)),
+            startable_by=tuple(str(code) for code in dct.get("startable_by", ())),
+            start_form=_opt_str(dct.get("start_form")),
+        )
+
+
+@dataclass(frozen=True)
 class ParsedDefinition:
     """The executable process of a deployable file: its key, name, human tasks and timer start events."""
 
@@ -179,6 +204,7 @@ class ParsedDefinition:
     options: DeployOptions = field(default_factory=DeployOptions)
     # What deploy noticed but accepted (a user task without a form, an unconnected element...).
     notices: tuple[Problem, ...] = ()
+    properties: ProcessProperties = field(default_factory=ProcessProperties)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -190,6 +216,7 @@ class ParsedDefinition:
             "boundary_timers": {key: meta.to_json() for key, meta in self.boundary_timers.items()},
             "options": self.options.to_json(),
             "notices": [notice.as_dict() for notice in self.notices],
+            "properties": self.properties.to_json(),
         }
 
     @classmethod
@@ -212,7 +239,16 @@ class ParsedDefinition:
             },
             options=DeployOptions.from_json(dct.get("options")),
             notices=tuple(Problem.from_dict(notice) for notice in dct.get("notices", ())),
+            properties=ProcessProperties.from_json(dct.get("properties") or {}, str(dct["key"])),
         )
+
+
+def default_prefix(key: str) -> str:
+    """A process's number prefix when its diagram gives none: the first letter of each word of its key
+    (split at `_`, `-`, `.` and camelCase), capitalised, at most 6 (`repair_request` → `RR`); `REQ` when the
+    key has no letters."""
+    words = re.findall(r"[A-Za-z][a-z0-9]*", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key))
+    return "".join(word[0] for word in words).upper()[:6] or "REQ"
 
 
 def _opt_str(value: Any) -> str | None:

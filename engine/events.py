@@ -18,8 +18,13 @@ from engine.models import HumanTask, ProcessInstance
 
 @dataclass(frozen=True)
 class InstanceStarted:
+    """`title`: what the process's title expression gave for the start data (None: it has none, or it
+    failed); `number_prefix`: the process's prefix for request numbers."""
+
     instance: ProcessInstance
     data: dict[str, Any]
+    title: str | None = None
+    number_prefix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, undefer
 
 from engine.actors import SYSTEM, Actor
 from engine.audit import AuditLog
+from engine.bpmn_meta import ProcessProperties
 from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
 from engine.errors import NotFound
@@ -121,9 +122,38 @@ class Runtime:
         self.session.add(instance)
         self.session.flush()
         self.audit.record(instance, "instance.started", actor.username, to_state="running", data=dict(data))
-        self.events.publish(self.session, InstanceStarted(instance, dict(data)))
+        properties = compiled.meta.properties
+        self.events.publish(
+            self.session,
+            InstanceStarted(
+                instance,
+                dict(data),
+                title=self._title(properties.title, data),
+                number_prefix=properties.number_prefix,
+            ),
+        )
         self.advance(instance, workflow, actor, compiled, new=True)
         return instance
+
+    def properties(self, key: str) -> ProcessProperties:
+        """The process-level properties of the latest version of `key` (NotFound when none is deployed)."""
+        return self.specs.get(self.definitions.latest(key)).meta.properties
+
+    def _title(self, expression: str | None, data: Mapping[str, Any]) -> str | None:
+        """The request's title from the process's title expression over the start data, in the sandbox; None
+        when there is none or it fails (the caller falls back to the process name): a title is a label, not a
+        reason to refuse a start."""
+        if not expression:
+            return None
+        try:
+            with engine_clock(self.clock):
+                value = self.script_engine.environment.evaluate(expression, dict(data))
+        except Exception:
+            return None
+        if value is None:
+            return None
+        text = " ".join(str(value).split())
+        return text or None
 
     def get(self, instance_id: int, *, with_state: bool = False) -> ProcessInstance:
         """The instance, with its state loaded if asked."""

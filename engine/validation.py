@@ -28,6 +28,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_checks import ProcessChecker, check_document_expressions
 from engine.bpmn_meta import DeployOptions, HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
+from engine.bpmn_process import read_properties
 from engine.bpmn_tasks import Context
 from engine.bpmn_xml import BPMN_NS, Document, Element, Reporter, children, local_name, safe_parser
 
@@ -147,6 +148,9 @@ def _validate(
         report.add("the process has no id", chosen)
     if chosen is None or not key:
         return None
+    properties = read_properties(
+        chosen, report, departments=departments, functions=functions, form_exists=form_exists
+    )
     _spiff_problems(content, key, report, doc)
     return ParsedDefinition(
         key=key,
@@ -156,6 +160,7 @@ def _validate(
         boundary_timers=checker.boundary_timers,
         options=options,
         notices=tuple(sorted(report.notices, key=lambda notice: notice.line or 0)),
+        properties=properties,
     )
 
 

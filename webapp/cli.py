@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,11 @@ from sqlalchemy import func, select
 
 from crm.credentials import Credentials
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
-from crm.directory import hash_password
+from crm.directory import actor_for, hash_password
 from crm.models import Department, User
 from crm.platform import Foundation
-from engine.errors import DeployRefused, InvalidData
+from engine.actors import Actor
+from engine.errors import DeployRefused, EngineError, InvalidData
 from engine.models import ProcessInstance, TimerStartSchedule
 from engine.timing import to_aware
 from lintel.clock import SHANGHAI, FixedClock
@@ -145,6 +147,51 @@ def _deploy_paths(paths: list[Path], *, dry_run: bool, only_new: bool = False) -
     if not dry_run:
         db_session().commit()
     click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("key")
+@click.option(
+    "--data", "data_text", default="{}", help='The start data as a JSON object, e.g. \'{"summary": "…"}\'.'
+)
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    help="Start it as this staff member (who must be allowed to); by default as the operator, `cli`.",
+)
+def start(key: str, data_text: str, username: str | None) -> None:
+    """Start the latest version of process KEY as a new request; prints its number and id."""
+    try:
+        data = json.loads(data_text)
+    except ValueError as exc:
+        click.echo(f"--data is not valid JSON: {exc}", err=True)
+        sys.exit(2)
+    if not isinstance(data, dict):
+        click.echo('--data must be a JSON object, e.g. \'{"summary": "…"}\'', err=True)
+        sys.exit(2)
+    p = platform()
+    if username is None:
+        starter, check = Actor("cli", frozenset()), False
+    else:
+        user = p.directory.user(username)
+        if user is None or not user.active:
+            click.echo(f"no active user '{username}'", err=True)
+            sys.exit(1)
+        starter, check = actor_for(user), True
+    try:
+        request = p.process_requests.start(key, data, starter, check_starter=check)
+    except InvalidData as invalid:
+        db_session().rollback()
+        reasons = "; ".join(f"{field}: {why}" for field, why in invalid.fields.items())
+        click.echo(f"the data is refused: {reasons or invalid}", err=True)
+        sys.exit(1)
+    except EngineError as refused:
+        db_session().rollback()
+        click.echo(str(refused), err=True)
+        sys.exit(1)
+    db_session().commit()
+    click.echo(f"{request.number} {request.title} (request {request.instance_id})")
 
 
 @main.command()

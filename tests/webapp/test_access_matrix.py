@@ -40,6 +40,8 @@ OBJECT_HOLDERS = {
     # Each user meets their own saved filter.
     Permission.OPEN_SAVED_FILTER: set(DEMO),
     Permission.DELETE_SAVED_FILTER: set(DEMO),
+    # The sample process is the complaint, which its diagram lets the centre's members start (startableBy).
+    Permission.START_PROCESS: {"admin", "crc", "crc_sup"},
 }
 
 
@@ -132,6 +134,8 @@ def expected(username: str, rule: Rule) -> str:
         return "allowed"
     if rule.permission in (Permission.WORK_TASK, Permission.REASSIGN_TASK) and username in SEES_SAMPLE:
         return "refused"  # sees the task, is not of its department
+    if rule.permission is Permission.START_PROCESS:
+        return "refused"  # the process is there for everyone to see; starting it is for its departments
     return "hidden"
 
 

@@ -46,6 +46,9 @@ COMPONENTS = (
     "DeployedVersion",
     "DefinitionList",
     "DeployResult",
+    "StartBody",
+    "RequestCreated",
+    "RequestDetail",
     "Error",
 )
 
@@ -74,7 +77,10 @@ def build_spec() -> dict[str, Any]:
         version="1",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Complaints, tasks and process definitions of the customer-relations centre."},
+        info={
+            "description": "Requests of every process, complaints, tasks and process definitions of the "
+            "customer-relations centre."
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in COMPONENTS:
@@ -187,6 +193,38 @@ def build_spec() -> dict[str, Any]:
                     *BODY,
                 ),
             },
+        },
+    )
+    spec.path(
+        "/process-definitions/{key}/instances",
+        operations={
+            "post": {
+                "summary": "Start the latest version of a process as a new request",
+                "parameters": [
+                    {
+                        "name": "key",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 200},
+                    }
+                ],
+                "requestBody": _body("StartBody"),
+                "responses": _responses(
+                    {"201": {"description": "started", **_json("RequestCreated")}}, *WRITE, 404, *BODY
+                ),
+            }
+        },
+    )
+    spec.path(
+        "/requests/{instance_id}",
+        operations={
+            "get": {
+                "summary": "A request of any process: status, current tasks, timeline and data",
+                "parameters": _id("instance_id"),
+                "responses": _responses(
+                    {"200": {"description": "the request", **_json("RequestDetail")}}, *READ, 404
+                ),
+            }
         },
     )
     _incidents(spec)

@@ -138,6 +138,43 @@ class ComplaintDetail(Schema):
     timeline = fields.List(fields.Nested(TimelineEntry))
 
 
+class StartBody(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    data = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={"description": "the start data: the fields of the process's start form, if it has one"},
+    )
+
+
+class RequestCreated(Schema):
+    id = fields.Integer(metadata={"description": "the request's id (its instance's)"})
+    number = fields.String()
+    instance_id = fields.Integer()
+
+
+class RequestDetail(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    number = fields.String()
+    title = fields.String()
+    process_key = fields.String()
+    process_name = fields.String()
+    version = fields.Integer()
+    status = fields.String(metadata={"description": "running, completed, error or cancelled"})
+    error = fields.String(allow_none=True)
+    started_at = fields.AwareDateTime()
+    started_by = fields.String(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    owner = fields.Dict(allow_none=True)
+    unit = fields.Dict(allow_none=True)
+    current_tasks = fields.List(fields.Nested(CurrentTask))
+    timeline = fields.List(fields.Nested(TimelineEntry))
+    data = fields.Dict(metadata={"description": "what the request's workflow knows now"})
+
+
 class DeployedVersion(Schema):
     id = fields.Integer()
     key = fields.String()
