@@ -32,6 +32,8 @@ PROCESS_KEY = "complaint"
 INTAKE_FORM = "complaint_intake"
 TRIAGE_FORM = "complaint_triage"
 TRIAGE_STEP = "triage"
+# What a complaint is registered with: the intake form's fields and who it is about.
+REGISTRATION_FIELDS = ("channel", "description", "category", "owner_id", "owner_phone", "unit_id")
 
 
 class ComplaintService:
@@ -116,6 +118,16 @@ class ComplaintService:
                 raise Conflict("this complaint's workflow has no triage step to complete")
             self.tasks.complete(step.id, triage, actor)
         return complaint
+
+    def start(self, data: Mapping[str, Any], actor: Actor) -> int:
+        """The complaint started as any process is (`POST /process-definitions/complaint/instances`): the same
+        registration, from the intake fields and the owner; returns the instance id."""
+        unknown = {str(k): "unknown field" for k in data if k not in REGISTRATION_FIELDS}
+        if unknown:
+            raise InvalidData("the form has errors", unknown)
+        complaint = self.register(actor, **{k: data.get(k) for k in REGISTRATION_FIELDS if k in data})
+        assert complaint.instance_id is not None
+        return complaint.instance_id
 
     def _owner(self, owner_id: Any, owner_phone: Any) -> Owner:
         if owner_id not in (None, ""):

@@ -104,7 +104,13 @@ class Platform:
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
-        self.process_requests = ProcessRequests(session, self.runtime, self.validator, self.requests)
+        self.process_requests = ProcessRequests(
+            session,
+            self.runtime,
+            self.validator,
+            self.requests,
+            starters={complaints.PROCESS_KEY: self.complaints.start},
+        )
         self.worklist = Worklist(session, clock)
         self.lookup = CaseLookup(session, clock)
         self.saved_filters = SavedFilters(session, clock)

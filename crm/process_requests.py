@@ -7,7 +7,7 @@ request's number, title and index row come from `crm.requests_index` when the in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,14 +37,25 @@ class Startable:
     properties: ProcessProperties
 
 
+# A process whose start makes a record of its own (the complaint): its service starts it from the start data
+# and gives back the instance id.
+Starter = Callable[[Mapping[str, Any], Actor], int]
+
+
 class ProcessRequests:
     def __init__(
-        self, session: Session, runtime: Runtime, validator: FormValidator, requests: RequestDirectory
+        self,
+        session: Session,
+        runtime: Runtime,
+        validator: FormValidator,
+        requests: RequestDirectory,
+        starters: Mapping[str, Starter] | None = None,
     ) -> None:
         self.session = session
         self.runtime = runtime
         self.validator = validator
         self.requests = requests
+        self.starters = dict(starters or {})
 
     def startable(self, actor: Actor) -> list[Startable]:
         """The latest version of each process this person may start by hand, by name."""
@@ -77,6 +88,11 @@ class ProcessRequests:
             raise Conflict(f"the process '{key}' is started by its timer, not by hand")
         if not isinstance(data, Mapping):
             raise InvalidData("data must be an object of field values", {"data": "must be an object"})
+        starter = self.starters.get(key)
+        if starter is not None:
+            instance_id = starter(data, actor)
+            self.session.flush()
+            return self.requests.get(instance_id)
         if meta.properties.start_form is not None:
             cleaned = self.validator.validate(meta.properties.start_form, data)
         else:

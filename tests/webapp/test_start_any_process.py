@@ -15,7 +15,7 @@ from engine.models import ProcessInstance
 from forms import FormRegistry
 from lintel.clock import FixedClock
 from tests.conftest import DATA
-from tests.webapp.pages_support import actor, open_task
+from tests.webapp.pages_support import actor, login, open_task, text
 
 REPAIR_BPMN = DATA / "repair_request.bpmn"
 REPAIR_FORMS = DATA / "repair_forms"
@@ -31,6 +31,12 @@ def repair_forms() -> FormRegistry:
 @pytest.fixture
 def foundation(clock: FixedClock) -> Foundation:
     return Foundation(clock=clock, forms=repair_forms())
+
+
+@pytest.fixture
+def app(app):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own tests
+    return app
 
 
 @pytest.fixture
@@ -128,7 +134,106 @@ def test_a_complaint_keeps_its_numbers_and_may_be_started_generically(client, au
     assert generic.status_code == 201, generic.get_json()
     row = platform.session.get(RequestIndex, generic.get_json()["id"])
     assert (row.number, row.title, row.owner_name) == ("TS-2026-000002", "楼道灯坏了", owner.name)
+    assert row.record_id is not None  # registered as the registration page does
+    detail = client.get(f"/api/v1/requests/{row.instance_id}", headers=auth("crc")).get_json()
+    assert detail["status"] == "running" and [t["name"] for t in detail["current_tasks"]] == ["客服分派"]
+    unknown = client.post(
+        "/api/v1/process-definitions/complaint/instances",
+        json={"data": {**data, "colour": "红"}},
+        headers=auth("crc"),
+    )
+    assert unknown.status_code == 422 and set(unknown.get_json()["fields"]) == {"colour"}
     refused = client.post(
         "/api/v1/process-definitions/complaint/instances", json={"data": data}, headers=auth("eng")
     )
     assert refused.status_code == 403
+
+
+# -- the pages ------------------------------------------------------------------------------------------
+
+
+def test_the_start_page_lists_what_ones_department_may_start_and_starts_it(client, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    login(client, "eng")
+    listing = client.get("/start")
+    assert listing.status_code == 200
+    assert "公共区域维修" in text(listing) and "投诉处理" not in text(
+        listing
+    )  # the complaint is the centre's
+
+    page = client.get("/start/repair_request")
+    assert page.status_code == 200 and "报修事项" in text(page) and "业主编号" in text(page)
+
+    refused = client.post("/start/repair_request", data={"location": "2栋"})
+    assert refused.status_code == 422 and "2栋" in refused.get_data(as_text=True)
+
+    started = client.post("/start/repair_request", data={"summary": "消防通道灯不亮", "location": "2栋"})
+    assert started.status_code == 302
+    row = platform.session.scalars(select(RequestIndex).where(RequestIndex.kind == "repair_request")).one()
+    assert started.headers["Location"] == f"/requests/{row.instance_id}"
+    shown = text(client.get(started.headers["Location"]))
+    assert "WX-2026-000001" in shown and "公共区域维修" in shown and "维修：消防通道灯不亮" in shown
+    assert "报修事项" in shown and "2栋" in shown and "现场查看" in shown
+    assert "repair_request" not in shown
+
+
+def test_a_department_not_named_may_not_open_the_start_page(client, repair) -> None:  # type: ignore[no-untyped-def]
+    login(client, "design")
+    assert "公共区域维修" not in text(client.get("/start"))
+    assert client.get("/start/repair_request").status_code == 403
+    assert client.post("/start/repair_request", data={"summary": "x"}).status_code == 403
+    assert client.get("/start/no_such").status_code == 404
+
+
+def test_the_complaint_is_started_on_its_registration_page(client) -> None:  # type: ignore[no-untyped-def]
+    login(client, "crc")
+    listing = client.get("/start").get_data(as_text=True)
+    assert 'href="/complaints/new"' in listing
+
+
+def test_a_started_request_is_in_the_inbox_search_and_lookup(client, auth, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    created = start(client, auth, {"summary": "地下车库积水"}).get_json()
+    login(client, "eng")
+    inbox = text(client.get("/inbox"))
+    assert "WX-2026-000001" in inbox and "维修：地下车库积水" in inbox and "现场查看" in inbox
+    assert "WX-2026-000001" in text(client.get("/inbox?q=WX-2026-000001"))
+    login(client, "crc")
+    found = text(client.get("/lookup?q=WX-2026-000001"))
+    assert "维修：地下车库积水" in found and "公共区域维修" in found
+    assert client.get("/r/WX-2026-000001").headers["Location"] == f"/requests/{created['id']}"
+
+
+def test_the_task_page_shows_the_steps_documentation_safely(client, auth, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    created = start(client, auth, {"summary": "外墙脱落"}).get_json()
+    task = open_task(platform, created["id"])
+    login(client, "eng")
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "<h2>查看要点</h2>" in html and "<strong>现场照片</strong>" in html
+    assert '<script>alert("x")</script>' not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_who_cannot_fill_the_form_in_sees_what_the_workflow_holds_for_it(
+    client, auth, platform, repair
+) -> None:  # type: ignore[no-untyped-def]
+    created = start(client, auth, {"summary": "门厅吊顶开裂"}).get_json()
+    inspect = open_task(platform, created["id"])
+    platform.tasks.complete(inspect.id, {"finding": "需更换石膏板"}, actor(platform, "eng"))
+    platform.session.commit()
+    confirm = open_task(platform, created["id"])
+    login(client, "group_crc")  # sees every department's work, is not of the centre
+    shown = text(client.get(f"/tasks/{confirm.id}"))
+    assert "已有资料" in shown and "门厅吊顶开裂" in shown and "需更换石膏板" in shown
+    login(client, "crc")
+    page = client.get(f"/tasks/{confirm.id}").get_data(as_text=True)
+    assert "已有资料" not in page and 'value="门厅吊顶开裂"' in page  # the form itself holds them
+
+
+def test_the_portal_follows_an_owner_linked_request(client, auth, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    owner = platform.session.scalars(select(Owner).where(Owner.phone == "13800000003")).one()
+    created = start(client, auth, {"summary": "入户门变形", "owner_id": owner.id}).get_json()
+    row = platform.session.get(RequestIndex, created["id"])
+    assert (row.owner_name, row.unit_label) == (owner.name, owner.units[0].label)
+    looked_up = client.post("/portal", data={"number": created["number"], "phone": "13800000003"})
+    assert looked_up.status_code == 302
+    shown = text(client.get(looked_up.headers["Location"]))
+    assert created["number"] in shown and "维修：入户门变形" in shown and "已受理您的公共区域维修" in shown

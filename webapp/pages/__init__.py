@@ -51,6 +51,7 @@ def init_pages(app: Flask) -> None:
         processes,
         register,
         requests,
+        start,
         tasks,
     )
 
@@ -75,6 +76,7 @@ def init_pages(app: Flask) -> None:
         lookup,
         tasks,
         requests,
+        start,
         register,
         portal,
         processes,

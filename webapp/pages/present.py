@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
-from SpiffWorkflow.util.task import TaskState
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from sqlalchemy import select
 
 from crm.models import Attachment, Complaint, RequestIndex
@@ -17,8 +19,10 @@ from engine.actors import SYSTEM
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
 from engine.timing import parse_moment
 from forms import Form
+from webapp import platform
 from webapp.i18n import N_, escalation_name, label, local_time, translate
 
+# Short names of request types the pages have always called so; any other process goes by its diagram's name.
 KIND_NAMES = {"complaint": N_("投诉")}
 
 
@@ -46,12 +50,35 @@ def process_names(p: Platform) -> list[tuple[str, str]]:
 
 
 def kind_name(kind: str) -> str:
-    return _(KIND_NAMES.get(kind, kind))
+    """What a request of this process is called: the process name its latest version gives it."""
+    if kind in KIND_NAMES:
+        return _(KIND_NAMES[kind])
+    if "process_names" not in g:
+        g.process_names = dict(process_names(platform()))
+    names: dict[str, str] = g.process_names
+    return names.get(kind, kind)
 
 
 def _form(p: Platform, form_key: str | None) -> Form | None:
     if form_key and form_key in p.foundation.forms:
         return p.foundation.forms.get(form_key)
+    return None
+
+
+# Diagram documentation is Markdown written by process owners: raw HTML is shown as text, never rendered,
+# and markdown-it refuses javascript:, vbscript: and data: links.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True})
+
+
+def documentation(p: Platform, row: HumanTask) -> Markup | None:
+    """The step's bpmn:documentation from its diagram, as safe HTML."""
+    instance = p.runtime.get(row.instance_id)
+    compiled = p.foundation.specs.get(instance.definition)
+    for spec in (compiled.spec, *compiled.subprocess_specs.values()):
+        task_spec = spec.task_specs.get(row.element_id)
+        if task_spec is not None:
+            text = getattr(task_spec, "documentation", None)
+            return Markup(_MARKDOWN.render(text)) if isinstance(text, str) and text.strip() else None
     return None
 
 
@@ -104,7 +131,8 @@ def choice_label(p: Platform, form_key: str, field_name: str, value: str | None)
 
 
 def request_details(p: Platform, request: RequestIndex) -> tuple[list[Shown], str | None]:
-    """What the request is about, by its type: labelled values and its description."""
+    """What the request is about: the complaint's record, or for any other process the data it was started
+    with, labelled by its start form; and its description."""
     if request.kind == "complaint" and request.record_id is not None:
         complaint = p.session.get(Complaint, request.record_id)
         if complaint is not None:
@@ -119,7 +147,23 @@ def request_details(p: Platform, request: RequestIndex) -> tuple[list[Shown], st
                 Shown(_("退回次数"), str(complaint.rework_count)),
             ]
             return rows, complaint.description
-    return [], None
+    return start_data(p, request), None
+
+
+def start_data(p: Platform, request: RequestIndex) -> list[Shown]:
+    """The values the request was started with, labelled by the process's start form when it has one."""
+    started = p.session.scalar(
+        select(AuditEvent.data)
+        .where(AuditEvent.instance_id == request.instance_id, AuditEvent.kind == "instance.started")
+        .limit(1)
+    )
+    if not started:
+        return []
+    instance = p.runtime.get(request.instance_id)
+    form_key = p.foundation.specs.get(instance.definition).meta.properties.start_form
+    # The owner and unit the ids name are shown by name in the header.
+    started = {k: v for k, v in started.items() if k not in ("owner_id", "unit_id")}
+    return describe_data(p, form_key, started, {})
 
 
 @dataclass(frozen=True)
@@ -293,21 +337,8 @@ class CaseDeadline:
 
 
 def current_data(p: Platform, instance_id: int, open_tasks: Iterable[HumanTask]) -> dict[str, Any]:
-    """What the request's workflow knows now: the data of a step waiting for someone, else of its last
-    completed step."""
-    instance = p.runtime.get(instance_id, with_state=True)
-    try:
-        workflow, _compiled = p.runtime.load(instance)
-    except Exception:  # a request whose state cannot be read still shows everything else
-        return {}
-    for row in open_tasks:
-        task = p.runtime.task_of(workflow, row)
-        if task is not None:
-            return dict(task.data)
-    done = workflow.get_tasks(state=TaskState.COMPLETED)
-    if not done:
-        return {}
-    return dict(max(done, key=lambda t: t.last_state_change).data)
+    """What the request's workflow knows now (crm.process_requests)."""
+    return p.process_requests.current_data(instance_id, open_tasks)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -54,8 +54,18 @@ def render_task(
     can_act = row.state == "open" and who.member_of(row.department)
     # A task a colleague holds is not offered for completion: it is theirs (a supervisor reassigns it).
     held_by_other = row.assignee is not None and row.assignee != who.username
+    shows_form = row.state == "open" and can_act and (status == 409 or not held_by_other)
+    data = _open_data(row) if row.state == "open" and form is not None else {}
     if values is None:
-        values = _open_data(row) if can_act and form is not None else {}
+        values = data if can_act else {}
+    # Those who cannot fill the form in still see what the workflow already holds for its fields.
+    known = (
+        present.describe_data(
+            p, row.form_key, {f.name: data[f.name] for f in form.fields if f.name in data}, {}
+        )
+        if form is not None and not shows_form
+        else []
+    )
     tasks = {
         t.id: t
         for t in p.session.scalars(
@@ -108,6 +118,8 @@ def render_task(
             step_department=departments.get(step.department, step.department) if step else "",
             max_upload=megabytes(attachments().max_bytes),
             owner_tier=p.requests.owner_tier(req) if req is not None else None,
+            documentation=present.documentation(p, row),
+            known=known,
         ),
         status,
     )
