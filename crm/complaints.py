@@ -125,7 +125,7 @@ class ComplaintService:
         unknown = {str(k): "unknown field" for k in data if k not in REGISTRATION_FIELDS}
         if unknown:
             raise InvalidData("the form has errors", unknown)
-        complaint = self.register(actor, **{k: data.get(k) for k in REGISTRATION_FIELDS if k in data})
+        complaint = self.register(actor, **{k: data.get(k) for k in REGISTRATION_FIELDS})
         assert complaint.instance_id is not None
         return complaint.instance_id
 

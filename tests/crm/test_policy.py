@@ -22,6 +22,7 @@ EVERYONE = {
     P.OPEN_SAVED_FILTER,
     P.DELETE_SAVED_FILTER,
     P.OWN_ACCOUNT,
+    P.START_PROCESS,  # then asked of each process: its startableBy departments
 }
 # The README's "who may do what", for the demo staff (before any request or task is asked about).
 TABLE = {

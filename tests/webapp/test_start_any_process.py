@@ -236,4 +236,4 @@ def test_the_portal_follows_an_owner_linked_request(client, auth, platform, repa
     looked_up = client.post("/portal", data={"number": created["number"], "phone": "13800000003"})
     assert looked_up.status_code == 302
     shown = text(client.get(looked_up.headers["Location"]))
-    assert created["number"] in shown and "维修：入户门变形" in shown and "已受理您的公共区域维修" in shown
+    assert created["number"] in shown and "维修：入户门变形" in shown and "已受理您的诉求" in shown

@@ -34,6 +34,14 @@ PLAIN_STEPS = {
 }
 
 
+# What an owner reads when a request of each type was taken in; any other process: "your request".
+RECEIVED = {"complaint": N_("已受理您的投诉")}
+
+
+def plain_received(kind: str) -> str:
+    return _(RECEIVED.get(kind, N_("已受理您的诉求")))
+
+
 def plain_step(kind: str, element_id: str | None) -> str:
     return _(PLAIN_STEPS.get(kind, {}).get(element_id or "", N_("正在处理中")))
 
@@ -102,6 +110,7 @@ def _render(view: PublicView, errors: dict[str, str], values: dict[str, str], st
         view=view,
         status=plain_status(view),
         plain_step=plain_step,
+        plain_received=plain_received,
         errors=errors,
         values=values,
     )
