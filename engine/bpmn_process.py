@@ -81,9 +81,10 @@ def read_properties(
     if "title" in declared and declared["title"].value.strip():
         prop = declared["title"]
         source = unwrap_juel(prop.value) or prop.value.strip()
-        for finding in code_findings(source, "eval", functions, "the process property title"):
+        for finding in code_findings(source, "eval", functions, "title"):
             report.add(
-                f"{finding.message} (give a Python expression over the start data, e.g. summary)",
+                f"the process property {finding.message} (give a Python expression over the start data, "
+                "e.g. summary)",
                 prop.where,
                 element_id=element_id,
             )

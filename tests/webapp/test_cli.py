@@ -168,3 +168,26 @@ def test_init_without_demo_creates_departments_but_no_account(tmp_path: Path) ->
     assert runner.invoke(main, ["token", "chief"], env=env).output.startswith("lt_")
     unknown = runner.invoke(main, ["user", "add", "x", "--department", "nowhere", "--password", "p"], env=env)
     assert unknown.exit_code == 1 and "unknown department(s): nowhere" in unknown.output
+
+
+def test_start_begins_any_process_and_prints_its_number(lintel: Lintel) -> None:
+    assert lintel("deploy", str(DATA / "owner_inquiry.bpmn")).exit_code == 0
+    started = lintel("start", "owner_inquiry", "--data", '{"question": "交房时间"}')
+    assert started.exit_code == 0, started.output
+    assert re.fullmatch(r"ZX-\d{4}-000001 咨询：交房时间 \(request \d+\)\n", started.output)
+    as_staff = lintel("start", "owner_inquiry", "--data", '{"question": "车位"}', "--as", "crc")
+    assert as_staff.exit_code == 0 and "-000002 咨询：车位" in as_staff.output
+
+
+def test_start_refuses_bad_json_unknown_processes_and_invalid_data_clearly(lintel: Lintel) -> None:
+    bad_json = lintel("start", "owner_inquiry", "--data", "{question: 1}")
+    assert bad_json.exit_code != 0 and "--data is not valid JSON" in bad_json.output
+    not_object = lintel("start", "owner_inquiry", "--data", "[1, 2]")
+    assert not_object.exit_code != 0 and "--data must be a JSON object" in not_object.output
+    unknown = lintel("start", "no_such_process")
+    assert unknown.exit_code == 1 and "no process 'no_such_process' is deployed" in unknown.output
+    invalid = lintel("start", "complaint", "--data", '{"channel": "pigeon", "owner_phone": "13800000001"}')
+    assert invalid.exit_code == 1 and invalid.output.startswith("the data is refused: ")
+    assert "channel" in invalid.output and "description" in invalid.output
+    refused = lintel("start", "complaint", "--data", "{}", "--as", "design")
+    assert refused.exit_code == 1 and "may start the process 'complaint'" in refused.output

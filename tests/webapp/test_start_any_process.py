@@ -16,6 +16,7 @@ from forms import FormRegistry
 from lintel.clock import FixedClock
 from tests.conftest import DATA
 from tests.webapp.pages_support import actor, login, open_task, text
+from tests.webapp.test_pages_chinese import ALLOWED, crawl
 
 REPAIR_BPMN = DATA / "repair_request.bpmn"
 REPAIR_FORMS = DATA / "repair_forms"
@@ -237,3 +238,17 @@ def test_the_portal_follows_an_owner_linked_request(client, auth, platform, repa
     assert looked_up.status_code == 302
     shown = text(client.get(looked_up.headers["Location"]))
     assert created["number"] in shown and "维修：入户门变形" in shown and "已受理您的诉求" in shown
+
+
+def test_a_request_of_another_process_reads_in_chinese_everywhere(client, auth, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    owner = platform.session.scalars(select(Owner).where(Owner.phone == "13800000001")).one()
+    created = start(client, auth, {"summary": "电梯异响", "location": "1栋", "owner_id": owner.id}).get_json()
+    inspect = open_task(platform, created["id"])
+    platform.tasks.complete(inspect.id, {"finding": "钢丝绳需润滑"}, actor(platform, "eng"))
+    platform.session.commit()
+    # The diagram's documentation of 现场查看 shows a script tag as text, on purpose.
+    allowed = ALLOWED | {"script", "alert", "x"}
+    for username in ("crc", "eng"):
+        login(client, username)
+        found = crawl(client, ["/start", f"/requests/{created['id']}", "/inbox", "/lookup"], allowed)
+        assert found == {}, f"English or raw codes on the pages of {username}: {found}"
