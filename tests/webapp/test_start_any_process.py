@@ -252,3 +252,11 @@ def test_a_request_of_another_process_reads_in_chinese_everywhere(client, auth, 
         login(client, username)
         found = crawl(client, ["/start", f"/requests/{created['id']}", "/inbox", "/lookup"], allowed)
         assert found == {}, f"English or raw codes on the pages of {username}: {found}"
+
+
+def test_the_print_view_of_a_request_without_an_owner_leaves_the_owner_out(client, auth, repair) -> None:  # type: ignore[no-untyped-def]
+    created = start(client, auth, {"summary": "屋面防水层老化", "location": "5栋"}).get_json()
+    login(client, "crc")
+    shown = text(client.get(f"/requests/{created['id']}/print"))
+    assert "WX-2026-000001" in shown and "公共区域维修" in shown and "报修事项 屋面防水层老化" in shown
+    assert "业主" not in shown and "房号" not in shown
