@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import select
 
-from crm.models import Attachment, Complaint, RequestIndex
+from crm.models import Attachment, RequestIndex
 from crm.platform import Platform
 from engine.actors import SYSTEM
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
@@ -130,24 +130,26 @@ def choice_label(p: Platform, form_key: str, field_name: str, value: str | None)
     return value
 
 
-def request_details(p: Platform, request: RequestIndex) -> tuple[list[Shown], str | None]:
-    """What the request is about: the complaint's record, or for any other process the data it was started
-    with, labelled by its start form; and its description."""
-    if request.kind == "complaint" and request.record_id is not None:
-        complaint = p.session.get(Complaint, request.record_id)
-        if complaint is not None:
-            departments = dict(p.directory.department_choices())
-            rows = [
-                Shown(_("渠道"), choice_label(p, "complaint_intake", "channel", complaint.channel)),
-                Shown(_("类别"), choice_label(p, "complaint_intake", "category", complaint.category)),
-                Shown(_("紧急程度"), choice_label(p, "complaint_triage", "severity", complaint.severity)),
-                Shown(
-                    _("责任部门"), departments.get(complaint.department or "", complaint.department or "—")
-                ),
-                Shown(_("退回次数"), str(complaint.rework_count)),
-            ]
-            return rows, complaint.description
-    return start_data(p, request), None
+@dataclass(frozen=True)
+class Details:
+    """What a request is about: labelled values, and a description with its heading (the print view's)."""
+
+    rows: list[Shown]
+    description: str | None = None
+    description_label: str = ""
+
+
+# Processes whose own records say more than their start data (the complaint: its page module registers
+# it), by process key; every other request shows the data it was started with.
+DETAILS: dict[str, Callable[[Platform, RequestIndex], Details | None]] = {}
+
+
+def request_details(p: Platform, request: RequestIndex) -> Details:
+    """What the request is about: its process's own record when it registered one, else the data it was
+    started with, labelled by its start form."""
+    of = DETAILS.get(request.kind)
+    found = of(p, request) if of is not None else None
+    return found if found is not None else Details(start_data(p, request))
 
 
 def start_data(p: Platform, request: RequestIndex) -> list[Shown]:

@@ -1,4 +1,5 @@
-"""Registering a complaint: find the owner (phone, name or unit), then channel, category, description."""
+"""Registering a complaint: find the owner (phone, name or unit), then channel, category, description; and
+what a registered complaint shows on its request, task and print pages."""
 
 from __future__ import annotations
 
@@ -7,20 +8,44 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from crm.complaints import INTAKE_FORM, TRIAGE_FORM
+from crm.complaints import INTAKE_FORM, PROCESS_KEY, TRIAGE_FORM
+from crm.models import Complaint, RequestIndex
 from crm.owners import find_owners
+from crm.platform import Platform
 from crm.policy import Permission
 from crm.validation import COORDINATOR_DEPARTMENT
 from engine.errors import InvalidData
 from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import label, translate_fields
+from webapp.pages import present
 from webapp.pages.common import actor, commit, ok
+from webapp.pages.present import Details, Shown, choice_label
 
 bp = Blueprint("register", __name__)
 
 
 TRIAGE_FIELDS = ("severity", "department", "note")
+
+
+def complaint_details(p: Platform, request: RequestIndex) -> Details | None:
+    """A registered complaint on its request, task and print pages: channel, category, severity, the
+    responsible department, reworks, and its description."""
+    complaint = p.session.get(Complaint, request.record_id) if request.record_id is not None else None
+    if complaint is None:
+        return None
+    departments = dict(p.directory.department_choices())
+    rows = [
+        Shown(_("渠道"), choice_label(p, INTAKE_FORM, "channel", complaint.channel)),
+        Shown(_("类别"), choice_label(p, INTAKE_FORM, "category", complaint.category)),
+        Shown(_("紧急程度"), choice_label(p, TRIAGE_FORM, "severity", complaint.severity)),
+        Shown(_("责任部门"), departments.get(complaint.department or "", complaint.department or "—")),
+        Shown(_("退回次数"), str(complaint.rework_count)),
+    ]
+    return Details(rows, complaint.description, _("投诉内容"))
+
+
+present.DETAILS[PROCESS_KEY] = complaint_details
 
 
 def _choices(field_name: str, form_key: str = INTAKE_FORM) -> list[tuple[str, str]]:

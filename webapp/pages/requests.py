@@ -45,7 +45,7 @@ def _case(
     }
     files = attachments().of(instance_id)
     by_token = {a.token: a for a in files}
-    details, description = present.request_details(p, req)
+    details = present.request_details(p, req)
     open_tasks = [t for t in tasks.values() if t.state == "open" and (not steps_only or t.kind == "task")]
     comments = p.comments.of(instance_id)
     names = p.staff.display_names([t.assignee or "" for t in tasks.values()] + [c.author for c in comments])
@@ -53,8 +53,9 @@ def _case(
     shown = {
         "req": req,
         "instance": instance,
-        "details": details,
-        "description": description,
+        "details": details.rows,
+        "description": details.description,
+        "description_label": details.description_label,
         "open_tasks": open_tasks,
         "timeline": present.timeline(p, p.runtime.audit.timeline(instance_id), tasks, by_token),
         "comments": comments,

@@ -74,7 +74,7 @@ def render_task(
     }
     files = attachments().of(row.instance_id)
     by_token = {a.token: a for a in files}
-    details, description = present.request_details(p, req) if req is not None else ([], None)
+    details = present.request_details(p, req) if req is not None else present.Details([])
     # Whom it can be given to: the department's other members (claiming is how one takes it oneself).
     skip = {row.assignee, who.username}
     colleagues = [u for u in p.staff.members_of(row.department) if u.username not in skip] if can_act else []
@@ -107,8 +107,8 @@ def render_task(
             keep_form=status == 409,
             step_overdue=step is not None and is_overdue(step, p.clock.now()),
             reassign=reassign,
-            details=details,
-            description=description,
+            details=details.rows,
+            description=details.description,
             steps=present.completed_steps(p, row.instance_id, tasks, by_token),
             comments=comments,
             files=files,
