@@ -434,3 +434,32 @@ def test_a_supervisor_reassigns_a_task_a_colleague_holds(served, browser) -> Non
     shot(page, "17-request-reassigned")
     context.close()
     assert errors == []
+
+
+def test_any_process_is_started_from_its_start_page_and_shows_where_it_is(served, browser) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator starts 业主咨询 (a diagram in the Camunda dialect) from 发起流程: the new request's page
+    has its number and name, and its diagram shows the step it waits in."""
+    with served.session() as session:
+        platform = Platform(session, served.foundation)
+        inquiry = Path(__file__).parents[1] / "data" / "owner_inquiry.bpmn"
+        platform.definitions.deploy(inquiry.read_bytes(), "owner_inquiry.bpmn", actor="admin")
+        session.commit()
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, served.url, "crc")
+    page.click("nav >> text=发起流程")
+    page.wait_for_selector("text=业主咨询")
+    shot(page, "18-start-list")
+    page.locator("tr", has_text="业主咨询").locator("a:has-text('发起')").click()
+    page.wait_for_selector("text=此流程发起时不需要填写内容。")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".flash.ok")
+    assert re.search(r"已发起 ZX-\d{4}-000001。", page.inner_text(".flash.ok"))
+    assert "业主咨询" in page.inner_text("h1")
+    page.wait_for_selector(".djs-element.lintel-current[data-element-id=answer]", timeout=15000)
+    shot(page, "19-started-request")
+    context.close()
+    assert errors == []
