@@ -74,6 +74,15 @@ class Directory:
     def user(self, username: str) -> User | None:
         return self.session.scalars(select(User).where(User.username == username)).first()
 
+    def user_exists(self, username: str) -> bool:
+        """Whether an account has this username (a diagram's literal assignee must name one)."""
+        return self.user(username) is not None
+
+    def user_active(self, username: str) -> bool:
+        """Whether the username is an active account (a task is only assigned to one)."""
+        user = self.user(username)
+        return user is not None and user.active
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this password, else None. An unknown username costs the same password
         check as a known one, so the answer's timing does not tell which usernames exist."""

@@ -82,6 +82,7 @@ class Platform:
             departments=departments,
             form_exists=foundation.forms.__contains__,
             functions=foundation.functions.keys(),
+            user_exists=self.directory.user_exists,
         )
         self.runtime = Runtime(
             session,
@@ -95,6 +96,7 @@ class Platform:
             serializer=foundation.serializer,
             calendar=foundation.calendar,
             max_state_bytes=foundation.script_limits.max_data_bytes,
+            user_active=self.directory.user_active,
         )
         self.timer_starts = TimerStarts(session, self.runtime)
         self.definitions.on_deployed = self.timer_starts.schedule

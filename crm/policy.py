@@ -4,11 +4,12 @@ A permission is first held by role (`GRANTS`); a permission about one object (`A
 asks about that object. A request is seen by the overseers (centre supervisors, the group centre,
 administrators), by whoever started it and by the departments with a step in it; seeing it means seeing
 its timeline, internal notes and files. A task is seen by its department and the overseers, and worked
-only by its department's members. A saved inbox filter is opened by its author and the department it is
-shared with, deleted by its author. Supervisors, department managers and the group centre reassign
-(改派) any task of their departments whoever holds it, and a step escalated to them. A process is started
-by every staff member unless its diagram names the departments that may (`startableBy`). The owner portal is
-not staff work and is decided by its own look-up (number and phone), not here.
+only by its department's members (any of its departments', when its candidateGroups named several). A
+saved inbox filter is opened by its author and the department it is shared with, deleted by its author.
+Supervisors, department managers and the group centre reassign (改派) any task of their departments
+whoever holds it, and a step escalated to them. A process is started by every staff member unless its
+diagram names the departments that may (`startableBy`). The owner portal is not staff work and is decided
+by its own look-up (number and phone), not here.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from crm.models import Attachment, Complaint, RequestIndex, SavedFilter, User
 from engine.actors import Actor
 from engine.bpmn_meta import ProcessProperties
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.models import HumanTask, HumanTaskCandidate, ProcessDefinition, ProcessInstance
 
 
 class Permission(StrEnum):
@@ -197,16 +198,14 @@ class Policy:
             return True
         if instance_id is None or not actor.departments:
             return False
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        HumanTask.instance_id == instance_id,
-                        HumanTask.department.in_(sorted(actor.departments)),
-                    )
-                )
-            )
+        departments = sorted(actor.departments)
+        own = exists().where(HumanTask.instance_id == instance_id, HumanTask.department.in_(departments))
+        further = exists().where(
+            HumanTask.instance_id == instance_id,
+            HumanTaskCandidate.task_id == HumanTask.id,
+            HumanTaskCandidate.department.in_(departments),
         )
+        return bool(self.session.scalar(select(own))) or bool(self.session.scalar(select(further)))
 
     def visible_requests(self, actor: Actor) -> list[ColumnElement[bool]] | None:
         """`may_see_request` for lists of requests: conditions on request_index, any one of which lets the
@@ -301,16 +300,33 @@ class Policy:
         )
         if department is None:
             return Decision(False, hidden=True, missing=True, reason=absent, absent=absent)
-        if not actor.can_see(department):
+        # A task whose candidateGroups named several departments is worked by members of any of them.
+        member = actor.member_of(department) or self._candidate_member(actor, task_id)
+        if not actor.sees_all and not member:
             reason = f"task {task_id} belongs to the department '{department}'"
             return Decision(False, hidden=True, reason=reason, absent=absent)
-        if permission is Permission.WORK_TASK and not actor.member_of(department):
+        if permission is Permission.WORK_TASK and not member:
             return Decision(False, reason=f"only members of '{department}' can act on task {task_id}")
-        if permission is Permission.REASSIGN_TASK and not actor.member_of(department):
+        if permission is Permission.REASSIGN_TASK and not member:
             if not self.escalated_to(actor, task_id):
                 reason = f"only supervisors and managers of '{department}' can reassign task {task_id}"
                 return Decision(False, reason=reason)
         return ALLOWED
+
+    def _candidate_member(self, actor: Actor, task_id: int | None) -> bool:
+        """Whether `actor` belongs to one of the task's further candidate departments."""
+        if task_id is None or not actor.departments:
+            return False
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        HumanTaskCandidate.task_id == task_id,
+                        HumanTaskCandidate.department.in_(sorted(actor.departments)),
+                    )
+                )
+            )
+        )
 
     def escalated_to(self, actor: Actor, task_id: int | None) -> bool:
         """Whether an open escalation of the task waits for this person: they may reassign the step."""

@@ -5,6 +5,9 @@ Ordering is "due time, then id", nulls (no deadline) last: overdue tasks have th
 they come first by construction. Every query walks `ix_human_tasks_inbox` (department, state, due_at, id)
 in order; a person in several departments gets one ordered walk per department, merged (a UNION ALL of
 per-department LIMITs), because a single `department IN (...)` cannot be read from that index in order.
+A task whose candidateGroups named several departments shows in each of their queues: one more walk, from
+`ix_human_task_candidates_queue`, finds those whose own department is not in the scope (that walk costs
+in proportion to such tasks, which only diagrams with candidate lists make).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from crm.models import Building, Department, Owner, RequestIndex, Unit
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
-from engine.inbox import is_overdue, overdue_clause
+from engine.inbox import in_candidate_queues, is_overdue, overdue_clause
 from engine.models import HumanTask
 from lintel.clock import SHANGHAI, Clock
 
@@ -197,7 +200,12 @@ class Worklist:
         if f.view == "mine":
             where.append(HumanTask.assignee == actor.username)
             if not actor.sees_all:
-                where.append(HumanTask.department.in_(sorted(actor.departments)))
+                where.append(
+                    or_(
+                        HumanTask.department.in_(sorted(actor.departments)),
+                        in_candidate_queues(actor.departments),
+                    )
+                )
         if f.due == "overdue":
             where.append(overdue_clause(now))
         elif f.due in ("today", "week"):
@@ -306,12 +314,10 @@ class Worklist:
 
         if scope is None:
             statement = walk([])
-        elif len(scope) == 1:
-            statement = walk([HumanTask.department == scope[0]])
         else:
-            merged = union_all(
-                *(walk([HumanTask.department == code]).subquery().select() for code in scope)
-            ).subquery()
+            walks = [walk([HumanTask.department == code]) for code in scope]
+            walks.append(walk([in_candidate_queues(scope), HumanTask.department.not_in(scope)]))
+            merged = union_all(*(one.subquery().select() for one in walks)).subquery()
             statement = select(merged.c.id, merged.c.due_at).order_by(*order(merged.c)).limit(limit)
         return [(row[0], row[1]) for row in self.session.execute(statement)]
 
@@ -346,15 +352,31 @@ class Worklist:
         mine = count(HumanTask.assignee == actor.username, HumanTask.state == "open")
         if not departments:
             return Counts(mine, 0, 0, 0)
-        queue = [HumanTask.department.in_(departments), HumanTask.state == "open"]
-        unclaimed = (
-            select(HumanTask.id).where(*queue, func.coalesce(HumanTask.assignee, "") == "").limit(COUNT_CAP)
-        ).subquery()
+        # The own queues and the candidate queues are counted apart: one OR would scan every row.
+        queues = [
+            [HumanTask.department.in_(departments), HumanTask.state == "open"],
+            [
+                in_candidate_queues(departments),
+                HumanTask.department.not_in(departments),
+                HumanTask.state == "open",
+            ],
+        ]
+
+        def unclaimed(queue: list[ColumnElement[bool]]) -> int:
+            capped = (
+                select(HumanTask.id)
+                .where(*queue, func.coalesce(HumanTask.assignee, "") == "")
+                .limit(COUNT_CAP)
+            ).subquery()
+            return int(self.session.scalar(select(func.count()).select_from(capped)) or 0)
+
         return Counts(
             mine=mine,
-            unclaimed=int(self.session.scalar(select(func.count()).select_from(unclaimed)) or 0),
-            overdue=count(*queue, *_late_steps(now)),
-            due_today=count(*queue, HumanTask.due_at >= now, HumanTask.due_at < tomorrow),
+            unclaimed=min(COUNT_CAP, sum(unclaimed(queue) for queue in queues)),
+            overdue=sum(count(*queue, *_late_steps(now)) for queue in queues),
+            due_today=sum(
+                count(*queue, HumanTask.due_at >= now, HumanTask.due_at < tomorrow) for queue in queues
+            ),
         )
 
     def overdue_by_department(self) -> list[tuple[str, str, int, int]]:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.bpmn_expressions import code_findings, timer_findings
+from engine.bpmn_expressions import code_findings, python_of, timer_check
 from engine.bpmn_meta import TIMER_KINDS, BoundaryTimerMeta, HumanTaskMeta, TimerStart
 from engine.bpmn_tasks import Context, boundary_timer, human_task
 from engine.bpmn_xml import (
-    CAMUNDA_NS,
     SPIFF_NS,
     Element,
     blank,
-    camunda,
     child,
     children,
     extensions,
     local_name,
+    text_key,
+    vendor_attribute,
+    vendor_extensions,
 )
 from engine.safety import Mode
 
@@ -93,7 +94,14 @@ class ProcessChecker:
         self.ctx.report.add(message, el, element_id=element_id)
 
     def code(self, text: str, mode: Mode, what: str, text_el: Element, element_id: str | None) -> None:
+        if mode == "eval":
+            python, _ = python_of(text, self.ctx.functions, what)
+            if python is not None:  # JUEL: SpiffWorkflow is given the Python
+                self.ctx.rewrites[text_key(text_el)] = python
         self.ctx.findings(code_findings(text, mode, self.ctx.functions, what), element_id, text_el, text_el)
+
+    def notice(self, message: str, el: Element, element_id: str | None = None) -> None:
+        self.ctx.report.notice(message, el, element_id=element_id)
 
     def check(self, process: Element) -> None:
         self.extensions(process, process.get("id"), "process")
@@ -135,7 +143,7 @@ class ProcessChecker:
             elif name in FLOW_NODES:
                 self.node(name, c, kind, lane, kinds, outgoing, incoming, event_subprocess)
             elif name not in ALLOWED:
-                self.add(f"bpmn:{name} is not supported by the workflow engine", c)
+                self.notice(f"bpmn:{name} is ignored: the workflow engine does not run it", c)
 
     def flow(self, flow: Element, kinds: dict[str | None, str]) -> None:
         flow_id = flow.get("id")
@@ -204,7 +212,9 @@ class ProcessChecker:
             and not is_event_subprocess
             and container != "adHocSubProcess"
         ):
-            self.add(f"no sequence flow leads to this {label}: connect it or remove it", el)
+            self.notice(
+                f"no sequence flow leads to this {label}: it never runs (connect it or remove it)", el
+            )
         self.extensions(el, node_id, name)
         if name in EVENT_DEFINITIONS:
             self.event(name, el, container, kinds, in_event_subprocess)
@@ -244,17 +254,17 @@ class ProcessChecker:
                     self.add(
                         f"a {ext_name} on a {_label(name)} is never run: put it on a task", ext, element_id
                     )
-        for ext_name, ext in extensions(el, CAMUNDA_NS):
-            if ext_name in ("executionListener", "taskListener"):
+        for ext_name, ext in vendor_extensions(el):
+            local = ext_name.partition(":")[2]
+            if local in ("executionListener", "taskListener"):
                 self.add(
-                    f"camunda:{ext_name} is not run: use a script task, or a spiffworkflow preScript or "
-                    "postScript",
+                    f"{ext_name} is not run: use a script task, or a spiffworkflow preScript or postScript",
                     ext,
                     element_id,
                 )
-            elif ext_name == "inputOutput":
+            elif local == "inputOutput":
                 self.add(
-                    "camunda:inputOutput mappings are not applied: use a script task to copy data",
+                    f"{ext_name} mappings are not applied: use a script task to copy data",
                     ext,
                     element_id,
                 )
@@ -314,9 +324,13 @@ class ProcessChecker:
             self.add("timer has no timeDate, timeDuration or timeCycle", el)
             return
         kind, value = present[0]  # SpiffWorkflow's order of preference
-        self.ctx.findings(timer_findings(kind, value.text, self.ctx.functions), node_id, value, value)
+        found, python = timer_check(kind, value.text, self.ctx.functions)
+        self.ctx.findings(found, node_id, value, value)
+        if python is not None:  # JUEL or a cron text: SpiffWorkflow is given the Python
+            self.ctx.rewrites[text_key(value)] = python
         if top_start and node_id:
-            self.timer_starts.append(TimerStart(node_id, kind, (value.text or "").strip()))
+            expression = python if python is not None else (value.text or "").strip()
+            self.timer_starts.append(TimerStart(node_id, kind, expression))
         if local_name(el) == "boundaryEvent" and node_id:
             self.boundary_timers[node_id] = boundary_timer(self.ctx, el)
 
@@ -342,8 +356,9 @@ class ProcessChecker:
             cardinality, data_input = child(multi, "loopCardinality"), child(multi, "loopDataInputRef")
             if cardinality is None and data_input is None:
                 message = "a multi-instance task needs a loopCardinality or a loopDataInputRef"
-                if multi.get(camunda("collection")):
-                    message += " (camunda:collection is not read: use loopDataInputRef and inputDataItem)"
+                collection = vendor_attribute(multi, "collection")
+                if collection is not None:
+                    message += f" ({collection[0]} is not read: use loopDataInputRef and inputDataItem)"
                 self.add(message, multi, node_id)
             elif cardinality is not None and data_input is not None:
                 self.add(
@@ -376,7 +391,8 @@ class ProcessChecker:
             self.add(f"scriptFormat '{script_format}' is not supported: scripts are Python", el)
         script = child(el, "script")
         if script is None or blank(script.text):
-            hint = " (external camunda:resource scripts are not read)" if el.get(camunda("resource")) else ""
+            resource = vendor_attribute(el, "resource")
+            hint = f" (external {resource[0]} scripts are not read)" if resource is not None else ""
             self.add(f"script task has no script{hint}", el)
         else:
             self.code(script.text, "exec", "script", script, node_id)
@@ -386,11 +402,18 @@ class ProcessChecker:
             (ext for name, ext in extensions(el, SPIFF_NS) if name == "serviceTaskOperator"), None
         )
         if operator is None:
-            camunda_way = [
-                a for a in ("class", "expression", "delegateExpression", "type") if el.get(camunda(a))
-            ]
-            hint = f" (camunda:{camunda_way[0]} is not supported)" if camunda_way else ""
-            self.add(f"service task has no spiffworkflow:serviceTaskOperator{hint}", el)
+            for attribute in ("class", "delegateExpression", "expression", "type"):
+                found = vendor_attribute(el, attribute)
+                if found is None:
+                    continue
+                what = "an external task" if attribute == "type" else "a Java delegate"
+                self.add(
+                    f'{found[0]}="{found[1]}" is {what}, which Lintel cannot run: write the step as a script '
+                    "task (Python), or a service task with a spiffworkflow:serviceTaskOperator",
+                    el,
+                )
+                return
+            self.add("service task has no spiffworkflow:serviceTaskOperator", el)
             return
         operation = operator.get("id")
         if not operation:

@@ -1,8 +1,10 @@
 """Checks of the Python a diagram carries: scripts, conditions, task expressions and timer expressions.
 
-Everything a diagram evaluates is Python, run in the sandbox (`engine.safety`). Two mistakes are common enough
-to get their own message: Camunda's `${expr}` syntax, and an unquoted ISO 8601 value where a timer or due date
-needs a Python string (`PT24H` instead of `"PT24H"`).
+Everything a diagram evaluates is Python, run in the sandbox (`engine.safety`). What Camunda and Flowable
+write as JUEL (`${expr}`, `#{expr}`) is translated first (`engine.juel`) and the translation is checked like
+any expression; the caller stores it so the runtime evaluates the Python. A timer cycle may also be a cron
+text (`engine.cron`), kept as a Python string. One mistake is common enough to get its own message: an
+unquoted ISO 8601 value where a timer or due date needs a Python string (`PT24H` instead of `"PT24H"`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine import cron, juel
 from engine.bpmn_meta import TIMER_KINDS, TimerKind
 from engine.safety import Mode, problems_in
 
-_JUEL = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.DOTALL)
 _SYNTAX = re.compile(r"^Python syntax error \(line (\d+)\): (.*)$", re.DOTALL)
 # SpiffWorkflow's duration parser skips text it does not understand ("R3/PT1H" passes as one hour), so a
 # duration must also have the ISO 8601 shape.
@@ -31,7 +33,7 @@ _CYCLE = re.compile(r"^R\d*/[^/]+(/[^/]+)?$", re.IGNORECASE)
 TIMER_EXAMPLES: dict[TimerKind, str] = {
     "timeDate": 'a date-time such as "2026-01-01T09:00:00+08:00"',
     "timeDuration": 'a duration such as "PT24H"',
-    "timeCycle": 'a cycle such as "R3/PT24H"',
+    "timeCycle": 'a cycle such as "R3/PT24H" or a cron text such as "0 0 9 * * ?"',
 }
 
 
@@ -44,18 +46,31 @@ class Finding:
 
 
 def unwrap_juel(text: str) -> str | None:
-    """`expr` for a Camunda `${expr}` (or `#{expr}`), else None."""
-    match = _JUEL.match(text)
-    return match.group(1).strip() if match else None
+    """The inside of a Camunda `${expr}` (or `#{expr}`), else None."""
+    inner = juel.wrapped(text)
+    return inner.strip() if inner is not None else None
+
+
+def python_of(source: str, functions: Collection[str], what: str) -> tuple[str | None, list[Finding]]:
+    """For a JUEL text: its Python translation, or the finding saying why it has none. (None, []) when the
+    text is not JUEL (it is Python already)."""
+    if juel.wrapped(source) is None and "${" not in source and "#{" not in source:
+        return None, []
+    try:
+        return juel.translate(source, functions), []
+    except juel.JuelError as exc:
+        return None, [Finding(f"{what}: {exc}")]
 
 
 def code_findings(source: str, mode: Mode, functions: Collection[str], what: str) -> list[Finding]:
-    """Syntax and sandbox problems of `source`, each prefixed with `what` ("script", "condition", ...)."""
-    inner = unwrap_juel(source)
-    if inner is not None:
-        return [
-            Finding(f"{what} {source.strip()} is a Camunda expression: write the Python expression {inner}")
-        ]
+    """Syntax and sandbox problems of `source`, each prefixed with `what` ("script", "condition", ...).
+    An expression (mode "eval") written in JUEL is checked as its Python translation."""
+    if mode == "eval":
+        python, refused = python_of(source, functions, what)
+        if refused:
+            return refused
+        if python is not None:
+            source = python
     found = []
     for message in problems_in(source, mode, functions):
         match = _SYNTAX.match(message)
@@ -84,6 +99,9 @@ def _valid_iso(kind: TimerKind, value: Any) -> bool:
             parsed = TimerEventDefinition.parse_iso_duration(value)
             TimerEventDefinition.get_timedelta_from_start(dict(parsed))
             return True
+        if cron.looks_like_cron(value.strip()):
+            cron.check(value.strip())
+            return True
         parts = value.strip().split("/")
         if not _CYCLE.match(value.strip()) or any(
             p[:1] in "Pp" and not _DURATION.match(p) for p in parts[1:]
@@ -103,33 +121,51 @@ def _bare_iso(text: str) -> list[TimerKind]:
 
 
 def timer_findings(kind: TimerKind, text: str | None, functions: Collection[str]) -> list[Finding]:
-    """Problems of a timer's expression: Python giving an ISO 8601 text of the timer's kind."""
+    return timer_check(kind, text, functions)[0]
+
+
+def timer_check(
+    kind: TimerKind, text: str | None, functions: Collection[str]
+) -> tuple[list[Finding], str | None]:
+    """Problems of a timer's expression (Python giving an ISO 8601 text of the timer's kind, or a cron text
+    for a cycle), and the Python to run instead of the text when it is JUEL or a bare cron text."""
     if text is None or not text.strip():
         return [
             Finding(f"timer has an empty {kind}: write a Python expression giving {TIMER_EXAMPLES[kind]}")
-        ]
+        ], None
     source = text.strip()
+    if kind == "timeCycle" and cron.looks_like_cron(source):
+        try:
+            cron.check(source)
+        except cron.CronError as exc:
+            return [Finding(f"timer: {exc}")], None
+        return [], repr(source)
+    python, refused = python_of(source, functions, "timer expression")
+    if refused:
+        return refused, None
+    if python is not None:
+        source = python
     bare = _bare_iso(source)
     if bare:
         message = f'timer expression {source} is Python: write "{source}" with quotes'
         if kind not in bare:
             message += f"; a {kind} timer needs {TIMER_EXAMPLES[kind]}"
-        return [Finding(message)]
+        return [Finding(message)], python
     found = code_findings(source, "eval", functions, "timer expression")
     if found:
-        return found
+        return found, python
     tree = ast.parse(source, mode="eval")
     if isinstance(tree.body, ast.Constant):
         value = tree.body.value
         if not isinstance(value, str):
-            return [Finding(f"timer expression {source} must give {TIMER_EXAMPLES[kind]}")]
+            return [Finding(f"timer expression {source} must give {TIMER_EXAMPLES[kind]}")], python
         if not _valid_iso(kind, value):
             return [
                 Finding(
                     f"timer value {source} is not valid for a {kind} timer: it needs {TIMER_EXAMPLES[kind]}"
                 )
-            ]
-    return []
+            ], python
+    return [], python
 
 
 def due_date_findings(source: str, functions: Collection[str]) -> list[Finding]:

@@ -58,9 +58,14 @@ class HumanTaskMeta:
     form_key: str | None
     priority: str | None
     due_date: str | None
+    # A literal comma list of candidateGroups: every department whose queue shows the task, the first being
+    # its own (deadlines and escalations follow it). Empty for one department or an expression.
+    candidate_departments: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        dct = asdict(self)
+        dct["candidate_departments"] = list(self.candidate_departments)
+        return dct
 
     @classmethod
     def from_json(cls, dct: Mapping[str, Any]) -> HumanTaskMeta:
@@ -76,6 +81,7 @@ class HumanTaskMeta:
             form_key=_opt_str(dct.get("form_key")),
             priority=_opt_str(dct.get("priority")),
             due_date=_opt_str(dct.get("due_date")),
+            candidate_departments=tuple(str(code) for code in dct.get("candidate_departments") or ()),
         )
 
 
@@ -147,9 +153,10 @@ class BoundaryTimerMeta:
 class DeployOptions:
     """What the person deploying says about routing a diagram drawn elsewhere, stored with the version.
 
-    default_department: the department of a human task with no lane and no candidateGroups.
+    default_department: the department of a human task with no candidateGroups whose lane is no department
+    (or that has no lane).
     lanes: lane name -> department code or name (names match case-insensitively), for lanes whose name is not
-    a department.
+    a department; a candidateGroups group name is mapped the same way. See `engine.routing`.
     """
 
     default_department: str | None = None
@@ -205,6 +212,9 @@ class ParsedDefinition:
     # What deploy noticed but accepted (a user task without a form, an unconnected element...).
     notices: tuple[Problem, ...] = ()
     properties: ProcessProperties = field(default_factory=ProcessProperties)
+    # The Python that replaces a text of the file before SpiffWorkflow parses it (a JUEL condition, a cron
+    # timer cycle), by "<id of the nearest element with an id>/<tag>" (`engine.bpmn_xml.text_key`).
+    expressions: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,6 +227,7 @@ class ParsedDefinition:
             "options": self.options.to_json(),
             "notices": [notice.as_dict() for notice in self.notices],
             "properties": self.properties.to_json(),
+            "expressions": dict(self.expressions),
         }
 
     @classmethod
@@ -240,6 +251,7 @@ class ParsedDefinition:
             options=DeployOptions.from_json(dct.get("options")),
             notices=tuple(Problem.from_dict(notice) for notice in dct.get("notices", ())),
             properties=ProcessProperties.from_json(dct.get("properties") or {}, str(dct["key"])),
+            expressions={str(key): str(python) for key, python in (dct.get("expressions") or {}).items()},
         )
 
 

@@ -2,27 +2,29 @@
 
 Spiff dialect: `<spiffworkflow:properties><spiffworkflow:property name="formKey" value="..."/>` with the names
 formKey, candidateGroups, assignee, priority and dueDate. Camunda 7 dialect: the attributes camunda:formKey,
-camunda:candidateGroups, camunda:assignee, camunda:priority and camunda:dueDate on the task. When both give
-the same property with different values, that is a problem.
+camunda:candidateGroups, camunda:assignee, camunda:priority and camunda:dueDate on the task — or the same
+attributes in Camunda's old activiti: namespace or Flowable's flowable: one. When two give the same property
+with different values, that is a problem.
 
 Rules:
 - formKey: a userTask must have one, a manualTask may; the form must exist. A Camunda formKey such as
   "embedded:app:forms/complaint_triage.html" or "camunda-forms:deployment:complaint_triage.form" names the
   form by its last path segment without extension ("complaint_triage").
-- candidateGroups, in this order:
-  1. "${expr}" (or "#{expr}") is the Python expression `expr` over task data;
-  2. a known department code or name is that department (stored as its code);
-  3. several known departments separated by commas is a problem: a task goes to exactly one department;
-  4. a non-ASCII identifier (e.g. a mistyped Chinese department name) is a problem: task data keys are ASCII,
-     so it is far more likely a department that does not exist (write "${name}" if it really is a variable);
-  5. any other valid Python expression (notably a plain ASCII identifier such as "department") is an
-     expression over task data, checked against the sandbox rules;
-  6. anything else is a problem: neither a known department nor a valid expression.
-- Without candidateGroups, the task goes to its lane's department: a task with no lane, or whose lane name is
-  not a department code or name, is a problem.
-- assignee: "${expr}" is an expression, anything else a literal username.
-- priority and dueDate are Python expressions ("${expr}" is unwrapped); dueDate gives a datetime, an ISO
-  8601 date-time or an ISO 8601 duration, so an unquoted ISO value is reported.
+- candidateGroups keeps Camunda's meaning:
+  1. "${expr}" (or "#{expr}") is an expression over task data: JUEL translated to Python (`engine.juel`), or
+     Python already; at run time it gives a department code or name, a comma list or a list of them;
+  2. anything else is one group name, or several separated by commas; each must be a department (code or
+     name, in any case) or a name the deploy maps to one (`--lane NAME=DEPARTMENT`), else it is a problem.
+     Several departments put the task in each of their queues; the first is its own (deadlines and
+     escalations follow it).
+- Without candidateGroups, the task goes to its lane's department: the lane name mapped at deploy, or a
+  department's code or name; failing that, the deploy's default department. A task none of these routes is
+  a problem (the message says to give --default-department or --lane).
+- assignee: "${expr}" is an expression; anything else a username, which must exist when the deploy knows
+  the users. At run time an assignee who is unknown or inactive leaves the task to its department.
+- priority and dueDate are expressions ("${expr}" translated); dueDate gives a datetime, an ISO 8601
+  date-time or an ISO 8601 duration, so an unquoted ISO value in a spiffworkflow property is reported (in a
+  camunda: attribute, where Camunda takes it literally, it is taken as the text it is).
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from engine.bpmn_expressions import Finding, code_findings, due_date_findings, unwrap_juel
+from engine.bpmn_expressions import Finding, code_findings, due_date_findings, python_of
 from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, DeployOptions, HumanTaskMeta, TimerRole
-from engine.bpmn_xml import SPIFF_NS, Document, Element, Reporter, camunda, extensions
-from engine.safety import problems_in
+from engine.bpmn_xml import SPIFF_NS, Document, Element, Reporter, extensions, vendor_attribute
+from engine.routing import Departments
 
 FIELDS = ("formKey", "candidateGroups", "assignee", "priority", "dueDate")
 
@@ -48,6 +50,13 @@ class Context:
     form_exists: Callable[[str], bool]
     functions: Collection[str]
     options: DeployOptions = field(default_factory=DeployOptions)
+    # Whether a username exists (None: the deploy cannot tell, and literal assignees are not checked).
+    user_exists: Callable[[str], bool] | None = None
+    # The Python that replaces a JUEL or cron text before SpiffWorkflow parses the file, by `text_key`.
+    rewrites: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.routes = Departments(self.departments)
 
     def findings(
         self, found: list[Finding], element_id: str | None, at: Element, text_el: Element | None
@@ -61,9 +70,7 @@ class Context:
             self.report.add(finding.message, element_id=element_id, line=line)
 
     def department(self, name: str | None) -> str | None:
-        if name is None:
-            return None
-        return self.departments.get(name) or self.departments.get(name.strip())
+        return self.routes.code(name)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class _Value:
     text: str
     where: Element  # the spiffworkflow:property, or the task for a camunda attribute
     is_property: bool
+    attribute: str = ""  # e.g. "camunda:assignee", "flowable:assignee"
 
 
 def camunda_form_key(value: str) -> str:
@@ -94,7 +102,8 @@ def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict
                 spiff[prop_name] = _Value(prop_value, prop, True)
     found: dict[str, _Value] = {}
     for name in fields:
-        attribute = el.get(camunda(name))
+        vendor = vendor_attribute(el, name)
+        qualified, attribute = vendor if vendor is not None else ("", None)
         in_spiff = spiff.get(name)
         if in_spiff is not None and attribute is not None:
             same = in_spiff.text.strip() == (
@@ -103,7 +112,7 @@ def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict
             if not same:
                 ctx.report.add(
                     f"{name} is given twice, as spiffworkflow property '{in_spiff.text}' and as "
-                    f"camunda:{name} '{attribute}': keep one",
+                    f"{qualified} '{attribute}': keep one",
                     in_spiff.where,
                     element_id=element_id,
                 )
@@ -111,7 +120,7 @@ def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict
             found[name] = in_spiff
         elif attribute is not None and attribute.strip():
             text = camunda_form_key(attribute) if name == "formKey" else attribute
-            found[name] = _Value(text, el, False)
+            found[name] = _Value(text, el, False, qualified)
     return found
 
 
@@ -129,39 +138,41 @@ def human_task(ctx: Context, el: Element, kind: str, lane: str | None) -> HumanT
     elif not ctx.form_exists(form_key):
         ctx.report.add(f"form '{form_key}' does not exist", form.where, element_id=element_id)
 
-    groups, groups_is_expression = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
-    department = ctx.department(lane)
-    if "candidateGroups" not in values:
+    groups, groups_is_expression, codes = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
+    department = ctx.routes.lane(lane, ctx.options)
+    if "candidateGroups" not in values and department is None:
         if lane is None:
             ctx.report.add(
-                "task has no lane and no candidateGroups: put it in a department's lane or set "
-                "candidateGroups",
+                "task has no lane and no candidateGroups: put it in a department's lane, set "
+                "candidateGroups, or deploy with --default-department",
                 el,
             )
-        elif department is None:
-            ctx.report.add(f"lane '{lane}' is not a department and task has no candidateGroups", el)
-
-    assignee, assignee_is_expression = None, False
-    if "assignee" in values:
-        value = values["assignee"]
-        inner = unwrap_juel(value.text)
-        if inner is not None:
-            assignee, assignee_is_expression = inner, True
-            _check(ctx, element_id, value, code_findings(inner, "eval", ctx.functions, "assignee expression"))
         else:
-            assignee = value.text.strip()
+            ctx.report.add(
+                f"lane '{lane}' is not a department and task has no candidateGroups: deploy with "
+                f'--lane "{lane}=DEPARTMENT" or --default-department',
+                el,
+            )
+
+    assignee, assignee_is_expression = _assignee(ctx, element_id, values.get("assignee"))
 
     priority = None
     if "priority" in values:
         value = values["priority"]
-        priority = _unwrapped(value.text)
-        _check(ctx, element_id, value, code_findings(priority, "eval", ctx.functions, "priority expression"))
+        priority = _expression(ctx, element_id, value, "priority expression")
+        if priority is not None:
+            _check(
+                ctx, element_id, value, code_findings(priority, "eval", ctx.functions, "priority expression")
+            )
 
     due_date = None
     if "dueDate" in values:
         value = values["dueDate"]
-        due_date = _unwrapped(value.text)
-        _check(ctx, element_id, value, due_date_findings(due_date, ctx.functions))
+        due_date = _expression(ctx, element_id, value, "dueDate")
+        if due_date is not None and not value.is_property and _iso_literal(due_date):
+            due_date = repr(due_date)  # Camunda takes a literal dueDate as the date it is
+        if due_date is not None:
+            _check(ctx, element_id, value, due_date_findings(due_date, ctx.functions))
 
     return HumanTaskMeta(
         element_id=element_id,
@@ -175,56 +186,81 @@ def human_task(ctx: Context, el: Element, kind: str, lane: str | None) -> HumanT
         form_key=form_key,
         priority=priority,
         due_date=due_date,
+        candidate_departments=codes if len(codes) > 1 else (),
     )
 
 
-def _unwrapped(text: str) -> str:
-    inner = unwrap_juel(text)
-    return inner if inner is not None else text.strip()
+def _iso_literal(text: str) -> bool:
+    """Starts like an ISO 8601 date-time or duration ("2026-...", "P3D"), which Python cannot mean."""
+    return text[:1].isdigit() or (text[:1] in ("P", "p") and text[1:2].isdigit())
+
+
+def _expression(ctx: Context, element_id: str, value: _Value, what: str) -> str | None:
+    """The Python of a property: a JUEL text translated, else the text; None (reported) if untranslatable."""
+    python, refused = python_of(value.text, ctx.functions, what)
+    if refused:
+        _check(ctx, element_id, value, refused)
+        return None
+    return python if python is not None else value.text.strip()
+
+
+def _assignee(ctx: Context, element_id: str, value: _Value | None) -> tuple[str | None, bool]:
+    """(assignee, is_expression): an expression is checked, a literal username must exist."""
+    if value is None:
+        return None, False
+    python, refused = python_of(value.text, ctx.functions, "assignee expression")
+    if refused:
+        _check(ctx, element_id, value, refused)
+        return None, False
+    if python is not None:
+        _check(ctx, element_id, value, code_findings(python, "eval", ctx.functions, "assignee expression"))
+        return python, True
+    username = value.text.strip()
+    if ctx.user_exists is not None and not ctx.user_exists(username):
+        ctx.report.add(
+            f"assignee '{username}' is not a user: add the account before deploying, name an existing "
+            "one, or write ${...} for an expression",
+            value.where,
+            element_id=element_id,
+        )
+    return username, False
 
 
 def _check(ctx: Context, element_id: str, value: _Value, found: list[Finding]) -> None:
     ctx.findings(found, element_id, value.where, None)
 
 
-def _candidate_groups(ctx: Context, element_id: str, value: _Value | None) -> tuple[str | None, bool]:
+def _candidate_groups(
+    ctx: Context, element_id: str, value: _Value | None
+) -> tuple[str | None, bool, tuple[str, ...]]:
+    """(source, is_expression, departments): an expression's Python, or the departments a literal names."""
     if value is None:
-        return None, False
-    text = value.text.strip()
-    inner = unwrap_juel(text)
-    if inner is not None:
-        _check(
-            ctx, element_id, value, code_findings(inner, "eval", ctx.functions, "candidateGroups expression")
-        )
-        return inner, True
-    code = ctx.department(text)
-    if code is not None:
-        return code, False
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) > 1 and all(ctx.department(part) for part in parts):
-        ctx.report.add(
-            f"candidateGroups '{text}' names several departments: a task goes to exactly one department",
-            value.where,
-            element_id=element_id,
-        )
-        return None, False
-    if text.isidentifier() and not text.isascii():
-        ctx.report.add(
-            f"candidateGroups '{text}' is not a known department "
-            f"(write ${{{text}}} if it is a data variable)",
-            value.where,
-            element_id=element_id,
-        )
-        return None, False
-    if any(message.startswith("Python syntax error") for message in problems_in(text, "eval", ctx.functions)):
-        ctx.report.add(
-            f"candidateGroups '{text}' is neither a known department nor a valid Python expression",
-            value.where,
-            element_id=element_id,
-        )
-        return None, False
-    _check(ctx, element_id, value, code_findings(text, "eval", ctx.functions, "candidateGroups expression"))
-    return text, True
+        return None, False, ()
+    what = "candidateGroups expression"
+    python, refused = python_of(value.text, ctx.functions, what)
+    if refused:
+        _check(ctx, element_id, value, refused)
+        return None, False, ()
+    if python is not None:
+        _check(ctx, element_id, value, code_findings(python, "eval", ctx.functions, what))
+        return python, True, ()
+    codes: list[str] = []
+    for group in (part.strip() for part in value.text.split(",")):
+        if not group:
+            continue
+        code = ctx.routes.mapped(group, ctx.options)
+        if code is None:
+            ctx.report.add(
+                f"candidateGroups '{group}' is not a department: use a department's code or name, map the "
+                f'group at deploy (--lane "{group}=DEPARTMENT"), or write ${{...}} for an expression',
+                value.where,
+                element_id=element_id,
+            )
+        elif code not in codes:
+            codes.append(code)
+    if not codes:
+        return None, False, ()
+    return codes[0], False, tuple(codes)
 
 
 TIMER_FIELDS = ("role", "level", "clock", "candidateGroups", "assignee")
@@ -266,20 +302,15 @@ def boundary_timer(ctx: Context, el: Element) -> BoundaryTimerMeta:
             f"timer clock '{clock}' is not business or calendar", values["clock"].where, element_id=element_id
         )
         clock = "calendar"
-    groups, groups_is_expression = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
-    assignee, assignee_is_expression = None, False
-    if "assignee" in values:
-        inner = unwrap_juel(values["assignee"].text)
-        if inner is not None:
-            assignee, assignee_is_expression = inner, True
-            _check(
-                ctx,
-                element_id,
-                values["assignee"],
-                code_findings(inner, "eval", ctx.functions, "assignee expression"),
-            )
-        else:
-            assignee = values["assignee"].text.strip()
+    groups, groups_is_expression, codes = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
+    if len(codes) > 1:
+        ctx.report.add(
+            f"candidateGroups '{values['candidateGroups'].text.strip()}' names several departments: an "
+            "escalation goes to one department",
+            values["candidateGroups"].where,
+            element_id=element_id,
+        )
+    assignee, assignee_is_expression = _assignee(ctx, element_id, values.get("assignee"))
     return BoundaryTimerMeta(
         element_id=element_id,
         name=el.get("name") or element_id,

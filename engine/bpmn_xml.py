@@ -14,6 +14,10 @@ from engine.bpmn_meta import Problem
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ACTIVITI_NS = "http://activiti.org/bpmn"  # Camunda 7's (and Activiti's) old namespace
+FLOWABLE_NS = "http://flowable.org/bpmn"
+# Namespaces whose attributes and extension elements mean what camunda: ones do, with their usual prefix.
+VENDOR_NS = {CAMUNDA_NS: "camunda", ACTIVITI_NS: "activiti", FLOWABLE_NS: "flowable"}
 
 Element = Any  # lxml.etree._Element; lxml ships no type information
 
@@ -24,6 +28,61 @@ def bpmn(local: str) -> str:
 
 def camunda(local: str) -> str:
     return f"{{{CAMUNDA_NS}}}{local}"
+
+
+def vendor_attribute(el: Element, local: str) -> tuple[str, str] | None:
+    """(prefix:local, value) of the first camunda:, activiti: or flowable: attribute `local` on `el`."""
+    for ns, prefix in VENDOR_NS.items():
+        value = el.get(f"{{{ns}}}{local}")
+        if value is not None:
+            return f"{prefix}:{local}", value
+    return None
+
+
+def vendor_extensions(el: Element) -> Iterator[tuple[str, Element]]:
+    """(prefix:local, element) of the camunda:, activiti: and flowable: elements in its extensionElements."""
+    for ns, prefix in VENDOR_NS.items():
+        for name, ext in extensions(el, ns):
+            yield f"{prefix}:{name}", ext
+
+
+def text_key(el: Element) -> str:
+    """Where a text sits, stable across parses: the id of the nearest element (itself or above) that has
+    one, and the text's tag (e.g. "Flow_1/conditionExpression")."""
+    owner = el
+    while owner is not None and not owner.get("id"):
+        owner = owner.getparent()
+    owner_id = owner.get("id") if owner is not None else ""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    return f"{owner_id}/{tag.rpartition('}')[2]}"
+
+
+def rewrite_texts(root: Element, texts: dict[str, str] | Any) -> None:
+    """Replace, in place, each text whose `text_key` is in `texts` (a deploy's stored translations)."""
+    if not texts:
+        return
+    tags = {key.rpartition("/")[2] for key in texts}
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.rpartition("}")[2] in tags:
+            python = texts.get(text_key(el))
+            if python is not None:
+                el.text = python
+
+
+def for_spiff(root: Element, texts: dict[str, str] | Any) -> Element:
+    """The document as SpiffWorkflow is given it, changed in place: translated texts (`rewrite_texts`), and
+    data stores — documentation only in Lintel, which SpiffWorkflow would refuse without an implementation —
+    taken out with the data associations that lead to or from them."""
+    rewrite_texts(root, texts)
+    store_refs = {el.get("id") for el in root.iter(bpmn("dataStoreReference"))}
+    for el in list(root.iter(bpmn("dataStore"))):
+        el.getparent().remove(el)
+    for tag, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef")):
+        for association in list(root.iter(bpmn(tag))):
+            refs = [ref.text for ref in association if local_name(ref) == end]
+            if any(ref in store_refs for ref in refs):
+                association.getparent().remove(association)
+    return root
 
 
 def safe_parser() -> Any:
@@ -74,14 +133,20 @@ class Document:
         self.text = text
         self.by_id: dict[str, Element] = {}
         self.duplicate_ids: list[tuple[str, Element]] = []
+        # Only BPMN elements must have distinct ids: a diagram shape (BPMNDI) or an extension element that
+        # repeats one is harmless, and never stands in for the BPMN element in the index.
         for el in root.iter():
             element_id = el.get("id") if isinstance(el.tag, str) else None
             if element_id is None:
                 continue
-            if element_id in self.by_id:
-                self.duplicate_ids.append((element_id, el))
-            else:
+            is_bpmn = local_name(el) is not None
+            found = self.by_id.get(element_id)
+            if found is None:
                 self.by_id[element_id] = el
+            elif is_bpmn and local_name(found) is None:
+                self.by_id[element_id] = el
+            elif is_bpmn:
+                self.duplicate_ids.append((element_id, el))
         # The index SpiffWorkflow builds (BpmnParser._add_diagram_indexes): the last lane listing a node wins,
         # which for nested lanes is the innermost one.
         self.lanes: dict[str, str | None] = {}

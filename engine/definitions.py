@@ -9,11 +9,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.bpmn_xml import for_spiff, safe_parser
+from engine.cron import cron_capable
 from engine.errors import DeployRefused, NotFound
 from engine.models import ProcessDefinition
 from engine.validation import DeployOptions, ParsedDefinition, Problem, validate_bpmn
@@ -53,15 +56,21 @@ class SpecCache:
 
 
 def compile_definition(definition: ProcessDefinition) -> CompiledDefinition:
+    meta = ParsedDefinition.from_json(definition.meta)
     parser = SpiffBpmnParser()
-    parser.add_bpmn_str(definition.bpmn_xml.encode("utf-8"), definition.filename)
+    root = etree.fromstring(definition.bpmn_xml.encode("utf-8"), safe_parser())
+    # SpiffWorkflow gets the Python deploy translated (JUEL, cron cycles) in place of the drawn texts.
+    parser.add_bpmn_xml(for_spiff(root, meta.expressions), definition.filename)
+    spec = parser.get_spec(definition.key)
+    subprocess_specs = parser.get_subprocess_specs(definition.key)
+    cron_capable([spec, *subprocess_specs.values()])
     return CompiledDefinition(
         id=definition.id,
         key=definition.key,
         version=definition.version,
-        spec=parser.get_spec(definition.key),
-        subprocess_specs=parser.get_subprocess_specs(definition.key),
-        meta=ParsedDefinition.from_json(definition.meta),
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        meta=meta,
     )
 
 
@@ -92,12 +101,14 @@ class DefinitionService:
         departments: Mapping[str, str],
         form_exists: Callable[[str], bool],
         functions: Collection[str],
+        user_exists: Callable[[str], bool] | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.departments = departments
         self.form_exists = form_exists
         self.functions = functions
+        self.user_exists = user_exists
         # Called with each newly stored version (the platform schedules its timer start events).
         self.on_deployed: Callable[[ProcessDefinition], None] | None = None
 
@@ -109,6 +120,7 @@ class DefinitionService:
             form_exists=self.form_exists,
             functions=self.functions,
             options=options,
+            user_exists=self.user_exists,
         )
         if problems or parsed is None:
             raise DeployRefused(problems)

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from engine.actors import Actor
 from engine.business_time import BusinessCalendar
-from engine.models import HumanTask
+from engine.models import HumanTask, HumanTaskCandidate
 
 Cursor = tuple[datetime | None, int]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,6 +56,39 @@ def time_left(row: HumanTask, now: datetime, calendar: BusinessCalendar) -> floa
     return (row.due_at - now).total_seconds()
 
 
+def candidate_departments(session: Session, task_id: int) -> list[str]:
+    """The further departments whose queues show the task (besides its own), in no particular order."""
+    return list(
+        session.scalars(select(HumanTaskCandidate.department).where(HumanTaskCandidate.task_id == task_id))
+    )
+
+
+def departments_of(session: Session, row: HumanTask) -> list[str]:
+    """Every department that may work the task: its own first."""
+    return [row.department, *sorted(candidate_departments(session, row.id))]
+
+
+def works_on(session: Session, actor: Actor, row: HumanTask) -> bool:
+    """Whether `actor` is a member of a department that may work the task (its own, or a candidate)."""
+    if actor.member_of(row.department):
+        return True
+    return row.kind == "task" and any(
+        actor.member_of(code) for code in candidate_departments(session, row.id)
+    )
+
+
+def sees(session: Session, actor: Actor, row: HumanTask) -> bool:
+    """Whether the task is in a queue `actor` sees."""
+    return actor.sees_all or works_on(session, actor, row)
+
+
+def in_candidate_queues(departments: Collection[str]) -> ColumnElement[bool]:
+    """Tasks that further candidate departments among `departments` may work."""
+    return HumanTask.id.in_(
+        select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.department.in_(sorted(departments)))
+    )
+
+
 class Inbox:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -71,31 +105,53 @@ class Inbox:
         limit: int = 50,
         after: Cursor | None = None,
     ) -> list[HumanTask]:
-        """Tasks visible to someone in `departments` (None: every department), the most overdue first."""
-        query = select(HumanTask)
-        if departments is not None:
-            query = query.where(HumanTask.department.in_(sorted(departments)))
-        if department:
-            query = query.where(HumanTask.department == department)
+        """Tasks visible to someone in `departments` (None: every department), the most overdue first.
+
+        A task shows in its own department's queue and in those of its further candidate departments: the
+        two are walked apart (each on its own index) and merged, never or-ed into one scan."""
+        where: list[ColumnElement[bool]] = []
         if assignee:
-            query = query.where(HumanTask.assignee == assignee)
+            where.append(HumanTask.assignee == assignee)
         if state != "all":
-            query = query.where(HumanTask.state == state)
+            where.append(HumanTask.state == state)
         if process_key:
-            query = query.where(HumanTask.process_key == process_key)
+            where.append(HumanTask.process_key == process_key)
         if instance_id is not None:
-            query = query.where(HumanTask.instance_id == instance_id)
+            where.append(HumanTask.instance_id == instance_id)
         if after is not None:
             due, task_id = after
             if due is None:
-                query = query.where(HumanTask.due_at.is_(None), HumanTask.id > task_id)
+                where.extend([HumanTask.due_at.is_(None), HumanTask.id > task_id])
             else:
-                query = query.where(
+                where.append(
                     or_(
                         HumanTask.due_at > due,
                         and_(HumanTask.due_at == due, HumanTask.id > task_id),
                         HumanTask.due_at.is_(None),
                     )
                 )
-        query = query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id).limit(limit)
+        codes: list[str] | None = None
+        if department:
+            codes = [department] if departments is None or department in departments else []
+        elif departments is not None:
+            codes = sorted(departments)
+        order = (HumanTask.due_at.asc().nulls_last(), HumanTask.id)
+        if codes is None:
+            query = select(HumanTask).where(*where).order_by(*order).limit(limit)
+            return list(self.session.scalars(query))
+        if not codes:
+            return []
+        own = (
+            select(HumanTask.id).where(*where, HumanTask.department.in_(codes)).order_by(*order).limit(limit)
+        )
+        further = (
+            select(HumanTask.id)
+            .where(*where, in_candidate_queues(codes), HumanTask.department.not_in(codes))
+            .order_by(*order)
+            .limit(limit)
+        )
+        ids = [*self.session.scalars(own), *self.session.scalars(further)]
+        if not ids:
+            return []
+        query = select(HumanTask).where(HumanTask.id.in_(ids)).order_by(*order).limit(limit)
         return list(self.session.scalars(query))

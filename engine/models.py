@@ -98,8 +98,21 @@ class HumanTask(Base):
     revision: Mapped[int] = mapped_column(Integer, server_default="1")
 
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+    # Further departments whose queues show the task; written with a new row, queried on their own.
+    candidates: Mapped[list[HumanTaskCandidate]] = relationship(lazy="raise")
 
     __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTaskCandidate(Base):
+    """A further department whose queue shows a task (a candidateGroups list naming several): any member
+    may claim and complete it. The task's own department, the first of the list, is on its row."""
+
+    __tablename__ = "human_task_candidates"
+    __table_args__ = (Index("ix_human_task_candidates_queue", "department", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("human_tasks.id"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class AuditEvent(Base):

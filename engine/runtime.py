@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -24,8 +24,9 @@ from engine.errors import NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, HumanTaskCandidate, ProcessInstance
 from engine.next_gateway import refusal
+from engine.routing import Departments
 from engine.sandbox import script_engine
 from engine.serialization import InstanceSerializer
 from engine.task_data import refuse_unstorable
@@ -65,8 +66,12 @@ class Runtime:
         serializer: InstanceSerializer,
         calendar: BusinessCalendar,
         max_state_bytes: int = 2 * 1024 * 1024,
+        user_active: Callable[[str], bool] | None = None,
     ) -> None:
         self.session = session
+        # Whether a username is an active account (None: any username is taken as it is).
+        self.user_active = user_active
+        self.routes = Departments(departments)
         self.max_state_bytes = max_state_bytes
         self.clock = clock
         self.specs = specs
@@ -372,7 +377,7 @@ class Runtime:
             element_id=element_id,
             name=task.task_spec.bpmn_name or element_id,
             lane=task.task_spec.lane,
-            department=self.departments.get(task.task_spec.lane or ""),
+            department=self.routes.lane(task.task_spec.lane, compiled.meta.options),
             candidate_groups=None,
             candidate_groups_is_expression=False,
             assignee=None,
@@ -382,13 +387,15 @@ class Runtime:
             due_date=None,
         )
         due_at, clock = self._due(task, meta, compiled)
+        department, *others = self._departments(task, meta)
         return HumanTask(
             instance_id=instance.id,
             task_guid=str(task.id),
             element_id=element_id,
             name=meta.name,
             process_key=instance.process_key,
-            department=self._department(task, meta),
+            department=department,
+            candidates=[HumanTaskCandidate(department=code) for code in others],
             assignee=self._assignee(instance, task, meta),
             form_key=meta.form_key,
             priority=self._priority(task, meta),
@@ -411,14 +418,25 @@ class Runtime:
         """The assignee the diagram names; a value that is not a username leaves the task to its department,
         with a note on the timeline, rather than failing every request that touches it."""
         value = self._value(task, meta.assignee, meta.assignee_is_expression)
-        if value is None or (isinstance(value, str) and 0 < len(value) <= MAX_USERNAME):
+        if value is None:
+            return None
+        reason = None
+        if not (isinstance(value, str) and 0 < len(value) <= MAX_USERNAME):
+            reason = "not a username"
+        elif self.user_active is not None and not self.user_active(value):
+            reason = "no active account"  # unknown, or deactivated since the diagram named them
+        if reason is None:
             return value
         shown = repr(value)
         self.audit.record(
             instance,
             "task.assignee_ignored",
             SYSTEM.username,
-            data={"step": meta.name, "value": shown if len(shown) <= 200 else shown[:200] + "…"},
+            data={
+                "step": meta.name,
+                "value": shown if len(shown) <= 200 else shown[:200] + "…",
+                "reason": reason,
+            },
         )
         return None
 
@@ -440,20 +458,33 @@ class Runtime:
 
     def _resolve_department(self, task: Task, source: str, is_expression: bool) -> str | None:
         value = self._value(task, source, is_expression)
-        return self.departments.get(str(value)) if value is not None else None
+        return self.routes.code(str(value)) if value is not None else None
 
-    def _department(self, task: Task, meta: HumanTaskMeta) -> str:
+    def _departments(self, task: Task, meta: HumanTaskMeta) -> list[str]:
+        """The task's department, then any further candidate departments (a list of candidateGroups)."""
+        if meta.candidate_departments:
+            return list(meta.candidate_departments)
+        if meta.candidate_groups and meta.candidate_groups_is_expression:
+            value = self._value(task, meta.candidate_groups, True)
+            names = value.split(",") if isinstance(value, str) else value
+            if not isinstance(names, list | tuple) or not names:
+                names = [value]
+            codes: list[str] = []
+            for name in names:
+                code = self.routes.code(str(name)) if isinstance(name, str) else None
+                if code is None:
+                    raise RoutingError(
+                        f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' gave "
+                        f"{name!r}, which is not a department",
+                        meta.element_id,
+                    )
+                if code not in codes:
+                    codes.append(code)
+            return codes
         if meta.candidate_groups:
-            code = self._resolve_department(task, meta.candidate_groups, meta.candidate_groups_is_expression)
-            if code is None:
-                raise RoutingError(
-                    f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' "
-                    "does not give a department",
-                    meta.element_id,
-                )
-            return code
+            return [meta.candidate_groups]
         if meta.department:
-            return meta.department
+            return [meta.department]
         raise RoutingError(
             f"task '{meta.element_id}' has no department (lane '{meta.lane}')", meta.element_id
         )
@@ -502,7 +533,7 @@ def _prime_start_timers(workflow: BpmnWorkflow, now: datetime) -> None:
         definition = getattr(task.task_spec, "event_definition", None)
         if type(task.task_spec).__name__ != "StartEvent" or not isinstance(definition, TimerEventDefinition):
             continue
-        if type(definition).__name__ == "CycleTimerEventDefinition":
+        if isinstance(definition, CycleTimerEventDefinition):
             task.internal_data["event_value"] = {"cycles": 1, "next": due, "duration": 0.0}
         else:
             task.internal_data["event_value"] = due

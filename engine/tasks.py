@@ -15,6 +15,7 @@ from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InstanceStopped, NotFound, StepFailed
 from engine.evaluator import aborted_in
 from engine.events import TaskCompleted
+from engine.inbox import sees, works_on
 from engine.models import HumanTask, ProcessInstance
 from engine.next_gateway import leads_to_gateway
 from engine.runtime import Runtime, deadline_of, describe
@@ -43,12 +44,12 @@ class TaskService:
     def _visible(self, row: HumanTask | None, task_id: int, actor: Actor) -> HumanTask:
         if row is None:
             raise NotFound(f"task {task_id} does not exist")
-        if not actor.can_see(row.department):
+        if not sees(self.session, actor, row):
             raise Forbidden(f"task {task_id} belongs to the department '{row.department}'")
         return row
 
     def _check_actionable(self, row: HumanTask, actor: Actor) -> HumanTask:
-        if not actor.member_of(row.department):
+        if not works_on(self.session, actor, row):
             raise Forbidden(f"only members of '{row.department}' can act on task {row.id}")
         if row.state != "open":
             raise Conflict(f"task {row.id} is already {row.state}")
@@ -88,7 +89,7 @@ class TaskService:
     def assign(self, task_id: int, to: Actor, actor: Actor) -> HumanTask:
         """Give the task to a colleague of the same department (also how a claimant delegates)."""
         row = self._actionable(task_id, actor)
-        if not to.member_of(row.department):
+        if not works_on(self.session, to, row):
             raise Forbidden(f"{to.username} is not a member of '{row.department}'")
         if row.assignee not in (None, actor.username) and row.assignee != to.username:
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
@@ -102,7 +103,7 @@ class TaskService:
             raise NotFound(f"task {task_id} does not exist")
         if row.state != "open":
             raise Conflict(f"task {task_id} is already {row.state}")
-        if not to.member_of(row.department):
+        if not works_on(self.session, to, row):
             raise Forbidden(f"{to.username} is not a member of '{row.department}'")
         if row.assignee == to.username:
             return row

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import cron
 from engine.actors import SYSTEM
 from engine.bpmn_meta import ParsedDefinition, Problem, TimerStart
 from engine.errors import DeployRefused
@@ -30,7 +31,8 @@ class TimerStartError(ValueError):
 
 
 def occurrences(timer: TimerStart, value: str, deployed_at: datetime) -> Iterator[datetime]:
-    """Every moment the timer start event fires, in order (possibly endless)."""
+    """Every moment the timer start event fires, in order (possibly endless); a cron cycle fires at each
+    matching moment after the deploy."""
     text = value.strip()
     if timer.kind == "timeDate":
         moment = parse_moment(text)
@@ -42,6 +44,12 @@ def occurrences(timer: TimerStart, value: str, deployed_at: datetime) -> Iterato
         yield deployed_at + TimerEventDefinition.get_timedelta_from_start(
             TimerEventDefinition.parse_iso_duration(text), deployed_at
         )
+        return
+    if cron.looks_like_cron(text):
+        try:
+            yield from cron.moments(text, deployed_at)
+        except cron.CronError as exc:
+            raise TimerStartError(f"timer start '{timer.element_id}': {exc}") from None
         return
     parts = text.upper().split("/")
     if len(parts) not in (2, 3) or not parts[0].startswith("R"):
@@ -81,6 +89,14 @@ def latest_and_next(moments: Iterator[datetime], now: datetime) -> tuple[datetim
     return latest, None
 
 
+def _latest_and_next(
+    timer: TimerStart, value: str, deployed_at: datetime, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    if timer.kind == "timeCycle" and cron.looks_like_cron(value.strip()):
+        return cron.latest_and_next(value.strip(), deployed_at, now)  # no walk through every minute since
+    return latest_and_next(occurrences(timer, value, deployed_at), now)
+
+
 class TimerStarts:
     def __init__(self, session: Session, runtime: Runtime) -> None:
         self.session = session
@@ -106,9 +122,11 @@ class TimerStarts:
                 self.session.add(row)
             row.definition_id = definition.id
             try:
-                moments = occurrences(timer, self._value(timer), definition.deployed_at)
                 # The first cycle after the deploy (or after the last one fired): nothing from before it.
-                _, row.next_due_at = latest_and_next(moments, row.last_fired_at or definition.deployed_at)
+                since = row.last_fired_at or definition.deployed_at
+                _, row.next_due_at = _latest_and_next(
+                    timer, self._value(timer), definition.deployed_at, since
+                )
             except Exception as exc:  # the expression may only fail now, with no task data to read
                 message = f"timer start expression {timer.expression!r} cannot be scheduled: {exc}"
                 raise DeployRefused([Problem(definition.filename, None, timer.element_id, message)]) from exc
@@ -133,9 +151,7 @@ class TimerStarts:
         assert definition is not None
         meta = ParsedDefinition.from_json(definition.meta)
         timer = next(t for t in meta.timer_starts if t.element_id == row.element_id)
-        latest, following = latest_and_next(
-            occurrences(timer, self._value(timer), definition.deployed_at), now
-        )
+        latest, following = _latest_and_next(timer, self._value(timer), definition.deployed_at, now)
         cycle = latest or now
         cycle_at = cycle.astimezone(SHANGHAI).isoformat()
         instance = self.runtime.start(

@@ -30,7 +30,17 @@ from engine.bpmn_checks import ProcessChecker, check_document_expressions
 from engine.bpmn_meta import DeployOptions, HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
 from engine.bpmn_process import read_properties
 from engine.bpmn_tasks import Context
-from engine.bpmn_xml import BPMN_NS, Document, Element, Reporter, children, local_name, safe_parser
+from engine.bpmn_xml import (
+    BPMN_NS,
+    Document,
+    Element,
+    Reporter,
+    bpmn,
+    children,
+    for_spiff,
+    local_name,
+    safe_parser,
+)
 
 __all__ = [
     "DeployOptions",
@@ -57,19 +67,21 @@ def validate_bpmn(
     form_exists: Callable[[str], bool],
     functions: Collection[str] = (),
     options: DeployOptions | None = None,
+    user_exists: Callable[[str], bool] | None = None,
 ) -> tuple[ParsedDefinition | None, list[Problem]]:
     """Check a BPMN file for deployment.
 
     `departments` maps department codes and names to codes; `form_exists` tells whether a form key is known;
     `functions` are the registry names scripts and expressions may call besides the safe builtins;
-    `options` is the routing the person deploying gave (default department, lane mapping). What is accepted
-    but worth knowing comes back as the definition's `notices`.
+    `options` is the routing the person deploying gave (default department, lane mapping); `user_exists`
+    tells whether a literal assignee is a username (None: not checked). What is accepted but worth knowing
+    comes back as the definition's `notices`.
 
     Routing of a user or manual task (details in `engine.bpmn_tasks`): candidateGroups "${expr}" is an
-    expression; a known department code or name is that department; a plain ASCII identifier or any other
-    valid Python expression is an expression over task data; a non-ASCII identifier that is not a department,
-    a comma list of departments, or text that is neither is a problem. Without candidateGroups the task's
-    lane must be a department.
+    expression; anything else names one group or a comma list of them, each a department (code or name, any
+    case) or mapped to one by `options.lanes`, else a problem. Without candidateGroups the task goes to its
+    lane's department (mapped by `options.lanes`, or a department's code or name), else to
+    `options.default_department`; a task none of these routes is a problem.
     """
     report = Reporter(filename)
     definition: ParsedDefinition | None = None
@@ -80,7 +92,7 @@ def validate_bpmn(
         if isinstance(content, str):  # tolerate callers that already decoded the file
             content = content.encode("utf-8")
         definition = _validate(
-            content, report, departments, form_exists, functions, options or DeployOptions()
+            content, report, departments, form_exists, functions, options or DeployOptions(), user_exists
         )
     except Exception as exc:  # any input must give problems, never a traceback
         report.add(
@@ -97,6 +109,7 @@ def _validate(
     form_exists: Callable[[str], bool],
     functions: Collection[str],
     options: DeployOptions,
+    user_exists: Callable[[str], bool] | None = None,
 ) -> ParsedDefinition | None:
     root = _parse(content, report)
     if root is None:
@@ -137,7 +150,15 @@ def _validate(
         for process in executable[1:]:
             report.add(f"more than one executable process ({names}): a file deploys exactly one", process)
 
-    ctx = Context(report, doc, departments, form_exists, functions, options)
+    ctx = Context(report, doc, departments, form_exists, functions, options, user_exists)
+    for message in ctx.routes.unknown_in(options):
+        report.add(message)
+    for store in root.iter(bpmn("dataStore")):
+        report.notice(
+            f"data store '{store.get('name') or store.get('id')}' is documentation only: nothing reads or "
+            "writes it",
+            store,
+        )
     checker = ProcessChecker(ctx)
     for process in [chosen] if chosen is not None else executable:
         checker.check(process)
@@ -151,7 +172,7 @@ def _validate(
     properties = read_properties(
         chosen, report, departments=departments, functions=functions, form_exists=form_exists
     )
-    _spiff_problems(content, key, report, doc)
+    _spiff_problems(content, key, report, doc, ctx.rewrites)
     return ParsedDefinition(
         key=key,
         name=chosen.get("name") or key,
@@ -161,6 +182,7 @@ def _validate(
         options=options,
         notices=tuple(sorted(report.notices, key=lambda notice: notice.line or 0)),
         properties=properties,
+        expressions=dict(ctx.rewrites),
     )
 
 
@@ -213,7 +235,9 @@ def _parse(content: bytes, report: Reporter) -> Element | None:
     return root
 
 
-def _spiff_problems(content: bytes, key: str, report: Reporter, doc: Document) -> None:
+def _spiff_problems(
+    content: bytes, key: str, report: Reporter, doc: Document, rewrites: dict[str, str]
+) -> None:
     """Run SpiffWorkflow's parser the way the runtime does, reporting its error unless already covered."""
     mine = report.reported_ids()
     # SpiffWorkflow blames a dangling or conditionless flow's source; these checks blame the flow itself.
@@ -226,7 +250,9 @@ def _spiff_problems(content: bytes, key: str, report: Reporter, doc: Document) -
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. its DeprecationWarning about where messagePayload lives
             parser = SpiffBpmnParser()
-            parser.add_bpmn_xml(etree.fromstring(content, safe_parser()), report.filename)
+            parser.add_bpmn_xml(
+                for_spiff(etree.fromstring(content, safe_parser()), rewrites), report.filename
+            )
             parser.get_spec(key)
             parser.get_subprocess_specs(key)
     except ValidationException as exc:

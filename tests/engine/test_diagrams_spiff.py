@@ -84,7 +84,7 @@ def _complete(wf: BpmnWorkflow, task_id: str, **data: object) -> None:
     properties = task.task_spec.extensions["properties"]
     assert properties["formKey"] == form_key
     if task_id == "handle":
-        assert properties["candidateGroups"] == "department"
+        assert properties["candidateGroups"] == "${department}"
     task.set_data(**data)
     assert task.run() is True
     wf.do_engine_steps()

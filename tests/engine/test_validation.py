@@ -111,8 +111,8 @@ MANY = BAD / "many_problems.bpmn"
         ("sla_timer", ">PT24H<", 'timer expression PT24H is Python: write "PT24H" with quotes'),
         (
             "flow_needs_repair",
-            "${needs_repair}",
-            "is a Camunda expression: write the Python expression needs_repair",
+            'getVariable("needs_repair")',
+            "execution needs a Java object: write it as a Python expression or a script task",
         ),
         ("reply", 'bpmn:userTask id="reply"', "2 sequence flows leave this user task: draw a gateway"),
         ("flow_reply_ghost", 'id="flow_reply_ghost"', "targetRef 'ghost' does not exist"),
@@ -328,12 +328,14 @@ def test_forms_user_tasks_need_one_and_manual_tasks_may_have_none():
     [
         ("crc", ("crc", False)),
         ("工程部", ("engineering", False)),
-        ("department", ("department", True)),
+        ("Engineering", ("engineering", False)),
         ("${owner_department}", ("owner_department", True)),
+        ("#{owner.department}", ("owner['department']", True)),
         (
-            "'crc' if severity == 'low' else 'engineering'",
+            "${'crc' if severity == 'low' else 'engineering'}",
             ("'crc' if severity == 'low' else 'engineering'", True),
         ),
+        ("${urgent ? 'crc' : 'engineering'}", ("('crc' if urgent else 'engineering')", True)),
     ],
 )
 def test_candidate_groups_is_a_department_or_an_expression(value, expected):
@@ -348,11 +350,16 @@ def test_candidate_groups_is_a_department_or_an_expression(value, expected):
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        ("售后部", "candidateGroups '售后部' is not a known department"),
-        ("crc, engineering", "names several departments"),
-        ("crc-", "is neither a known department nor a valid Python expression"),
-        ("${__import__('os')}", "candidateGroups expression: the name '__import__' is not allowed"),
-        ("open('x')", "unknown function 'open'"),
+        ("售后部", "candidateGroups '售后部' is not a department: use a department's code or name, map"),
+        ("department", '(--lane "department=DEPARTMENT"), or write ${...} for an expression'),
+        ("crc, accounting", "candidateGroups 'accounting' is not a department"),
+        ("${__import__('os')}", "the call __import__(...) needs a Java object"),
+        (
+            "${[c for c in ().__class__]}",
+            "candidateGroups expression: access to the attribute '__class__' is not allowed",
+        ),
+        ("${bean.method()}", "the method call method(...) needs a Java object: write it as a Python"),
+        ("${open('x')}", "the call open(...) needs a Java object"),
     ],
 )
 def test_bad_candidate_groups(value, text):
@@ -388,7 +395,9 @@ def test_task_expressions_are_checked():
         '<spiffworkflow:property name="dueDate" value="P3D"/>'
     )
     _, problems = validate(diagram(chain(user_task(props))))
-    assert only(problems, "n0", "assignee expression: the name '__import__' is not allowed")
+    assert only(
+        problems, "n0", "assignee expression: ${__import__('os')}: the call __import__(...) needs a Java"
+    )
     assert only(problems, "n0", "priority expression: Python syntax error")
     assert only(problems, "n0", 'dueDate P3D is Python: write "P3D" with quotes')
 
@@ -436,7 +445,9 @@ def test_timer_start_events_are_collected():
         ("timeDate", "&quot;soon&quot;", "is not valid for a timeDate timer"),
         ("timeDuration", "", "timer has an empty timeDuration"),
         ("timeDuration", "3600", "must give a duration"),
-        ("timeDuration", "${sla}", "is a Camunda expression"),
+        ("timeDuration", "${sla.get()}", "the method call get(...) needs a Java object"),
+        ("timeCycle", "0 0 25 * * ?", "cron '0 0 25 * * ?' is not valid"),
+        ("timeCycle", "0 0 9 * * ? 2027", "a year field is not supported"),
         ("timeDuration", "sla(", "timer expression: Python syntax error"),
     ],
 )
@@ -445,7 +456,9 @@ def test_bad_timer_expressions(kind, expression, text):
     assert only(problems, "start", text)
 
 
-@pytest.mark.parametrize("expression", ["sla", "&quot;PT48H&quot;", "f&quot;PT{hours}H&quot;"])
+@pytest.mark.parametrize(
+    "expression", ["sla", "&quot;PT48H&quot;", "f&quot;PT{hours}H&quot;", "${sla}", "#{sla}"]
+)
 def test_timer_expressions_that_are_fine(expression):
     assert validate(timer_start("timeDuration", expression))[1] == []
 
@@ -493,7 +506,11 @@ def test_executable_processes():
             "n0",
             "camunda:executionListener is not run",
         ),
-        ('<bpmn:serviceTask id="{id}" camunda:class="a.B"/>', "n0", "camunda:class is not supported"),
+        (
+            '<bpmn:serviceTask id="{id}" camunda:class="a.B"/>',
+            "n0",
+            'camunda:class="a.B" is a Java delegate, which Lintel cannot run: write the step as a script',
+        ),
         ('<bpmn:task id="{id}" isForCompensation="true"/>', "n0", "compensation handlers are not supported"),
         ('<bpmn:businessRuleTask id="{id}"/>', "n0", "business rule tasks are not supported"),
         ('<bpmn:callActivity id="{id}" calledElement="elsewhere"/>', "n0", "which is not in this file"),
