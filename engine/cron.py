@@ -98,8 +98,38 @@ def latest_and_next(text: str, since: datetime, now: datetime) -> tuple[datetime
     return latest, following
 
 
+def _fires_once(my_task: Task) -> bool:
+    """An intermediate timer waits in the flow: a cron cycle there means "at the next matching moment"
+    (a boundary timer repeats, each firing starting its path again; a start timer is the platform's)."""
+    return type(my_task.task_spec).__name__ == "IntermediateCatchEvent"
+
+
 class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
     """A cycle timer whose expression may give a cron text as well as an ISO 8601 repeating interval."""
+
+    def has_fired(self, my_task: Task) -> bool:
+        event_value: Any = my_task._get_internal_data("event_value")
+        if _fires_once(my_task) and (event_value is None or _is_cron(event_value)):
+            if event_value is None:
+                expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+                if not looks_like_cron(expression):
+                    return bool(super().has_fired(my_task))  # an ISO cycle: SpiffWorkflow's behaviour
+                following = next_after(expression, engine_now())
+                event_value = {
+                    "cycles": 1,
+                    "next": following.isoformat(),
+                    "duration": 0.0,
+                    "cron": expression,
+                }
+                my_task._set_internal_data(event_value=event_value)
+            if datetime.fromisoformat(event_value["next"]) < engine_now():
+                my_task._set_internal_data(event_fired=True)
+        return bool(super().has_fired(my_task))
+
+    def update_task(self, my_task: Task) -> None:
+        if _fires_once(my_task) and _is_cron(my_task._get_internal_data("event_value")):
+            return  # fires once, through has_fired
+        super().update_task(my_task)
 
     def cycle_complete(self, my_task: Task) -> bool:
         event_value: Any = my_task._get_internal_data("event_value")
@@ -121,7 +151,7 @@ class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
                     "duration": duration.total_seconds(),
                 }
             my_task._set_internal_data(event_value=event_value)
-        if not isinstance(event_value, dict) or "cron" not in event_value:
+        if not _is_cron(event_value):
             return bool(super().cycle_complete(my_task))
         now = engine_now()
         due = datetime.fromisoformat(event_value["next"])
@@ -130,6 +160,10 @@ class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
         event_value["next"] = next_after(event_value["cron"], max(due, now)).isoformat()
         my_task._set_internal_data(event_value=event_value)
         return True
+
+
+def _is_cron(event_value: Any) -> bool:
+    return isinstance(event_value, dict) and "cron" in event_value
 
 
 def cron_capable(specs: Iterable[BpmnProcessSpec]) -> None:

@@ -23,7 +23,12 @@ from lintel.clock import SHANGHAI, Clock
 _current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("lintel_clock", default=None)
 
 TIMER_EVENT_TYPES = frozenset(
-    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+    {
+        "TimeDateEventDefinition",
+        "DurationTimerEventDefinition",
+        "CycleTimerEventDefinition",
+        "CronCycleTimerEventDefinition",  # engine.cron
+    }
 )
 
 
