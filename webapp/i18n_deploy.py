@@ -58,9 +58,14 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (P(r"^a subprocess needs an end event$"), "子流程需要结束事件"),
     (
-        P(r"^no sequence flow leads to this (.+): connect it or remove it$"),
-        "没有顺序流连到这个{0}：请连上或删除",
+        P(r"^no sequence flow leads to this (.+): it never runs \(connect it or remove it\)$"),
+        "没有顺序流连到这个{0}：它永远不会执行（请连上或删除）",
     ),
+    (
+        P(r"^bpmn:(\S+) is ignored: the workflow engine does not run it$"),
+        "bpmn:{0} 会被忽略：流程引擎不执行它",
+    ),
+    (P(r"^data store '(.+)' is documentation only: .*$"), "数据存储「{0}」仅作说明：流程不会读写它"),
     (
         P(r"^(\d+) sequence flows leave this (.+): draw a gateway to split the flow$"),
         "有 {0} 条顺序流离开这个{1}：请用网关分支",
@@ -85,9 +90,69 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         P(r"^condition language '(.+)' is not supported: conditions are Python$"),
         "不支持条件语言「{0}」：条件用 Python 书写",
     ),
+    # JUEL (engine.juel) that cannot be translated: "<what>: <text>: <why>".
     (
-        P(r"^condition (.+) is a Camunda expression: write the Python expression (.+)$"),
-        "条件 {0} 是 Camunda 表达式：请写成 Python 表达式 {1}",
+        P(r"^(.+?): (.+): the method call (.+) needs a Java object: .*$"),
+        "{0}：{1}：方法调用 {2} 需要 Java 对象：请改写成 Python 表达式或脚本任务",
+    ),
+    (
+        P(r"^(.+?): (.+): the call (.+) needs a Java object: .*$"),
+        "{0}：{1}：调用 {2} 需要 Java 对象：请改写成 Python 表达式或脚本任务",
+    ),
+    (
+        P(r"^(.+?): (.+): (\S+) needs a Java object: .*$"),
+        "{0}：{1}：{2} 需要 Java 对象：请改写成 Python 表达式或脚本任务",
+    ),
+    (
+        P(r"^(.+?): (.+): '(.+)' \(assignment or several statements\) is not supported$"),
+        "{0}：{1}：不支持「{2}」（赋值或多条语句）",
+    ),
+    (
+        P(r"^(.+?): (.+): lambda expressions are not supported: .*$"),
+        "{0}：{1}：不支持 lambda 表达式：请用脚本任务",
+    ),
+    (
+        P(r"^(.+?): (.+): collection literals are not supported: .*$"),
+        "{0}：{1}：不支持集合字面量：请在脚本任务中构造",
+    ),
+    (
+        P(r"^(.+?): (.+): '(.+)' is not a valid Python variable name: rename the variable$"),
+        "{0}：{1}：「{2}」不是有效的 Python 变量名：请改名",
+    ),
+    (
+        P(r"^(.+?): (.+) mixes text with \$\{\.\.\.\}: write the whole value as one expression$"),
+        "{0}：{1} 混合了文字和 ${{...}}：请把整个值写成一个表达式",
+    ),
+    (P(r"^(.+?): (.+): the expression ends too early$"), "{0}：{1}：表达式不完整"),
+    (P(r"^(.+?): (.+): unexpected '(.+)'$"), "{0}：{1}：此处不应出现「{2}」"),
+    (P(r"^(.+?): (.+): expected '(.+)' but found (.+)$"), "{0}：{1}：此处应为「{2}」，实际是 {3}"),
+    (
+        P(r"^(.+?): (.+): '(.+)' is not part of a JUEL expression$"),
+        "{0}：{1}：「{2}」不是 JUEL 表达式的一部分",
+    ),
+    (P(r"^(.+?): (.+): '(.+)' cannot stand here$"), "{0}：{1}：「{2}」不能出现在这里"),
+    (P(r"^(.+?): (.+) is empty$"), "{0}：{1} 为空"),
+    (
+        P(r"^(\S+)=\"(.*)\" is a Java delegate, which Lintel cannot run: .*$"),
+        '{0}="{1}" 是 Java 委托，Lintel 无法运行：请把这一步写成脚本任务（Python），'
+        "或带 spiffworkflow:serviceTaskOperator 的服务任务",
+    ),
+    (
+        P(r"^(\S+)=\"(.*)\" is an external task, which Lintel cannot run: .*$"),
+        '{0}="{1}" 是外部任务，Lintel 无法运行：请把这一步写成脚本任务（Python），'
+        "或带 spiffworkflow:serviceTaskOperator 的服务任务",
+    ),
+    (
+        P(r"^service task has no spiffworkflow:serviceTaskOperator$"),
+        "服务任务没有 spiffworkflow:serviceTaskOperator",
+    ),
+    (
+        P(r"^(\S+):(executionListener|taskListener) is not run: .*$"),
+        "{0}:{1} 不会执行：请用脚本任务，或 spiffworkflow 的 preScript / postScript",
+    ),
+    (
+        P(r"^(\S+):inputOutput mappings are not applied: .*$"),
+        "{0}:inputOutput 映射不会生效：请用脚本任务复制数据",
     ),
     (
         P(r"^complex gateways are not supported: .*$"),
@@ -113,6 +178,15 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "定时器表达式 {0} 按 Python 解读：请加引号写成 {1}",
     ),
     (P(r"^timer expression (.+) must give (.+)$"), "定时器表达式 {0} 的结果必须是 {1}"),
+    (P(r"^timer: cron '(.+)' is not valid: (.*)$"), "定时器：cron「{0}」无效：{1}"),
+    (
+        P(r"^timer: cron '(.+)': a year field is not supported: .*$"),
+        "定时器：cron「{0}」不支持年份字段：请写 * 或省略",
+    ),
+    (
+        P(r"^timer: cron '(.+)' needs 5 fields .*$"),
+        "定时器：cron「{0}」需要 5 个字段（Unix）或 6–7 个字段（Quartz，秒在前）",
+    ),
     (
         P(r"^timer value (.+) is not valid for a (\S+) timer: it needs (.+)$"),
         "定时器的值 {0} 不适用于 {1} 定时器：需要 {2}",
@@ -127,21 +201,35 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (P(r"^form '(.+)' does not exist$"), "表单「{0}」不存在"),
     (P(r"^user task has no form: add a formKey property$"), "用户任务没有表单：请添加 formKey 属性"),
     (
-        P(r"^lane '(.+)' is not a department and task has no candidateGroups$"),
-        "泳道「{0}」不是部门，任务也没有设置 candidateGroups",
+        P(r"^lane '(.+)' is not a department and task has no candidateGroups: .*$"),
+        '泳道「{0}」不是部门，任务也没有设置 candidateGroups：部署时用 --lane "{0}=部门" 指定它对应的部门，'
+        "或用 --default-department 指定默认部门",
     ),
     (
         P(r"^task has no lane and no candidateGroups: .*$"),
-        "任务不在任何泳道里，也没有 candidateGroups：请放进某个部门的泳道或设置 candidateGroups",
+        "任务不在任何泳道里，也没有 candidateGroups：请放进某个部门的泳道、设置 candidateGroups，"
+        "或部署时用 --default-department 指定默认部门",
     ),
     (
-        P(r"^candidateGroups '(.+)' is neither a known department nor a valid Python expression$"),
-        "candidateGroups「{0}」既不是已有部门，也不是有效的 Python 表达式",
+        P(r"^candidateGroups '(.+)' is not a department: .*$"),
+        'candidateGroups「{0}」不是部门：请写部门的代码或名称，部署时用 --lane "{0}=部门" 映射，'
+        "或写成 ${{...}} 表达式",
     ),
-    (P(r"^candidateGroups '(.+)' is not a known department.*$"), "candidateGroups「{0}」不是已有部门"),
     (
         P(r"^candidateGroups '(.+)' names several departments: .*$"),
-        "candidateGroups「{0}」指定了多个部门：一个任务只能交给一个部门",
+        "candidateGroups「{0}」指定了多个部门：升级任务只能交给一个部门",
+    ),
+    (
+        P(r"^the default department '(.+)' is not a department's code or name$"),
+        "默认部门「{0}」不是已有部门的代码或名称",
+    ),
+    (
+        P(r"^the lane mapping '(.+)': '(.+)' is not a department's code or name$"),
+        "泳道映射「{0}」：「{1}」不是已有部门的代码或名称",
+    ),
+    (
+        P(r"^assignee '(.+)' is not a user: .*$"),
+        "处理人「{0}」不是系统用户：请先添加该账号、改用已有用户，或写成 ${{...}} 表达式",
     ),
     (P(r"^script task has no script.*$"), "脚本任务没有脚本"),
     (
@@ -204,6 +292,10 @@ WORDS = {
     "assignee expression": "处理人表达式",
     "candidateGroups expression": "candidateGroups 表达式",
     "priority expression": "优先级表达式",
+    "dueDate": "截止时间",
+    "loopCardinality": "循环次数",
+    "completionCondition": "完成条件",
+    "loopCondition": "循环条件",
 }
 
 

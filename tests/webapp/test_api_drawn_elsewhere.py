@@ -1,0 +1,75 @@
+"""A diagram drawn in Camunda Modeler deploys unchanged (with a default department) and runs to its end
+through the API: a literal candidateGroups, JUEL conditions, cron timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.directory import actor_for
+from crm.platform import Foundation, Platform
+from engine.bpmn_meta import DeployOptions
+from engine.timers import TimerJob
+from lintel.clock import SHANGHAI, FixedClock
+from tests.conftest import DATA
+
+CAMUNDA = DATA / "camunda_modeler_repair.bpmn"
+
+
+def start(session_factory: sessionmaker[Session], foundation: Foundation) -> int:
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        result = platform.definitions.deploy(
+            CAMUNDA.read_bytes(), CAMUNDA.name, options=DeployOptions(default_department="客户关系中心")
+        )
+        assert result.definition is not None and result.definition.bpmn_xml == CAMUNDA.read_text("utf-8")
+        user = platform.directory.user("crc")
+        assert user is not None
+        instance = platform.runtime.start("camunda_repair", {}, actor_for(user))
+        session.commit()
+        return instance.id
+
+
+def open_task(client, auth, username: str, department: str) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/v1/tasks?department={department}&state=open", headers=auth(username))
+    assert response.status_code == 200, response.get_json()
+    [task] = [t for t in response.get_json()["tasks"] if t["process_key"] == "camunda_repair"]
+    return task
+
+
+def work(client, auth, username: str, department: str, data: dict) -> str:  # type: ignore[no-untyped-def]
+    task = open_task(client, auth, username, department)
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth(username)).status_code == 200
+    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(username))
+    assert response.status_code == 200, response.get_json()
+    return str(task["element_id"])
+
+
+def test_a_camunda_modeler_diagram_runs_to_its_end_through_the_api(  # type: ignore[no-untyped-def]
+    client, auth, session_factory: sessionmaker[Session], foundation: Foundation, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))  # a Thursday
+    instance_id = start(session_factory, foundation)
+
+    # candidateGroups="Engineering" is the engineering department; the reply has neither lane nor group.
+    assert work(client, auth, "eng", "engineering", {"resolution": "已更换门锁"}) == "Activity_assess"
+    # ${reached == 'yes' && ...} is false: #{reached ne 'yes' || ...} sends it back to engineering.
+    assert work(client, auth, "crc", "crc", {"reached": "no", "reply": "未接通"}) == "Activity_reply"
+    assert work(client, auth, "eng", "engineering", {"resolution": "再次检查"}) == "Activity_assess"
+    reply = {"reached": "yes", "reply": "已回复", "satisfied": "yes", "score": 5}
+    assert work(client, auth, "crc", "crc", reply) == "Activity_reply"
+
+    # It waits for the next working morning ("0 9 * * 1-5"): Friday 09:00.
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        instance = platform.runtime.get(instance_id)
+        assert (instance.status, instance.next_timer_at) == (
+            "running",
+            datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI),
+        )
+    job = TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
+    clock.set(datetime(2026, 12, 4, 9, 0, 1, tzinfo=SHANGHAI))
+    assert job.run_due(clock.now()).timers == 1
+    with session_factory() as session:
+        assert Platform(session, foundation).runtime.get(instance_id).status == "completed"
