@@ -12,9 +12,18 @@ resolves candidateGroups expressions, and routes tasks a version's stored data d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from engine.bpmn_meta import DeployOptions
+from engine.bpmn_meta import DeployOptions, HumanTaskMeta
+
+
+class RoutingError(Exception):
+    """A human task whose department cannot be determined: the instance fails rather than losing it."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
 
 
 def _fold(text: str) -> str:
@@ -61,8 +70,36 @@ class Departments:
                 )
         return found
 
-    def all(self, values: Iterable[str], options: DeployOptions) -> list[str | None]:
-        return [self.mapped(value, options) for value in values]
+    def of_task(self, meta: HumanTaskMeta) -> list[str]:
+        """The departments deploy stored for a task (its own first); raises RoutingError when none."""
+        if meta.candidate_departments:
+            return list(meta.candidate_departments)
+        if meta.candidate_groups:
+            return [meta.candidate_groups]
+        if meta.department:
+            return [meta.department]
+        raise RoutingError(
+            f"task '{meta.element_id}' has no department (lane '{meta.lane}')", meta.element_id
+        )
+
+    def candidates(self, value: Any, meta: HumanTaskMeta) -> list[str]:
+        """The departments a candidateGroups expression gave: a department, a comma list or a list of them
+        (its first is the task's own); raises RoutingError for anything that is not."""
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list | tuple) or not names:
+            names = [value]
+        codes: list[str] = []
+        for name in names:
+            code = self.code(str(name)) if isinstance(name, str) else None
+            if code is None:
+                raise RoutingError(
+                    f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' gave {name!r}, "
+                    "which is not a department",
+                    meta.element_id,
+                )
+            if code not in codes:
+                codes.append(code)
+        return codes
 
 
 def _mapping(options: DeployOptions) -> dict[str, str]:

@@ -26,7 +26,7 @@ from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
 from engine.models import HumanTask, HumanTaskCandidate, ProcessInstance
 from engine.next_gateway import refusal
-from engine.routing import Departments
+from engine.routing import Departments, RoutingError
 from engine.sandbox import script_engine
 from engine.serialization import InstanceSerializer
 from engine.task_data import refuse_unstorable
@@ -41,14 +41,6 @@ MAX_USERNAME = 100  # the inbox's assignee column
 
 class StateTooLarge(Exception):
     """The instance's state outgrew LINTEL_STATE_MAX_BYTES: it fails rather than slowing every load."""
-
-
-class RoutingError(Exception):
-    """A human task whose department cannot be determined: the instance fails rather than losing it."""
-
-    def __init__(self, message: str, element_id: str | None = None) -> None:
-        super().__init__(message)
-        self.element_id = element_id
 
 
 class Runtime:
@@ -462,32 +454,10 @@ class Runtime:
 
     def _departments(self, task: Task, meta: HumanTaskMeta) -> list[str]:
         """The task's department, then any further candidate departments (a list of candidateGroups)."""
-        if meta.candidate_departments:
-            return list(meta.candidate_departments)
-        if meta.candidate_groups and meta.candidate_groups_is_expression:
+        if meta.candidate_groups and meta.candidate_groups_is_expression and not meta.candidate_departments:
             value = self._value(task, meta.candidate_groups, True)
-            names = value.split(",") if isinstance(value, str) else value
-            if not isinstance(names, list | tuple) or not names:
-                names = [value]
-            codes: list[str] = []
-            for name in names:
-                code = self.routes.code(str(name)) if isinstance(name, str) else None
-                if code is None:
-                    raise RoutingError(
-                        f"task '{meta.element_id}': candidateGroups '{meta.candidate_groups}' gave "
-                        f"{name!r}, which is not a department",
-                        meta.element_id,
-                    )
-                if code not in codes:
-                    codes.append(code)
-            return codes
-        if meta.candidate_groups:
-            return [meta.candidate_groups]
-        if meta.department:
-            return [meta.department]
-        raise RoutingError(
-            f"task '{meta.element_id}' has no department (lane '{meta.lane}')", meta.element_id
-        )
+            return self.routes.candidates(value, meta)
+        return self.routes.of_task(meta)
 
     def _due(
         self, task: Task, meta: HumanTaskMeta, compiled: CompiledDefinition

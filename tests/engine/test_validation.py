@@ -642,3 +642,104 @@ def test_ids_names_and_file_names_longer_than_the_rows_that_keep_them_are_refuse
     long_id = diagram(chain(user_task()).replace('"n0"', '"' + "n" * 201 + '"'))
     _definition, problems = validate(long_id)
     assert any(p.message == "the id is 201 characters long: at most 200" for p in problems)
+
+
+# --- diagrams drawn elsewhere: vendor namespaces, JUEL, notices -------------------------------------------
+
+VENDOR_HEADER = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+    'xmlns:activiti="http://activiti.org/bpmn" xmlns:flowable="http://flowable.org/bpmn" '
+    'id="defs" targetNamespace="http://bpmn.io/schema/bpmn">\n'
+)
+
+
+@pytest.mark.parametrize("prefix", ["activiti", "flowable"])
+def test_activiti_and_flowable_attributes_are_read_like_camunda(prefix: str) -> None:
+    task = (
+        f'<bpmn:userTask id="{{id}}" name="任务" {prefix}:formKey="complaint_handle" '
+        f'{prefix}:candidateGroups="工程部" {prefix}:assignee="${{handler}}" {prefix}:priority="${{urgency * 10}}" '
+        f'{prefix}:dueDate="2026-12-31T18:00:00"/>'
+    )
+    content = diagram(chain(task), lane=None).replace(HEADER, VENDOR_HEADER)
+    definition, problems = validate(content)
+    assert problems == [], messages(problems)
+    assert definition is not None
+    meta = definition.tasks["n0"]
+    assert (meta.form_key, meta.candidate_groups, meta.assignee, meta.assignee_is_expression) == (
+        "complaint_handle",
+        "engineering",
+        "handler",
+        True,
+    )
+    assert (meta.priority, meta.due_date) == ("urgency * 10", "'2026-12-31T18:00:00'")
+
+
+@pytest.mark.parametrize(
+    ("attribute", "shown"),
+    [
+        ('activiti:class="org.acme.Mailer"', 'activiti:class="org.acme.Mailer" is a Java delegate'),
+        (
+            'flowable:delegateExpression="${mailer}"',
+            'flowable:delegateExpression="${mailer}" is a Java delegate',
+        ),
+        ('flowable:type="external-worker"', 'flowable:type="external-worker" is an external task'),
+    ],
+)
+def test_a_java_service_task_is_refused_naming_it(attribute: str, shown: str) -> None:
+    content = diagram(chain(f'<bpmn:serviceTask id="{{id}}" {attribute}/>')).replace(HEADER, VENDOR_HEADER)
+    problem = only(validate(content)[1], "n0", shown)
+    assert problem.message.endswith(
+        "which Lintel cannot run: write the step as a script task (Python), or a service task with a "
+        "spiffworkflow:serviceTaskOperator"
+    )
+
+
+def test_juel_conditions_are_stored_as_python_for_the_engine() -> None:
+    gateway = (
+        '<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" default="f_no"/>'
+        '<bpmn:endEvent id="yes"/><bpmn:endEvent id="no"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+        '<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes">'
+        "<bpmn:conditionExpression>${amount gt 1000 &amp;&amp; !empty approver}</bpmn:conditionExpression>"
+        "</bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="no"/>'
+    )
+    definition, problems = validate(diagram(gateway))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    assert definition.expressions == {"f_yes/conditionExpression": "(amount > 1000) and (not (not approver))"}
+    assert ParsedDefinition.from_json(definition.to_json()) == definition
+
+
+def test_harmless_oddities_are_notices_not_problems() -> None:
+    body = chain(user_task()) + (
+        '<bpmn:manualTask id="orphan" name="孤立任务"/>'
+        '<bpmn:textAnnotation id="note"><bpmn:text>说明</bpmn:text></bpmn:textAnnotation>'
+        '<bpmn:group id="grp"/>'
+        '<bpmn:dataStoreReference id="store_ref" dataStoreRef="store"/>'
+    )
+    extra = '<bpmn:dataStore id="store" name="客户档案"/>\n'
+    shapes = (
+        '<bpmndi:BPMNDiagram id="diagram"><bpmndi:BPMNPlane id="plane" bpmnElement="p">'
+        '<bpmndi:BPMNShape id="n0" bpmnElement="n0"/>'  # a shape repeating its element's id: harmless
+        "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>\n"
+    )
+    content = (
+        diagram(body, extra=extra)
+        .replace("</bpmn:definitions>", f"{shapes}</bpmn:definitions>")
+        .replace("xmlns:camunda=", 'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:camunda=')
+    )
+    definition, problems = validate(content)
+    assert problems == [], messages(problems)
+    assert definition is not None
+    notices = [notice.message for notice in definition.notices]
+    assert "no sequence flow leads to this manual task: it never runs (connect it or remove it)" in notices
+    assert "data store '客户档案' is documentation only: nothing reads or writes it" in notices
+
+
+def test_duplicate_ids_of_bpmn_elements_are_still_problems() -> None:
+    body = chain(user_task(), '<bpmn:manualTask id="n0" name="again"/>')
+    _, problems = validate(diagram(body))
+    assert any(p.message == "id 'n0' is used by more than one element" for p in problems), messages(problems)

@@ -41,7 +41,9 @@ def open_task(client, auth, username: str, department: str) -> dict:  # type: ig
 def work(client, auth, username: str, department: str, data: dict) -> str:  # type: ignore[no-untyped-def]
     task = open_task(client, auth, username, department)
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth(username)).status_code == 200
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(username))
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(username)
+    )
     assert response.status_code == 200, response.get_json()
     return str(task["element_id"])
 
