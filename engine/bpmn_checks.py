@@ -324,7 +324,7 @@ class ProcessChecker:
             self.add("timer has no timeDate, timeDuration or timeCycle", el)
             return
         kind, value = present[0]  # SpiffWorkflow's order of preference
-        found, python = timer_check(kind, value.text, self.ctx.functions)
+        found, python = timer_check(kind, value.text, self.ctx.functions, literal_iso=self.ctx.vendor_dialect)
         self.ctx.findings(found, node_id, value, value)
         if python is not None:  # JUEL or a cron text: SpiffWorkflow is given the Python
             self.ctx.rewrites[text_key(value)] = python

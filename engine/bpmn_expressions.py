@@ -125,10 +125,12 @@ def timer_findings(kind: TimerKind, text: str | None, functions: Collection[str]
 
 
 def timer_check(
-    kind: TimerKind, text: str | None, functions: Collection[str]
+    kind: TimerKind, text: str | None, functions: Collection[str], *, literal_iso: bool = False
 ) -> tuple[list[Finding], str | None]:
     """Problems of a timer's expression (Python giving an ISO 8601 text of the timer's kind, or a cron text
-    for a cycle), and the Python to run instead of the text when it is JUEL or a bare cron text."""
+    for a cycle), and the Python to run instead of the text when it is JUEL, a bare cron text, or — with
+    `literal_iso`, for a diagram drawn for Camunda or Flowable, where a timer's text is taken literally — a
+    bare ISO 8601 value of the timer's kind."""
     if text is None or not text.strip():
         return [
             Finding(f"timer has an empty {kind}: write a Python expression giving {TIMER_EXAMPLES[kind]}")
@@ -146,6 +148,8 @@ def timer_check(
     if python is not None:
         source = python
     bare = _bare_iso(source)
+    if bare and literal_iso and python is None and kind in bare:
+        return [], repr(source)
     if bare:
         message = f'timer expression {source} is Python: write "{source}" with quotes'
         if kind not in bare:

@@ -36,7 +36,15 @@ from typing import Literal, cast
 
 from engine.bpmn_expressions import Finding, code_findings, due_date_findings, python_of
 from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, DeployOptions, HumanTaskMeta, TimerRole
-from engine.bpmn_xml import SPIFF_NS, Document, Element, Reporter, extensions, vendor_attribute
+from engine.bpmn_xml import (
+    SPIFF_NS,
+    Document,
+    Element,
+    Reporter,
+    extensions,
+    uses_vendor_namespace,
+    vendor_attribute,
+)
 from engine.routing import Departments
 
 FIELDS = ("formKey", "candidateGroups", "assignee", "priority", "dueDate")
@@ -57,6 +65,9 @@ class Context:
 
     def __post_init__(self) -> None:
         self.routes = Departments(self.departments)
+        # Drawn for Camunda or Flowable (one of their attributes or elements is used): a timer's bare ISO
+        # 8601 text means that value there, as it does in those engines.
+        self.vendor_dialect = uses_vendor_namespace(self.doc.root)
 
     def findings(
         self, found: list[Finding], element_id: str | None, at: Element, text_el: Element | None

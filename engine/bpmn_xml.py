@@ -46,6 +46,18 @@ def vendor_extensions(el: Element) -> Iterator[tuple[str, Element]]:
             yield f"{prefix}:{name}", ext
 
 
+def uses_vendor_namespace(root: Element) -> bool:
+    """Whether any element or attribute of the document is in the camunda:, activiti: or flowable: namespace
+    (declaring one, as many modelers do by default, is not enough)."""
+    prefixes = tuple(f"{{{ns}}}" for ns in VENDOR_NS)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag.startswith(prefixes) or any(name.startswith(prefixes) for name in el.attrib):
+            return True
+    return False
+
+
 def text_key(el: Element) -> str:
     """Where a text sits, stable across parses: the id of the nearest element (itself or above) that has
     one, and the text's tag (e.g. "Flow_1/conditionExpression")."""

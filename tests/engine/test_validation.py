@@ -659,7 +659,8 @@ VENDOR_HEADER = (
 def test_activiti_and_flowable_attributes_are_read_like_camunda(prefix: str) -> None:
     task = (
         f'<bpmn:userTask id="{{id}}" name="任务" {prefix}:formKey="complaint_handle" '
-        f'{prefix}:candidateGroups="工程部" {prefix}:assignee="${{handler}}" {prefix}:priority="${{urgency * 10}}" '
+        f'{prefix}:candidateGroups="工程部" {prefix}:assignee="${{handler}}" '
+        f'{prefix}:priority="${{urgency * 10}}" '
         f'{prefix}:dueDate="2026-12-31T18:00:00"/>'
     )
     content = diagram(chain(task), lane=None).replace(HEADER, VENDOR_HEADER)
@@ -743,3 +744,17 @@ def test_duplicate_ids_of_bpmn_elements_are_still_problems() -> None:
     body = chain(user_task(), '<bpmn:manualTask id="n0" name="again"/>')
     _, problems = validate(diagram(body))
     assert any(p.message == "id 'n0' is used by more than one element" for p in problems), messages(problems)
+
+
+def test_a_bare_iso_timer_means_its_value_in_a_diagram_drawn_for_camunda() -> None:
+    timer = (
+        '<bpmn:boundaryEvent id="late" attachedToRef="n0"><bpmn:timerEventDefinition>'
+        "<bpmn:timeDuration>PT48H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    )
+    camunda = diagram(chain(user_task(form="", attrs='camunda:formKey="complaint_handle"')) + timer)
+    definition, problems = validate(camunda)
+    assert problems == [], messages(problems)
+    assert definition is not None and definition.expressions == {"late/timeDuration": "'PT48H'"}
+    # Declaring the namespace is not drawing for Camunda: a Spiff diagram's timer text is Python.
+    _, problems = validate(diagram(chain(user_task()) + timer))
+    assert only(problems, "late", 'timer expression PT48H is Python: write "PT48H" with quotes')
