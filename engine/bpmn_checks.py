@@ -224,6 +224,7 @@ class ProcessChecker:
             self.loops(el, node_id)
         if name in ("userTask", "manualTask"):
             self.tasks[node_id] = human_task(self.ctx, el, name, lane)
+            self.unread_assignment(el)
         elif name == "scriptTask":
             self.script_task(el, node_id)
         elif name == "serviceTask":
@@ -244,6 +245,19 @@ class ProcessChecker:
                 self.add(f"call activity calls process '{called}', which is not in this file", el)
         elif name in CONTAINERS:
             self.container(el, name, lane, event_subprocess=is_event_subprocess)
+
+    def unread_assignment(self, el: Element) -> None:
+        """Ways of naming people that Lintel does not read: the task still goes to its department's queue."""
+        unread = [
+            f"bpmn:{local}" for local, _ in children(el) if local in ("potentialOwner", "humanPerformer")
+        ]
+        unread += [found[0] for found in [vendor_attribute(el, "candidateUsers")] if found is not None]
+        for what in unread:
+            self.notice(
+                f"{what} is not read: the task goes to the queue of its department (candidateGroups, lane or "
+                "the default department)",
+                el,
+            )
 
     def extensions(self, el: Element, element_id: str | None, name: str) -> None:
         for ext_name, ext in extensions(el, SPIFF_NS):

@@ -81,10 +81,29 @@ def rewrite_texts(root: Element, texts: dict[str, str] | Any) -> None:
                 el.text = python
 
 
+def name_unnamed_flows(root: Element) -> list[Element]:
+    """Give each sequence flow drawn without an id one (Flowable's test diagrams leave them out), the same on
+    every parse: sequenceFlow_1, sequenceFlow_2 ... in document order, skipping ids in use. Returns them."""
+    used = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    named: list[Element] = []
+    number = 0
+    for flow in root.iter(bpmn("sequenceFlow")):
+        if flow.get("id"):
+            continue
+        number += 1
+        while f"sequenceFlow_{number}" in used:
+            number += 1
+        flow.set("id", f"sequenceFlow_{number}")
+        named.append(flow)
+    return named
+
+
 def for_spiff(root: Element, texts: dict[str, str] | Any) -> Element:
-    """The document as SpiffWorkflow is given it, changed in place: translated texts (`rewrite_texts`), and
-    data stores — documentation only in Lintel, which SpiffWorkflow would refuse without an implementation —
-    taken out with the data associations that lead to or from them."""
+    """The document as SpiffWorkflow is given it, changed in place: sequence flows without an id named
+    (`name_unnamed_flows`), translated texts (`rewrite_texts`), and data stores — documentation only in
+    Lintel, which SpiffWorkflow would refuse without an implementation — taken out with the data
+    associations that lead to or from them."""
+    name_unnamed_flows(root)
     rewrite_texts(root, texts)
     store_refs = {el.get("id") for el in root.iter(bpmn("dataStoreReference"))}
     for el in list(root.iter(bpmn("dataStore"))):

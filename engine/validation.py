@@ -39,6 +39,7 @@ from engine.bpmn_xml import (
     children,
     for_spiff,
     local_name,
+    name_unnamed_flows,
     safe_parser,
 )
 
@@ -114,8 +115,15 @@ def _validate(
     root = _parse(content, report)
     if root is None:
         return None
+    unnamed = name_unnamed_flows(root)
     doc = Document(root, content.decode("utf-8"))
     report.doc = doc
+    if unnamed:
+        report.notice(
+            f"{len(unnamed)} sequence flow(s) have no id: named {unnamed[0].get('id')} and on, in the order "
+            "drawn",
+            unnamed[0],
+        )
     for element_id, el in doc.duplicate_ids:
         report.add(f"id '{element_id}' is used by more than one element", el)
     for el in root.iter():

@@ -67,6 +67,14 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (P(r"^data store '(.+)' is documentation only: .*$"), "数据存储「{0}」仅作说明：流程不会读写它"),
     (
+        P(r"^(\d+) sequence flow\(s\) have no id: named (\S+) and on, in the order drawn$"),
+        "有 {0} 条顺序流没有 id：按绘制顺序从 {1} 起命名",
+    ),
+    (
+        P(r"^(\S+) is not read: the task goes to the queue of its department .*$"),
+        "{0} 不会被读取：任务进入所属部门的待办（candidateGroups、泳道或默认部门）",
+    ),
+    (
         P(r"^(\d+) sequence flows leave this (.+): draw a gateway to split the flow$"),
         "有 {0} 条顺序流离开这个{1}：请用网关分支",
     ),
@@ -131,7 +139,7 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "{0}：{1}：「{2}」不是 JUEL 表达式的一部分",
     ),
     (P(r"^(.+?): (.+): '(.+)' cannot stand here$"), "{0}：{1}：「{2}」不能出现在这里"),
-    (P(r"^(.+?): (.+) is empty$"), "{0}：{1} 为空"),
+    (P(r"^(.+?): ([$#]\{.*\}) is empty$"), "{0}：{1} 为空"),
     (
         P(r"^(\S+)=\"(.*)\" is a Java delegate, which Lintel cannot run: .*$"),
         '{0}="{1}" 是 Java 委托，Lintel 无法运行：请把这一步写成脚本任务（Python），'

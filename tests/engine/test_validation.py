@@ -758,3 +758,32 @@ def test_a_bare_iso_timer_means_its_value_in_a_diagram_drawn_for_camunda() -> No
     # Declaring the namespace is not drawing for Camunda: a Spiff diagram's timer text is Python.
     _, problems = validate(diagram(chain(user_task()) + timer))
     assert only(problems, "late", 'timer expression PT48H is Python: write "PT48H" with quotes')
+
+
+def test_sequence_flows_without_ids_are_named_in_the_order_drawn() -> None:
+    body = (
+        '<bpmn:startEvent id="start"/><bpmn:manualTask id="work"/><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow sourceRef="start" targetRef="work"/>'
+        '<bpmn:sequenceFlow id="sequenceFlow_1" sourceRef="work" targetRef="end"/>'
+    )
+    definition, problems = validate(diagram(body))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    assert [n.message for n in definition.notices] == [
+        "1 sequence flow(s) have no id: named sequenceFlow_2 and on, in the order drawn"
+    ]
+
+
+def test_people_named_in_ways_lintel_does_not_read_are_a_notice() -> None:
+    task = (
+        '<bpmn:manualTask id="{id}" camunda:candidateUsers="kermit,gonzo">'
+        "<bpmn:potentialOwner><bpmn:resourceAssignmentExpression><bpmn:formalExpression>user(kermit)"
+        "</bpmn:formalExpression></bpmn:resourceAssignmentExpression></bpmn:potentialOwner></bpmn:manualTask>"
+    )
+    definition, problems = validate(diagram(chain(task)))
+    assert problems == [], messages(problems)
+    assert definition is not None
+    assert sorted(n.message.split(" is not read")[0] for n in definition.notices) == [
+        "bpmn:potentialOwner",
+        "camunda:candidateUsers",
+    ]
