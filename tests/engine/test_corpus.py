@@ -1,0 +1,334 @@
+"""The corpus of public executable diagrams (tests/data/corpus, sources in its README): each deploys as drawn
+with a default department, or is refused with messages that name the construct and say what to do.
+
+The table is today's outcome. A refusal listed here is a construct Lintel does not run (a Java delegate,
+JavaScript, a listener, an unknown user) or one that other work of issue 9 takes on (forms travelling with
+the diagram, form-less user tasks, call activities across files, DMN): when that lands, its rows change.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.platform import Platform
+from engine.bpmn_meta import DeployOptions
+from engine.errors import DeployRefused
+from tests.conftest import DATA
+
+CORPUS = DATA / "corpus"
+OPTIONS = DeployOptions(default_department="crc")
+
+# path under tests/data/corpus -> the problems deploy reports: (element id, start of the message); [] deploys.
+EXPECTED: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "activiti/boundary-timer-repeat/BoundaryTimerEventTest.testRepeatTimerDuration.bpmn20.xml",
+        [
+            ("innerUserTask", "user task has no form: add a formKey property"),
+            ("atask", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "activiti/inclusive-gateway-message-boundary/InclusiveGatewayTest.testWithSignalBoundaryEvent.bpmn20.xml",
+        [
+            ("usertask1", "user task has no form: add a formKey property"),
+            ("usertask2", "user task has no form: add a formKey property"),
+        ],
+    ),
+    ("activiti/intermediate-timer-expression/IntermediateTimerEventTest.testExpression.bpmn20.xml", []),
+    ("activiti/timer-start-cycle/TimerCustomCalendarTest.testCycleTimer.bpmn20.xml", []),
+    (
+        "camunda-bpm-examples/invoice-camunda-forms/invoiceApproval.bpmn",
+        [
+            ("UserTask_1", "form 'task-form' does not exist"),
+            ("UserTask_1", "assignee 'demo' is not a user: add the account before deploying, name "),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/invoice-payment-bpmn-events/invoicePayment.bpmn",
+        [
+            ("Task_16y91ka", "form 'task-form' does not exist"),
+            ("Task_1a2twqz", "user task has no form: add a formKey property"),
+            ("Task_0q869n2", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/job-announcement/camunda-testing-job-announcement.bpmn",
+        [
+            ("mail", 'camunda:expression="#{jobAnnouncementService.notifyAboutPostings(jobAn'),
+            ("publication", "call activity calls process 'camunda-testing-job-announcement-publicat"),
+            ("review", "user task has no form: add a formKey property"),
+            ("review", "assignee expression: #{jobAnnouncementService.findRequester(jobAnnounc"),
+            ("edit", "user task has no form: add a formKey property"),
+            ("correct", "user task has no form: add a formKey property"),
+            ("correct", "assignee expression: #{jobAnnouncementService.findEditor(jobAnnounceme"),
+            ("publish", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/loan-approval-generated-forms/loanApproval.bpmn",
+        [
+            ("UserTask_1", "user task has no form: add a formKey property"),
+            ("UserTask_1", "assignee 'demo' is not a user: add the account before deploying, name "),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/loan-granting-external/loan-granting.bpmn",
+        [
+            ("Task_1lvjtd4", 'camunda:type="external" is an external task, which Lintel cannot run: '),
+            ("Task_1lvjtd4", "camunda:inputOutput mappings are not applied: use a script task to cop"),
+            ("SubProcess_16kr5xn", "a multi-instance task needs a loopCardinality or a loopDataInputRef (c"),
+            ("Task_0v4gadf", 'camunda:type="external" is an external task, which Lintel cannot run: '),
+            ("Task_0j0sjlk", 'camunda:type="external" is an external task, which Lintel cannot run: '),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/message-start/message_start_process.bpmn",
+        [
+            ("UserTask_1", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/order-handling-external/order-handling.bpmn",
+        [
+            ("Task_06z99p1", 'camunda:type="external" is an external task, which Lintel cannot run: '),
+            ("Task_1yjkccw", 'camunda:type="external" is an external task, which Lintel cannot run: '),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/pizza-order/pizza-order.bpmn",
+        [
+            ("ServiceTask_0lrmoed", 'camunda:expression="${orderBusinessLogic.persistOrder(execution)}" is '),
+            ("UserTask_0b3v36h", "form 'approveorder' does not exist"),
+            (
+                "SequenceFlow_10r7cva",
+                "condition: ${orderBusinessLogic.getOrder(orderId).approved}: the metho",
+            ),
+            (
+                "SequenceFlow_0md4bjf",
+                "condition: ${not orderBusinessLogic.getOrder(orderId).approved}: the m",
+            ),
+            ("UserTask_19diw18", "form 'preparepizza' does not exist"),
+            ("ServiceTask_1w32ybd", 'camunda:expression="${orderBusinessLogic.rejectOrder(execution)}" is a'),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/service-invocation-asynchronous/asynchronousServiceInvocation.bpmn",
+        [
+            ("waitStateBefore", "user task has no form: add a formKey property"),
+            ("serviceTaskActivity", 'activiti:class="org.camunda.quickstart.servicetask.invocation.Asynchro'),
+            ("waitStateAfter", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/spring-boot-loan-request/loanRequest.bpmn",
+        [
+            ("ServiceTask_1tvk8uj", 'camunda:delegateExpression="${calculateInterestService}" is a Java del'),
+            ("UserTask_0eay4mh", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/spring-boot-sample/sample.bpmn",
+        [
+            ("UserTask_1", "user task has no form: add a formKey property"),
+            ("ServiceTask_1", 'camunda:delegateExpression="${sayHelloDelegate}" is a Java delegate, w'),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/task-assignment-email/taskAssignmentEmail.bpmn",
+        [
+            ("UserTask_1", "form 'do' does not exist"),
+            ("UserTask_1", "assignee 'demo' is not a user: add the account before deploying, name "),
+            ("UserTask_1", "camunda:taskListener is not run: use a script task, or a spiffworkflow"),
+        ],
+    ),
+    (
+        "camunda-bpm-examples/tenant-shared-call-activity/mainProcess.bpmn",
+        [
+            ("CallActivity_0ahffuc", "call activity calls process 'subProcess', which is not in this file"),
+        ],
+    ),
+    (
+        "camunda-bpm-platform/invoice/invoice.bpmn",
+        [
+            ("approveInvoice", "form 'approve-invoice' does not exist"),
+            ("approveInvoice", "candidateGroups expression: ${approverGroups.collectOutputValues('resu"),
+            ("approveInvoice", "dueDate: ${dateTime().plusWeeks(1).toDate()}: the call dateTime(...) n"),
+            ("approveInvoice", "activiti:taskListener is not run: use a script task, or a spiffworkflo"),
+            ("approveInvoice", "activiti:taskListener is not run: use a script task, or a spiffworkflo"),
+            ("reviewInvoice", "form 'review-invoice' does not exist"),
+            ("reviewInvoice", "assignee 'demo' is not a user: add the account before deploying, name "),
+            ("reviewInvoice", "dueDate: ${dateTime().plusDays(2).toDate()}: the call dateTime(...) ne"),
+            ("prepareBankTransfer", "form 'prepare-bank-transfer' does not exist"),
+            ("prepareBankTransfer", "candidateGroups 'accounting' is not a department: use a department's c"),
+            ("prepareBankTransfer", "dueDate: ${dateTime().plusWeeks(1).toDate()}: the call dateTime(...) n"),
+            ("assignApprover", "business rule tasks are not supported (no DMN decisions are deployed):"),
+            ("ServiceTask_1", 'activiti:class="org.camunda.bpm.example.invoice.service.ArchiveInvoice'),
+        ],
+    ),
+    (
+        "camunda-bpm-platform/invoice/reviewInvoice.bpmn",
+        [
+            ("assignReviewer", "form 'assign-reviewer' does not exist"),
+            ("assignReviewer", "assignee 'demo' is not a user: add the account before deploying, name "),
+            ("reviewInvoice", "form 'review-invoice' does not exist"),
+            ("reviewInvoice", "dueDate: ${dateTime().plusDays(2).toDate()}: the call dateTime(...) ne"),
+        ],
+    ),
+    (
+        "flowable-engine/call-activity-in-out/parentInOut.bpmn20.xml",
+        [
+            ("callActivity", "call activity calls process 'child', which is not in this file"),
+        ],
+    ),
+    (
+        "flowable-engine/parallel-multiple-tokens/ParallelGatewayTest.testMultipleTokensJoin.bpmn20.xml",
+        [
+            ("waitTask1", "user task has no form: add a formKey property"),
+            ("waitTask2", "user task has no form: add a formKey property"),
+            ("finalTask", "user task has no form: add a formKey property"),
+        ],
+    ),
+    ("flowable-engine/receive-task-timer/ReceiveTaskTest.waitTimer.bpmn20.xml", []),
+    (
+        "flowable-engine/script-input-variables/ScriptTaskTest.testInputVariables.bpmn20.xml",
+        [
+            ("script1", "scriptFormat 'JavaScript' is not supported: scripts are Python"),
+            ("script1", "script: Python syntax error (line 3 of the script): unexpected indent"),
+            ("task1", "user task has no form: add a formKey property"),
+            ("script2", "scriptFormat 'JavaScript' is not supported: scripts are Python"),
+            ("script2", "script: Python syntax error (line 3 of the script): unexpected indent"),
+            ("task2", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "flowable-engine/task-candidate-users/TaskCandidateTest.testMultipleCandidateUsers.bpmn20.xml",
+        [
+            ("theTask", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "flowable-engine/timer-boundary-cycle/ExecutionListenerTest.testExecutionListenersOnTimerBoundary.bpmn20.xml",
+        [
+            ("formTask1", "user task has no form: add a formKey property"),
+            ("boundary", "flowable:executionListener is not run: use a script task, or a spiffwo"),
+            ("boundary", "flowable:executionListener is not run: use a script task, or a spiffwo"),
+            ("formTask2", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "flowable-engine/vacation-request/VacationRequest_deprecated_forms.bpmn20.xml",
+        [
+            ("handleRequest", "form 'approve' does not exist"),
+            ("adjustVacationRequestTask", "form 'adjustRequest' does not exist"),
+        ],
+    ),
+    (
+        "sample-process-models/awesome-decision/process_model_one.bpmn",
+        [
+            ("Activity_0a21ntf", "business rule tasks are not supported (no DMN decisions are deployed):"),
+        ],
+    ),
+    ("sample-process-models/exclusive-gateway/exclusive_gateway.bpmn", []),
+    ("sample-process-models/lanes/lanes.bpmn", []),
+    ("sample-process-models/manual-task-with-timer/manual_task_with_timer.bpmn", []),
+    (
+        "sample-process-models/pet-store/pet.bpmn",
+        [
+            ("Activity_1d4gdj9", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "spiff-example-cli/order-product/call_activity.bpmn",
+        [
+            ("customize_product", 'the process is marked isExecutable="false": make it executable in the '),
+            ("Activity_1x1kw47", "business rule tasks are not supported (no DMN decisions are deployed):"),
+            ("Activity_1uazifo", "user task has no form: add a formKey property"),
+            ("Activity_0263vxi", "user task has no form: add a formKey property"),
+            ("Activity_1x0wxtq", "user task has no form: add a formKey property"),
+            ("Activity_1mkqpod", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "spiff-example-cli/order-product/top_level.bpmn",
+        [
+            ("Activity_0gg5h3v", "user task has no form: add a formKey property"),
+            ("Activity_0h4nuly", "user task has no form: add a formKey property"),
+            ("Activity_0jnqqws", "business rule tasks are not supported (no DMN decisions are deployed):"),
+            ("Activity_0t2klx8", "user task has no form: add a formKey property"),
+            ("Activity_0gnvuqr", "call activity calls process 'customize_product', which is not in this "),
+        ],
+    ),
+    (
+        "spiffworkflow-tests/business-rule-task/business_rule_task.bpmn",
+        [
+            ("Activity_0diq2z1", "business rule tasks are not supported (no DMN decisions are deployed):"),
+        ],
+    ),
+    (
+        "spiffworkflow-tests/human-task-metadata/human_task_metadata.bpmn",
+        [
+            ("Activity_1gqykqt", "user task has no form: add a formKey property"),
+        ],
+    ),
+    (
+        "spiffworkflow-tests/random-fact/random_fact.bpmn",
+        [
+            ("Task_User_Select_Type", "form 'Fact' does not exist"),
+            (
+                "Task_Get_Fact_From_API",
+                "camunda:inputOutput mappings are not applied: use a script task to cop",
+            ),
+        ],
+    ),
+    (
+        "spiffworkflow-tests/service-task/service_task.bpmn",
+        [
+            ("Activity-1inxqgx", "service task calls 'bamboohr/GetPayRate', which is not a registered fu"),
+            ("Activity_12erefa", "service task calls 'weather/CurrentTemp', which is not a registered fu"),
+        ],
+    ),
+    (
+        "spiffworkflow-tests/top-workflow-call-activity/top_workflow.bpmn",
+        [
+            ("Activity_0gjyb1c", "script: unknown function 'my_custom_function': only safe builtins and "),
+            ("Activity_02eu174", "call activity calls process 'CommonActivity', which is not in this fil"),
+            ("Activity_0fz4sv6", "script: unknown function 'my_custom_function': only safe builtins and "),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), EXPECTED, ids=[path.rsplit("/", 1)[-1] for path, _ in EXPECTED]
+)
+def test_each_corpus_diagram_deploys_or_is_refused_naming_the_construct(
+    platform: Platform, path: str, expected: list[tuple[str, str]]
+) -> None:
+    content = (CORPUS / path).read_bytes()
+    if not expected:
+        result = platform.definitions.deploy(content, path.rsplit("/", 1)[-1], options=OPTIONS)
+        assert result.definition is not None
+        # The stored version compiles: translations (JUEL, cron, literal ISO timers) applied, data stores out.
+        compiled = platform.runtime.specs.get(result.definition)
+        assert compiled.spec.name == result.key
+        return
+    with pytest.raises(DeployRefused) as refused:
+        platform.definitions.deploy(content, path.rsplit("/", 1)[-1], options=OPTIONS)
+    found = [(problem.element_id, problem.message) for problem in refused.value.problems]
+    assert len(found) == len(expected), found
+    unmatched = list(expected)
+    for element_id, message in found:
+        match = next((e for e in unmatched if e[0] == element_id and message.startswith(e[1])), None)
+        assert match is not None, (element_id, message)
+        unmatched.remove(match)
+
+
+def test_every_main_diagram_of_the_corpus_is_in_the_table() -> None:
+    listed = {path for path, _ in EXPECTED}
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    mains = {
+        line.split("`")[1]
+        for line in readme.splitlines()
+        if line.startswith("| `") and "(callee)" not in line and "(companion)" not in line
+    }
+    assert listed == mains
