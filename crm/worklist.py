@@ -5,9 +5,9 @@ Ordering is "due time, then id", nulls (no deadline) last: overdue tasks have th
 they come first by construction. Every query walks `ix_human_tasks_inbox` (department, state, due_at, id)
 in order; a person in several departments gets one ordered walk per department, merged (a UNION ALL of
 per-department LIMITs), because a single `department IN (...)` cannot be read from that index in order.
-A task whose candidateGroups named several departments shows in each of their queues: one more walk, from
-`ix_human_task_candidates_queue`, finds those whose own department is not in the scope (that walk costs
-in proportion to such tasks, which only diagrams with candidate lists make).
+A task whose candidateGroups named several departments shows in each of their queues: the open ones of
+the scope are read from `ix_human_task_candidates_queue` first (usually none: no second walk), and a walk
+over just those ids adds the ones whose own department is not in the scope.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from crm.models import Building, Department, Owner, RequestIndex, Unit
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
-from engine.inbox import in_candidate_queues, is_overdue, overdue_clause
+from engine.inbox import in_candidate_queues, is_overdue, open_candidate_tasks, overdue_clause
 from engine.models import HumanTask
 from lintel.clock import SHANGHAI, Clock
 
@@ -316,7 +316,9 @@ class Worklist:
             statement = walk([])
         else:
             walks = [walk([HumanTask.department == code]) for code in scope]
-            walks.append(walk([in_candidate_queues(scope), HumanTask.department.not_in(scope)]))
+            candidates = open_candidate_tasks(self.session, scope)
+            if candidates:
+                walks.append(walk([HumanTask.id.in_(candidates), HumanTask.department.not_in(scope)]))
             merged = union_all(*(one.subquery().select() for one in walks)).subquery()
             statement = select(merged.c.id, merged.c.due_at).order_by(*order(merged.c)).limit(limit)
         return [(row[0], row[1]) for row in self.session.execute(statement)]
@@ -353,14 +355,11 @@ class Worklist:
         if not departments:
             return Counts(mine, 0, 0, 0)
         # The own queues and the candidate queues are counted apart: one OR would scan every row.
-        queues = [
-            [HumanTask.department.in_(departments), HumanTask.state == "open"],
-            [
-                in_candidate_queues(departments),
-                HumanTask.department.not_in(departments),
-                HumanTask.state == "open",
-            ],
-        ]
+        queues = [[HumanTask.department.in_(departments), HumanTask.state == "open"]]
+        candidates = open_candidate_tasks(self.session, departments)
+        if candidates:
+            own_elsewhere = HumanTask.department.not_in(departments)
+            queues.append([HumanTask.id.in_(candidates), own_elsewhere, HumanTask.state == "open"])
 
         def unclaimed(queue: list[ColumnElement[bool]]) -> int:
             capped = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -83,9 +83,35 @@ def sees(session: Session, actor: Actor, row: HumanTask) -> bool:
 
 
 def in_candidate_queues(departments: Collection[str]) -> ColumnElement[bool]:
-    """Tasks that further candidate departments among `departments` may work."""
+    """Tasks, open or not, that further candidate departments among `departments` may work (a condition for
+    rows found some other way, e.g. by assignee: it is no way to walk a queue)."""
     return HumanTask.id.in_(
         select(HumanTaskCandidate.task_id).where(HumanTaskCandidate.department.in_(sorted(departments)))
+    )
+
+
+def open_candidate_tasks(session: Session, departments: Collection[str]) -> list[int]:
+    """Ids of the open tasks in the queues of `departments` as a further candidate department, read from
+    the index alone. Usually there are none, and a queue then needs no second walk."""
+    if not departments:
+        return []
+    return list(
+        session.scalars(
+            select(HumanTaskCandidate.task_id)
+            .where(HumanTaskCandidate.department.in_(sorted(departments)), HumanTaskCandidate.open == true())
+            .distinct()
+        )
+    )
+
+
+def close_candidates(session: Session, task_id: int) -> None:
+    """The task left its queues (completed or cancelled), so it leaves its candidate departments' too.
+    Run on the session's connection: nothing is flushed early (a stale task row is still caught where it
+    is written)."""
+    session.connection().execute(
+        update(HumanTaskCandidate)
+        .where(HumanTaskCandidate.task_id == task_id, HumanTaskCandidate.open == true())
+        .values(open=False)
     )
 
 
@@ -107,8 +133,8 @@ class Inbox:
     ) -> list[HumanTask]:
         """Tasks visible to someone in `departments` (None: every department), the most overdue first.
 
-        A task shows in its own department's queue and in those of its further candidate departments: the
-        two are walked apart (each on its own index) and merged, never or-ed into one scan."""
+        A task shows in its own department's queue and, while open, in those of its further candidate
+        departments: the two are found apart (each on its own index) and merged, never or-ed into one scan."""
         where: list[ColumnElement[bool]] = []
         if assignee:
             where.append(HumanTask.assignee == assignee)
@@ -144,13 +170,16 @@ class Inbox:
         own = (
             select(HumanTask.id).where(*where, HumanTask.department.in_(codes)).order_by(*order).limit(limit)
         )
-        further = (
-            select(HumanTask.id)
-            .where(*where, in_candidate_queues(codes), HumanTask.department.not_in(codes))
-            .order_by(*order)
-            .limit(limit)
-        )
-        ids = [*self.session.scalars(own), *self.session.scalars(further)]
+        ids = list(self.session.scalars(own))
+        candidates = open_candidate_tasks(self.session, codes) if state in ("open", "all") else []
+        if candidates:
+            further = (
+                select(HumanTask.id)
+                .where(*where, HumanTask.id.in_(candidates), HumanTask.department.not_in(codes))
+                .order_by(*order)
+                .limit(limit)
+            )
+            ids += self.session.scalars(further)
         if not ids:
             return []
         query = select(HumanTask).where(HumanTask.id.in_(ids)).order_by(*order).limit(limit)

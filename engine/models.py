@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lintel.db import Base
@@ -106,13 +106,17 @@ class HumanTask(Base):
 
 class HumanTaskCandidate(Base):
     """A further department whose queue shows a task (a candidateGroups list naming several): any member
-    may claim and complete it. The task's own department, the first of the list, is on its row."""
+    may claim and complete it. The task's own department, the first of the list, is on its row.
+
+    `open` follows the task (cleared when it is completed or cancelled, `engine.inbox.close_candidates`), so a
+    queue finds its few open candidate tasks from the index alone, however many closed ones went before."""
 
     __tablename__ = "human_task_candidates"
-    __table_args__ = (Index("ix_human_task_candidates_queue", "department", "task_id"),)
+    __table_args__ = (Index("ix_human_task_candidates_queue", "department", "open", "task_id"),)
 
     task_id: Mapped[int] = mapped_column(BigId, ForeignKey("human_tasks.id"), primary_key=True)
     department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class AuditEvent(Base):

@@ -24,6 +24,7 @@ from engine.errors import NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
+from engine.inbox import close_candidates
 from engine.models import HumanTask, HumanTaskCandidate, ProcessInstance
 from engine.next_gateway import refusal
 from engine.routing import Departments, RoutingError
@@ -341,6 +342,7 @@ class Runtime:
             if guid not in ready:
                 row.state = "cancelled"
                 row.completed_at = now
+                close_candidates(self.session, row.id)
                 self.audit.record(instance, "task.cancelled", actor.username, "open", "cancelled", task=row)
                 self.deadlines.resolve_escalations(instance, row, done=False)
         for guid, task in ready.items():

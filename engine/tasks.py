@@ -15,7 +15,7 @@ from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InstanceStopped, NotFound, StepFailed
 from engine.evaluator import aborted_in
 from engine.events import TaskCompleted
-from engine.inbox import sees, works_on
+from engine.inbox import close_candidates, sees, works_on
 from engine.models import HumanTask, ProcessInstance
 from engine.next_gateway import leads_to_gateway
 from engine.runtime import Runtime, deadline_of, describe
@@ -179,6 +179,7 @@ class TaskService:
     def _mark_completed(self, row: HumanTask, actor: Actor) -> None:
         row.state = "completed"
         row.completed_at = self.clock.now()
+        close_candidates(self.session, row.id)
         row.completed_by = actor.username
         row.assignee = row.assignee or actor.username
 

@@ -19,13 +19,17 @@ def upgrade() -> None:
         "human_task_candidates",
         sa.Column("task_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("department", sa.String(length=64), nullable=False),
+        sa.Column("open", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.ForeignKeyConstraint(
             ["task_id"], ["human_tasks.id"], name=op.f("fk_human_task_candidates_task_id_human_tasks")
         ),
         sa.PrimaryKeyConstraint("task_id", "department", name=op.f("pk_human_task_candidates")),
     )
     op.create_index(
-        "ix_human_task_candidates_queue", "human_task_candidates", ["department", "task_id"], unique=False
+        "ix_human_task_candidates_queue",
+        "human_task_candidates",
+        ["department", "open", "task_id"],
+        unique=False,
     )
 
 

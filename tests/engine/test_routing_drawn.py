@@ -11,6 +11,7 @@ from crm.platform import Platform
 from crm.worklist import WorklistFilter
 from engine.bpmn_meta import DeployOptions
 from engine.errors import Conflict, DeployRefused, Forbidden
+from engine.inbox import open_candidate_tasks
 from engine.models import AuditEvent, HumanTask
 from tests.conftest import DATA
 
@@ -159,6 +160,14 @@ def test_a_comma_list_puts_the_task_in_each_queue_and_either_may_claim_it(platfo
     assert [r.task.id for r in mine.rows] == [row1.id]
     platform.tasks.complete(row1.id, {"resolution": "修好了"}, actor(platform, "property"))
     assert first.status == "completed"
+    # Done, it leaves every queue it was in; the one who did it still finds it among their completed tasks.
+    assert open_candidate_tasks(platform.session, ["property"]) == [row2.id]
+    page = platform.worklist.page(actor(platform, "property"), WorklistFilter())
+    assert row1.id not in {r.task.id for r in page.rows} and row2.id in {r.task.id for r in page.rows}
+    done = platform.worklist.page(
+        actor(platform, "property"), WorklistFilter(view="mine", status="completed")
+    )
+    assert [r.task.id for r in done.rows] == [row1.id]
 
 
 def test_an_expression_may_give_several_departments(platform: Platform) -> None:
