@@ -4,16 +4,22 @@
 it found, with a partial definition when the executable process could be identified. It checks, in order:
 
 1. The file: empty, not UTF-8 (the runtime stores it as UTF-8 text), DOCTYPE or entity declarations (refused
-   outright: no billion laughs), malformed XML, a root other than bpmn:definitions, duplicate ids, and exactly
-   one executable process (isExecutable="true", or the only process of the file, which must then not say
-   isExecutable="false": SpiffWorkflow refuses to run it).
+   outright: no billion laughs), malformed XML, a root other than bpmn:definitions, duplicate ids of BPMN
+   elements, and exactly one executable process (isExecutable="true", or the only process of the file, which
+   must then not say isExecutable="false": SpiffWorkflow refuses to run it); the routing options.
 2. The executable process and its embedded subprocesses (`engine.bpmn_checks`): unsupported elements and event
    definitions, start and end events, dangling sequence flows, implicit splits, gateway conditions, scripts,
-   conditions, loop and timer expressions (Python, checked with `engine.safety.problems_in`).
+   conditions, loop and timer expressions (Python, checked with `engine.safety.problems_in`; JUEL translated
+   first by `engine.juel`, cron cycles checked by `engine.cron`).
 3. Human tasks (`engine.bpmn_tasks`, whose docstring has the rules): forms, departments, candidateGroups,
-   assignee, priority and due date, in the Spiff and the Camunda 7 dialect.
-4. SpiffWorkflow's own parser (the one the runtime uses), whose first error becomes a problem unless it is
-   about an element already reported.
+   assignee, priority and due date, in the Spiff and the Camunda 7 / Activiti / Flowable dialects.
+4. SpiffWorkflow's own parser (the one the runtime uses), given the file as the runtime gives it
+   (`engine.bpmn_xml.for_spiff`), whose first error becomes a problem unless it is about an element already
+   reported.
+
+What it translates (JUEL, cron and literal ISO timer texts) is kept in the definition's `expressions` and
+put in place of the drawn text whenever the version is compiled; what it accepts but the deployer should
+know (an element nothing flows into, a data store, an element the engine ignores) is in its `notices`.
 """
 
 from __future__ import annotations
