@@ -89,7 +89,6 @@ class _Value:
     text: str
     where: Element  # the spiffworkflow:property, or the task for a camunda attribute
     is_property: bool
-    attribute: str = ""  # e.g. "camunda:assignee", "flowable:assignee"
 
 
 def camunda_form_key(value: str) -> str:
@@ -131,7 +130,7 @@ def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict
             found[name] = in_spiff
         elif attribute is not None and attribute.strip():
             text = camunda_form_key(attribute) if name == "formKey" else attribute
-            found[name] = _Value(text, el, False, qualified)
+            found[name] = _Value(text, el, False)
     return found
 
 
