@@ -13,6 +13,7 @@ from engine.bpmn_meta import DeployOptions
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
 from tests.conftest import DATA
+from tests.webapp.pages_support import login, text
 
 CAMUNDA = DATA / "camunda_modeler_repair.bpmn"
 
@@ -75,3 +76,27 @@ def test_a_camunda_modeler_diagram_runs_to_its_end_through_the_api(  # type: ign
     assert job.run_due(clock.now()).timers == 1
     with session_factory() as session:
         assert Platform(session, foundation).runtime.get(instance_id).status == "completed"
+
+
+def test_a_member_of_any_candidate_department_claims_on_the_task_page(  # type: ignore[no-untyped-def]
+    app, session_factory: sessionmaker[Session], foundation: Foundation
+) -> None:
+    content = CAMUNDA.read_text(encoding="utf-8").replace(
+        'camunda:candidateGroups="Engineering"', 'camunda:candidateGroups="design, property"'
+    )
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        platform.definitions.deploy(
+            content.encode(), CAMUNDA.name, options=DeployOptions(default_department="crc")
+        )
+        user = platform.directory.user("crc")
+        assert user is not None
+        instance = platform.runtime.start("camunda_repair", {}, actor_for(user))
+        [row] = platform.tasks.open_tasks_of(instance.id)
+        session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False  # signing in the way the page tests do
+    member, outsider = app.test_client(), app.test_client()
+    login(member, "property")
+    assert "认领" in text(member.get(f"/tasks/{row.id}"))
+    login(outsider, "eng")
+    assert outsider.get(f"/tasks/{row.id}").status_code in (403, 404)

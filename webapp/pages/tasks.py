@@ -17,7 +17,7 @@ from crm.directory import actor_for
 from crm.models import User
 from crm.policy import Permission, Target
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.inbox import is_overdue
+from engine.inbox import departments_of, is_overdue, works_on
 from engine.models import HumanTask
 from webapp import db_session, platform
 from webapp.access import allow, policy
@@ -51,7 +51,9 @@ def render_task(
     form = (
         p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
     )
-    can_act = row.state == "open" and who.member_of(row.department)
+    # Members of any of its departments may act (a candidateGroups list names several).
+    departments = departments_of(p.session, row)
+    can_act = row.state == "open" and works_on(p.session, who, row)
     # A task a colleague holds is not offered for completion: it is theirs (a supervisor reassigns it).
     held_by_other = row.assignee is not None and row.assignee != who.username
     shows_form = row.state == "open" and can_act and (status == 409 or not held_by_other)
@@ -75,9 +77,13 @@ def render_task(
     files = attachments().of(row.instance_id)
     by_token = {a.token: a for a in files}
     details = present.request_details(p, req) if req is not None else present.Details([])
-    # Whom it can be given to: the department's other members (claiming is how one takes it oneself).
+    # Whom it can be given to: its departments' other members (claiming is how one takes it oneself).
     skip = {row.assignee, who.username}
-    colleagues = [u for u in p.staff.members_of(row.department) if u.username not in skip] if can_act else []
+    colleagues: list[User] = []
+    if can_act:
+        several = len(departments) > 1
+        members = p.staff.colleagues_of(departments) if several else p.staff.members_of(row.department)
+        colleagues = [u for u in members if u.username not in skip]
     step = p.session.get(HumanTask, row.escalates_task_id) if row.escalates_task_id else None
     user = current_user()
     reassign = None
