@@ -100,3 +100,30 @@ def test_a_member_of_any_candidate_department_claims_on_the_task_page(  # type: 
     assert "认领" in text(member.get(f"/tasks/{row.id}"))
     login(outsider, "eng")
     assert outsider.get(f"/tasks/{row.id}").status_code in (403, 404)
+
+
+def test_the_version_page_lists_the_notices_in_chinese(  # type: ignore[no-untyped-def]
+    app, session_factory: sessionmaker[Session], foundation: Foundation
+) -> None:
+    content = (
+        CAMUNDA.read_text(encoding="utf-8")
+        .replace(
+            "<bpmn:textAnnotation",
+            '<bpmn:manualTask id="Activity_orphan" name="Forgotten"/>'
+            '<bpmn:dataStoreReference id="Store_ref" dataStoreRef="Store_1"/><bpmn:textAnnotation',
+        )
+        .replace("<bpmn:process ", '<bpmn:dataStore id="Store_1" name="CRM"/><bpmn:process ')
+    )
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        result = platform.definitions.deploy(
+            content.encode(), CAMUNDA.name, options=DeployOptions(default_department="crc")
+        )
+        session.commit()
+    assert [n.element_id for n in result.notices] == ["Store_1", "Activity_orphan"]
+    app.config["WTF_CSRF_ENABLED"] = False
+    admin = app.test_client()
+    login(admin, "admin")
+    page = text(admin.get(f"/processes/{result.key}/{result.version}"))
+    assert "没有顺序流连到这个人工任务：它永远不会执行（请连上或删除）" in page
+    assert "数据存储「CRM」仅作说明：流程不会读写它" in page
