@@ -420,7 +420,9 @@ class ProcessChecker:
                 found = vendor_attribute(el, attribute)
                 if found is None:
                     continue
-                what = "an external task" if attribute == "type" else "a Java delegate"
+                what = {"type": "an external task", "expression": "a Java expression"}.get(
+                    attribute, "a Java delegate"
+                )
                 self.add(
                     f'{found[0]}="{found[1]}" is {what}, which Lintel cannot run: write the step as a script '
                     "task (Python), or a service task with a spiffworkflow:serviceTaskOperator",

@@ -141,8 +141,8 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (P(r"^(.+?): (.+): '(.+)' cannot stand here$"), "{0}：{1}：「{2}」不能出现在这里"),
     (P(r"^(.+?): ([$#]\{.*\}) is empty$"), "{0}：{1} 为空"),
     (
-        P(r"^(\S+)=\"(.*)\" is a Java delegate, which Lintel cannot run: .*$"),
-        '{0}="{1}" 是 Java 委托，Lintel 无法运行：请把这一步写成脚本任务（Python），'
+        P(r"^(\S+)=\"(.*)\" is a Java (?:delegate|expression), which Lintel cannot run: .*$"),
+        '{0}="{1}" 调用 Java，Lintel 无法运行：请把这一步写成脚本任务（Python），'
         "或带 spiffworkflow:serviceTaskOperator 的服务任务",
     ),
     (
