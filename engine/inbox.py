@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, false, inspect, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
@@ -104,14 +104,31 @@ def open_candidate_tasks(session: Session, departments: Collection[str]) -> list
     )
 
 
-def close_candidates(session: Session, task_id: int) -> None:
-    """The task left its queues (completed or cancelled), so it leaves its candidate departments' too.
-    Run on the session's connection: nothing is flushed early (a stale task row is still caught where it
-    is written)."""
+def close_candidates(session: Session, row: HumanTask) -> None:
+    """The task left its queues (completed or cancelled), so it leaves its candidate departments' too."""
+    _candidates_open(session, row, False)
+
+
+def reopen_candidates(session: Session, row: HumanTask) -> None:
+    """The task is back in its queues (a retried incident reopened it), its candidate departments' too."""
+    _candidates_open(session, row, True)
+
+
+def _candidates_open(session: Session, row: HumanTask, is_open: bool) -> None:
+    if row.id is None:  # not written yet: its candidate rows are still in the session with it
+        loaded = inspect(row).attrs.candidates.loaded_value
+        for candidate in loaded if isinstance(loaded, list) else ():
+            candidate.open = is_open
+        return
+    # On the session's connection: nothing is flushed early (a stale task row is still caught where it is
+    # written).
     session.connection().execute(
         update(HumanTaskCandidate)
-        .where(HumanTaskCandidate.task_id == task_id, HumanTaskCandidate.open == true())
-        .values(open=False)
+        .where(
+            HumanTaskCandidate.task_id == row.id,
+            HumanTaskCandidate.open == (true() if not is_open else false()),
+        )
+        .values(open=is_open)
     )
 
 

@@ -30,6 +30,7 @@ from engine.actors import Actor
 from engine.definitions import CompiledDefinition
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.events import InstanceCancelled, InstanceRetried, TaskCreated
+from engine.inbox import reopen_candidates
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime, describe, element_of
 from engine.task_data import refuse_unstorable
@@ -251,6 +252,7 @@ class IncidentService:
         for row in rows:
             row.state = "open"
             row.completed_at = None
+            reopen_candidates(self.session, row)
             self.audit.record(
                 instance,
                 "task.reopened",

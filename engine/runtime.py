@@ -306,6 +306,7 @@ class Runtime:
         for row in rows:
             row.state = "cancelled"
             row.completed_at = now
+            close_candidates(self.session, row)
             self.audit.record(
                 instance, "task.cancelled", actor.username, "open", "cancelled", {"reason": reason}, task=row
             )
@@ -342,7 +343,7 @@ class Runtime:
             if guid not in ready:
                 row.state = "cancelled"
                 row.completed_at = now
-                close_candidates(self.session, row.id)
+                close_candidates(self.session, row)
                 self.audit.record(instance, "task.cancelled", actor.username, "open", "cancelled", task=row)
                 self.deadlines.resolve_escalations(instance, row, done=False)
         for guid, task in ready.items():

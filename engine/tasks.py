@@ -179,7 +179,7 @@ class TaskService:
     def _mark_completed(self, row: HumanTask, actor: Actor) -> None:
         row.state = "completed"
         row.completed_at = self.clock.now()
-        close_candidates(self.session, row.id)
+        close_candidates(self.session, row)
         row.completed_by = actor.username
         row.assignee = row.assignee or actor.username
 
