@@ -264,6 +264,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^the script used more CPU time than allowed$"), "脚本占用的 CPU 时间超过限制，已被终止"),
     (
+        re.compile(r"^task '(.+)': candidateGroups '(.+)' gave (.+), which is not a department$"),
+        "步骤「{0}」：candidateGroups「{1}」给出的 {2} 不是部门",
+    ),
+    (re.compile(r"^task '(.+)' has no department \(lane '(.*)'\)$"), "步骤「{0}」没有部门（泳道「{1}」）"),
+    (
         re.compile(r"^the script crashed the evaluator\b.*$"),
         "脚本导致执行进程崩溃（如过深的迭代器链或嵌套数据），已被终止",
     ),
