@@ -46,7 +46,7 @@ class Finding:
 
 
 def unwrap_juel(text: str) -> str | None:
-    """The inside of a Camunda `${expr}` (or `#{expr}`), else None."""
+    """The inside of a Camunda `${expr}` (or `#{expr}`), else None, untranslated (`python_of` translates)."""
     inner = juel.wrapped(text)
     return inner.strip() if inner is not None else None
 
@@ -121,6 +121,7 @@ def _bare_iso(text: str) -> list[TimerKind]:
 
 
 def timer_findings(kind: TimerKind, text: str | None, functions: Collection[str]) -> list[Finding]:
+    """The problems `timer_check` finds (for callers that do not store a translation)."""
     return timer_check(kind, text, functions)[0]
 
 
