@@ -488,11 +488,21 @@ def run_engine(workflow: BpmnWorkflow, fired: list[Task]) -> None:
     SpiffWorkflow's do_engine_steps ends with a timer refresh, which can ready a timer that only started
     waiting during this run and is already past due (a deadline computed in the past); run it now too, or
     it would sit READY, invisible to the timer job, until the instance next moves.
+
+    A cycle timer (ISO `R3/PT24H` or cron) never completes while it repeats: each firing starts its path
+    again as a new child of the timer, which goes on waiting. The first step of that path completing is
+    the firing.
     """
 
     def completed(task: Task) -> None:
         if is_boundary_timer(task):
             fired.append(task)
+        elif (
+            task.parent is not None
+            and is_boundary_timer(task.parent)
+            and task.parent.has_state(TaskState.WAITING)
+        ):
+            fired.append(task.parent)
 
     for _ in range(100):
         workflow.do_engine_steps(did_complete_task=completed)

@@ -14,7 +14,7 @@ from crm.platform import Foundation, Platform
 from engine import cron
 from engine.bpmn_meta import DeployOptions
 from engine.errors import DeployRefused
-from engine.models import ProcessInstance, TimerStartSchedule
+from engine.models import AuditEvent, ProcessInstance, TimerStartSchedule
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
 from tests.conftest import DATA
@@ -69,6 +69,11 @@ def crc(platform: Platform):  # type: ignore[no-untyped-def]
     return actor_for(user)
 
 
+def overdue_notes(session: Session, instance_id: int) -> int:
+    kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance_id))
+    return sum(kind == "task.overdue" for kind in kinds)
+
+
 @pytest.fixture
 def job(session_factory: sessionmaker[Session], foundation: Foundation) -> TimerJob:
     return TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
@@ -94,6 +99,7 @@ def test_a_boundary_cron_cycle_fires_each_morning_and_waits_for_the_next(
         instance = session.get(ProcessInstance, instance_id)
         assert instance is not None and instance.status == "running"
         assert instance.next_timer_at == sh(2026, 12, 3, 9, 0)  # the next morning, not a backlog
+        assert overdue_notes(session, instance_id) == 1  # each firing is on the timeline
 
     # Down for three days: it fires once, then waits for the next morning after now.
     clock.set(sh(2026, 12, 6, 12, 0))
@@ -101,6 +107,7 @@ def test_a_boundary_cron_cycle_fires_each_morning_and_waits_for_the_next(
     with session_factory() as session:
         instance = session.get(ProcessInstance, instance_id)
         assert instance is not None and instance.next_timer_at == sh(2026, 12, 7, 9, 0)
+        assert overdue_notes(session, instance_id) == 2
 
 
 def test_an_intermediate_cron_timer_waits_for_the_next_match_once(
