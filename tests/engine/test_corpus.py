@@ -39,6 +39,7 @@ EXPECTED: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "camunda-bpm-examples/invoice-camunda-forms/invoiceApproval.bpmn",
         [
+            ("StartEvent_1", "the start event's form 'start-form' does not exist: add its form file "),
             ("UserTask_1", "form 'task-form' does not exist"),
             ("UserTask_1", "assignee 'demo' is not a user: add the account before deploying, name "),
         ],
@@ -46,6 +47,7 @@ EXPECTED: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "camunda-bpm-examples/invoice-payment-bpmn-events/invoicePayment.bpmn",
         [
+            ("StartEvent_1", "the start event's form 'start-form' does not exist: add its form file "),
             ("Task_16y91ka", "form 'task-form' does not exist"),
             ("Task_1a2twqz", "user task has no form: add a formKey property"),
             ("Task_0q869n2", "user task has no form: add a formKey property"),
@@ -97,6 +99,7 @@ EXPECTED: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "camunda-bpm-examples/pizza-order/pizza-order.bpmn",
         [
+            ("StartEvent_1", "the start event's form 'placeorder' does not exist: add its form file "),
             ("ServiceTask_0lrmoed", 'camunda:expression="${orderBusinessLogic.persistOrder(execution)}" is '),
             ("UserTask_0b3v36h", "form 'approveorder' does not exist"),
             (
