@@ -30,10 +30,11 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from engine.bpmn_expressions import code_findings, unwrap_juel
+from engine.bpmn_expressions import code_findings, python_of
 from engine.bpmn_meta import ProcessProperties, default_prefix
 from engine.bpmn_tasks import camunda_form_key
 from engine.bpmn_xml import CAMUNDA_NS, SPIFF_NS, Element, Reporter, camunda, children, extensions
+from engine.routing import Departments
 
 PROPERTY_NAMES = ("title", "numberPrefix", "startableBy")
 _PREFIX = re.compile(r"[A-Z]{1,6}")
@@ -80,8 +81,9 @@ def read_properties(
     title: str | None = None
     if "title" in declared and declared["title"].value.strip():
         prop = declared["title"]
-        source = unwrap_juel(prop.value) or prop.value.strip()
-        for finding in code_findings(source, "eval", functions, "title"):
+        python, refused = python_of(prop.value, functions, "title")  # JUEL is translated, as everywhere
+        source = python if python is not None else prop.value.strip()
+        for finding in refused or code_findings(source, "eval", functions, "title"):
             report.add(
                 f"the process property {finding.message} (give a Python expression over the start data, "
                 "e.g. summary)",
@@ -105,12 +107,13 @@ def read_properties(
             )
 
     startable: list[str] = []
+    routes = Departments(departments)
     if "startableBy" in declared:
         prop = declared["startableBy"]
         for name in (part.strip() for part in prop.value.split(",")):
             if not name:
                 continue
-            code = departments.get(name)
+            code = routes.code(name)  # codes and names in any case, as routing matches them
             if code is None:
                 report.add(
                     f"the process property startableBy names '{name}', which is not a department: "

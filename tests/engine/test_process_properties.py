@@ -101,3 +101,13 @@ def test_the_start_events_form_is_read_and_must_exist() -> None:
             "the start event's form 'no_such_form' does not exist: add its form file or remove the formKey",
         )
     ]
+
+
+def test_a_juel_title_is_translated_and_starters_match_in_any_case() -> None:
+    parsed, problems = validate(process("title=${owner.name} |startableBy=CRC, Engineering", camunda=True))
+    assert problems == []
+    assert parsed is not None
+    assert (parsed.properties.title, parsed.properties.startable_by) == (
+        "owner['name']",
+        ("crc", "engineering"),
+    )
