@@ -230,9 +230,7 @@ class ProcessChecker:
         elif name == "serviceTask":
             self.service_task(el, node_id)
         elif name == "businessRuleTask":
-            self.add(
-                "business rule tasks are not supported (no DMN decisions are deployed): use a script task", el
-            )
+            self.business_rule_task(el)
         elif name in ("sendTask", "receiveTask") and el.get("messageRef"):
             ref = el.get("messageRef")
             if local_name(self.ctx.doc.by_id.get(ref, el)) != "message":
@@ -241,8 +239,15 @@ class ProcessChecker:
             called = el.get("calledElement")
             if not called:
                 self.add("call activity has no calledElement", el)
-            elif local_name(self.ctx.doc.by_id.get(called, el)) != "process":
-                self.add(f"call activity calls process '{called}', which is not in this file", el)
+            elif (
+                local_name(self.ctx.doc.by_id.get(called, el)) != "process"
+                and called not in self.ctx.processes
+            ):
+                self.add(
+                    f"call activity calls process '{called}', which is in none of the deployed files: deploy "
+                    "the file that has it together with this one",
+                    el,
+                )
         elif name in CONTAINERS:
             self.container(el, name, lane, event_subprocess=is_event_subprocess)
 
@@ -256,6 +261,31 @@ class ProcessChecker:
             self.notice(
                 f"{what} is not read: the task goes to the queue of its department (candidateGroups, lane or "
                 "the default department)",
+                el,
+            )
+
+    def business_rule_task(self, el: Element) -> None:
+        """The DMN decision it runs: spiffworkflow:calledDecisionId, or camunda:decisionRef."""
+        spiff = next((ext for n, ext in extensions(el, SPIFF_NS) if n == "calledDecisionId"), None)
+        ref = vendor_attribute(el, "decisionRef")
+        decision = (spiff.text if spiff is not None else (ref[1] if ref is not None else "")) or ""
+        decision = decision.strip()
+        if not decision:
+            self.add(
+                "business rule task names no decision: set camunda:decisionRef (or spiffworkflow:"
+                "calledDecisionId) to the id of a decision in a DMN file deployed with the diagram",
+                el,
+            )
+        elif decision not in self.ctx.decisions:
+            self.add(
+                f"business rule task runs decision '{decision}', which is in none of the deployed DMN files: "
+                "deploy its .dmn file together with the diagram",
+                el,
+            )
+        if vendor_attribute(el, "resultVariable") is not None:
+            self.ctx.report.notice(
+                "camunda:resultVariable is not used: each output of the decision becomes a variable of "
+                "its own name",
                 el,
             )
 

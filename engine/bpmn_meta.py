@@ -215,6 +215,10 @@ class ParsedDefinition:
     # The Python that replaces a text of the file before SpiffWorkflow parses it (a JUEL condition, a cron
     # timer cycle), by "<id of the nearest element with an id>/<tag>" (`engine.bpmn_xml.text_key`).
     expressions: Mapping[str, str] = field(default_factory=dict)
+    # Forms the diagram itself describes, by the form key its tasks carry: camunda:formData fields
+    # ({"format": "camunda-formdata", "title", "fields"}) and SpiffArena JSON-schema files ({"format":
+    # "json-schema", "schema", "ui"}); the forms layer builds them (engine code never reads a form).
+    forms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -228,6 +232,7 @@ class ParsedDefinition:
             "notices": [notice.as_dict() for notice in self.notices],
             "properties": self.properties.to_json(),
             "expressions": dict(self.expressions),
+            "forms": {key: dict(spec) for key, spec in self.forms.items()},
         }
 
     @classmethod
@@ -252,6 +257,7 @@ class ParsedDefinition:
             notices=tuple(Problem.from_dict(notice) for notice in dct.get("notices", ())),
             properties=ProcessProperties.from_json(dct.get("properties") or {}, str(dct["key"])),
             expressions={str(key): str(python) for key, python in (dct.get("expressions") or {}).items()},
+            forms={str(key): dict(spec) for key, spec in dct.get("forms", {}).items()},
         )
 
 

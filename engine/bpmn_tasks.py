@@ -7,9 +7,10 @@ attributes in Camunda's old activiti: namespace or Flowable's flowable: one. Whe
 with different values, that is a problem.
 
 Rules:
-- formKey: a userTask must have one, a manualTask may; the form must exist. A Camunda formKey such as
-  "embedded:app:forms/complaint_triage.html" or "camunda-forms:deployment:complaint_triage.form" names the
-  form by its last path segment without extension ("complaint_triage").
+- the form (engine.bpmn_forms): formKey, camunda:formRef, SpiffArena's formJsonSchemaFilename or
+  camunda:formData; the form must exist. A Camunda formKey such as "embedded:app:forms/complaint_triage.html"
+  or "camunda-forms:deployment:complaint_triage.form" names the form by its last path segment without
+  extension ("complaint_triage"). A user task without any form is a notice: it completes with a comment.
 - candidateGroups keeps Camunda's meaning:
   1. "${expr}" (or "#{expr}") is an expression over task data: JUEL translated to Python (`engine.juel`), or
      Python already; at run time it gives a department code or name, a comma list or a list of them;
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from engine.bpmn_expressions import Finding, code_findings, due_date_findings, python_of
+from engine.bpmn_forms import task_form
 from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, DeployOptions, HumanTaskMeta, TimerRole
 from engine.bpmn_xml import (
     SPIFF_NS,
@@ -62,6 +64,13 @@ class Context:
     user_exists: Callable[[str], bool] | None = None
     # The Python that replaces a JUEL or cron text before SpiffWorkflow parses the file, by `text_key`.
     rewrites: dict[str, str] = field(default_factory=dict)
+
+    # The rest of the deploy (engine.bundle): process ids of the other BPMN files, decision ids of its DMN
+    # files, every file name; and the forms the diagram describes, collected by engine.bpmn_forms.
+    processes: Collection[str] = ()
+    decisions: Collection[str] = ()
+    files: Collection[str] = ()
+    forms: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.routes = Departments(self.departments)
@@ -139,14 +148,7 @@ def human_task(ctx: Context, el: Element, kind: str, lane: str | None) -> HumanT
     element_id: str = el.get("id")
     values = _values(ctx, el)
 
-    form = values.get("formKey")
-    form_key = form.text.strip() if form else None
-    if form is None or not form_key:
-        form_key = None
-        if kind == "userTask":
-            ctx.report.add("user task has no form: add a formKey property", el)
-    elif not ctx.form_exists(form_key):
-        ctx.report.add(f"form '{form_key}' does not exist", form.where, element_id=element_id)
+    form_key = task_form(ctx, el, kind, values.get("formKey"))
 
     groups, groups_is_expression, codes = _candidate_groups(ctx, element_id, values.get("candidateGroups"))
     department = ctx.routes.lane(lane, ctx.options)

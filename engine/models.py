@@ -32,6 +32,23 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class DefinitionFile(Base):
+    """A file deployed with a definition version: its BPMN files (the main one too), DMN tables and forms.
+
+    Immutable like the version: a running instance keeps the called processes, decisions and forms it
+    started with."""
+
+    __tablename__ = "definition_files"
+    __table_args__ = (UniqueConstraint("definition_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn | form
+    main: Mapped[bool] = mapped_column(default=False)
+    content: Mapped[str] = mapped_column(Text, deferred=True)
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instances"
     __table_args__ = (

@@ -27,13 +27,23 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_checks import ProcessChecker, check_document_expressions
-from engine.bpmn_meta import DeployOptions, HumanTaskMeta, ParsedDefinition, Problem, TimerKind, TimerStart
+from engine.bpmn_meta import (
+    BoundaryTimerMeta,
+    DeployOptions,
+    HumanTaskMeta,
+    ParsedDefinition,
+    Problem,
+    ProcessProperties,
+    TimerKind,
+    TimerStart,
+)
 from engine.bpmn_process import read_properties
 from engine.bpmn_tasks import Context
 from engine.bpmn_xml import (
@@ -42,12 +52,12 @@ from engine.bpmn_xml import (
     Element,
     Reporter,
     bpmn,
-    children,
     for_spiff,
     local_name,
     name_unnamed_flows,
     safe_parser,
 )
+from engine.bundle_files import base_name, called_elements, processes_of, runnable
 
 __all__ = [
     "DeployOptions",
@@ -98,15 +108,41 @@ def validate_bpmn(
     try:
         if isinstance(content, str):  # tolerate callers that already decoded the file
             content = content.encode("utf-8")
-        definition = _validate(
-            content, report, departments, form_exists, functions, options or DeployOptions(), user_exists
-        )
+        options = options or DeployOptions()
+        check = _validate(content, report, departments, form_exists, functions, options, user_exists)
+        if check is not None and check.chosen is not None:
+            spiff_problems([(content, report, check.ctx.rewrites)], [], check.chosen.get("id"), report)
+            notices = sorted(report.notices, key=lambda notice: notice.line or 0)
+            definition = parsed_definition(check, [check], options, notices)
     except Exception as exc:  # any input must give problems, never a traceback
         report.add(
             f"internal error while validating ({type(exc).__name__}: {exc}); please report this diagram"
         )
     problems = sorted(report.problems, key=lambda problem: problem.line or 0)
     return definition, problems
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the rest of a deploy gives one BPMN file (engine.bundle); the default is a file deployed alone."""
+
+    main: bool = True  # the file holds the process the deploy is a version of
+    processes: frozenset[str] = frozenset()  # process ids of the other BPMN files
+    called: frozenset[str] = frozenset()  # processes some call activity of the deploy calls
+    decisions: frozenset[str] = frozenset()  # decision ids of the deploy's DMN files
+    files: frozenset[str] = frozenset()  # every file name of the deploy
+
+
+@dataclass
+class FileCheck:
+    """One BPMN file checked: its document, the main process (when it holds it) and what the checks found."""
+
+    content: bytes
+    doc: Document
+    chosen: Element | None
+    checker: ProcessChecker
+    ctx: Context
+    properties: ProcessProperties | None = None  # the main process's (engine.bpmn_process)
 
 
 def _validate(
@@ -117,7 +153,9 @@ def _validate(
     functions: Collection[str],
     options: DeployOptions,
     user_exists: Callable[[str], bool] | None = None,
-) -> ParsedDefinition | None:
+    scope: Scope | None = None,
+) -> FileCheck | None:
+    scope = scope or Scope()
     root = _parse(content, report)
     if root is None:
         return None
@@ -144,13 +182,18 @@ def _validate(
                     element_id=(el.get("id") or "")[:60] or None,
                 )
 
-    processes = [process for name, process in children(root) if name == "process"]
-    executable = [process for process in processes if process.get("isExecutable") == "true"]
+    processes = processes_of(root)
+    called = scope.called | called_elements(root)
+    # A process a call activity calls is not the one the deploy starts, whatever its isExecutable says.
+    candidates = [process for process in processes if process.get("id") not in called] or processes
+    executable = [process for process in candidates if process.get("isExecutable") == "true"]
     chosen: Element | None = None
-    if not processes:
+    if not scope.main:
+        pass
+    elif not processes:
         report.add("the file has no process", root)
-    elif len(processes) == 1:
-        chosen = processes[0]
+    elif len(candidates) == 1:
+        chosen = candidates[0]
         if chosen.get("isExecutable") == "false":
             report.add(
                 'the process is marked isExecutable="false": make it executable in the modeler', chosen
@@ -158,15 +201,27 @@ def _validate(
     elif len(executable) == 1:
         chosen = executable[0]
     elif not executable:
-        report.add('no executable process: mark the process to deploy isExecutable="true"', processes[0])
+        report.add('no executable process: mark the process to deploy isExecutable="true"', candidates[0])
     else:
         names = ", ".join(str(process.get("id")) for process in executable)
         for process in executable[1:]:
             report.add(f"more than one executable process ({names}): a file deploys exactly one", process)
 
-    ctx = Context(report, doc, departments, form_exists, functions, options, user_exists)
-    for message in ctx.routes.unknown_in(options):
-        report.add(message)
+    ctx = Context(
+        report,
+        doc,
+        departments,
+        form_exists,
+        functions,
+        options,
+        user_exists,
+        processes=scope.processes,
+        decisions=scope.decisions,
+        files=scope.files,
+    )
+    if scope.main:
+        for message in ctx.routes.unknown_in(options):
+            report.add(message)
     for store in root.iter(bpmn("dataStore")):
         report.notice(
             f"data store '{store.get('name') or store.get('id')}' is documentation only: nothing reads or "
@@ -174,29 +229,49 @@ def _validate(
             store,
         )
     checker = ProcessChecker(ctx)
-    for process in [chosen] if chosen is not None else executable:
+    checked = [chosen] if chosen is not None else (executable if scope.main else [])
+    checked += [p for p in processes if p.get("id") in called and p not in checked]
+    for process in checked:
         checker.check(process)
     check_document_expressions(ctx)
 
-    key = chosen.get("id") if chosen is not None else None
-    if chosen is not None and not key:
+    if chosen is not None and not chosen.get("id"):
         report.add("the process has no id", chosen)
-    if chosen is None or not key:
-        return None
-    properties = read_properties(
-        chosen, report, departments=departments, functions=functions, form_exists=form_exists
-    )
-    _spiff_problems(content, key, report, doc, ctx.rewrites)
+        chosen = None
+    properties = None
+    if chosen is not None:
+        properties = read_properties(
+            chosen, report, departments=departments, functions=functions, form_exists=form_exists
+        )
+    return FileCheck(content, doc, chosen, checker, ctx, properties)
+
+
+def parsed_definition(
+    main: FileCheck, checks: Collection[FileCheck], options: DeployOptions, notices: Collection[Problem]
+) -> ParsedDefinition:
+    """The version's metadata: the main process, with the human tasks and timers of every checked file."""
+    assert main.chosen is not None
+    tasks: dict[str, HumanTaskMeta] = {}
+    boundary_timers: dict[str, BoundaryTimerMeta] = {}
+    forms: dict[str, dict[str, object]] = {}
+    expressions: dict[str, str] = {}
+    for check in checks:
+        expressions.update(check.ctx.rewrites)
+        tasks.update(check.checker.tasks)
+        boundary_timers.update(check.checker.boundary_timers)
+        forms.update(check.ctx.forms)
+    key = main.chosen.get("id")
     return ParsedDefinition(
         key=key,
-        name=chosen.get("name") or key,
-        tasks=checker.tasks,
-        timer_starts=tuple(checker.timer_starts),
-        boundary_timers=checker.boundary_timers,
+        name=main.chosen.get("name") or key,
+        tasks=tasks,
+        timer_starts=tuple(main.checker.timer_starts),
+        boundary_timers=boundary_timers,
         options=options,
-        notices=tuple(sorted(report.notices, key=lambda notice: notice.line or 0)),
-        properties=properties,
-        expressions=dict(ctx.rewrites),
+        notices=tuple(notices),
+        forms=forms,
+        properties=main.properties or ProcessProperties(),
+        expressions=expressions,
     )
 
 
@@ -249,39 +324,59 @@ def _parse(content: bytes, report: Reporter) -> Element | None:
     return root
 
 
-def _spiff_problems(
-    content: bytes, key: str, report: Reporter, doc: Document, rewrites: dict[str, str]
+def spiff_problems(
+    bpmn_files: list[tuple[bytes, Reporter, dict[str, str]]],
+    dmn_files: list[tuple[Element, str]],
+    key: str,
+    main_report: Reporter,
 ) -> None:
-    """Run SpiffWorkflow's parser the way the runtime does, reporting its error unless already covered."""
+    """Run SpiffWorkflow's parser over every file the way the runtime does, reporting its error (to the file
+    it names) unless already covered."""
+    reports = {report.filename: report for _, report, _ in bpmn_files}
+    roots = []
+    called: set[str] = set()
+    for content, report, rewrites in bpmn_files:
+        root = for_spiff(etree.fromstring(content, safe_parser()), rewrites)
+        called |= called_elements(root)
+        roots.append((root, report.filename))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. its DeprecationWarning about where messagePayload lives
+            parser = SpiffBpmnParser()
+            for root, filename in roots:
+                parser.add_bpmn_xml(runnable(root, called), filename)
+            for root, filename in dmn_files:
+                parser.add_dmn_xml(root, filename)
+            parser.get_spec(key)
+            parser.get_subprocess_specs(key)
+    except ValidationException as exc:
+        report = reports.get(base_name(str(exc.file_name or "")), main_report)
+        _spiff_error(exc, report)
+    except Exception as exc:
+        main_report.add(f"SpiffWorkflow could not parse the diagram: {type(exc).__name__}: {exc}")
+
+
+def _spiff_error(exc: ValidationException, report: Reporter) -> None:
+    doc = report.doc
     mine = report.reported_ids()
     # SpiffWorkflow blames a dangling or conditionless flow's source; these checks blame the flow itself.
     covered = mine | {
         doc.by_id[element_id].get("sourceRef")
         for element_id in mine
-        if element_id in doc.by_id and local_name(doc.by_id[element_id]) == "sequenceFlow"
+        if doc is not None and element_id in doc.by_id and local_name(doc.by_id[element_id]) == "sequenceFlow"
     }
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. its DeprecationWarning about where messagePayload lives
-            parser = SpiffBpmnParser()
-            parser.add_bpmn_xml(
-                for_spiff(etree.fromstring(content, safe_parser()), rewrites), report.filename
-            )
-            parser.get_spec(key)
-            parser.get_subprocess_specs(key)
-    except ValidationException as exc:
-        element_id = exc.id or None
-        if element_id in covered:
-            return
-        message = str(exc.args[0]) if exc.args else str(exc)
-        if element_id is None and _mentioned(message, report.problems):
-            return
-        line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
-        report.add(
-            f"SpiffWorkflow: {message}", element_id=element_id, line=line or doc.line_of_id(element_id)
-        )
-    except Exception as exc:
-        report.add(f"SpiffWorkflow could not parse the diagram: {type(exc).__name__}: {exc}")
+    element_id = exc.id or None
+    if element_id in covered:
+        return
+    message = str(exc.args[0]) if exc.args else str(exc)
+    if element_id is None and _mentioned(message, report.problems):
+        return
+    line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number else None
+    report.add(
+        f"SpiffWorkflow: {message}",
+        element_id=element_id,
+        line=line or (doc.line_of_id(element_id) if doc is not None else None),
+    )
 
 
 def _mentioned(message: str, problems: list[Problem]) -> bool:

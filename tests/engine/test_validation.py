@@ -314,13 +314,16 @@ def test_a_camunda_form_key_names_the_form_by_its_last_segment(form_key, expecte
     assert definition.tasks["n0"].form_key == expected
 
 
-def test_forms_user_tasks_need_one_and_manual_tasks_may_have_none():
+def test_a_user_task_without_a_form_is_a_notice_and_an_unknown_form_a_problem():
     body = chain(user_task(form=""), '<bpmn:manualTask id="{id}" name="上门"/>', user_task(form="nope"))
     definition, problems = validate(diagram(body))
-    assert only(problems, "n0", "user task has no form: add a formKey property")
     assert only(problems, "n2", "form 'nope' does not exist")
-    assert {p.element_id for p in problems} == {"n0", "n2"}
+    assert {p.element_id for p in problems} == {"n2"}
     assert definition is not None and definition.tasks["n1"].form_key is None
+    assert definition.tasks["n0"].form_key is None
+    assert [(n.element_id, n.message) for n in definition.notices] == [
+        ("n0", "user task has no form: it is completed with an optional comment")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -512,8 +515,8 @@ def test_executable_processes():
             'camunda:class="a.B" is a Java delegate, which Lintel cannot run: write the step as a script',
         ),
         ('<bpmn:task id="{id}" isForCompensation="true"/>', "n0", "compensation handlers are not supported"),
-        ('<bpmn:businessRuleTask id="{id}"/>', "n0", "business rule tasks are not supported"),
-        ('<bpmn:callActivity id="{id}" calledElement="elsewhere"/>', "n0", "which is not in this file"),
+        ('<bpmn:businessRuleTask id="{id}"/>', "n0", "business rule task names no decision"),
+        ('<bpmn:callActivity id="{id}" calledElement="elsewhere"/>', "n0", "which is in none of the deployed files"),
         (
             '<bpmn:intermediateCatchEvent id="{id}"><bpmn:messageEventDefinition id="md" messageRef="nope"/>'
             "</bpmn:intermediateCatchEvent>",
