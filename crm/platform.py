@@ -19,6 +19,7 @@ from crm.requests_index import RequestDirectory
 from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
 from crm.validation import FormValidator
+from crm.version_forms import VersionForms
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
@@ -31,7 +32,7 @@ from engine.runtime import Runtime
 from engine.serialization import InstanceSerializer
 from engine.tasks import TaskService
 from engine.timer_starts import TimerStarts
-from forms import FormRegistry
+from forms import FormRegistry, form_keys
 from lintel.clock import Clock, SystemClock
 
 
@@ -41,6 +42,8 @@ class Foundation:
 
     clock: Clock = field(default_factory=SystemClock)
     forms: FormRegistry = field(default_factory=FormRegistry.bundled)
+    # Each deployed version's own forms in front of the bundled ones, read once per version.
+    version_forms: VersionForms = field(init=False)
     specs: SpecCache = field(default_factory=SpecCache)
     serializer: InstanceSerializer = field(default_factory=InstanceSerializer)
     events: EventBus = field(default_factory=EventBus)
@@ -54,6 +57,7 @@ class Foundation:
     evaluator: EvaluatorPool = field(init=False)
 
     def __post_init__(self) -> None:
+        self.version_forms = VersionForms(self.forms)
         self.libraries = [deadline_library(self.calendar), *self.libraries]
         self.functions = {}
         for library in self.libraries:
@@ -75,7 +79,7 @@ class Platform:
         self.clock = clock
         self.directory = Directory(session, clock)
         departments = self.directory.department_lookup()
-        self.validator = FormValidator(foundation.forms, self.directory)
+        self.validator = FormValidator(foundation.forms, self.directory, foundation.version_forms, session)
         self.definitions = DefinitionService(
             session,
             clock=clock,
@@ -83,6 +87,7 @@ class Platform:
             form_exists=foundation.forms.__contains__,
             functions=foundation.functions.keys(),
             user_exists=self.directory.user_exists,
+            form_keys=form_keys,
         )
         self.runtime = Runtime(
             session,

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import Actor
-from engine.errors import Conflict, Forbidden, InstanceStopped, NotFound, StepFailed
+from engine.errors import Conflict, Forbidden, InstanceStopped, InvalidData, NotFound, StepFailed
 from engine.evaluator import aborted_in
 from engine.events import TaskCompleted
 from engine.inbox import close_candidates, sees, works_on
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.next_gateway import leads_to_gateway
 from engine.runtime import Runtime, deadline_of, describe
 from engine.task_data import refuse_unstorable
@@ -24,9 +24,31 @@ from engine.timing import engine_clock
 
 
 class DataValidator(Protocol):
-    def validate(self, form_key: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Return the cleaned data or raise engine.errors.InvalidData with per-field messages."""
+    def validate(
+        self, form_key: str, data: Mapping[str, Any], definition: ProcessDefinition | None = None
+    ) -> dict[str, Any]:
+        """Return the cleaned data or raise engine.errors.InvalidData with per-field messages; the form is
+        looked up among the forms of `definition` (the version the instance runs), then the built-in ones."""
         ...
+
+
+MAX_COMMENT = 4000
+
+
+def without_comment(data: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A step without a form: its optional comment (kept on the timeline, not in the task data), and the
+    other values as given (an API client may still set variables; nothing checks them but storability)."""
+    if not isinstance(data, Mapping):
+        raise InvalidData("data must be an object", {})
+    rest = {k: v for k, v in data.items() if k != "comment"}
+    comment = data.get("comment")
+    if comment is None:
+        return rest, None
+    if not isinstance(comment, str):
+        raise InvalidData("the comment must be text", {"comment": "must be text"})
+    if len(comment) > MAX_COMMENT:
+        raise InvalidData("the comment is too long", {"comment": f"must be at most {MAX_COMMENT} characters"})
+    return rest, comment.strip() or None
 
 
 class TaskService:
@@ -127,7 +149,11 @@ class TaskService:
         row, instance = self._actionable_with_instance(task_id, actor)
         if row.assignee not in (None, actor.username):
             raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-        cleaned = self.validator.validate(row.form_key, data) if row.form_key else dict(data)
+        comment = None
+        if row.form_key:
+            cleaned = self.validator.validate(row.form_key, data, instance.definition)
+        else:
+            cleaned, comment = without_comment(data)
         if row.kind == "escalation":
             return self._acknowledge(row, cleaned, actor)
         if instance.status != "running":
@@ -161,6 +187,8 @@ class TaskService:
             self._mark_completed(row, actor)
             row.waiting_since = None
             changed = {k: v for k, v in cleaned.items() if before.get(k) != v}
+            if comment is not None:
+                changed = {**changed, "comment": comment}
             self.audit.record(
                 instance, "task.completed", actor.username, "open", "completed", changed, task=row
             )

@@ -3,6 +3,7 @@
 Standard library only: nothing here imports the web layer, the engine or the CRM.
 """
 
+from forms.bundle import FormSet, form_keys, read_form_file, version_forms
 from forms.fields import FIELD_TYPES, Choice, Field
 from forms.loader import BUNDLED_DIR, FormRegistry, load_form
 from forms.model import ChoiceSource, Form, FormError, FormInvalid
@@ -17,5 +18,9 @@ __all__ = [
     "FormError",
     "FormInvalid",
     "FormRegistry",
+    "FormSet",
+    "form_keys",
+    "read_form_file",
+    "version_forms",
     "load_form",
 ]

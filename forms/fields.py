@@ -14,7 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 FIELD_TYPES = frozenset(
-    {"text", "textarea", "number", "date", "choice", "multichoice", "rating", "yesno", "file"}
+    {
+        "text",
+        "textarea",
+        "number",
+        "date",
+        "datetime",
+        "time",
+        "choice",
+        "multichoice",
+        "rating",
+        "yesno",
+        "boolean",
+        "file",
+    }
 )
 LIST_TYPES = frozenset({"multichoice", "file"})  # cleaned value is always a list
 CHOICE_TYPES = frozenset({"choice", "multichoice"})
@@ -25,6 +38,10 @@ _NO = frozenset({"no", "false", "否"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+_TIME_RE = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
+_TRUE = frozenset({"true", "on", "yes", "1", "是"})
+_FALSE = frozenset({"false", "off", "no", "0", "否"})
 
 
 class FieldValueError(ValueError):
@@ -56,6 +73,12 @@ class Field:
     accept: tuple[str, ...] = ()
     multiple: bool = False
     integer: bool = False
+    # Text: the shortest length and a regular expression the whole value must match (Camunda Forms, JSON
+    # Schema, camunda:formData).
+    min_length: int | None = None
+    pattern: str | None = None
+    # How a choice is shown: a select (default) or radio buttons.
+    widget: str | None = None
 
     @property
     def is_list(self) -> bool:
@@ -100,7 +123,44 @@ def _clean_text(field: Field, raw: object, _choices: Sequence[Choice] | None) ->
     text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     if field.max_length is not None and len(text) > field.max_length:
         raise FieldValueError(f"must be at most {field.max_length} characters")
+    if field.min_length is not None and len(text) < field.min_length:
+        raise FieldValueError(f"must be at least {field.min_length} characters")
+    if field.pattern is not None and not _matches(field.pattern, text):
+        raise FieldValueError(f"must match the pattern {field.pattern}")
     return text
+
+
+def _matches(pattern: str, text: str) -> bool:
+    try:
+        return re.fullmatch(pattern, text) is not None
+    except re.error:  # checked when the form is read; a pattern Python cannot compile matches nothing
+        return False
+
+
+def _clean_datetime(_field: Field, raw: object, _choices: Sequence[Choice] | None) -> str:
+    if isinstance(raw, str) and _DATETIME_RE.match(raw.strip()):
+        try:
+            return dt.datetime.fromisoformat(raw.strip().replace(" ", "T")).isoformat(timespec="minutes")
+        except ValueError:
+            pass
+    raise FieldValueError("must be a date and time (YYYY-MM-DDTHH:MM)")
+
+
+def _clean_time(_field: Field, raw: object, _choices: Sequence[Choice] | None) -> str:
+    if isinstance(raw, str) and _TIME_RE.match(raw.strip()):
+        try:
+            return dt.time.fromisoformat(raw.strip()).isoformat(timespec="minutes")
+        except ValueError:
+            pass
+    raise FieldValueError("must be a time (HH:MM)")
+
+
+def _clean_boolean(_field: Field, raw: object, _choices: Sequence[Choice] | None) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise FieldValueError("must be true or false")
 
 
 def _parse_number(raw: object) -> int | float | None:
@@ -224,6 +284,9 @@ _SCALAR_CLEANERS = {
     "number": _clean_number,
     "rating": _clean_number,
     "date": _clean_date,
+    "datetime": _clean_datetime,
+    "time": _clean_time,
+    "boolean": _clean_boolean,
     "choice": _clean_choice,
     "yesno": _clean_yesno,
 }
@@ -239,6 +302,10 @@ def property_schema(field: Field, choices: Sequence[Choice] | None) -> dict[str,
         schema["type"] = "string"
         if field.max_length is not None:
             schema["maxLength"] = field.max_length
+        if field.min_length is not None:
+            schema["minLength"] = field.min_length
+        if field.pattern is not None:
+            schema["pattern"] = field.pattern
         if kind == "textarea":
             schema["x-widget"] = "textarea"
     elif kind == "number":
@@ -252,6 +319,12 @@ def property_schema(field: Field, choices: Sequence[Choice] | None) -> dict[str,
         schema["x-widget"] = "rating"
     elif kind == "date":
         schema.update(type="string", format="date")
+    elif kind == "datetime":
+        schema.update(type="string", format="date-time")
+    elif kind == "time":
+        schema.update(type="string", format="time")
+    elif kind == "boolean":
+        schema["type"] = "boolean"
     elif kind == "yesno":
         schema.update(type="string", enum=["yes", "no"])
         schema["x-labels"] = {"yes": "是", "no": "否"}

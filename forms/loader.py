@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -23,11 +24,14 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "definitions"
 _FORM_KEYS = {"key", "title", "title_en", "fields"}
 _COMMON_ATTRS = {"name", "type", "label", "label_en", "required", "help", "required_when"}
 _TYPE_ATTRS: dict[str, set[str]] = {
-    "text": {"max_length"},
-    "textarea": {"max_length"},
+    "text": {"max_length", "min_length", "pattern"},
+    "textarea": {"max_length", "min_length", "pattern"},
     "number": {"min", "max", "integer"},
     "date": set(),
-    "choice": {"choices", "choices_from"},
+    "datetime": set(),
+    "time": set(),
+    "boolean": set(),
+    "choice": {"choices", "choices_from", "widget"},
     "multichoice": {"choices", "choices_from"},
     "rating": {"max"},
     "yesno": set(),
@@ -120,6 +124,17 @@ def _parse_field(raw: object, index: int) -> Field:
         isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
     ):
         raise _Problem(f"{where}'max_length' must be a positive integer")
+    min_length = raw.get("min_length")
+    if min_length is not None and (
+        isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0
+    ):
+        raise _Problem(f"{where}'min_length' must be a whole number")
+    pattern = _text(raw, "pattern", where, required=False)
+    if pattern is not None:
+        check_pattern(pattern, where)
+    widget = _text(raw, "widget", where, required=False)
+    if widget not in (None, "select", "radio"):
+        raise _Problem(f"{where}'widget' must be select or radio")
 
     accept = raw.get("accept", [])
     if not isinstance(accept, list) or not all(
@@ -150,7 +165,18 @@ def _parse_field(raw: object, index: int) -> Field:
         accept=tuple(ext.lower() for ext in accept),
         multiple=_flag(raw, "multiple", where),
         integer=integer,
+        min_length=min_length,
+        pattern=pattern,
+        widget=widget,
     )
+
+
+def check_pattern(pattern: str, where: str = "") -> None:
+    """A field's pattern must be a regular expression Python compiles."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise _Problem(f"{where}pattern {pattern!r} is not a valid regular expression ({exc})") from None
 
 
 def _resolve_required_when(fields: list[Field]) -> list[Field]:

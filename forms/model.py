@@ -91,7 +91,8 @@ class Form:
             else:
                 raw = data.get(field.name)
             if is_missing(raw):
-                cleaned[field.name] = [] if field.is_list else None
+                # An unticked checkbox is not posted at all: it means false.
+                cleaned[field.name] = [] if field.is_list else (False if field.type == "boolean" else None)
                 continue
             choices = self.choices_for(field, source) if field.type in CHOICE_TYPES else None
             try:
@@ -100,6 +101,8 @@ class Form:
                 errors[field.name] = str(exc)
 
         for field in self.fields:
+            if field.type == "boolean" and field.required and cleaned[field.name] is False:
+                errors.setdefault(field.name, "must be ticked")
             if field.name in errors or not _is_empty(cleaned[field.name]):
                 continue
             if self._is_required(field, cleaned, errors):

@@ -516,7 +516,11 @@ def test_executable_processes():
         ),
         ('<bpmn:task id="{id}" isForCompensation="true"/>', "n0", "compensation handlers are not supported"),
         ('<bpmn:businessRuleTask id="{id}"/>', "n0", "business rule task names no decision"),
-        ('<bpmn:callActivity id="{id}" calledElement="elsewhere"/>', "n0", "which is in none of the deployed files"),
+        (
+            '<bpmn:callActivity id="{id}" calledElement="elsewhere"/>',
+            "n0",
+            "which is in none of the deployed files",
+        ),
         (
             '<bpmn:intermediateCatchEvent id="{id}"><bpmn:messageEventDefinition id="md" messageRef="nope"/>'
             "</bpmn:intermediateCatchEvent>",

@@ -93,7 +93,15 @@ class AssignBody(Schema):
 
 
 class CompleteBody(Schema):
-    data = fields.Dict(required=True, metadata={"description": "the task form's field values"})
+    data = fields.Dict(
+        load_default=dict,
+        metadata={"description": "the task form's field values (a step without a form: none)"},
+    )
+    comment = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a step without a form: an optional comment, kept on the timeline"},
+    )
 
 
 class TimelineEntry(Schema):

@@ -70,7 +70,7 @@ def get_task(task_id: int) -> Any:
     return {
         **task_view(row),
         "business_key": instance.business_key,
-        "form": p.validator.schema(row.form_key) if row.form_key else None,
+        "form": p.validator.schema(row.form_key, instance.definition) if row.form_key else None,
         "data": _jsonable(data),
     }
 
@@ -121,15 +121,20 @@ def reassign_task(task_id: int) -> Any:
 @api.post("/tasks/<int:task_id>/complete")
 @allow(Permission.WORK_TASK, Target.task())
 def complete_task(task_id: int) -> Any:
-    body = CompleteBody().load(json_body())
+    body = CompleteBody().load(json_body(optional=True))
     p = platform()
     row = p.tasks.get(task_id, g.actor)
-    forms = p.foundation.forms
-    if row.form_key and row.form_key in forms:
-        foreign = attachments().foreign_references(row.instance_id, forms.get(row.form_key), body["data"])
+    data = dict(body["data"])
+    if body.get("comment") is not None:
+        if row.form_key:
+            raise InvalidData("a step with a form takes its values in data", {"comment": "unknown field"})
+        data["comment"] = body["comment"]
+    form = p.validator.task_form(row)
+    if form is not None:
+        foreign = attachments().foreign_references(row.instance_id, form, data)
         if foreign:
             raise InvalidData("the form names files that are not attachments of this request", foreign)
-    row = p.tasks.complete(task_id, body["data"], g.actor)
+    row = p.tasks.complete(task_id, data, g.actor)
     db_session().commit()
     return task_view(row)
 

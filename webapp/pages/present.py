@@ -59,10 +59,11 @@ def kind_name(kind: str) -> str:
     return names.get(kind, kind)
 
 
-def _form(p: Platform, form_key: str | None) -> Form | None:
-    if form_key and form_key in p.foundation.forms:
-        return p.foundation.forms.get(form_key)
-    return None
+def _form(p: Platform, form_key: str | None, task: HumanTask | None = None) -> Form | None:
+    """The form by its key: the one of the version the task's instance runs, or a built-in one."""
+    if task is not None:
+        return p.validator.task_form(task)
+    return p.validator.form(form_key)
 
 
 # Diagram documentation is Markdown written by process owners: raw HTML is shown as text, never rendered,
@@ -83,12 +84,21 @@ def documentation(p: Platform, row: HumanTask) -> Markup | None:
 
 
 def describe_data(
-    p: Platform, form_key: str | None, data: Mapping[str, Any], files: Mapping[str, Attachment]
+    p: Platform,
+    form_key: str | None,
+    data: Mapping[str, Any],
+    files: Mapping[str, Attachment],
+    task: HumanTask | None = None,
 ) -> list[Shown]:
-    """Submitted values with their form's labels and choice labels, in form order."""
-    form = _form(p, form_key)
+    """Submitted values with their form's labels and choice labels, in form order (a step without a form:
+    its comment)."""
+    form = _form(p, form_key, task)
     if form is None:
-        return [Shown(str(k), _plain(v)) for k, v in data.items() if v not in (None, "", [])]
+        return [
+            Shown(_("备注") if k == "comment" else str(k), _plain(v), long=k == "comment")
+            for k, v in data.items()
+            if v not in (None, "", [])
+        ]
     shown = []
     for f in form.fields:
         value = data.get(f.name)
@@ -104,6 +114,8 @@ def describe_data(
             text = "、".join(choices.get(str(v), str(v)) for v in items)
         elif f.type == "yesno":
             text = _("是") if value == "yes" else _("否")
+        elif f.type == "boolean":
+            text = _("是") if value is True else _("否")
         elif f.type == "rating":
             text = "★" * int(value) + "☆" * max(0, f.rating_max - int(value))
         else:
@@ -190,7 +202,7 @@ def completed_steps(
         task = tasks.get(event.task_id or 0)
         if task is None:
             continue
-        shown = describe_data(p, task.form_key, event.data or {}, files)
+        shown = describe_data(p, task.form_key, event.data or {}, files, task)
         steps.append(Step(task, event.at, names.get(event.actor or "", event.actor or ""), shown))
     return steps
 
@@ -249,7 +261,7 @@ def timeline(
                 text = _("把「%(step)s」指派给 %(to)s", step=step, to=to_name)
         elif event.kind == "task.completed":
             text = _("完成了「%(step)s」", step=step)
-            shown = describe_data(p, task.form_key if task else None, data, files)
+            shown = describe_data(p, task.form_key if task else None, data, files, task)
         elif event.kind == "task.cancelled":
             if data.get("reason") == "instance_failed":
                 text = _("「%(step)s」已关闭：流程出错", step=step)

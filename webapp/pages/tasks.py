@@ -48,9 +48,7 @@ def render_task(
         req = p.requests.get(row.instance_id)
     except NotFound:
         req = None
-    form = (
-        p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
-    )
+    form = p.validator.task_form(row)
     # Members of any of its departments may act (a candidateGroups list names several).
     departments = departments_of(p.session, row)
     can_act = row.state == "open" and works_on(p.session, who, row)
@@ -105,6 +103,7 @@ def render_task(
             req=req,
             form=form,
             fields=field_views(form, p.validator.choices, values, errors, by_token) if form else [],
+            values_comment=values.get("comment") if form is None else None,
             errors=errors,
             can_act=can_act,
             held_by_other=held_by_other,
@@ -173,10 +172,10 @@ def complete(task_id: int) -> Any:
     if row.state != "open":
         problem(translate(f"task {task_id} is already {row.state}"))
         return redirect(url_for("tasks.show", task_id=task_id))
-    form = (
-        p.foundation.forms.get(row.form_key) if row.form_key and row.form_key in p.foundation.forms else None
-    )
+    form = p.validator.task_form(row)
     values: dict[str, Any] = collect(form, request.form) if form else {}
+    if form is None and (request.form.get("comment") or "").strip():
+        values["comment"] = request.form["comment"]  # a step without a form: an optional comment
     errors: dict[str, str] = {}
     store = attachments()
     try:
