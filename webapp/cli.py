@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,13 @@ from crm.directory import actor_for, hash_password
 from crm.models import Department, User
 from crm.platform import Foundation
 from engine.actors import Actor
+from engine.bundle_files import base_name
+from engine.bundle_groups import BadOption, deploy_options, split_bundles
+from engine.definitions import deploy_checksum
 from engine.errors import DeployRefused, EngineError, InvalidData
 from engine.models import ProcessInstance, TimerStartSchedule
 from engine.timing import to_aware
+from engine.validation import DeployOptions
 from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
@@ -100,49 +104,75 @@ def demo() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the files; store nothing.")
-def deploy(paths: tuple[Path, ...], dry_run: bool) -> None:
-    """Check BPMN files and store each as a new version of its process (all or none)."""
-    _deploy_paths(list(paths), dry_run=dry_run)
+@click.option("--default-department", metavar="CODE", help="Department of a task with no lane or group.")
+@click.option("--lane", "lanes", multiple=True, metavar="NAME=CODE", help="Route a lane to a department.")
+def deploy(
+    paths: tuple[Path, ...], dry_run: bool, default_department: str | None, lanes: tuple[str, ...]
+) -> None:
+    """Check and deploy diagrams with their companions (all or none).
+
+    The files are the main BPMN diagram and what it uses: BPMN files its call activities call, DMN files
+    its business rule tasks run, form files (.form, .json). Several main diagrams (processes no other file
+    calls) are several deploys, each with the files it uses. The options apply to each deploy."""
+    try:
+        options = deploy_options(default_department, lanes)
+    except BadOption as exc:
+        click.echo(f"--lane: {exc}", err=True)
+        sys.exit(2)
+    _deploy_paths(list(paths), dry_run=dry_run, options=options)
 
 
-def _deploy_paths(paths: list[Path], *, dry_run: bool, only_new: bool = False) -> None:
-    """Deploy every file or none; with `only_new`, files whose process already has a version are left out."""
+def _deploy_paths(
+    paths: list[Path], *, dry_run: bool, only_new: bool = False, options: DeployOptions | None = None
+) -> None:
+    """Deploy every bundle or none; with `only_new`, bundles whose process already has a version are left
+    out."""
     definitions = platform().definitions
     problems = []
-    contents = []
-    kept = []
+    files: list[tuple[str, bytes]] = []
     for path in paths:
         try:
-            contents.append((path, path.read_bytes()))
+            files.append((str(path), path.read_bytes()))
         except OSError as exc:
             problems.append(f"{path}:0: -: cannot read the file: {exc.strerror}")
-    for path, content in list(contents):
+    bundles = [[files[i] for i in group] for group in split_bundles(files, definitions.form_keys)]
+    if only_new:  # `lintel init`: each bundled workflow is its own deploy
+        bundles = [[f] for f in files]
+    kept = []
+    checked = []
+    for bundle in bundles:
         try:
-            parsed = definitions.check(content, str(path))
+            parsed = definitions.check(bundle, options=options)
         except DeployRefused as refused:
-            problems.extend(p.format() for p in refused.problems)
+            given = {base_name(name): name for name, _ in bundle}  # say the path as it was typed
+            problems.extend(replace(p, file=given.get(p.file, p.file)).format() for p in refused.problems)
             continue
         current = definitions.latest_or_none(parsed.key) if only_new else None
         if current is not None:
-            contents.remove((path, content))
-            same = current.checksum == hashlib.sha256(content).hexdigest()
+            ordered = definitions.check_bundle(bundle, options=options).files
+            same = current.checksum == deploy_checksum(
+                [(f.filename, f.content) for f in ordered], parsed.options
+            )
             note = "unchanged" if same else "kept: deploy a changed diagram with lintel deploy"
             kept.append(f"{current.key} v{current.version} ({note})")
+            continue
+        checked.append(bundle)
     if problems:
         click.echo("\n".join(problems), err=True)
         click.echo(f"nothing deployed: {len(problems)} problem(s)", err=True)
         sys.exit(1)
     lines = kept
-    for path, content in contents:
+    for bundle in checked:
         try:
-            result = definitions.deploy(content, str(path), actor="cli", dry_run=dry_run)
+            result = definitions.deploy(bundle, options=options, actor="cli", dry_run=dry_run)
         except DeployRefused as refused:  # found only when storing (a timer start that cannot be scheduled)
             db_session().rollback()
             click.echo("\n".join(p.format() for p in refused.problems), err=True)
             click.echo("nothing deployed", err=True)
             sys.exit(1)
         note = "" if result.created else " (unchanged)"
-        lines.append(f"{result.key} v{result.version}{note}{' (dry run)' if dry_run else ''}")
+        with_files = f" with {len(bundle) - 1} more file(s)" if len(bundle) > 1 else ""
+        lines.append(f"{result.key} v{result.version}{note}{with_files}{' (dry run)' if dry_run else ''}")
         lines.extend(f"  note: {notice.format()}" for notice in result.notices)
     if not dry_run:
         db_session().commit()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from webapp.i18n_bundle import BUNDLE_PATTERNS
+
 # BPMN element kinds as the checks name them ('user task', 'exclusive gateway', …).
 ELEMENTS = {
     "user task": "用户任务",
@@ -309,7 +311,7 @@ WORDS = {
 
 def translate_deploy(message: str) -> str | None:
     """The message in Chinese, or None when it is not one of the deploy checks'."""
-    for pattern, template in DEPLOY_PATTERNS:
+    for pattern, template in (*DEPLOY_PATTERNS, *BUNDLE_PATTERNS):
         match = pattern.match(message)
         if match is not None:
             return template.format(*(WORDS.get(part, part) for part in match.groups()))

@@ -91,6 +91,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "version": 1,
             "name": "htmx.org/dist/htmx.min.js",
             "filename": "lintel.css",
+            "file_name": "complaint.bpmn",
         }
     )
 

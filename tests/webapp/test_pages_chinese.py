@@ -23,6 +23,7 @@ ALLOWED = {
     "Lintel",
     "English",
     "BPMN",
+    "DMN",
     "jpg",
     "jpeg",
     "png",

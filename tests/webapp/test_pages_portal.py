@@ -137,7 +137,7 @@ def test_a_client_trying_many_numbers_is_slowed_down_too(app, client, platform) 
 class _Unchecked:
     """A confirmation form a process owner drew without a score: the data goes through as entered."""
 
-    def validate(self, form_key: str, data: Any) -> dict[str, Any]:
+    def validate(self, form_key: str, data: Any, definition: Any = None) -> dict[str, Any]:
         return dict(data)
 
 

@@ -65,7 +65,7 @@ def test_a_refused_diagram_lists_every_problem_with_its_line(client) -> None:
         assert problem in page, problem
     assert "流程没有开始事件：请添加一个" in text(upload(client, DATA / "bad" / "no_start.bpmn"))
     missing = client.post("/processes", data={}, content_type="multipart/form-data")
-    assert missing.status_code == 400 and "请选择一个 .bpmn 文件" in text(missing)
+    assert missing.status_code == 400 and "请选择 BPMN 文件" in text(missing)
     garbage = client.post(
         "/processes",
         data={"file": (io.BytesIO(b"\x00\x01 not xml"), "x.bpmn")},

@@ -143,7 +143,12 @@ def build_spec() -> dict[str, Any]:
             True,
             "Reassign (改派) the task, whoever holds it: supervisors and managers",
         ),
-        ("complete", "CompleteBody", True, "Complete the task with its form data"),
+        (
+            "complete",
+            "CompleteBody",
+            False,
+            "Complete the task with its form data (a step without a form: no body, or a comment)",
+        ),
         ("wait-for-owner", "HoldBody", False, "Wait for the owner: the deadline clock stands still"),
         ("owner-answered", "HoldBody", False, "The owner answered: the deadline clock runs again"),
     ):
@@ -166,7 +171,8 @@ def build_spec() -> dict[str, Any]:
                 ),
             },
             "post": {
-                "summary": "Deploy a BPMN file (multipart field 'file', or the raw body with ?filename=)",
+                "summary": "Deploy a BPMN file with its companions (multipart fields 'file', "
+                "'default_department', 'lane'; or one file as the raw body with ?filename=)",
                 "parameters": [
                     {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
                     {"name": "filename", "in": "query", "schema": {"type": "string", "maxLength": 255}},
@@ -177,7 +183,22 @@ def build_spec() -> dict[str, Any]:
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"file": {"type": "string", "format": "binary"}},
+                                "properties": {
+                                    "file": {
+                                        "description": "the main BPMN diagram and its companions (BPMN files "
+                                        "its call activities call, .dmn tables, .form and .json forms), one "
+                                        "field per file",
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "items": {"type": "string", "format": "binary"},
+                                    },
+                                    "default_department": {"type": "string", "maxLength": 64},
+                                    "lane": {
+                                        "description": "lane to department, Name=code (repeatable)",
+                                        "type": "array",
+                                        "items": {"type": "string", "maxLength": 300},
+                                    },
+                                },
                                 "required": ["file"],
                             }
                         },

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from itertools import groupby
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from crm.policy import Permission
+from engine.bundle_files import MAX_FILE_BYTES
+from engine.bundle_groups import BadOption, deploy_options
 from engine.errors import DeployRefused
 from engine.models import ProcessDefinition
+from forms import FormError
 from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import label
-from webapp.pages.common import actor, commit, ok
+from webapp.pages.common import actor, commit, ok, problem
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
-MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 
 
 def deployers(definitions: list[ProcessDefinition]) -> dict[str, str]:
@@ -30,7 +33,9 @@ def deployers(definitions: list[ProcessDefinition]) -> dict[str, str]:
     }
 
 
-def _listing(problems: list[Any] | None = None, filename: str | None = None, status: int = 200) -> Any:
+def _listing(
+    problems: list[Any] | None = None, filename: str | None = None, status: int = 200, entered: Any = None
+) -> Any:
     definitions = platform().definitions.all()
     grouped = [(key, list(versions)[::-1]) for key, versions in groupby(definitions, key=lambda d: d.key)]
     return (
@@ -40,6 +45,8 @@ def _listing(problems: list[Any] | None = None, filename: str | None = None, sta
             problems=problems,
             filename=filename,
             deployers=deployers(definitions),
+            departments=platform().directory.department_choices(),
+            entered=entered or {},
         ),
         status,
     )
@@ -54,16 +61,43 @@ def index() -> Any:
 @bp.post("")
 @allow(Permission.DEPLOY_DEFINITION)
 def upload() -> Any:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _listing([_("请选择一个 .bpmn 文件。")], status=400)
-    content = upload.read(MAX_DIAGRAM_BYTES + 1)
-    if len(content) > MAX_DIAGRAM_BYTES:
-        return _listing([_("图不能超过 5 MB。")], upload.filename, status=413)
+    uploads = [u for u in request.files.getlist("file") if u.filename]
+    entered = {
+        "default_department": request.form.get("default_department", ""),
+        "lanes": request.form.get("lanes", ""),
+    }
+    if not uploads:
+        return _listing(
+            [_("请选择 BPMN 文件（可同时选择它用到的 DMN 和表单文件）。")], status=400, entered=entered
+        )
+    names = "、".join(u.filename or "" for u in uploads)
+    files = []
+    for upload in uploads:
+        content = upload.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            return _listing(
+                [
+                    _(
+                        "%(file)s 超过 %(size)d MB。",
+                        file=upload.filename,
+                        size=MAX_FILE_BYTES // (1024 * 1024),
+                    )
+                ],
+                names,
+                status=413,
+                entered=entered,
+            )
+        files.append((upload.filename or "", content))
     try:
-        result = platform().definitions.deploy(content, upload.filename, actor=actor().username)
+        options = deploy_options(
+            entered["default_department"], [entered["lanes"], *request.form.getlist("lane")]
+        )
+    except BadOption as exc:
+        return _listing([str(exc)], names, status=422, entered=entered)
+    try:
+        result = platform().definitions.deploy(files, options=options, actor=actor().username)
     except DeployRefused as refused:
-        return _listing(refused.problems, upload.filename, status=422)
+        return _listing(refused.problems, names, status=422, entered=entered)
     name = result.definition.name if result.definition is not None else result.key
     if result.created:
         commit()
@@ -86,7 +120,16 @@ def version(key: str, version: int) -> Any:
     definition = p.definitions.get(key, version)
     versions = [d for d in p.definitions.all() if d.key == key]
     tasks = list((definition.meta or {}).get("tasks", {}).values())
-    forms = p.foundation.forms
+    try:
+        forms = p.validator.forms_of(definition)
+        own_forms = forms.own()
+    except FormError as exc:  # a version stored before a form format changed: say so, show the rest
+        forms, own_forms = p.validator.forms_of(None), {}
+        problem(str(exc))
+    used_by: dict[str, list[str]] = {}
+    for t in tasks:
+        if t.get("form_key") in forms:
+            used_by.setdefault(id_of(forms.get(t["form_key"])), []).append(t["name"])
     return render_template(
         "processes/version.html",
         definition=definition,
@@ -95,12 +138,30 @@ def version(key: str, version: int) -> Any:
         notices=(definition.meta or {}).get("notices", []),
         departments=dict(p.directory.department_choices()),
         deployers=deployers(versions),
+        files=p.definitions.files(definition),
+        own_forms=[(key, form, used_by.get(id_of(form), [])) for key, form in own_forms.items()],
         form_titles={
             t["form_key"]: label(forms.get(t["form_key"]), "title")
             for t in tasks
             if t.get("form_key") in forms
         },
     )
+
+
+def id_of(form: Any) -> str:
+    return str(id(form))
+
+
+@bp.get("/<key>/<int:version>/files/<path:file_name>")
+@allow(Permission.VIEW_DEFINITIONS)
+def file(key: str, version: int, file_name: str) -> Any:
+    """One of the files deployed with the version, as it was deployed."""
+    p = platform()
+    stored = p.definitions.file(p.definitions.get(key, version), file_name)
+    kinds = {"bpmn": "application/xml", "dmn": "application/xml", "form": "application/json"}
+    response = Response(stored.content, mimetype=kinds.get(stored.kind, "application/octet-stream"))
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
+    return response
 
 
 @bp.get("/<key>/<int:version>/diagram.xml")
