@@ -191,3 +191,42 @@ def test_start_refuses_bad_json_unknown_processes_and_invalid_data_clearly(linte
     assert "channel" in invalid.output and "description" in invalid.output
     refused = lintel("start", "complaint", "--data", "{}", "--as", "design")
     assert refused.exit_code == 1 and "may start the process 'complaint'" in refused.output
+
+
+def test_a_diagram_is_deployed_with_its_companions_and_other_diagrams_beside_it(lintel: Lintel) -> None:
+    bundles = DATA / "bundles"
+    result = lintel(
+        "deploy",
+        str(bundles / "rectify_main.bpmn"),
+        str(bundles / "rectify_work.bpmn"),
+        str(bundles / "rectify_report.json"),
+        str(bundles / "form_data.bpmn"),
+        "--default-department",
+        "crc",
+        "--lane",
+        "Site crew=engineering",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        "rectify v1 with 2 more file(s)",
+        "  note: rectify_main.bpmn:11: Activity_confirm: user task has no form: it is completed with an "
+        "optional comment",
+    ]
+    assert "repair_quote v1" in result.output
+    engine = make_engine(lintel.url)
+    with Session(engine) as session:
+        platform = Platform(session, Foundation())
+        rectify = platform.definitions.latest("rectify")
+        assert [f.filename for f in platform.definitions.files(rectify)] == [
+            "rectify_main.bpmn",
+            "rectify_work.bpmn",
+            "rectify_report.json",
+        ]
+        assert rectify.meta["options"] == {"default_department": "crc", "lanes": {"Site crew": "engineering"}}
+    engine.dispose()
+
+
+def test_a_lane_option_that_cannot_be_read_is_named(lintel: Lintel) -> None:
+    result = lintel("deploy", str(DATA / "bundles" / "form_data.bpmn"), "--lane", "Site crew")
+    assert result.exit_code == 2
+    assert "--lane: lane 'Site crew' is not written Name=code" in result.output
