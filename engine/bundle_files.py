@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.bpmn_xml import SPIFF_NS, Element, bpmn, camunda, children, extensions, local_name
+from engine.bpmn_xml import SPIFF_NS, Element, bpmn, camunda, children, extensions
 
 FileKind = Literal["bpmn", "dmn", "form"]
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -114,7 +114,6 @@ __all__ = [
     "dmn_decisions",
     "is_dmn",
     "kind_of",
-    "local_name",
     "processes_of",
     "runnable",
     "unknown_type_message",
