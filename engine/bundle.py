@@ -11,6 +11,7 @@ human tasks and timers, which the version's task data is keyed by, across the fi
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from engine.bundle_files import (
     is_dmn,
     kind_of,
     processes_of,
+    single_decisions,
     unknown_type_message,
 )
 from engine.safety import problems_in
@@ -245,21 +247,16 @@ def _decisions(
         if root is None:
             continue
         found = dmn_decisions(root)
-        if len(found) != 1:
-            problems.append(
-                Problem(
-                    item.filename,
-                    root.sourceline,
-                    None,
-                    f"the DMN file has {len(found)} decisions: put each decision table in a file of its own",
-                )
-            )
+        if not found:
+            problems.append(Problem(item.filename, root.sourceline, None, "the DMN file has no decision"))
             continue
+        singles = single_decisions(root)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 parser = SpiffBpmnParser()
-                parser.add_dmn_xml(root, item.filename)
+                for single in singles:
+                    parser.add_dmn_xml(single, item.filename)
                 for dmn_parser in parser.dmn_parsers.values():
                     dmn_parser.parse()
         except Exception as exc:
@@ -270,8 +267,8 @@ def _decisions(
             continue
         _dmn_expressions(item.filename, root, functions, problems)
         if len(problems) == before:
-            roots.append((root, item.filename))
-            decisions.add(str(found[0].get("id")))
+            roots.extend((single, item.filename) for single in singles)
+            decisions.update(str(decision.get("id")) for decision in found)
     return roots, decisions
 
 
@@ -310,6 +307,10 @@ def _dmn_expressions(
         found = problems_in(source, "eval", allowed)
         if what == "inputEntry" and any(m.startswith("Python syntax error") for m in found):
             found = problems_in(f"dmninputexpr {source}", "eval", allowed)  # "< 10", "in ('a', 'b')"
+        feel_range = re.fullmatch(r"[\[\]( ]*([^.\[\]()]+)\.\.([^.\[\]()]+)[\[\]) ]*", text)
+        if what == "inputEntry" and found and feel_range:
+            low, high = feel_range.group(1).strip(), feel_range.group(2).strip()
+            found = [f"FEEL ranges are not read: write it as Python, {low} <= ? <= {high}"]
         for message in found:
             problems.append(
                 Problem(

@@ -3,6 +3,7 @@ needs to run a diagram drawn elsewhere (the stored files stay as they were drawn
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,6 +74,21 @@ def dmn_decisions(root: Element) -> list[Element]:
     return [el for el in root if isinstance(el.tag, str) and el.tag.rpartition("}")[2] == "decision"]
 
 
+def single_decisions(root: Element) -> list[Element]:
+    """One DMN document per decision of `root`: SpiffWorkflow reads the first decision of a document only."""
+    decisions = dmn_decisions(root)
+    if len(decisions) <= 1:
+        return [root]
+    found = []
+    for index in range(len(decisions)):
+        copy = deepcopy(root)
+        for other_index, other in enumerate(dmn_decisions(copy)):
+            if other_index != index:
+                copy.remove(other)
+        found.append(copy)
+    return found
+
+
 def runnable(root: Element, called: set[str]) -> Element:
     """Rewrite a parsed BPMN document in place so that SpiffWorkflow runs it as Lintel deployed it.
 
@@ -116,5 +132,6 @@ __all__ = [
     "kind_of",
     "processes_of",
     "runnable",
+    "single_decisions",
     "unknown_type_message",
 ]

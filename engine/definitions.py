@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, object_session, undefer
 
 from engine.bpmn_xml import for_spiff, safe_parser
 from engine.bundle import CheckedBundle, FormKeys, check_bundle
-from engine.bundle_files import base_name, called_elements, runnable
+from engine.bundle_files import base_name, called_elements, runnable, single_decisions
 from engine.cron import cron_capable
 from engine.errors import DeployRefused, NotFound
 from engine.models import DefinitionFile, ProcessDefinition
@@ -76,7 +76,8 @@ def compile_definition(definition: ProcessDefinition) -> CompiledDefinition:
         parser.add_bpmn_xml(for_spiff(runnable(root, called), meta.expressions), filename)
     for f in files:
         if f.kind == "dmn":
-            parser.add_dmn_xml(_xml(f.content), f.filename)
+            for decision in single_decisions(_xml(f.content)):
+                parser.add_dmn_xml(decision, f.filename)
     spec = parser.get_spec(definition.key)
     subprocess_specs = parser.get_subprocess_specs(definition.key)
     cron_capable([spec, *subprocess_specs.values()])

@@ -74,8 +74,12 @@ BUNDLE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         P(r"^id '(.+)' is also used in (.+): the ids of tasks and timers must be unique .*$"),
         "id「{0}」也用在 {1} 中：同一次部署的各文件中任务和定时器的 id 不能重复",
     ),
-    (P(r"^the DMN file has (\d+) decisions: .*$"), "DMN 文件有 {0} 个决策：请每个决策表单独一个文件"),
+    (P(r"^the DMN file has no decision$"), "DMN 文件中没有决策"),
     (P(r"^the decision table cannot be read: (.*)$"), "无法读取决策表：{0}"),
+    (
+        P(r"^inputEntry '(.+)': FEEL ranges are not read: write it as Python, (.+?) \(DMN expressions .*\)$"),
+        "inputEntry「{0}」：不支持 FEEL 区间，请写成 Python：{1}",
+    ),
     (P(r"^not a DMN file: the root element is (\S+), .*$"), "不是 DMN 文件：根元素是 {0}"),
     (
         P(r"^DOCTYPE and ENTITY declarations are not allowed in a DMN file$"),

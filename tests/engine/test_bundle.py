@@ -169,3 +169,17 @@ def test_routing_options_as_people_type_them() -> None:
             assert "is not written Name=code" in str(exc)
         else:
             raise AssertionError(bad)
+
+
+def test_a_dmn_file_with_several_decisions_gives_each_of_them() -> None:
+    dmn = (BUNDLES / "department_for_category.dmn").read_text(encoding="utf-8")
+    second = dmn[dmn.index("  <decision") : dmn.index("</definitions>")].replace(
+        'id="department_for_category"', 'id="second_decision"'
+    )
+    second = second.replace('id="', 'id="b_').replace('id="b_second_decision"', 'id="second_decision"')
+    two = dmn.replace("</definitions>", second + "</definitions>")
+    bundle, problems = check(file("route_by_category.bpmn"), ("department_for_category.dmn", two))
+    assert problems == [] and bundle is not None
+    ranged = dmn.replace('<text>"quality"</text>', "<text>[250..1000]</text>")
+    _, problems = check(file("route_by_category.bpmn"), ("department_for_category.dmn", ranged))
+    assert "FEEL ranges are not read: write it as Python, 250 <= ? <= 1000" in problems[0].message
