@@ -43,8 +43,18 @@ def from_camunda_form(raw: Mapping[str, Any], fallback_key: str) -> Form:
     _components(raw.get("components") or [], fields)
     if not fields:
         raise CamundaFormProblem("the form has no field that takes a value")
-    title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else fallback_key
-    return Form(key=str(key), title=str(title), title_en=None, fields=tuple(fields))
+    title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else _heading(raw)
+    return Form(key=str(key), title=str(title or fallback_key), title_en=None, fields=tuple(fields))
+
+
+def _heading(raw: Mapping[str, Any]) -> str | None:
+    """The first Markdown heading of a text component ("# 上门记录"): what the form calls itself."""
+    for component in raw.get("components") or []:
+        if isinstance(component, dict) and component.get("type") == "text":
+            for line in str(component.get("text") or "").splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip() or None
+    return None
 
 
 def _components(components: list[Any], fields: list[Field]) -> None:

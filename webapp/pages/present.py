@@ -95,7 +95,7 @@ def describe_data(
     form = _form(p, form_key, task)
     if form is None:
         return [
-            Shown(_("备注") if k == "comment" else str(k), _plain(v), long=k == "comment")
+            Shown(_("完成说明") if k == "comment" else str(k), _plain(v), long=k == "comment")
             for k, v in data.items()
             if v not in (None, "", [])
         ]
