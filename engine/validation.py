@@ -6,7 +6,9 @@ it found, with a partial definition when the executable process could be identif
 1. The file: empty, not UTF-8 (the runtime stores it as UTF-8 text), DOCTYPE or entity declarations (refused
    outright: no billion laughs), malformed XML, a root other than bpmn:definitions, duplicate ids of BPMN
    elements, and exactly one executable process (isExecutable="true", or the only process of the file, which
-   must then not say isExecutable="false": SpiffWorkflow refuses to run it); the routing options.
+   must then not say isExecutable="false": SpiffWorkflow refuses to run it) among the processes no call
+   activity calls; the routing options. A called process is checked too, whatever its isExecutable says
+   (engine.bundle rewrites it for SpiffWorkflow); `Scope` says what the other files of a deploy give this one.
 2. The executable process and its embedded subprocesses (`engine.bpmn_checks`): unsupported elements and event
    definitions, start and end events, dangling sequence flows, implicit splits, gateway conditions, scripts,
    conditions, loop and timer expressions (Python, checked with `engine.safety.problems_in`; JUEL translated

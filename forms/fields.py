@@ -340,6 +340,8 @@ def property_schema(field: Field, choices: Sequence[Choice] | None) -> dict[str,
             schema["x-choices-from"] = field.choices_from
         if kind == "choice":
             schema.update(item)
+            if field.widget:
+                schema["x-widget"] = field.widget
         else:
             schema.update(type="array", items=item, uniqueItems=True)
     elif kind == "file":

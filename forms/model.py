@@ -149,6 +149,8 @@ class Form:
             "properties": properties,
             "required": [field.name for field in self.fields if field.required],
             "additionalProperties": False,
+            # The order to show the fields in: JSON objects have none once serialised with sorted keys.
+            "x-order": [field.name for field in self.fields],
         }
         if self.title_en:
             schema["x-title-en"] = self.title_en

@@ -142,17 +142,16 @@ def _deploy_paths(
     checked = []
     for bundle in bundles:
         try:
-            parsed = definitions.check(bundle, options=options)
+            checked_bundle = definitions.check_bundle(bundle, options=options)
         except DeployRefused as refused:
             given = {base_name(name): name for name, _ in bundle}  # say the path as it was typed
             problems.extend(replace(p, file=given.get(p.file, p.file)).format() for p in refused.problems)
             continue
+        parsed = checked_bundle.parsed
         current = definitions.latest_or_none(parsed.key) if only_new else None
         if current is not None:
-            ordered = definitions.check_bundle(bundle, options=options).files
-            same = current.checksum == deploy_checksum(
-                [(f.filename, f.content) for f in ordered], parsed.options
-            )
+            stored = [(f.filename, f.content) for f in checked_bundle.files]
+            same = current.checksum == deploy_checksum(stored, parsed.options)
             note = "unchanged" if same else "kept: deploy a changed diagram with lintel deploy"
             kept.append(f"{current.key} v{current.version} ({note})")
             continue

@@ -146,7 +146,8 @@ def test_a_spiffarena_diagram_with_a_json_schema_form_runs_through_the_api(clien
     task = current(client, auth, platform, instance_id)
     form = task["form"]
     assert form["title"] == "钥匙借用登记"
-    assert set(form["properties"]) == {"purpose", "borrower", "days", "return_on", "deposit", "note"}
+    assert form["x-order"] == ["purpose", "borrower", "days", "return_on", "deposit", "note"]
+    assert form["properties"]["purpose"]["x-widget"] == "radio"
     assert form["required"] == ["purpose", "borrower", "days"]  # in the UI schema's order
     assert form["properties"]["note"]["x-widget"] == "textarea"
     refused = complete(
