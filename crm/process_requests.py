@@ -94,7 +94,7 @@ class ProcessRequests:
             self.session.flush()
             return self.requests.get(instance_id)
         if meta.properties.start_form is not None:
-            cleaned = self.validator.validate(meta.properties.start_form, data)
+            cleaned = self.validator.validate(meta.properties.start_form, data, definition)
         else:
             bad = {str(k): "field names must be text" for k in data if not isinstance(k, str)}
             if bad:

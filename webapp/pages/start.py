@@ -33,9 +33,8 @@ def start_url(key: str) -> str:
 def _form(key: str) -> Form | None:
     p = platform()
     form_key = p.process_requests.process(key).properties.start_form
-    if form_key is None or form_key not in p.foundation.forms:
-        return None
-    return p.foundation.forms.get(form_key)
+    # The start form of the version a new request starts on: its own forms, then the built-in ones.
+    return p.validator.form(form_key, p.definitions.latest(key))
 
 
 @bp.get("/start")
