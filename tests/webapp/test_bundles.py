@@ -8,9 +8,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from crm.platform import Platform
+from engine.errors import InvalidData
 from engine.models import AuditEvent, DefinitionFile, ProcessDefinition, ProcessInstance
 from tests.webapp.pages_support import actor
 
@@ -295,3 +297,26 @@ def test_malformed_companions_refuse_the_deploy_and_nothing_is_stored(
     assert bad_lane.status_code == 422 and "lane 'Accounting'" in bad_lane.json["fields"]["lane"]
     platform.session.expire_all()
     assert platform.session.scalar(select(func.count()).select_from(ProcessDefinition)) == before
+
+
+def test_a_start_form_deployed_with_the_diagram_checks_the_start_data(client, auth, platform) -> None:
+    drawn = (BUNDLES / "camunda_forms.bpmn").read_text(encoding="utf-8")
+    started_with_form = drawn.replace(
+        '<bpmn:startEvent id="StartEvent_1">',
+        '<bpmn:startEvent id="StartEvent_1" camunda:formKey="camunda-forms:deployment:site_visit.form">',
+    )
+    files = [
+        (io.BytesIO(started_with_form.encode("utf-8")), "camunda_forms.bpmn"),
+        (io.BytesIO((BUNDLES / "site_visit.form").read_bytes()), "site_visit.form"),
+    ]
+    response = client.post(
+        "/api/v1/process-definitions",
+        data={"file": files},
+        headers=auth("admin"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.json
+    with pytest.raises(InvalidData) as refused:
+        platform.process_requests.start("site_visit", {"unit": "1"}, actor(platform, "crc"))
+    assert refused.value.fields["unit"] == "must be at least 3 characters"
+    assert refused.value.fields["urgency"] == "required"
