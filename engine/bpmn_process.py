@@ -32,8 +32,16 @@ from dataclasses import dataclass
 
 from engine.bpmn_expressions import code_findings, python_of
 from engine.bpmn_meta import ProcessProperties, default_prefix
-from engine.bpmn_tasks import camunda_form_key
-from engine.bpmn_xml import CAMUNDA_NS, SPIFF_NS, Element, Reporter, camunda, children, extensions
+from engine.bpmn_tasks import APP_PAGE_NOTICE, camunda_form_key, is_app_page
+from engine.bpmn_xml import (
+    CAMUNDA_NS,
+    SPIFF_NS,
+    Element,
+    Reporter,
+    children,
+    extensions,
+    vendor_attribute,
+)
 from engine.routing import Departments
 
 PROPERTY_NAMES = ("title", "numberPrefix", "startableBy")
@@ -132,6 +140,12 @@ def read_properties(
             )
 
     start_form, start_event = _start_form(process)
+    if start_form is not None and is_app_page(start_form):
+        if form_exists(camunda_form_key(start_form)):
+            start_form = camunda_form_key(start_form)
+        else:
+            report.notice(APP_PAGE_NOTICE.format(key=start_form), start_event)
+            start_form = None
     if start_form is not None and not form_exists(start_form):
         report.add(
             f"the start event's form '{start_form}' does not exist: add its form file or remove the formKey",
@@ -152,7 +166,8 @@ def _start_form(process: Element) -> tuple[str | None, Element | None]:
                 for prop in ext.iter(f"{{{SPIFF_NS}}}property"):
                     if prop.get("name") == "formKey" and (prop.get("value") or "").strip():
                         return str(prop.get("value")).strip(), el
-        attribute = el.get(camunda("formKey"))
+        vendor = vendor_attribute(el, "formKey")
+        attribute = vendor[1] if vendor is not None else None
         if attribute and attribute.strip():
-            return camunda_form_key(attribute), el
+            return (attribute.strip() if is_app_page(attribute) else camunda_form_key(attribute)), el
     return None, None

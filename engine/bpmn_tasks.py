@@ -100,6 +100,20 @@ class _Value:
     is_property: bool
 
 
+# A formKey that names a page of the application serving the diagram (Camunda's embedded HTML forms, JSF
+# pages): a form deployed under its name ("embedded:app:forms/reply.html" -> "reply") stands in for it;
+# without one, Lintel cannot show it, so the step is completed with an optional comment, and deploy says so.
+_APP_PAGE = re.compile(r"^\s*(embedded:|app:)|\.(html?|xhtml|jsf|jsp)\s*$", re.IGNORECASE)
+APP_PAGE_NOTICE = (
+    "formKey '{key}' is a page of the application the diagram was drawn for, which Lintel cannot show: "
+    "the step is completed with an optional comment (deploy a form file with the diagram to ask for data)"
+)
+
+
+def is_app_page(form_key: str) -> bool:
+    return bool(_APP_PAGE.search(form_key))
+
+
 def camunda_form_key(value: str) -> str:
     last = re.split(r"[/:]", value.strip())[-1]
     return last.rsplit(".", 1)[0] if "." in last else last
@@ -137,6 +151,13 @@ def _values(ctx: Context, el: Element, fields: tuple[str, ...] = FIELDS) -> dict
                 )
         if in_spiff is not None and in_spiff.text.strip():
             found[name] = in_spiff
+        elif (
+            name == "formKey"
+            and attribute is not None
+            and is_app_page(attribute)
+            and not ctx.form_exists(camunda_form_key(attribute))
+        ):
+            ctx.report.notice(APP_PAGE_NOTICE.format(key=attribute.strip()), el, element_id=element_id)
         elif attribute is not None and attribute.strip():
             text = camunda_form_key(attribute) if name == "formKey" else attribute
             found[name] = _Value(text, el, False)

@@ -12,6 +12,14 @@ BUNDLE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "表单「{0}」不存在：请把表单文件与流程图一起部署，或使用 Lintel 内置的表单",
     ),
     (
+        P(
+            r"^formKey '(.+)' is a page of the application the diagram was drawn for, "
+            r"which Lintel cannot show: .*$"
+        ),
+        "formKey「{0}」是原系统的网页表单，Lintel 无法显示：此步骤完成时可填写备注"
+        "（如需填写数据，请把表单文件与流程图一起部署）",
+    ),
+    (
         P(r"^user task has no form: it is completed with an optional comment$"),
         "用户任务没有表单：完成时可填写备注",
     ),
