@@ -162,6 +162,10 @@ class TaskService:
         task = self.runtime.task_of(workflow, row)
         if task is None or not task.has_state(TaskState.READY):
             raise Conflict(f"task {task_id} is no longer waiting for input")
+        if row.form_key and not hasattr(data, "getlist"):
+            # An API client sends the fields it fills in; a field it leaves out keeps what the workflow holds
+            # (the pages send every field, prefilled, so there an empty field does clear it).
+            cleaned = {k: v for k, v in cleaned.items() if k in data or k not in task.data}
         refuse_unstorable(cleaned)
         before = dict(task.data)
         task.set_data(**cleaned)

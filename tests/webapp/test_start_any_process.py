@@ -260,3 +260,22 @@ def test_the_print_view_of_a_request_without_an_owner_leaves_the_owner_out(clien
     shown = text(client.get(f"/requests/{created['id']}/print"))
     assert "WX-2026-000001" in shown and "公共区域维修" in shown and "报修事项 屋面防水层老化" in shown
     assert "业主" not in shown and "房号" not in shown
+
+
+def test_a_field_an_api_completion_leaves_out_keeps_what_the_workflow_holds(  # type: ignore[no-untyped-def]
+    client, auth, platform, repair
+) -> None:
+    created = start(client, auth, {"summary": "3栋电梯按钮失灵", "location": "3栋大堂"}).get_json()
+    inspect = open_task(platform, created["id"])
+    platform.tasks.complete(inspect.id, {"finding": "读卡器进水"}, actor(platform, "eng"))
+    platform.session.commit()
+    confirm = open_task(platform, created["id"])
+
+    # The confirmation form shows summary and finding again; the client sends only what it answers.
+    done = client.post(
+        f"/api/v1/tasks/{confirm.id}/complete", json={"data": {"confirmed": "yes"}}, headers=auth("crc")
+    )
+
+    assert done.status_code == 200, done.get_json()
+    data = client.get(f"/api/v1/requests/{created['id']}", headers=auth("crc")).get_json()["data"]
+    assert (data["summary"], data["finding"], data["confirmed"]) == ("3栋电梯按钮失灵", "读卡器进水", "yes")
