@@ -13,9 +13,10 @@ in `ParsedDefinition.forms`, which the forms layer turns into forms.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from engine.bpmn_xml import CAMUNDA_NS, SPIFF_NS, Element, camunda, children, extensions
+from engine.bpmn_xml import CAMUNDA_NS, SPIFF_NS, Element, camunda, children, extensions, vendor_attribute
 
 if TYPE_CHECKING:
     from engine.bpmn_tasks import Context
@@ -24,6 +25,24 @@ FORM_DATA_TYPES = ("string", "long", "boolean", "date", "enum")
 FORM_DATA_CONSTRAINTS = ("required", "minlength", "maxlength", "min", "max", "readonly")
 NO_FORM = "user task has no form: it is completed with an optional comment"
 MAX_FORM_KEY = 200
+
+
+# A formKey that names a page of the application serving the diagram (Camunda's embedded HTML forms, JSF
+# pages): a form deployed under its name ("embedded:app:forms/reply.html" -> "reply") stands in for it;
+# without one, Lintel cannot show it, so the step is completed with an optional comment, and deploy says so.
+_APP_PAGE = re.compile(r"^\s*(embedded:|app:)|\.(html?|xhtml|jsf|jsp)\s*$", re.IGNORECASE)
+APP_PAGE_NOTICE = (
+    "formKey '{key}' is a page of the application the diagram was drawn for, which Lintel cannot show: "
+    "the step is completed with an optional comment (deploy a form file with the diagram to ask for data)"
+)
+APP_PAGE_START_NOTICE = (
+    "formKey '{key}' is a page of the application the diagram was drawn for, which Lintel cannot show: "
+    "the process starts without a form (deploy a form file with the diagram to ask for data)"
+)
+
+
+def is_app_page(form_key: str) -> bool:
+    return bool(_APP_PAGE.search(form_key))
 
 
 def task_form(ctx: Context, el: Element, kind: str, named: Any) -> str | None:
@@ -53,7 +72,8 @@ def task_form(ctx: Context, el: Element, kind: str, named: Any) -> str | None:
         return _json_schema_form(ctx, el, schema, ui)
     if form_data is not None:
         return _form_data(ctx, el, form_data)
-    if kind == "userTask":
+    page = vendor_attribute(el, "formKey")
+    if kind == "userTask" and not (page is not None and is_app_page(page[1])):  # that notice says it all
         ctx.report.notice(NO_FORM, el)
     return None
 

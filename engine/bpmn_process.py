@@ -31,8 +31,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from engine.bpmn_expressions import code_findings, python_of
+from engine.bpmn_forms import APP_PAGE_START_NOTICE, is_app_page
 from engine.bpmn_meta import ProcessProperties, default_prefix
-from engine.bpmn_tasks import APP_PAGE_NOTICE, camunda_form_key, is_app_page
+from engine.bpmn_tasks import camunda_form_key
 from engine.bpmn_xml import (
     CAMUNDA_NS,
     SPIFF_NS,
@@ -144,7 +145,7 @@ def read_properties(
         if form_exists(camunda_form_key(start_form)):
             start_form = camunda_form_key(start_form)
         else:
-            report.notice(APP_PAGE_NOTICE.format(key=start_form), start_event)
+            report.notice(APP_PAGE_START_NOTICE.format(key=start_form), start_event)
             start_form = None
     if start_form is not None and not form_exists(start_form):
         report.add(

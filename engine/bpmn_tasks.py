@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from engine.bpmn_expressions import Finding, code_findings, due_date_findings, python_of
-from engine.bpmn_forms import task_form
+from engine.bpmn_forms import APP_PAGE_NOTICE, is_app_page, task_form
 from engine.bpmn_meta import TIMER_ROLES, BoundaryTimerMeta, DeployOptions, HumanTaskMeta, TimerRole
 from engine.bpmn_xml import (
     SPIFF_NS,
@@ -98,20 +98,6 @@ class _Value:
     text: str
     where: Element  # the spiffworkflow:property, or the task for a camunda attribute
     is_property: bool
-
-
-# A formKey that names a page of the application serving the diagram (Camunda's embedded HTML forms, JSF
-# pages): a form deployed under its name ("embedded:app:forms/reply.html" -> "reply") stands in for it;
-# without one, Lintel cannot show it, so the step is completed with an optional comment, and deploy says so.
-_APP_PAGE = re.compile(r"^\s*(embedded:|app:)|\.(html?|xhtml|jsf|jsp)\s*$", re.IGNORECASE)
-APP_PAGE_NOTICE = (
-    "formKey '{key}' is a page of the application the diagram was drawn for, which Lintel cannot show: "
-    "the step is completed with an optional comment (deploy a form file with the diagram to ask for data)"
-)
-
-
-def is_app_page(form_key: str) -> bool:
-    return bool(_APP_PAGE.search(form_key))
 
 
 def camunda_form_key(value: str) -> str:

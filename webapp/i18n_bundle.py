@@ -14,6 +14,14 @@ BUNDLE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         P(
             r"^formKey '(.+)' is a page of the application the diagram was drawn for, "
+            r"which Lintel cannot show: the process starts without a form .*$"
+        ),
+        "formKey「{0}」是原系统的网页表单，Lintel 无法显示：发起流程时不填表单"
+        "（如需填写数据，请把表单文件与流程图一起部署）",
+    ),
+    (
+        P(
+            r"^formKey '(.+)' is a page of the application the diagram was drawn for, "
             r"which Lintel cannot show: .*$"
         ),
         "formKey「{0}」是原系统的网页表单，Lintel 无法显示：此步骤完成时可填写备注"

@@ -34,7 +34,12 @@ def test_an_html_form_page_that_lintel_cannot_show_is_a_notice_and_the_step_comp
         )
         for n in result.notices
     ), result.notices
-    assert any(n.element_id == "start" and "start-form.html" in n.message for n in result.notices)
+    assert any(
+        n.element_id == "start" and "start-form.html" in n.message and "starts without a form" in n.message
+        for n in result.notices
+    )
+    # One notice a step: the page's says why the step has no form.
+    assert [n.element_id for n in result.notices].count("review") == 1
     assert result.definition is not None
     meta = result.definition.meta
     assert meta["tasks"]["review"]["form_key"] is None
