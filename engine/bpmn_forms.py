@@ -78,6 +78,20 @@ def task_form(ctx: Context, el: Element, kind: str, named: Any) -> str | None:
     return None
 
 
+def start_form_data(ctx: Context, process: Element) -> str | None:
+    """The form drawn with camunda:formData inside the process's start event, if any (a start event that
+    names a form by formKey is read with the process properties, engine.bpmn_process)."""
+    for name, el in children(process):
+        if name != "startEvent":
+            continue
+        form_data = next(
+            (ext for ext_name, ext in extensions(el, CAMUNDA_NS) if ext_name == "formData"), None
+        )
+        if form_data is not None:
+            return _form_data(ctx, el, form_data)
+    return None
+
+
 def _spiff_schema_files(el: Element) -> tuple[str | None, str | None]:
     found: dict[str, str] = {}
     for name, ext in extensions(el, SPIFF_NS):

@@ -29,13 +29,14 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_checks import ProcessChecker, check_document_expressions
+from engine.bpmn_forms import start_form_data
 from engine.bpmn_meta import (
     BoundaryTimerMeta,
     DeployOptions,
@@ -245,6 +246,10 @@ def _validate(
         properties = read_properties(
             chosen, report, departments=departments, functions=functions, form_exists=form_exists
         )
+        if properties.start_form is None:
+            drawn = start_form_data(ctx, chosen)
+            if drawn is not None:
+                properties = replace(properties, start_form=drawn)
     return FileCheck(content, doc, chosen, checker, ctx, properties)
 
 
