@@ -16,9 +16,9 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from crm.models import RequestIndex
+from crm.models import Owner, RequestIndex, Unit
 from crm.policy import may_start
-from crm.requests_index import RequestDirectory
+from crm.requests_index import RequestDirectory, is_record_id
 from crm.validation import FormValidator
 from engine.actors import Actor
 from engine.bpmn_meta import ProcessProperties
@@ -100,9 +100,23 @@ class ProcessRequests:
             if bad:
                 raise InvalidData("the data has invalid fields", bad)
             cleaned = dict(data)
+        self._refuse_unknown_records(cleaned)
         instance = self.runtime.start(key, cleaned, actor)
         self.session.flush()
         return self.requests.get(instance.id)
+
+    def _refuse_unknown_records(self, data: Mapping[str, Any]) -> None:
+        """Start data that names an owner or unit (`owner_id`, `unit_id`) names one on file: a request about
+        nobody would silently lose who it is for."""
+        problems = {}
+        for field, model, what in (("owner_id", Owner, "owner"), ("unit_id", Unit, "unit")):
+            value = data.get(field)
+            if value is None or value == "":
+                continue
+            if not is_record_id(value) or self.session.get(model, value) is None:
+                problems[field] = f"no {what} with this id"
+        if problems:
+            raise InvalidData("the start data names records that do not exist", problems)
 
     def current_data(self, instance_id: int, open_tasks: Iterable[HumanTask] = ()) -> dict[str, Any]:
         """What the request's workflow knows now: the data of a step waiting for someone, else of its last

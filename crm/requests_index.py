@@ -55,8 +55,8 @@ def title_of(text: str, length: int = TITLE_LENGTH) -> str:
 def _about(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     """Owner and unit columns from the start data's `owner_id` and `unit_id`, when they name real ones."""
     values: dict[str, Any] = {}
-    owner = session.get(Owner, data["owner_id"]) if _is_id(data.get("owner_id")) else None
-    unit = session.get(Unit, data["unit_id"]) if _is_id(data.get("unit_id")) else None
+    owner = session.get(Owner, data["owner_id"]) if is_record_id(data.get("owner_id")) else None
+    unit = session.get(Unit, data["unit_id"]) if is_record_id(data.get("unit_id")) else None
     if owner is not None:
         values.update(
             owner_id=owner.id,
@@ -73,7 +73,8 @@ def _about(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _is_id(value: Any) -> bool:
+def is_record_id(value: Any) -> bool:
+    """Whether `value` can be the id of an owner or unit (a larger number is simply unknown)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 

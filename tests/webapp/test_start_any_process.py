@@ -279,3 +279,18 @@ def test_a_field_an_api_completion_leaves_out_keeps_what_the_workflow_holds(  # 
     assert done.status_code == 200, done.get_json()
     data = client.get(f"/api/v1/requests/{created['id']}", headers=auth("crc")).get_json()["data"]
     assert (data["summary"], data["finding"], data["confirmed"]) == ("3栋电梯按钮失灵", "读卡器进水", "yes")
+
+
+def test_start_data_naming_an_owner_not_on_file_is_refused(client, auth, platform, repair) -> None:  # type: ignore[no-untyped-def]
+    refused = start(client, auth, {"summary": "车库积水", "owner_id": 999999})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["fields"]) == {"owner_id"}
+    assert (
+        platform.session.scalars(select(RequestIndex).where(RequestIndex.title.contains("车库积水"))).all()
+        == []
+    )
+
+    owner = platform.session.scalars(select(Owner).limit(1)).one()
+    started = start(client, auth, {"summary": "车库积水", "owner_id": owner.id})
+    assert started.status_code == 201
+    assert platform.session.get(RequestIndex, started.get_json()["id"]).owner_id == owner.id
