@@ -127,3 +127,62 @@ def test_the_version_page_lists_the_notices_in_chinese(  # type: ignore[no-untyp
     page = text(admin.get(f"/processes/{result.key}/{result.version}"))
     assert "没有顺序流连到这个人工任务：它永远不会执行（请连上或删除）" in page
     assert "数据存储「CRM」仅作说明：流程不会读写它" in page
+
+
+REPLY_FORM_DATA = """<bpmn:userTask id="Activity_reply" name="Reply to the owner">
+      <bpmn:extensionElements>
+        <camunda:formData>
+          <camunda:formField id="reached" label="Owner reached" type="enum">
+            <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+            <camunda:value id="yes" name="Yes" />
+            <camunda:value id="no" name="No" />
+          </camunda:formField>
+          <camunda:formField id="satisfied" label="Satisfied" type="enum">
+            <camunda:value id="yes" name="Yes" />
+            <camunda:value id="no" name="No" />
+          </camunda:formField>
+          <camunda:formField id="reply" label="Reply" type="string">
+            <camunda:validation><camunda:constraint name="maxlength" config="20" /></camunda:validation>
+          </camunda:formField>
+        </camunda:formData>
+      </bpmn:extensionElements>"""
+
+
+def test_the_same_diagram_with_camunda_form_data_checks_each_reply_and_runs_to_its_end(  # type: ignore[no-untyped-def]
+    client, auth, session_factory: sessionmaker[Session], foundation: Foundation, clock: FixedClock
+) -> None:
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI))  # a Thursday
+    drawn = CAMUNDA.read_text(encoding="utf-8")
+    content = drawn.replace(
+        '<bpmn:userTask id="Activity_reply" name="Reply to the owner" camunda:formKey="complaint_reply">',
+        REPLY_FORM_DATA,
+    )
+    assert content != drawn
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        platform.definitions.deploy(
+            content.encode(), CAMUNDA.name, options=DeployOptions(default_department="crc")
+        )
+        user = platform.directory.user("crc")
+        assert user is not None
+        instance_id = platform.runtime.start("camunda_repair", {}, actor_for(user)).id
+        session.commit()
+
+    assert work(client, auth, "eng", "engineering", {"resolution": "已更换门锁"}) == "Activity_assess"
+    task = open_task(client, auth, "crc", "crc")
+    client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth("crc"))
+    refused = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        json={"data": {"reached": "maybe", "reply": "x" * 21}},
+        headers=auth("crc"),
+    )
+    assert refused.status_code == 422
+    assert set(refused.get_json()["fields"]) == {"reached", "reply"}
+    done = {"reached": "yes", "satisfied": "yes", "reply": "已回复"}
+    assert work(client, auth, "crc", "crc", done) == "Activity_reply"
+
+    job = TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
+    clock.set(datetime(2026, 12, 4, 9, 0, 1, tzinfo=SHANGHAI))
+    assert job.run_due(clock.now()).timers == 1
+    with session_factory() as session:
+        assert Platform(session, foundation).runtime.get(instance_id).status == "completed"
