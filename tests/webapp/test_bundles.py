@@ -320,3 +320,35 @@ def test_a_start_form_deployed_with_the_diagram_checks_the_start_data(client, au
         platform.process_requests.start("site_visit", {"unit": "1"}, actor(platform, "crc"))
     assert refused.value.fields["unit"] == "must be at least 3 characters"
     assert refused.value.fields["urgency"] == "required"
+
+
+def test_a_spiffarena_diagram_whose_lane_is_mapped_at_deploy_runs_with_its_json_schema_form(  # type: ignore[no-untyped-def]
+    client, auth, platform
+) -> None:
+    drawn = (BUNDLES / "spiff_request.bpmn").read_text(encoding="utf-8")
+    renamed = drawn.replace('name="客户关系中心"', 'name="Front Desk"')
+    assert renamed != drawn
+
+    def upload(**fields: str):  # type: ignore[no-untyped-def]
+        forms = ("key-request-schema.json", "key-request-uischema.json")
+        files = [(io.BytesIO(renamed.encode()), "spiff_request.bpmn")]
+        files += [(io.BytesIO((BUNDLES / name).read_bytes()), name) for name in forms]
+        return client.post(
+            "/api/v1/process-definitions",
+            data={"file": files, **fields},
+            headers=auth("admin"),
+            content_type="multipart/form-data",
+        )
+
+    unmapped = upload()
+    assert unmapped.status_code == 422 and "Front Desk" in str(unmapped.json)
+    mapped = upload(lane="front desk=CRC")  # lane names and department codes in any case
+    assert mapped.status_code == 201, mapped.json
+    instance_id = start(platform, "key_request")
+    task = current(client, auth, platform, instance_id)
+    assert task["department"] == "crc"
+    data = {"borrower": "王先生", "days": 2, "purpose": "repair"}
+    assert complete(client, auth, "crc", task["id"], {"data": data}).status_code == 200
+    plain = current(client, auth, platform, instance_id)
+    assert complete(client, auth, "crc", plain["id"], {}).status_code == 200
+    assert status(platform, instance_id) == "completed"
