@@ -113,6 +113,15 @@ def _valid_iso(kind: TimerKind, value: Any) -> bool:
         return False
 
 
+def _cycle_too_short(value: str) -> bool:
+    """Whether an ISO 8601 repeating interval repeats more often than once a minute."""
+    try:
+        _cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception:
+        return False
+    return bool(duration < cron.MIN_CYCLE)
+
+
 def _bare_iso(text: str) -> list[TimerKind]:
     """The timer kinds an unquoted text would be valid ISO 8601 for (a digit is required)."""
     if not any(ch.isdigit() for ch in text) or text[:1] in "\"'":
@@ -150,6 +159,8 @@ def timer_check(
         source = python
     bare = _bare_iso(source)
     if bare and literal_iso and python is None and kind in bare:
+        if kind == "timeCycle" and _cycle_too_short(source):
+            return [Finding(f"timer cycle {source}: {cron.CYCLE_TOO_SHORT}")], None
         return [], repr(source)
     if bare:
         message = f'timer expression {source} is Python: write "{source}" with quotes'
@@ -170,6 +181,8 @@ def timer_check(
                     f"timer value {source} is not valid for a {kind} timer: it needs {TIMER_EXAMPLES[kind]}"
                 )
             ], python
+        if kind == "timeCycle" and not cron.looks_like_cron(value) and _cycle_too_short(value):
+            return [Finding(f"timer cycle {value}: {cron.CYCLE_TOO_SHORT}")], python
     return [], python
 
 

@@ -59,9 +59,20 @@ def to_cronsim(text: str) -> str:
     return " ".join("*" if field == "?" else field for field in unix)
 
 
+# The shortest interval a repeating timer may have: each firing is a transaction and grows the instance's
+# state, and a zero interval would fire without end inside one transaction.
+MIN_CYCLE = timedelta(minutes=1)
+CYCLE_TOO_SHORT = "a repeating timer fires at most once a minute"
+
+
 def check(text: str) -> None:
-    """Raises CronError when `text` is not a cron expression that ever fires."""
-    next_after(text, datetime(2026, 1, 1, tzinfo=SHANGHAI))
+    """Raises CronError when `text` is not a cron expression that ever fires, or fires more than once a
+    minute."""
+    found = moments(text, datetime(2026, 1, 1, tzinfo=SHANGHAI))
+    first = next(found)
+    second = next(found, None)
+    if second is not None and second - first < MIN_CYCLE:
+        raise CronError(f"cron '{text}' fires every {(second - first).seconds} s: {CYCLE_TOO_SHORT}")
 
 
 def next_after(text: str, moment: datetime) -> datetime:
@@ -152,6 +163,9 @@ class CronCycleTimerEventDefinition(CycleTimerEventDefinition):
                 }
             my_task._set_internal_data(event_value=event_value)
         if not _is_cron(event_value):
+            # An interval under a minute (PT0S would fire without end in one transaction) counts as a minute.
+            event_value["duration"] = max(float(event_value["duration"]), MIN_CYCLE.total_seconds())
+            my_task._set_internal_data(event_value=event_value)
             return bool(super().cycle_complete(my_task))
         now = engine_now()
         due = datetime.fromisoformat(event_value["next"])

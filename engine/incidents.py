@@ -228,6 +228,13 @@ class IncidentService:
         for task in failed:
             merged = {**task.data, **data} if data else None
             workflow.reset_from_task_id(task.id, data=merged)
+            if data:
+                # The reset task takes its parent's data over what it was given (SpiffWorkflow merges the
+                # parent's in as it readies it): the patch goes to the parent too, then to the task again.
+                reset = workflow.get_task_from_id(task.id)
+                if reset.parent is not None:
+                    reset.parent.data.update(data)
+                reset.data.update(data)
         if not failed and data:
             running = workflow.get_tasks(state=RUNNING)
             at_element = [t for t in running if element is not None and element_of(t) == element]

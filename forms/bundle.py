@@ -16,9 +16,7 @@ from typing import Any
 from forms.camunda import CamundaFormProblem, from_camunda_form, from_form_data, is_camunda_form
 from forms.json_schema import SchemaProblem, from_json_schema, is_json_schema, is_ui_schema
 from forms.loader import FormRegistry, _Problem, parse_form
-from forms.model import Form, FormError
-
-MAX_FORM_FIELDS = 200
+from forms.model import MAX_FORM_FIELDS, Form, FormError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from forms.fields import Choice, Field
-from forms.model import Form
+from forms.model import MAX_FORM_FIELDS, Form
 
 # form-js components that hold no value: shown in Camunda, left out here.
 LAYOUT = frozenset(
@@ -40,7 +40,7 @@ def from_camunda_form(raw: Mapping[str, Any], fallback_key: str) -> Form:
     """A Camunda Forms document (`{"type": "default", "id", "components": [...]}`), keyed by its id."""
     key = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else fallback_key
     fields: list[Field] = []
-    _components(raw.get("components") or [], fields)
+    _components(raw.get("components") or [], fields, set())
     if not fields:
         raise CamundaFormProblem("the form has no field that takes a value")
     title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else _heading(raw)
@@ -57,7 +57,7 @@ def _heading(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _components(components: list[Any], fields: list[Field]) -> None:
+def _components(components: list[Any], fields: list[Field], names: set[str]) -> None:
     for index, component in enumerate(components):
         if not isinstance(component, dict):
             raise CamundaFormProblem(f"component #{index + 1} is not an object")
@@ -65,14 +65,19 @@ def _components(components: list[Any], fields: list[Field]) -> None:
         if kind in LAYOUT:
             continue
         if kind in CONTAINERS:
-            _components(component.get("components") or [], fields)
+            _components(component.get("components") or [], fields, names)
             continue
         if kind not in VALUE_TYPES:
             known = ", ".join(sorted(VALUE_TYPES))
             raise CamundaFormProblem(f"component type {kind!r} is not supported (fields: {known})")
         field = _field(component, str(kind))
-        if any(existing.name == field.name for existing in fields):
+        if field.name in names:
             raise CamundaFormProblem(f"two components have the key {field.name!r}")
+        if len(fields) == MAX_FORM_FIELDS:
+            raise CamundaFormProblem(
+                f"more than {MAX_FORM_FIELDS} fields: a form has at most {MAX_FORM_FIELDS}"
+            )
+        names.add(field.name)
         fields.append(field)
 
 

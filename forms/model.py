@@ -20,6 +20,9 @@ ChoiceSource = Callable[[str], list[tuple[str, str]]]
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
+# A form longer than this is a mistake, not a form anyone fills in; reading stops there.
+MAX_FORM_FIELDS = 200
+
 
 class FormError(Exception):
     """A malformed form definition file; the message names the file and the problem."""

@@ -221,6 +221,10 @@ def start(key: str, data_text: str, username: str | None) -> None:
         sys.exit(1)
     db_session().commit()
     click.echo(f"{request.number} {request.title} (request {request.instance_id})")
+    instance = p.runtime.get(request.instance_id)
+    if instance.status == "error":  # registered, but its workflow failed at once: an incident to look at
+        click.echo(f"the workflow failed as it started: {instance.error} (see lintel incidents)", err=True)
+        sys.exit(1)
 
 
 @main.command()

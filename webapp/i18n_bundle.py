@@ -80,6 +80,7 @@ BUNDLE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (P(r"^the file holds (\d+) bytes: at most (\d+) MiB$"), "文件有 {0} 字节：最多 {1} MB"),
     (P(r"^the files hold (\d+) bytes together: at most (\d+) MiB$"), "文件共 {0} 字节：最多 {1} MB"),
     (P(r"^(\d+) files: a deploy takes at most (\d+)$"), "{0} 个文件：一次部署最多 {1} 个"),
+    (P(r"^more than (\d+) fields: a form has at most \d+$"), "字段超过 {0} 个：一张表单最多 {0} 个字段"),
     (P(r"^nothing to deploy: give a BPMN diagram$"), "没有要部署的文件：请选择 BPMN 流程图"),
     (P(r"^a deploy needs a BPMN diagram \(\.bpmn\)$"), "部署需要一个 BPMN 流程图（.bpmn）"),
     (

@@ -190,6 +190,14 @@ DEPLOY_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (P(r"^timer expression (.+) must give (.+)$"), "定时器表达式 {0} 的结果必须是 {1}"),
     (P(r"^timer: cron '(.+)' is not valid: (.*)$"), "定时器：cron「{0}」无效：{1}"),
     (
+        P(r"^timer: cron '(.+)' fires every (\d+) s: a repeating timer fires at most once a minute$"),
+        "定时器：cron「{0}」每 {1} 秒触发一次：重复定时器最多每分钟触发一次",
+    ),
+    (
+        P(r"^timer cycle (.+): a repeating timer fires at most once a minute$"),
+        "定时器周期 {0}：重复定时器最多每分钟触发一次",
+    ),
+    (
         P(r"^timer: cron '(.+)': a year field is not supported: .*$"),
         "定时器：cron「{0}」不支持年份字段：请写 * 或省略",
     ),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.directory import actor_for
 from crm.platform import Foundation, Platform
 from engine import cron
+from engine.bpmn_expressions import timer_check
 from engine.bpmn_meta import DeployOptions
 from engine.errors import DeployRefused
 from engine.models import AuditEvent, ProcessInstance, TimerStartSchedule
@@ -166,3 +167,64 @@ def test_deploy_refuses_a_cron_text_that_cannot_fire(platform: Platform) -> None
         )
     [problem] = refused.value.problems
     assert problem.element_id == "Event_daily" and "cron '0 0 9 31 2 ?' is not valid" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("timer", "message"),
+    [
+        ('"R/PT0S"', "timer cycle R/PT0S: a repeating timer fires at most once a minute"),
+        ('"R5/PT30S"', "timer cycle R5/PT30S: a repeating timer fires at most once a minute"),
+        (
+            "* * * * * ?",
+            "timer: cron '* * * * * ?' fires every 1 s: a repeating timer fires at most once a minute",
+        ),
+    ],
+)
+def test_a_repeating_timer_firing_more_than_once_a_minute_is_refused(timer: str, message: str) -> None:
+    found, _python = timer_check("timeCycle", timer, ())
+    assert [f.message for f in found] == [message]
+
+
+def test_a_cycle_of_a_minute_or_more_is_accepted() -> None:
+    assert timer_check("timeCycle", '"R/PT1M"', ())[0] == []
+    assert timer_check("timeCycle", "0 * * * * ?", ())[0] == []
+    assert timer_check("timeCycle", "R3/PT24H", (), literal_iso=True)[0] == []
+
+
+ZERO_CYCLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="cycle_from_data" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:userTask id="wait" name="Wait" camunda:candidateGroups="crc"/>
+    <bpmn:boundaryEvent id="tick" attachedToRef="wait" cancelActivity="false">
+      <bpmn:timerEventDefinition><bpmn:timeCycle>cycle</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="tick" targetRef="ticked"/>
+    <bpmn:endEvent id="ticked"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_zero_interval_given_at_run_time_fires_once_a_minute(  # type: ignore[no-untyped-def]
+    session_factory: sessionmaker[Session], foundation: Foundation, clock: FixedClock
+) -> None:
+    clock.set(sh(2026, 12, 1, 10, 0))
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        platform.definitions.deploy(ZERO_CYCLE, "cycle_from_data.bpmn")
+        instance_id = platform.runtime.start("cycle_from_data", {"cycle": "R/PT0S"}, crc(platform)).id
+        session.commit()
+    job = TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
+    clock.set(sh(2026, 12, 1, 10, 0, 1))
+
+    # R/PT0S would fire without end inside this one transaction; it fires once and waits a minute.
+    assert job.run_due(clock.now()).timers == 1
+    with session_factory() as session:
+        instance = Platform(session, foundation).runtime.get(instance_id)
+        assert instance.status == "running"
+        assert instance.next_timer_at == sh(2026, 12, 1, 10, 1)

@@ -240,3 +240,29 @@ def test_a_timer_whose_expression_failed_waits_once_the_data_gives_it(platform, 
     assert instance.status == "running"
     assert instance.next_timer_at == clock.now() + timedelta(hours=4)
     assert open_task(platform, instance.id).element_id == "handle"
+
+
+SQUARE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="square" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute"/>
+    <bpmn:scriptTask id="compute" name="Square"><bpmn:script>b = a * a</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="compute" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_data_patch_replaces_the_value_the_instance_failed_on(platform) -> None:  # type: ignore[no-untyped-def]
+    platform.definitions.deploy(SQUARE, "square.bpmn")
+    instance = platform.runtime.start("square", {"a": "x"}, actor(platform, "crc"))
+    platform.session.commit()
+    assert instance.status == "error"
+
+    retried = platform.incidents.retry(instance.id, actor(platform, "admin"), data={"a": 3})
+
+    assert retried.status == "completed", retried.error
+    workflow, _ = platform.runtime.load(platform.runtime.get(instance.id, with_state=True))
+    assert (workflow.last_task.data["a"], workflow.last_task.data["b"]) == (3, 9)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from forms import FormError, FormInvalid, FormRegistry, read_form_file, version_forms
+from forms.camunda import CamundaFormProblem, from_camunda_form
 
 
 def camunda(*components: dict[str, object], form_id: str = "f") -> bytes:
@@ -108,3 +109,12 @@ def test_a_required_checkbox_must_be_ticked_and_an_unticked_one_is_false() -> No
         form.validate({})
     assert invalid.value.errors == {"agree": "must be ticked"}
     assert form.validate({"agree": "true"}) == {"agree": True, "extra": False}
+
+
+def test_a_camunda_form_with_more_fields_than_a_form_holds_is_refused_without_reading_them_all() -> None:
+    components = [{"type": "textfield", "key": f"f{i}", "label": str(i)} for i in range(60_000)]
+    with pytest.raises(CamundaFormProblem, match="more than 200 fields: a form has at most 200"):
+        from_camunda_form({"type": "default", "id": "wide", "components": components}, "wide")
+    dupes = [{"type": "textfield", "key": "same"}, {"type": "number", "key": "same"}]
+    with pytest.raises(CamundaFormProblem, match="two components have the key 'same'"):
+        from_camunda_form({"type": "default", "id": "dup", "components": dupes}, "dup")

@@ -193,6 +193,19 @@ def test_start_refuses_bad_json_unknown_processes_and_invalid_data_clearly(linte
     assert refused.exit_code == 1 and "may start the process 'complaint'" in refused.output
 
 
+def test_start_says_when_the_workflow_failed_as_it_started(lintel: Lintel, tmp_path: Path) -> None:
+    from tests.engine.test_incidents import SQUARE
+
+    diagram = tmp_path / "square.bpmn"
+    diagram.write_bytes(SQUARE)
+    assert lintel("deploy", str(diagram)).exit_code == 0
+    failed = lintel("start", "square", "--data", '{"a": "x"}')
+    assert failed.exit_code == 1
+    assert re.search(r"S-\d{4}-000001 square \(request \d+\)", failed.output)
+    assert "the workflow failed as it started:" in failed.output and "lintel incidents" in failed.output
+    assert lintel("start", "square", "--data", '{"a": 3}').exit_code == 0
+
+
 def test_a_diagram_is_deployed_with_its_companions_and_other_diagrams_beside_it(lintel: Lintel) -> None:
     bundles = DATA / "bundles"
     result = lintel(

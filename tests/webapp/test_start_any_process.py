@@ -294,3 +294,18 @@ def test_start_data_naming_an_owner_not_on_file_is_refused(client, auth, platfor
     started = start(client, auth, {"summary": "车库积水", "owner_id": owner.id})
     assert started.status_code == 201
     assert platform.session.get(RequestIndex, started.get_json()["id"]).owner_id == owner.id
+
+
+def test_a_start_whose_workflow_fails_at_once_says_so_in_its_answer(client, auth, platform) -> None:  # type: ignore[no-untyped-def]
+    from tests.engine.test_incidents import SQUARE
+
+    platform.definitions.deploy(SQUARE, "square.bpmn", actor="setup")
+    platform.session.commit()
+    start_square = "/api/v1/process-definitions/square/instances"
+
+    failed = client.post(start_square, json={"data": {"a": "x"}}, headers=auth("admin"))
+    ran = client.post(start_square, json={"data": {"a": 3}}, headers=auth("admin"))
+
+    assert failed.status_code == ran.status_code == 201
+    assert failed.get_json()["status"] == "error" and "str" in failed.get_json()["error"]
+    assert (ran.get_json()["status"], ran.get_json()["error"]) == ("completed", None)

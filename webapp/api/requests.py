@@ -20,7 +20,14 @@ def start_instance(key: str) -> Any:
     body = StartBody().load(json_body())
     request = platform().process_requests.start(key, body["data"], g.actor)
     db_session().commit()
-    created = {"id": request.instance_id, "number": request.number, "instance_id": request.instance_id}
+    instance = platform().runtime.get(request.instance_id)
+    created = {
+        "id": request.instance_id,
+        "number": request.number,
+        "instance_id": request.instance_id,
+        "status": instance.status,
+        "error": instance.error,
+    }
     return RequestCreated().dump(created), 201
 
 

@@ -161,6 +161,10 @@ class RequestCreated(Schema):
     id = fields.Integer(metadata={"description": "the request's id (its instance's)"})
     number = fields.String()
     instance_id = fields.Integer()
+    status = fields.String(
+        metadata={"description": "running, completed, or error when the workflow failed as it started"}
+    )
+    error = fields.String(allow_none=True, metadata={"description": "why it failed, with status error"})
 
 
 class RequestDetail(Schema):
