@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from crm.platform import Platform
 from engine.errors import InvalidData
 from engine.models import AuditEvent, DefinitionFile, ProcessDefinition, ProcessInstance
-from tests.webapp.pages_support import actor
+from tests.webapp.pages_support import actor, login, text
 
 BUNDLES = Path(__file__).resolve().parents[1] / "data" / "bundles"
 
@@ -352,3 +352,39 @@ def test_a_spiffarena_diagram_whose_lane_is_mapped_at_deploy_runs_with_its_json_
     plain = current(client, auth, platform, instance_id)
     assert complete(client, auth, "crc", plain["id"], {}).status_code == 200
     assert status(platform, instance_id) == "completed"
+
+
+def test_start_data_and_known_values_are_labelled_by_the_forms_deployed_with_the_diagram(  # type: ignore[no-untyped-def]
+    client, auth, platform, app
+) -> None:
+    data = BUNDLES.parent
+    names = [
+        "repair_request.bpmn",
+        *(f"repair_forms/{n}" for n in ("repair_start.json", "repair_inspect.json")),
+    ]
+    names.append("repair_forms/repair_confirm.json")
+    files = [(io.BytesIO((data / name).read_bytes()), name.rsplit("/", 1)[-1]) for name in names]
+    deployed = client.post(
+        "/api/v1/process-definitions",
+        data={"file": files},
+        headers=auth("admin"),
+        content_type="multipart/form-data",
+    )
+    assert deployed.status_code == 201, deployed.json
+    started = client.post(
+        "/api/v1/process-definitions/repair_request/instances",
+        json={"data": {"summary": "5栋地下车库积水"}},
+        headers=auth("crc"),
+    ).json
+    [step] = platform.tasks.open_tasks_of(started["id"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    login(client, "crc")
+
+    engineer = app.test_client()
+    login(engineer, "eng")
+
+    request_page = text(client.get(f"/requests/{started['id']}"))
+    task_page = text(engineer.get(f"/tasks/{step.id}"))
+
+    for page in (request_page, task_page):
+        assert "报修事项 5栋地下车库积水" in page and "summary" not in page

@@ -59,11 +59,17 @@ def kind_name(kind: str) -> str:
     return names.get(kind, kind)
 
 
-def _form(p: Platform, form_key: str | None, task: HumanTask | None = None) -> Form | None:
-    """The form by its key: the one of the version the task's instance runs, or a built-in one."""
+def _form(
+    p: Platform,
+    form_key: str | None,
+    task: HumanTask | None = None,
+    definition: ProcessDefinition | None = None,
+) -> Form | None:
+    """The form by its key: the one of the version the task's instance runs (or `definition`), else a
+    built-in one."""
     if task is not None:
         return p.validator.task_form(task)
-    return p.validator.form(form_key)
+    return p.validator.form(form_key, definition)
 
 
 # Diagram documentation is Markdown written by process owners: raw HTML is shown as text, never rendered,
@@ -89,10 +95,11 @@ def describe_data(
     data: Mapping[str, Any],
     files: Mapping[str, Attachment],
     task: HumanTask | None = None,
+    definition: ProcessDefinition | None = None,
 ) -> list[Shown]:
     """Submitted values with their form's labels and choice labels, in form order (a step without a form:
-    its comment)."""
-    form = _form(p, form_key, task)
+    its comment). The form is the task's version's, or `definition`'s, else a built-in one."""
+    form = _form(p, form_key, task, definition)
     if form is None:
         return [
             Shown(_("完成说明") if k == "comment" else str(k), _plain(v), long=k == "comment")
@@ -177,7 +184,7 @@ def start_data(p: Platform, request: RequestIndex) -> list[Shown]:
     form_key = p.foundation.specs.get(instance.definition).meta.properties.start_form
     # The owner and unit the ids name are shown by name in the header.
     started = {k: v for k, v in started.items() if k not in ("owner_id", "unit_id")}
-    return describe_data(p, form_key, started, {})
+    return describe_data(p, form_key, started, {}, definition=instance.definition)
 
 
 @dataclass(frozen=True)

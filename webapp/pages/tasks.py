@@ -61,7 +61,7 @@ def render_task(
     # Those who cannot fill the form in still see what the workflow already holds for its fields.
     known = (
         present.describe_data(
-            p, row.form_key, {f.name: data[f.name] for f in form.fields if f.name in data}, {}
+            p, row.form_key, {f.name: data[f.name] for f in form.fields if f.name in data}, {}, row
         )
         if form is not None and not shows_form
         else []
