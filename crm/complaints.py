@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import Complaint, Owner, Unit
+from crm.estate.models import Owner, Unit
+from crm.models import Complaint
 from crm.numbering import next_number
 from crm.records import stage_update
 from crm.validation import COORDINATOR_DEPARTMENT, FormValidator

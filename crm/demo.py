@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.directory import hash_password
-from crm.models import Building, Department, Owner, Project, Unit, User
+from crm.estate.models import Building, Owner, Ownership, Project, Unit
+from crm.models import Department, User
 
 DEMO_PASSWORD = "demo"
 
@@ -98,7 +99,10 @@ def load_customers(session: Session) -> None:
                 units[(building_name, number)] = Unit(building=building, number=number)
     session.add_all(units.values())
     for name, phone, tier, unit_key in OWNERS:
-        session.add(Owner(name=name, phone=phone, tier=tier, units=[units[unit_key]]))
+        owner = Owner(name=name, phone=phone, tier=tier)
+        session.add(owner)
+        session.flush()
+        session.add(Ownership(owner_id=owner.id, unit_id=units[unit_key].id, is_contact=True))
     session.flush()
 
 

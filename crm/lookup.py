@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, or_, select, union
 from sqlalchemy.orm import Session
 
-from crm.models import Building, Owner, Project, RequestIndex, Unit
+from crm.estate.models import Building, Owner, Project, Unit
+from crm.models import RequestIndex
 from crm.policy import Policy
 from engine.actors import Actor
 from engine.errors import Forbidden

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.estate.models import Caller, Owner, Unit
 from engine.models import BigId
 from lintel.db import Base
 
@@ -82,61 +83,6 @@ class UserSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class Project(Base):
-    __tablename__ = "projects"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(50), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(100))
-
-
-class Building(Base):
-    __tablename__ = "buildings"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    name: Mapped[str] = mapped_column(String(50))
-
-    project: Mapped[Project] = relationship(lazy="joined")
-
-
-class Unit(Base):
-    __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("building_id", "number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id"), index=True)
-    number: Mapped[str] = mapped_column(String(50))
-
-    building: Mapped[Building] = relationship(lazy="joined")
-
-    @property
-    def label(self) -> str:
-        return f"{self.building.project.name} {self.building.name} {self.number}"
-
-
-class Owner(Base):
-    __tablename__ = "owners"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), index=True)
-    phone: Mapped[str] = mapped_column(String(30), index=True)
-    email: Mapped[str | None] = mapped_column(String(200))
-    # major: 重要客户; group: the group's own staff or VIP — both get halved deadlines.
-    tier: Mapped[str] = mapped_column(String(20), default="regular")
-
-    units: Mapped[list[Unit]] = relationship(secondary="ownerships")
-
-
-class Ownership(Base):
-    __tablename__ = "ownerships"
-
-    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
-
-
 class NumberSequence(Base):
     """Per-prefix, per-year counters for request numbers like TS-2026-000123."""
 
@@ -155,8 +101,10 @@ class Complaint(Base):
     number: Mapped[str] = mapped_column(String(30), unique=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"), index=True)
+    # A caller not on file who is not an owner (a tenant, family) may register for a unit with no owner.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    caller_id: Mapped[int | None] = mapped_column(ForeignKey("callers.id"), index=True)
     category: Mapped[str | None] = mapped_column(String(30))
     severity: Mapped[str | None] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
@@ -167,8 +115,9 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None]
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    owner: Mapped[Owner] = relationship(lazy="joined")
+    owner: Mapped[Owner | None] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    caller: Mapped[Caller | None] = relationship(lazy="joined")
 
 
 # -- the web workplace: request index, saved filters, comments, attachments, portal --------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from crm.models import Building, Owner, Ownership, Unit
+from crm.estate.models import Building, Owner, Ownership, Unit
 
 _UNIT = re.compile(r"^(\d+)\s*(?:栋|幢|号楼|#|-)\s*(\w+)$")
 MIN_QUERY = 2

@@ -45,6 +45,10 @@ class Permission(StrEnum):
     OWN_ACCOUNT = "account.own"  # one's own account page: one's API tokens
     SEE_OVERDUE_BY_DEPARTMENT = "overview.departments"  # the home page's overdue-by-department table
     START_PROCESS = "process.start"  # start a deployed process as a request (its startableBy departments)
+    VIEW_RECORDS = "records.view"  # projects, units, owners (masked phones), contracts, contractors; 客户360
+    MANAGE_RECORDS = "records.manage"  # create and edit those records
+    IMPORT_RECORDS = "records.import"  # import record files, download their templates
+    VIEW_PERSONAL_DATA = "personal.view"  # an owner's full phone and ID number (each view audited)
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -70,6 +74,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER}),
     Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,
     Permission.START_PROCESS: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.VIEW_RECORDS: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.MANAGE_RECORDS: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.IMPORT_RECORDS: frozenset({"administrator"}),
+    Permission.VIEW_PERSONAL_DATA: frozenset({"coordinator", "supervisor", "administrator"}),
 }
 
 # What a permission is about, when it is about one object.

@@ -16,7 +16,8 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from crm.models import Owner, RequestIndex, Unit
+from crm.estate.models import Owner, Unit
+from crm.models import RequestIndex
 from crm.policy import may_start
 from crm.requests_index import RequestDirectory, is_record_id
 from crm.validation import FormValidator

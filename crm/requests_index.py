@@ -18,7 +18,8 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from crm import complaints, ratings
-from crm.models import Owner, Project, RequestIndex, RequestRating, Unit
+from crm.estate.models import Owner, Project, Unit
+from crm.models import RequestIndex, RequestRating
 from crm.numbering import next_number
 from crm.records import stage_update
 from engine.bpmn_meta import default_prefix

@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union, union_all
 from sqlalchemy.orm import Session
 
-from crm.models import Building, Department, Owner, RequestIndex, Unit
+from crm.estate.models import Building, Owner, Unit
+from crm.models import Department, RequestIndex
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
 from engine.inbox import in_candidate_queues, is_overdue, open_candidate_tasks, overdue_clause

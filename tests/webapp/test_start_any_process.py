@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm.models import Owner, RequestIndex
+from crm.estate.models import Owner
+from crm.models import RequestIndex
 from crm.platform import Foundation, Platform
 from engine.models import ProcessInstance
 from forms import FormRegistry
