@@ -13,6 +13,7 @@ from crm import complaints, escalations, ratings, requests_index
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
+from crm.estate.services import Records
 from crm.lookup import CaseLookup
 from crm.process_requests import ProcessRequests
 from crm.requests_index import RequestDirectory
@@ -108,6 +109,7 @@ class Platform:
         self.tasks = TaskService(session, self.runtime, self.validator)
         self.incidents = IncidentService(session, self.runtime)
         self.inbox = Inbox(session)
+        self.records = Records(session, clock)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)

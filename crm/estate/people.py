@@ -26,16 +26,22 @@ def normalise_phone(text: object) -> str:
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
-        raise InvalidData("not a phone number", {"phone": "invalid_phone"}) from None
+        raise InvalidData(
+            "not a phone number", {"phone": "not a valid Chinese mobile or landline number"}
+        ) from None
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        raise InvalidData("not a valid Chinese phone number", {"phone": "invalid_phone"})
+        raise InvalidData(
+            "not a valid Chinese phone number", {"phone": "not a valid Chinese mobile or landline number"}
+        )
     kind = phonenumbers.number_type(number)
     digits = str(number.national_number)
     if kind in _MOBILE and len(digits) == 11:
         return digits
     if kind in _FIXED:
         return "0" + digits
-    raise InvalidData("not a valid Chinese phone number", {"phone": "invalid_phone"})
+    raise InvalidData(
+        "not a valid Chinese phone number", {"phone": "not a valid Chinese mobile or landline number"}
+    )
 
 
 def mask_phone(phone: str | None) -> str:
@@ -62,10 +68,10 @@ def normalise_id_number(text: object) -> str | None:
     if re.fullmatch(r"\d{17}[\dX]", raw):
         total = sum(int(d) * w for d, w in zip(raw[:17], _ID_WEIGHTS, strict=True))
         if _ID_CHECK[total % 11] != raw[17]:
-            raise InvalidData("the ID number's check digit is wrong", {"id_number": "invalid_id_number"})
+            raise InvalidData("the ID number's check digit is wrong", {"id_number": "not a valid ID number"})
         return raw
     if re.fullmatch(r"\d{15,17}", raw) or not re.fullmatch(r"[A-Z0-9()（）-]{5,30}", raw):
-        raise InvalidData("not an ID number", {"id_number": "invalid_id_number"})
+        raise InvalidData("not an ID number", {"id_number": "not a valid ID number"})
     return raw
 
 
