@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.estate.models import Owner, Unit
+from crm.estate.models import CALLER_RELATIONS, Caller, Owner, Unit
+from crm.estate.people import normalise_phone
+from crm.estate.search import resolve_unit
+from crm.estate.services import Records
 from crm.models import Complaint
 from crm.numbering import next_number
 from crm.records import stage_update
@@ -34,6 +37,8 @@ INTAKE_FORM = "complaint_intake"
 TRIAGE_FORM = "complaint_triage"
 TRIAGE_STEP = "triage"
 # What a complaint is registered with: the intake form's fields and who it is about.
+NEW_OWNER = "new_owner"
+CALLER = "caller"
 REGISTRATION_FIELDS = ("channel", "description", "category", "owner_id", "owner_phone", "unit_id")
 
 
@@ -46,6 +51,7 @@ class ComplaintService:
         self.validator = validator
         self.clock = clock
         self.tasks = tasks
+        self.records = Records(session, clock)
 
     def register(
         self,
@@ -58,9 +64,17 @@ class ComplaintService:
         unit_id: Any = None,
         category: Any = None,
         triage: Mapping[str, Any] | None = None,
+        new_owner: Mapping[str, Any] | None = None,
+        caller: Mapping[str, Any] | None = None,
     ) -> Complaint:
         """Register a complaint; with `triage` (the triage form's values) the coordinator who has what they
-        need triages it in the same go, and nothing is registered when either part has errors."""
+        need triages it in the same go, and nothing is registered when either part has errors.
+
+        Who it is about: an owner on file (`owner_id`, or their `owner_phone`); a caller not on file who is
+        an owner, created on the spot with their unit (`new_owner`: name, phone, unit_id or the unit as
+        written); or a caller who is not an owner (`caller`: name, phone, relation, the unit), recorded with
+        the unit — the complaint is then about the unit's contact owner, or about no owner when it has none.
+        """
         problems: dict[str, str] = {}
         intake: dict[str, Any] = {}
         try:
@@ -75,10 +89,37 @@ class ComplaintService:
                 self.validator.validate(TRIAGE_FORM, triage)
             except InvalidData as invalid:
                 problems = {**invalid.fields, **problems}
+        if new_owner is not None and caller is not None:
+            problems["caller"] = "give either a new owner or a caller, not both"
+        about: Unit | None = None
+        try:
+            # Checked before anything is written: a bad phone leaves no half-registered caller behind.
+            if new_owner is not None:
+                about = self._check_person(NEW_OWNER, new_owner, problems)
+            elif caller is not None:
+                about = self._check_person(CALLER, caller, problems)
+        except InvalidData as invalid:
+            problems.update(invalid.fields)
         if problems:
             raise InvalidData("the form has errors", problems)
-        owner = self._owner(owner_id, owner_phone)
-        unit = self._unit(owner, unit_id)
+        recorded: Caller | None = None
+        owner: Owner | None
+        if new_owner is not None and about is not None:
+            owner, unit = self._create_owner(new_owner, about)
+        elif caller is not None and about is not None:
+            recorded = self.records.register_caller(
+                about,
+                name=caller.get("name"),
+                phone=caller.get("phone"),
+                relation=caller.get("relation"),
+                by=actor.username,
+            )
+            unit = about
+            contact = next((o for o in self.records.current_owners(about) if o.is_contact), None)
+            owner = contact.owner if contact is not None else None
+        else:
+            owner = self._owner(owner_id, owner_phone)
+            unit = self._unit(owner, unit_id)
         now = self.clock.now()
         # The diagram's numberPrefix (TS): a complaint started without registration is numbered alike.
         prefix = self.runtime.properties(PROCESS_KEY).number_prefix
@@ -87,6 +128,7 @@ class ComplaintService:
             channel=intake["channel"],
             owner=owner,
             unit=unit,
+            caller=recorded,
             category=intake["category"],
             description=intake["description"],
             status="registered",
@@ -99,9 +141,12 @@ class ComplaintService:
             "complaint_id": complaint.id,
             "number": complaint.number,
             "channel": complaint.channel,
-            "owner_id": owner.id,
-            "owner_tier": owner.tier,
+            "owner_id": owner.id if owner else None,
+            # A complaint about no owner (a tenant's, for a unit without owners on file) runs as a
+            # regular owner's would.
+            "owner_tier": owner.tier if owner else "regular",
             "unit_id": unit.id if unit else None,
+            "caller_id": recorded.id if recorded else None,
             "category": complaint.category,
             "description": complaint.description,
             # First-contact ownership (首问负责): whoever takes the case in follows it to the end, unless
@@ -130,6 +175,31 @@ class ComplaintService:
         assert complaint.instance_id is not None
         return complaint.instance_id
 
+    def _check_person(self, prefix: str, person: Mapping[str, Any], problems: dict[str, str]) -> Unit:
+        """The unit of a caller not on file, their name and phone checked: problems by `prefix.field`."""
+        for field, check in (
+            ("name", lambda: _required_text(person.get("name"), 100)),
+            ("phone", lambda: normalise_phone(person.get("phone"))),
+        ):
+            try:
+                check()
+            except InvalidData as invalid:
+                problems[f"{prefix}.{field}"] = next(iter(invalid.fields.values()))
+        if prefix == CALLER and person.get("relation") not in CALLER_RELATIONS:
+            problems[f"{prefix}.relation"] = "must be one of: " + ", ".join(CALLER_RELATIONS)
+        return resolve_unit(self.session, person.get("unit_id"), person.get("unit"), field=f"{prefix}.unit")
+
+    def _create_owner(self, details: Mapping[str, Any], unit: Unit) -> tuple[Owner, Unit]:
+        """The caller becomes an owner of the unit: the owner on file with this name and phone if there
+        is one (a second call is not a second owner), else a new one — through the records' own rules."""
+        name = str(details.get("name")).strip()
+        phone = normalise_phone(details.get("phone"))
+        owner = self.records.find_owner(id_number=None, phone=phone, name=name)
+        if owner is None:
+            owner = self.records.save_owner(None, name=name, phone=phone)
+        self.records.add_owner_to_unit(owner, unit)
+        return owner, unit
+
     def _owner(self, owner_id: Any, owner_phone: Any) -> Owner:
         if owner_id not in (None, ""):
             wanted = _int(owner_id, "owner_id")
@@ -138,9 +208,11 @@ class ComplaintService:
                 raise InvalidData("unknown owner", {"owner_id": "no owner with this id"})
             return owner
         if isinstance(owner_phone, str) and owner_phone.strip():
-            owners = list(
-                self.session.scalars(select(Owner).where(Owner.phone == owner_phone.strip()).limit(2))
-            )
+            try:
+                phone = normalise_phone(owner_phone)  # as the records keep it, however it was typed
+            except InvalidData:
+                phone = owner_phone.strip()
+            owners = list(self.session.scalars(select(Owner).where(Owner.phone == phone).limit(2)))
             if len(owners) == 1:
                 return owners[0]
             message = (
@@ -173,6 +245,15 @@ MAX_BIG_ID = 2**63 - 1
 MAX_UNIT_ID = 2**31 - 1
 
 
+def _required_text(value: Any, limit: int) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidData("required", {"name": "required"})
+    if len(text) > limit:
+        raise InvalidData("too long", {"name": f"must be at most {limit} characters"})
+    return text
+
+
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool):
         raise InvalidData("invalid id", {field: "must be an integer"})
@@ -195,7 +276,7 @@ def index_details(
     complaint = session.get(Complaint, data["complaint_id"]) if data.get("complaint_id") else None
     if complaint is None:
         return None
-    owner, unit = complaint.owner, complaint.unit
+    owner, unit, caller = complaint.owner, complaint.unit, complaint.caller
     line = " ".join(complaint.description.split())
     if len(line) > INDEX_TITLE_LENGTH:
         line = line[: INDEX_TITLE_LENGTH - 1] + "…"
@@ -203,14 +284,19 @@ def index_details(
         "record_id": complaint.id,
         "number": complaint.number,
         "title": line,
-        "owner_id": owner.id,
-        "owner_name": owner.name,
-        "owner_phone": re.sub(r"\D", "", owner.phone),  # as the portal compares it
+        "owner_id": owner.id if owner else None,
+        "owner_name": owner.name if owner else None,
+        # The phone the portal lets follow the request: the owner's, else the caller's who registered it.
+        "owner_phone": _digits(owner.phone if owner else caller.phone if caller else None),
         "unit_id": unit.id if unit else None,
         "unit_label": unit.label if unit else None,
         "project": unit.building.project.code if unit else None,
         "category": complaint.category,
     }
+
+
+def _digits(phone: str | None) -> str | None:
+    return re.sub(r"\D", "", phone) if phone else None  # as the portal compares it
 
 
 # -- keeping the complaint record in step with its workflow ---------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crm.directory import hash_password
 from crm.estate.models import Building, Owner, Ownership, Project, Unit
+from crm.estate.people import name_keys
 from crm.models import Department, User
 
 DEMO_PASSWORD = "demo"
@@ -99,7 +100,8 @@ def load_customers(session: Session) -> None:
                 units[(building_name, number)] = Unit(building=building, number=number)
     session.add_all(units.values())
     for name, phone, tier, unit_key in OWNERS:
-        owner = Owner(name=name, phone=phone, tier=tier)
+        initials, pinyin = name_keys(name)
+        owner = Owner(name=name, phone=phone, tier=tier, name_initials=initials, name_pinyin=pinyin)
         session.add(owner)
         session.flush()
         session.add(Ownership(owner_id=owner.id, unit_id=units[unit_key].id, is_contact=True))

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, or_, select, union
 from sqlalchemy.orm import Session
 
-from crm.estate.models import Building, Owner, Project, Unit
+from crm.estate.models import Owner
+from crm.estate.search import unit_ids
 from crm.models import RequestIndex
 from crm.policy import Policy
 from engine.actors import Actor
@@ -30,11 +31,8 @@ PAGE_SIZE = 50
 MAX_QUERY = 100
 STATUSES = ("", "open", "closed")
 
-# Building names as people write them: 1栋, 1幢, 1号楼, 1座, 1#, 1-.
-_UNIT = re.compile(
-    r"^(?P<project>.*?)(?P<building>\d+)(?:栋|幢|号楼|座|#|-|－|—)(?P<unit>\d+)(?:室|号)?$",
-)
 _NUMBER = re.compile(r"^[A-Z]{1,4}-?\d{0,4}-?\d*$")
+_INITIALS = re.compile(r"^[a-z]{2,6}$")
 
 
 @dataclass(frozen=True)
@@ -47,24 +45,6 @@ class LookupRow:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def unit_conditions(compact: str) -> list[ColumnElement[bool]]:
-    """Unit ids a text names, as conditions on Unit/Building/Project (joined by the caller)."""
-    conditions: list[ColumnElement[bool]] = []
-    parts = _UNIT.match(compact)
-    if parts is not None:
-        building, number = parts.group("building"), parts.group("unit")
-        names = [f"{building}{suffix}" for suffix in ("栋", "幢", "号楼", "座", "#")] + [building]
-        numbers = sorted({number, number.zfill(4)})
-        condition = Building.name.in_(names) & Unit.number.in_(numbers)
-        project = parts.group("project").strip()
-        if project:
-            condition = condition & or_(
-                Project.name.like(_escape(project) + "%", escape="\\"), Project.code == project.upper()
-            )
-        conditions.append(condition)
-    return conditions
 
 
 def search_matches(text: str) -> list[Select[Any]]:
@@ -91,15 +71,14 @@ def search_matches(text: str) -> list[Select[Any]]:
     found: list[Select[Any]] = []
     if by_columns:
         found.append(select(RequestIndex.instance_id).where(or_(*by_columns)))
-    units = unit_conditions(compact)
-    if units:
-        unit_ids = (
-            select(Unit.id)
-            .join(Building, Building.id == Unit.building_id)
-            .join(Project, Project.id == Building.project_id)
-            .where(or_(*units))
-        )
-        found.append(select(RequestIndex.instance_id).where(RequestIndex.unit_id.in_(unit_ids)))
+    units = unit_ids(compact)
+    if units is not None:
+        found.append(select(RequestIndex.instance_id).where(RequestIndex.unit_id.in_(units)))
+    lower = compact.lower()
+    if _INITIALS.match(lower):
+        # Pinyin initials (`zw` for 张伟): the owners first (an index lookup), then their requests.
+        owners = select(Owner.id).where(Owner.name_initials == lower)
+        found.append(select(RequestIndex.instance_id).where(RequestIndex.owner_id.in_(owners)))
     return found
 
 

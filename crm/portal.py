@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from crm.estate.models import Owner, Ownership
+from crm.estate.people import normalise_phone as normalise_records_phone
 from crm.models import RequestIndex, RequestRating
 from crm.ratings import Ratings
 from crm.throttle import Throttle
 from engine.audit import AuditLog
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, HumanTask, ProcessInstance
-from lintel.clock import Clock
+from lintel.clock import SHANGHAI, Clock
 
 SCOPE = "portal"
 MAX_TEXT = 1000
@@ -31,11 +33,14 @@ MINE_LIMIT = 50
 
 
 def normalise_phone(value: object) -> str:
-    """Digits only, without China's +86: how an owner may type their number is not our business."""
-    digits = re.sub(r"\D", "", value) if isinstance(value, str) else ""
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return digits
+    """The phone as the records keep it (`+86 138-0000-0001` is 13800000001, a landline keeps its area
+    code's 0); anything else as its digits, which then match nothing: how an owner may type their number
+    is not our business."""
+    try:
+        return normalise_records_phone(value)
+    except InvalidData:
+        digits = re.sub(r"\D", "", value) if isinstance(value, str) else ""
+        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
 
 
 def normalise_number(value: object) -> str:
@@ -84,9 +89,7 @@ class Portal:
         found = None
         if number_text and phone_text:
             found = self.session.scalars(
-                select(RequestIndex).where(
-                    RequestIndex.number == number_text, RequestIndex.owner_phone == phone_text
-                )
+                select(RequestIndex).where(RequestIndex.number == number_text, self.seen_by(phone_text))
             ).first()
         if found is None:
             self.throttle.fail(SCOPE, subject, client)
@@ -97,14 +100,53 @@ class Portal:
     def get(self, number: str) -> RequestIndex | None:
         return self.session.scalars(select(RequestIndex).where(RequestIndex.number == number)).first()
 
+    def seen_by(self, phone: str) -> ColumnElement[bool]:
+        """The requests the holder of this phone may follow: those registered with it; every request of
+        an owner with this phone — kept after they sold the unit; and, for each unit they co-own now, the
+        requests registered for it since their ownership began, about its current owners or about no
+        owner (a tenant's) — not a previous owner's."""
+        owners = select(Owner.id).where(Owner.phone == phone)
+        conditions: list[ColumnElement[bool]] = [
+            RequestIndex.owner_phone == phone,
+            RequestIndex.owner_id.in_(owners),
+        ]
+        holdings = self.session.execute(
+            select(Ownership.unit_id, Ownership.started_on).where(
+                Ownership.owner_id.in_(owners), Ownership.ended_on.is_(None)
+            )
+        )
+        for unit_id, started_on in holdings:
+            current = select(Ownership.owner_id).where(
+                Ownership.unit_id == unit_id, Ownership.ended_on.is_(None)
+            )
+            about = or_(RequestIndex.owner_id.is_(None), RequestIndex.owner_id.in_(current))
+            condition = (RequestIndex.unit_id == unit_id) & about
+            if started_on is not None:
+                since = datetime.combine(started_on, time(), SHANGHAI)
+                condition = condition & (RequestIndex.created_at >= since)
+            conditions.append(condition)
+        return or_(*conditions)
+
+    def may_see(self, request: RequestIndex, phone: str) -> bool:
+        if not phone:
+            return False
+        if request.owner_phone == phone:
+            return True
+        found = self.session.scalar(
+            select(RequestIndex.instance_id).where(
+                RequestIndex.instance_id == request.instance_id, self.seen_by(phone)
+            )
+        )
+        return found is not None
+
     def mine(self, phone: str) -> list[RequestIndex]:
-        """The requests registered with this (verified) phone, newest first."""
+        """The requests the holder of this (verified) phone may follow (`seen_by`), newest first."""
         if not phone:
             return []
         return list(
             self.session.scalars(
                 select(RequestIndex)
-                .where(RequestIndex.owner_phone == phone)
+                .where(self.seen_by(phone))
                 .order_by(RequestIndex.created_at.desc(), RequestIndex.instance_id.desc())
                 .limit(MINE_LIMIT)
             )

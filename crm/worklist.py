@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union, union_all
 from sqlalchemy.orm import Session
 
-from crm.estate.models import Building, Owner, Unit
+from crm.estate.models import Owner
+from crm.estate.search import unit_ids
 from crm.models import Department, RequestIndex
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
@@ -159,9 +160,6 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-_UNIT_PATTERN = re.compile(r"^(\d+)\s*(?:栋|幢|号楼|#|-)\s*(\w+)$")
-
-
 class Worklist:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -240,16 +238,12 @@ class Worklist:
             )
         )
         by_owner = select(RequestIndex.instance_id).where(RequestIndex.owner_id.in_(owners))
-        unit_match: list[ColumnElement[bool]] = [
-            Unit.number == compact,
-            (Building.name + Unit.number) == compact,
-        ]
-        parts = _UNIT_PATTERN.match(compact)
-        if parts is not None:
-            unit_match.append((Building.name == f"{parts.group(1)}栋") & (Unit.number == parts.group(2)))
-        units = select(Unit.id).join(Building, Building.id == Unit.building_id).where(or_(*unit_match))
-        by_unit = select(RequestIndex.instance_id).where(RequestIndex.unit_id.in_(units))
-        return union(by_number, by_owner, by_unit)  # type: ignore[return-value]
+        found = [by_number, by_owner]
+        # The unit written any common way (`1栋1201`, `1-1201`), or its number alone: one parser for all.
+        units = unit_ids(compact, bare_numbers=True)
+        if units is not None:
+            found.append(select(RequestIndex.instance_id).where(RequestIndex.unit_id.in_(units)))
+        return union(*found)  # type: ignore[return-value]
 
     # -- pages ------------------------------------------------------------------------------------------
 

@@ -454,6 +454,20 @@ def bench_pages(postgres_url: str, tasks: int, runs: int) -> None:
     run(postgres_url=postgres_url, tasks=tasks, runs=runs, echo=click.echo)
 
 
+@bench.command("people")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--owners", default=100_000, show_default=True, help="Owners (each with a unit) to fill in.")
+@click.option("--runs", default=5, show_default=True, help="Timed searches per form (after a warm-up).")
+def bench_people(postgres_url: str, owners: int, runs: int) -> None:
+    """Each way of finding an owner, timed with 100,000 owners on SQLite and PostgreSQL (database
+    lintel_bench_people)."""
+    from bench.people import run
+
+    run(owners=owners, postgres_url=postgres_url, runs=runs, echo=click.echo)
+
+
 if __name__ == "__main__":
     main()
 

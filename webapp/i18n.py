@@ -189,6 +189,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^must match the pattern (.+)$"), "格式不符合要求（{0}）"),
     (re.compile(r"^must be true or false$"), "请选择是或否"),
     (re.compile(r"^must be ticked$"), "请勾选"),
+    (re.compile(r"^must be one of: family, tenant, agent, property, other$"), "请选择与业主的关系"),
     (re.compile(r"^must be one of: .*$"), "请从列表中选择"),
     (re.compile(r"^no choices are available$"), "没有可选项"),
     (re.compile(r"^must be yes or no$"), "请选择是或否"),
@@ -219,6 +220,13 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^another contractor has this name$"), "已有同名承建商"),
     (re.compile(r"^at most (\d+) entries$"), "最多 {0} 项"),
+    # Finding people and registering a caller not on file (crm.estate.search, crm.complaints).
+    (
+        re.compile(r"^no unit matches$"),
+        "没有找到这个房号，请按“项目 楼栋 房号”填写（如 江南府1栋1201）或从列表中选择",
+    ),
+    (re.compile(r"^several units match$"), "有多个房号符合，请加上项目名称或从列表中选择"),
+    (re.compile(r"^give either a new owner or a caller, not both$"), "新业主和非业主来电只能选一种"),
     (re.compile(r"^task \d+ is already (completed|cancelled)$"), "此任务已{0}"),
     (re.compile(r"^task \d+ is already claimed by (\S+)$"), "此任务已被 {0} 认领"),
     (re.compile(r"^task \d+ is claimed by (\S+), not by you$"), "此任务由 {0} 认领，不是您"),

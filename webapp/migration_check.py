@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,9 @@ from webapp.database import alembic_config, make_engine, upgrade
 
 
 def main() -> int:
+    # The last-four indexes of migration 0014 are on expressions, which SQLite's reflection skips (with a
+    # warning): the models do not declare them, so there is nothing to compare.
+    warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'check.db'}"
         engine = make_engine(url)

@@ -121,7 +121,7 @@ class Owner(Base):
     tier: Mapped[str] = mapped_column(String(20), default="regular")
     id_number: Mapped[str | None] = mapped_column(String(30), unique=True)
     name_initials: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
-    name_pinyin: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    name_pinyin: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
     created_at: Mapped[datetime | None]
 
     # The units the owner holds now (an ownership ended by a transfer stays in `ownerships`).

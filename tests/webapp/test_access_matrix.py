@@ -92,6 +92,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "name": "htmx.org/dist/htmx.min.js",
             "filename": "lintel.css",
             "file_name": "complaint.bpmn",
+            "owner_id": complaint.owner_id,
         }
     )
 

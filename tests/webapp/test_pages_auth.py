@@ -284,7 +284,7 @@ def test_every_page_renders_in_english(client, platform) -> None:
         "/inbox?department=*": "Department queue",
         f"/tasks/{task_id}": "Only members of the task's department can work on it.",
         f"/requests/{complaint.instance_id}": "Timeline",
-        "/complaints/new?q=13800000001": "Find by phone, name or unit",
+        "/complaints/new?q=13800000001": "Find by phone, name, pinyin initials, unit or request number",
         "/processes": "Deploy a new version",
         "/processes/complaint/1": "Human steps",
         "/admin/users": "New account",

@@ -39,6 +39,7 @@ ALLOWED = {
     "C",
     "X",
     "Enter",
+    "zw",  # pinyin initials (张伟), as the people search boxes give an example of what to type
 }
 # Request numbers, phone numbers and the addresses of pages are data, not words.
 DATA = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b|(?<![\w/])/[\w/.-]+")
@@ -159,7 +160,11 @@ def demo(session_factory, foundation) -> None:  # type: ignore[no-untyped-def]
 def test_every_page_a_demo_role_reaches_is_in_chinese(app, client, demo, username: str) -> None:
     login(client, username)
     # Pages nobody links to but everyone meets: one that does not exist, one that is not theirs to see.
-    found = crawl(client, ["/", "/inbox", "/no-such-page", "/requests/999999", "/admin/users"], ALLOWED)
+    start = ["/", "/inbox", "/no-such-page", "/requests/999999", "/admin/users", "/admin/personal-data"]
+    # The people pages with something found and nothing found, and a caller not on file being registered.
+    start += ["/owners?q=0001", "/owners?q=zw", "/owners?q=没有这个人", "/complaints/new?q=没有这个人"]
+    start += ["/complaints/new?q=x&owner=new_owner&person_unit=1-1201", "/complaints/units?person_unit=9-9"]
+    found = crawl(client, start, ALLOWED)
     assert found == {}, f"English or raw codes on the pages of {username}: {found}"
 
 

@@ -118,4 +118,4 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
     return body
 
 
-from webapp.api import complaints, definitions, incidents, openapi, requests, tasks  # noqa: E402,F401
+from webapp.api import complaints, definitions, incidents, openapi, owners, requests, tasks  # noqa: E402,F401

@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import g
 
+from crm.estate.people import mask_phone
 from crm.models import Complaint
 from crm.policy import Permission, Target
 from webapp import db_session, platform
@@ -54,10 +55,23 @@ def complaint_view(complaint: Complaint) -> dict[str, Any]:
         },
         "closed": complaint.status == "closed",
         "satisfaction": _score(complaint),
-        "owner": {"id": complaint.owner.id, "name": complaint.owner.name},
+        "owner": {"id": complaint.owner.id, "name": complaint.owner.name} if complaint.owner else None,
         "unit": {"id": unit.id, "label": unit.label} if unit else None,
+        "caller": _caller(complaint),
         "current_tasks": current,
         "timeline": timeline,
+    }
+
+
+def _caller(complaint: Complaint) -> dict[str, Any] | None:
+    caller = complaint.caller
+    if caller is None:
+        return None
+    return {
+        "id": caller.id,
+        "name": caller.name,
+        "relation": caller.relation,
+        "phone": mask_phone(caller.phone),
     }
 
 

@@ -249,6 +249,7 @@ def build_spec() -> dict[str, Any]:
         },
     )
     _incidents(spec)
+    _owners(spec)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
@@ -258,6 +259,24 @@ def build_spec() -> dict[str, Any]:
     document["servers"] = [{"url": "/api/v1"}]
     document["security"] = [{"bearer": []}]
     return document
+
+
+def _owners(spec: APISpec) -> None:
+    for name in ("OwnedUnit", "OwnerContract", "OwnerFound", "CallerFound", "OwnerList"):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    spec.path(
+        "/owners",
+        operations={
+            "get": {
+                "summary": "Owners (and callers who are not owners) found as a coordinator hears them, the "
+                "most exact match first, with their current units and contracts",
+                "parameters": [{"in": "query", "schema": schemas.OwnerQuery}],
+                "responses": _responses(
+                    {"200": {"description": "who was found", **_json("OwnerList")}}, *READ, 422
+                ),
+            }
+        },
+    )
 
 
 def _incidents(spec: APISpec) -> None:

@@ -4,7 +4,38 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from crm.estate.models import CALLER_RELATIONS
+
 MAX_ID = 2**63 - 1
+
+
+class CallerNotOnFile(Schema):
+    """A caller not on file: their name, phone and the unit, picked by id or written as people do."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True, validate=validate.Length(max=100))
+    phone = fields.String(
+        required=True,
+        validate=validate.Length(max=30),
+        metadata={"description": "a Chinese mobile or landline, written any way (+86, spaces, dashes)"},
+    )
+    unit_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
+    unit = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={"description": "the unit as written (江南府1栋1201, 1-1201), when unit_id is not given"},
+    )
+
+
+class NonOwnerCaller(CallerNotOnFile):
+    relation = fields.String(
+        required=True, validate=validate.OneOf(CALLER_RELATIONS), metadata={"description": "to the unit"}
+    )
 
 
 class ComplaintCreate(Schema):
@@ -21,6 +52,21 @@ class ComplaintCreate(Schema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
     category = fields.String(load_default=None, allow_none=True)
+    new_owner = fields.Nested(
+        CallerNotOnFile,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a caller not on file who owns the unit: created as its owner"},
+    )
+    caller = fields.Nested(
+        NonOwnerCaller,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "a caller who is not an owner (family, tenant …): recorded with the unit; the "
+            "complaint is about the unit's contact owner, or about no owner when it has none"
+        },
+    )
 
 
 class ComplaintCreated(Schema):
@@ -135,8 +181,9 @@ class ComplaintDetail(Schema):
     severity = fields.String(allow_none=True)
     department = fields.String(allow_none=True)
     description = fields.String()
-    owner = fields.Dict()
+    owner = fields.Dict(allow_none=True)
     unit = fields.Dict(allow_none=True)
+    caller = fields.Dict(allow_none=True, metadata={"description": "who called, when not an owner"})
     satisfaction = fields.Integer(allow_none=True)
     rework_count = fields.Integer()
     created_at = fields.AwareDateTime()
@@ -292,3 +339,72 @@ class InstanceOutcome(Schema):
     version = fields.Integer()
     error = fields.String(allow_none=True)
     element_id = fields.String(allow_none=True)
+
+
+# -- owners ----------------------------------------------------------------------------------------------
+
+
+class OwnerQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "phone (whole or its last digits), name, surname, pinyin initials (zw) or "
+            "pinyin, unit (江南府1栋1201, 1-1201), request number (whole or part), ID number (or its last 4)"
+        },
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+    full = fields.Boolean(
+        load_default=False,
+        metadata={"description": "full phones and ID numbers (personal.view; each owner's view is logged)"},
+    )
+
+
+class OwnedUnit(Schema):
+    id = fields.Integer()
+    project = fields.String(metadata={"description": "the project's code"})
+    project_name = fields.String()
+    building = fields.String()
+    number = fields.String()
+    label = fields.String()
+    is_contact = fields.Boolean(metadata={"description": "the contact owner (联系业主) of the unit"})
+    since = fields.Date(allow_none=True)
+
+
+class OwnerContract(Schema):
+    number = fields.String()
+    unit_id = fields.Integer()
+    status = fields.String(metadata={"description": "signed, handed_over or cancelled"})
+    signed_on = fields.Date()
+    planned_handover_on = fields.Date(allow_none=True)
+    handed_over_on = fields.Date(allow_none=True)
+    cancelled_on = fields.Date(allow_none=True)
+
+
+class OwnerFound(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(metadata={"description": "masked (138****0001) unless full=1"})
+    id_number = fields.String(allow_none=True, metadata={"description": "masked unless full=1"})
+    tier = fields.String()
+    open_requests = fields.Integer()
+    units = fields.List(fields.Nested(OwnedUnit), metadata={"description": "the units held now"})
+    contracts = fields.List(fields.Nested(OwnerContract))
+
+
+class CallerFound(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(metadata={"description": "masked unless full=1"})
+    relation = fields.String()
+    unit = fields.Nested(OwnedUnit, allow_none=True)
+
+
+class OwnerList(Schema):
+    owners = fields.List(fields.Nested(OwnerFound), required=True)
+    callers = fields.List(
+        fields.Nested(CallerFound), required=True, metadata={"description": "callers who are not owners"}
+    )

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 
 from crm.models import RequestIndex
-from crm.portal import PublicView, normalise_number
+from crm.portal import PublicView, normalise_number, normalise_phone
 from crm.throttle import Throttled
 from engine.errors import Conflict, InvalidData
 from webapp import platform
@@ -74,14 +74,16 @@ def _verified_phone() -> str:
     return phone if fresh and isinstance(phone, str) else ""
 
 
-def _grant(found: RequestIndex) -> None:
+def _grant(found: RequestIndex, phone: str) -> None:
+    """This browser may read the request, and the phone it proved it holds (the owner's, a co-owner's)
+    opens the list of every request that phone may follow."""
     now = platform().clock.now().timestamp()
     granted = session.get("portal") or {}
     granted = {k: v for k, v in granted.items() if isinstance(v, int | float) and v > now}
     granted[found.number] = now + ACCESS.total_seconds()
     session["portal"] = granted
-    if found.owner_phone:
-        session["portal_phone"] = [found.owner_phone, now + ACCESS.total_seconds()]
+    if phone:
+        session["portal_phone"] = [phone, now + ACCESS.total_seconds()]
 
 
 def _visible(number: str) -> RequestIndex | None:
@@ -90,7 +92,7 @@ def _visible(number: str) -> RequestIndex | None:
     found = portal().get(number)
     if found is None:
         return None
-    if _granted(number) or (found.owner_phone and found.owner_phone == _verified_phone()):
+    if _granted(number) or portal().may_see(found, _verified_phone()):
         return found
     return None
 
@@ -130,7 +132,7 @@ def lookup() -> Any:
             return page, 429, {"Retry-After": str(exc.retry_after)}
         commit()  # a failed attempt counts even though nothing else changes
         if found is not None:
-            _grant(found)
+            _grant(found, normalise_phone(request.form.get("phone")))
             return redirect(url_for("portal.show", number=found.number))
         error = _("没有找到与此编号和手机号对应的记录，请核对后再试。")
     return render_template("portal/lookup.html", number=number, error=error)

@@ -8,9 +8,11 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from crm.complaints import INTAKE_FORM, PROCESS_KEY, TRIAGE_FORM
+from crm.complaints import CALLER, INTAKE_FORM, NEW_OWNER, PROCESS_KEY, TRIAGE_FORM
+from crm.estate.models import Caller
+from crm.estate.people import mask_phone
+from crm.estate.search import PeopleSearch, units_matching
 from crm.models import Complaint, RequestIndex
-from crm.owners import find_owners
 from crm.platform import Platform
 from crm.policy import Permission
 from crm.validation import COORDINATOR_DEPARTMENT
@@ -20,6 +22,7 @@ from webapp.access import allow
 from webapp.i18n import label, translate_fields
 from webapp.pages import present
 from webapp.pages.common import actor, commit, ok
+from webapp.pages.owners import RELATIONS, relation_name
 from webapp.pages.present import Details, Shown, choice_label
 
 bp = Blueprint("register", __name__)
@@ -42,6 +45,10 @@ def complaint_details(p: Platform, request: RequestIndex) -> Details | None:
         Shown(_("责任部门"), departments.get(complaint.department or "", complaint.department or "—")),
         Shown(_("退回次数"), str(complaint.rework_count)),
     ]
+    caller = complaint.caller
+    if caller is not None:
+        relation = relation_name(caller.relation)
+        rows.insert(0, Shown(_("来电人"), f"{caller.name}（{relation}）{mask_phone(caller.phone)}"))
     return Details(rows, complaint.description, _("投诉内容"))
 
 
@@ -59,10 +66,14 @@ def _can_triage() -> bool:
     return actor().member_of(COORDINATOR_DEPARTMENT)
 
 
+PERSON_FIELDS = ("person_name", "person_phone", "person_unit", "person_unit_id", "person_relation")
+
+
 def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
     query = values.get("q", "")
-    matches = find_owners(db_session(), query) if query else []
+    matches = PeopleSearch(db_session()).find(query) if query else []
     can_triage = _can_triage()
+    unit_text = values.get("person_unit", "")
     return (
         render_template(
             "register.html",
@@ -71,6 +82,8 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> 
             matches=matches,
             channels=_choices("channel"),
             categories=_choices("category"),
+            relations=[(k, _(v)) for k, v in RELATIONS.items()],
+            units=units_matching(db_session(), unit_text) if unit_text else [],
             can_triage=can_triage,
             severities=_choices("severity", TRIAGE_FORM) if can_triage else [],
             departments=_choices("department", TRIAGE_FORM) if can_triage else [],
@@ -85,7 +98,7 @@ def new() -> Any:
     # Without JavaScript the search button sends the whole form here: keep what was typed.
     values = {
         name: request.args.get(name, "").strip()[:4000]
-        for name in ("q", "channel", "category", "description", "triage", *TRIAGE_FIELDS)
+        for name in ("q", "channel", "category", "description", "triage", *TRIAGE_FIELDS, *PERSON_FIELDS)
     }
     values["q"] = values["q"][:100]
     values["channel"] = values["channel"] or "hotline"
@@ -98,8 +111,42 @@ def owners() -> Any:
     """The owner matches alone: what htmx swaps in while the coordinator types."""
     query = request.args.get("q", "").strip()[:100]
     return render_template(
-        "register_owners.html", matches=find_owners(db_session(), query), q=query, selected=""
+        "register_owners.html", matches=PeopleSearch(db_session()).find(query), q=query, selected=""
     )
+
+
+@bp.get("/complaints/units")
+@allow(Permission.REGISTER_COMPLAINT)
+def units() -> Any:
+    """The units a caller not on file may mean, as they type it: what htmx swaps in to pick one."""
+    text = request.args.get("person_unit", "").strip()[:100]
+    return render_template(
+        "register_units.html", units=units_matching(db_session(), text), text=text, selected=""
+    )
+
+
+def _person(values: dict[str, str]) -> dict[str, Any]:
+    """A caller not on file, as typed: name, phone, the unit picked or written, the relation."""
+    return {
+        "name": values["person_name"],
+        "phone": values["person_phone"],
+        "unit_id": values["person_unit_id"] or None,
+        "unit": values["person_unit"],
+        "relation": values["person_relation"],
+    }
+
+
+def _caller_on_file(key: str) -> dict[str, Any] | None:
+    """A caller found again (`c<id>`): registered as before, with the unit they called about."""
+    caller = db_session().get(Caller, int(key[1:])) if key[1:].isdigit() and len(key) < 19 else None
+    if caller is None:
+        return None
+    return {
+        "name": caller.name,
+        "phone": caller.phone,
+        "relation": caller.relation,
+        "unit_id": caller.unit_id,
+    }
 
 
 @bp.post("/complaints/new")
@@ -108,16 +155,38 @@ def create() -> Any:
     form = request.form
     values = {
         name: form.get(name, "").strip()
-        for name in ("q", "owner", "channel", "category", "description", "triage", *TRIAGE_FIELDS)
+        for name in (
+            "q",
+            "owner",
+            "channel",
+            "category",
+            "description",
+            "triage",
+            *TRIAGE_FIELDS,
+            *PERSON_FIELDS,
+        )
     }
     # "Register and triage": the coordinator has what triage needs, the case goes straight to the department.
     triage = {name: values[name] for name in TRIAGE_FIELDS} if values["triage"] and _can_triage() else None
-    owner_id, _sep, unit_id = values["owner"].partition(":")
+    chosen = values["owner"]
+    who: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    if not owner_id:
-        errors["owner"] = _("请先查找并选择业主")
-    elif not owner_id.isdigit() or (unit_id and not unit_id.isdigit()):
-        errors["owner"] = _("请选择列表中的业主")
+    if chosen == NEW_OWNER:
+        who["new_owner"] = _person(values)
+    elif chosen == CALLER:
+        who["caller"] = _person(values)
+    elif chosen.startswith("c"):
+        who["caller"] = _caller_on_file(chosen)
+        if who["caller"] is None:
+            errors["owner"] = _("请选择列表中的来电人")
+    else:
+        owner_id, _sep, unit_id = chosen.partition(":")
+        if not owner_id:
+            errors["owner"] = _("请先查找并选择业主，或当场为来电人建档")
+        elif not owner_id.isdigit() or (unit_id and not unit_id.isdigit()):
+            errors["owner"] = _("请选择列表中的业主")
+        else:
+            who = {"owner_id": int(owner_id), "unit_id": int(unit_id) if unit_id else None}
     if not errors:
         try:
             complaint = platform().complaints.register(
@@ -125,15 +194,18 @@ def create() -> Any:
                 channel=values["channel"],
                 description=values["description"],
                 category=values["category"] or None,
-                owner_id=int(owner_id),
-                unit_id=int(unit_id) if unit_id else None,
                 triage=triage,
+                **who,
             )
         except InvalidData as invalid:
             fields = translate_fields(invalid.fields)
             for key in ("owner_id", "owner_phone", "unit_id"):
                 if key in fields:
                     errors["owner"] = fields.pop(key)
+            for key in list(fields):
+                prefix, dot, field = key.partition(".")
+                if dot and prefix in (NEW_OWNER, CALLER):
+                    errors[f"person_{field}"] = fields.pop(key)
             errors.update(fields)
             db_session().rollback()
         else:
