@@ -47,6 +47,20 @@ def test_the_full_phone_is_shown_on_request_and_the_view_is_logged(client, sessi
     assert "13800000001" in text(client.post(f"/owners/{owner.id}/reveal", data={"what": "phone"}))
 
 
+def test_an_id_number_is_revealed_the_same_way(client, platform, session) -> None:  # type: ignore[no-untyped-def]
+    owner = platform.records.save_owner(
+        None, name="张丽", phone="13912341234", id_number="11010519491231002X"
+    )
+    platform.session.commit()
+    login(client, "crc_sup")
+    revealed = client.post(
+        f"/owners/{owner.id}/reveal", data={"what": "id_number"}, headers={"HX-Request": "1"}
+    )
+    assert "11010519491231002X" in revealed.get_data(as_text=True)
+    rows = session.scalars(select(PersonalDataAccess)).all()
+    assert [(r.actor, r.owner_id, r.what) for r in rows] == [("crc_sup", owner.id, "id_number")]
+
+
 def test_those_without_the_permission_see_no_button_and_are_refused(client, session) -> None:  # type: ignore[no-untyped-def]
     owner = zhang(session)
     login(client, "eng")
