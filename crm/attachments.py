@@ -78,7 +78,7 @@ def _signature_ok(extension: str, head: bytes) -> bool:
     return extension != ".webp" or head[8:12] == b"WEBP"
 
 
-def _check_package(path: Path, name: str, extension: str, unpacked_max: int) -> None:
+def check_package(path: Path | BinaryIO, name: str, extension: str, unpacked_max: int) -> None:
     """Refuse an Office file that is not a sound zip archive, or that unpacks to more than `unpacked_max`.
 
     The sizes the archive declares are added up first; then every part is really unpacked (and thrown
@@ -177,7 +177,7 @@ class Attachments:
             if not _signature_ok(extension, head):
                 raise UploadRefused(f"{name}: the content is not a {extension} file")
             if extension in PACKAGES:
-                _check_package(partial, name, extension, self.unpacked_max_bytes)
+                check_package(partial, name, extension, self.unpacked_max_bytes)
             stored = folder / f"{token}{extension}"
             partial.replace(stored)
         finally:

@@ -468,8 +468,21 @@ def bench_people(postgres_url: str, owners: int, runs: int) -> None:
     run(owners=owners, postgres_url=postgres_url, runs=runs, echo=click.echo)
 
 
+@bench.command("import")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--units", default=100_000, show_default=True, help="Units (each with owners and a contract).")
+def bench_import(postgres_url: str, units: int) -> None:
+    """Seconds to import 100,000 units with their owners and contracts on SQLite and PostgreSQL."""
+    from bench.imports import run
+
+    run(units=units, postgres_url=postgres_url, echo=click.echo)
+
+
 if __name__ == "__main__":
     main()
 
 
-from webapp import cli_incidents  # noqa: E402,F401  (registers `lintel incidents`)
+# Registering `lintel import` and `lintel incidents`.
+from webapp import cli_imports, cli_incidents  # noqa: E402,F401

@@ -82,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Most bytes a .docx or .xlsx may unpack to (a zip bomb is refused).",
     ),
     Setting(
+        "LINTEL_IMPORT_MAX_BYTES",
+        str(50 * 1024 * 1024),
+        "Largest record file (CSV or XLSX) `lintel import` and the import page accept, in bytes.",
+    ),
+    Setting(
         "LINTEL_THROTTLE_ATTEMPTS",
         "10",
         "Failed sign-ins to one account (portal: look-ups of one request number) from one client before "

@@ -64,7 +64,8 @@ def init_pages(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     # Files are checked one by one against LINTEL_UPLOAD_MAX_BYTES; this only stops absurd bodies early.
     if config.get("MAX_CONTENT_LENGTH") is None:
-        config["MAX_CONTENT_LENGTH"] = int(config["LINTEL_UPLOAD_MAX_BYTES"]) * 8 + 1024 * 1024
+        largest = max(int(config["LINTEL_UPLOAD_MAX_BYTES"]) * 8, int(config["LINTEL_IMPORT_MAX_BYTES"]))
+        config["MAX_CONTENT_LENGTH"] = largest + 1024 * 1024
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     i18n.init_app(app)

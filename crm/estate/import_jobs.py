@@ -1,0 +1,185 @@
+"""Imports run from the administrator's page: one row per uploaded file (`import_jobs`), with its progress,
+counts and skipped rows, so that the page shows them after a reload and from any web process. The file is
+kept in the row until it has been imported, so any process can run it; the import itself is
+crm.estate.imports, committed batch by batch together with the job's progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Integer, LargeBinary, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from crm.estate.import_files import FileRefused, read_table
+from crm.estate.import_layouts import KINDS
+from crm.estate.imports import Importer, ImportReport
+from engine.errors import InvalidData, NotFound
+from engine.models import BigId
+from lintel.clock import Clock
+from lintel.db import Base
+
+STATUSES = ("queued", "running", "done", "refused", "failed")
+# A running import whose progress has not moved for this long was interrupted (its process ended).
+STALE_AFTER = timedelta(minutes=10)
+RECENT = 20
+
+
+class ImportJob(Base):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # [{line, column, code, message, params}], the first MAX_PROBLEMS_KEPT; the rest only counted.
+    problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    problems_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    ignored_columns: Mapped[list[str] | None] = mapped_column(JSON)
+    # Why the file was refused or the import failed: {code, message, params}.
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    progress_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+    def interrupted(self, now: datetime) -> bool:
+        moved = self.progress_at or self.started_at or self.created_at
+        return self.active and moved is not None and now - moved > STALE_AFTER
+
+    @property
+    def percent(self) -> int:
+        if self.status in ("done", "refused", "failed"):
+            return 100
+        return min(99, int(self.done * 100 / self.total)) if self.total else 0
+
+
+class ImportJobs:
+    """Import jobs in one session (the caller commits), and running one (`run`, its own transactions)."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def submit(self, kind: str, filename: str, content: bytes, by: str) -> ImportJob:
+        if kind not in KINDS:
+            raise InvalidData("unknown kind", {"kind": "must be one of: " + ", ".join(KINDS)})
+        job = ImportJob(
+            kind=kind,
+            filename=filename[-255:] or "file",
+            status="queued",
+            content=content,
+            size=len(content),
+            created_by=by,
+            created_at=self.clock.now(),
+            total=0,
+            done=0,
+            created=0,
+            updated=0,
+            unchanged=0,
+            skipped=0,
+            problems_dropped=0,
+        )
+        self.session.add(job)
+        self.session.flush()
+        return job
+
+    def get(self, job_id: int) -> ImportJob:
+        job = self.session.get(ImportJob, job_id)
+        if job is None:
+            raise NotFound("the import does not exist")
+        return job
+
+    def recent(self, limit: int = RECENT) -> list[ImportJob]:
+        return list(self.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)))
+
+
+def run_job(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    job_id: int,
+    *,
+    max_bytes: int,
+    unpacked_max_bytes: int,
+) -> None:
+    """Run a queued import: claim it (one process only), read the file, import it batch by batch, each
+    batch committed with the job's progress. A refused file or a failure is recorded on the job."""
+    with sessions() as session:
+        claimed = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == "queued")
+            .values(status="running", started_at=clock.now(), progress_at=clock.now())
+        )
+        session.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        job = session.get(ImportJob, job_id)
+        assert job is not None
+        kind, filename, content = job.kind, job.filename, job.content or b""
+        try:
+            table = read_table(filename, content, max_bytes=max_bytes, unpacked_max_bytes=unpacked_max_bytes)
+            Importer.check(kind, table)
+            job.total = table.total or 0
+            session.commit()
+
+            def after_batch(report: ImportReport) -> None:
+                _record(job, report, clock)
+                session.commit()
+
+            report = Importer(session, clock).run(kind, table, after_batch=after_batch)
+        except FileRefused as refused:
+            session.rollback()
+            _finish(session, job_id, clock, "refused", refusal(refused))
+            return
+        except Exception as exc:  # recorded for the administrator; the committed batches stay
+            session.rollback()
+            _finish(
+                session, job_id, clock, "failed", {"code": "failed", "message": str(exc)[:500], "params": {}}
+            )
+            raise
+        _record(job, report, clock)
+        job.status = "done"
+        job.finished_at = clock.now()
+        job.content = None
+        session.commit()
+
+
+def refusal(refused: FileRefused) -> dict[str, Any]:
+    return {"code": refused.code, "message": str(refused), "params": refused.params}
+
+
+def _record(job: ImportJob, report: ImportReport, clock: Clock) -> None:
+    counts = report.summary()
+    job.done = report.done
+    job.total = max(job.total or 0, report.done)
+    job.created, job.updated = counts["created"], counts["updated"]
+    job.unchanged, job.skipped = counts["unchanged"], counts["skipped"]
+    job.problems = [p.as_dict() for p in report.problems]
+    job.problems_dropped = report.problems_dropped
+    job.ignored_columns = report.ignored_columns
+    job.progress_at = clock.now()
+
+
+def _finish(session: Session, job_id: int, clock: Clock, status: str, why: dict[str, Any]) -> None:
+    job = session.get(ImportJob, job_id)
+    assert job is not None
+    job.status = status
+    job.refusal = why
+    job.finished_at = clock.now()
+    job.content = None
+    session.commit()
