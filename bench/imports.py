@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crm.estate.import_files import read_table
-from crm.estate.imports import ImportReport, Importer
+from crm.estate.imports import Importer, ImportReport
 from lintel.clock import SHANGHAI, FixedClock
 from webapp.database import make_engine, upgrade
 
@@ -79,9 +79,7 @@ def generate(units: int) -> dict[str, bytes]:
             ["BENCH", building, number, floor, layout, f"{80 + n % 4 * 15}.50", f"{n // 25_000 + 1}期"]
         )
         name = SURNAMES[n % 20] + GIVEN[n // 20 % 20] + (GIVEN[n // 400 % 20] if n % 3 else "")
-        owner_rows.append(
-            ["BENCH", building, number, name, f"139{n:08d}", id_number(n) if n % 2 else "", 1]
-        )
+        owner_rows.append(["BENCH", building, number, name, f"139{n:08d}", id_number(n) if n % 2 else "", 1])
         if n % 10 == 0:
             owner_rows.append(["BENCH", building, number, "共" + name, f"137{n:08d}", "", 0])
         day = signed + timedelta(days=n % 700)
@@ -116,22 +114,25 @@ def import_all(url: str, files: dict[str, bytes], echo: Callable[[str], None]) -
     seconds: dict[str, float] = {}
     with Session(engine) as session:
         for kind in KINDS:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             table = read_table(f"{kind}.csv", files[kind])
             report: ImportReport = Importer(session, clock).run(
                 kind, table, after_batch=lambda _report: session.commit()
             )
             session.commit()
             seconds[kind] = time.perf_counter() - started
+            seconds[f"{kind}_cpu"] = time.process_time() - cpu
             counts = report.summary()
             echo(
-                f"  {kind:<10} {report.done:>7} rows {seconds[kind]:6.1f} s  "
+                f"  {kind:<10} {report.done:>7} rows {seconds[kind]:6.1f} s "
+                f"({seconds[f'{kind}_cpu']:5.1f} s CPU in this process)  "
                 f"created {counts['created']}, skipped {counts['skipped']}"
             )
             if counts["skipped"]:
                 echo(f"  first problem: line {report.problems[0].line}: {report.problems[0].message}")
     engine.dispose()
     seconds["total"] = sum(seconds[k] for k in KINDS)
+    seconds["cpu"] = sum(seconds[f"{k}_cpu"] for k in KINDS)
     return seconds
 
 
@@ -143,11 +144,14 @@ def run(*, units: int, postgres_url: str, echo: Callable[[str], None]) -> dict[s
     with tempfile.TemporaryDirectory() as folder:
         echo("SQLite:")
         sqlite = import_all(f"sqlite:///{Path(folder) / 'bench.db'}", files, echo)
-        echo(f"  total {sqlite['total']:.1f} s (target ≤ {TARGET_SECONDS:.0f} s)")
+        echo(f"  total {sqlite['total']:.1f} s, {sqlite['cpu']:.1f} s CPU (target ≤ {TARGET_SECONDS:.0f} s)")
         results["sqlite"] = {"seconds": round(sqlite["total"], 1)}
     echo("PostgreSQL:")
     postgres = import_all(_fresh_postgres(postgres_url), files, echo)
-    echo(f"  total {postgres['total']:.1f} s (target ≤ {TARGET_SECONDS:.0f} s)")
+    echo(
+        f"  total {postgres['total']:.1f} s, {postgres['cpu']:.1f} s CPU here "
+        f"(target ≤ {TARGET_SECONDS:.0f} s)"
+    )
     results["postgresql"] = {"seconds": round(postgres["total"], 1)}
     echo(json.dumps(results))
     return results

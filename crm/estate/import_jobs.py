@@ -6,67 +6,19 @@ crm.estate.imports, committed batch by batch together with the job's progress.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, LargeBinary, String, Text, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from crm.estate.import_files import FileRefused, read_table
 from crm.estate.import_layouts import KINDS
+from crm.estate.import_models import ImportJob
 from crm.estate.imports import Importer, ImportReport
 from engine.errors import InvalidData, NotFound
-from engine.models import BigId
 from lintel.clock import Clock
-from lintel.db import Base
 
-STATUSES = ("queued", "running", "done", "refused", "failed")
-# A running import whose progress has not moved for this long was interrupted (its process ended).
-STALE_AFTER = timedelta(minutes=10)
 RECENT = 20
-
-
-class ImportJob(Base):
-    __tablename__ = "import_jobs"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    filename: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    created: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    skipped: Mapped[int] = mapped_column(Integer, default=0)
-    # [{line, column, code, message, params}], the first MAX_PROBLEMS_KEPT; the rest only counted.
-    problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    problems_dropped: Mapped[int] = mapped_column(Integer, default=0)
-    ignored_columns: Mapped[list[str] | None] = mapped_column(JSON)
-    # Why the file was refused or the import failed: {code, message, params}.
-    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime]
-    started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    progress_at: Mapped[datetime | None]
-    note: Mapped[str | None] = mapped_column(Text)
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running")
-
-    def interrupted(self, now: datetime) -> bool:
-        moved = self.progress_at or self.started_at or self.created_at
-        return self.active and moved is not None and now - moved > STALE_AFTER
-
-    @property
-    def percent(self) -> int:
-        if self.status in ("done", "refused", "failed"):
-            return 100
-        return min(99, int(self.done * 100 / self.total)) if self.total else 0
 
 
 class ImportJobs:

@@ -114,10 +114,12 @@ class Importer:
         writer = writer_for(kind, self.session, self.clock)
         seen: dict[Any, int] = {}
         batch: list[Row] = []
+        plan = [(index, column) for index, column in enumerate(columns) if column is not None]
+        layout = LAYOUTS[kind]
         for line, cells in table.rows:
             if line <= table.header_line or not any(_filled(c) for c in cells):
                 continue
-            row = _parse(line, cells, columns, LAYOUTS[kind])
+            row = _parse(line, cells, plan, layout)
             if row.ok:
                 key = writer.key(row)
                 if key in seen:
@@ -179,20 +181,22 @@ def _filled(value: Any) -> bool:
     return value is not None and (not isinstance(value, str) or bool(value.strip()))
 
 
-def _parse(line: int, cells: Any, columns: list[Column | None], layout: tuple[Column, ...]) -> Row:
-    row = Row(line, {})
-    for column, cell in zip(columns, cells, strict=False):
-        if column is None:
+def _parse(line: int, cells: Any, plan: list[tuple[int, Column]], layout: tuple[Column, ...]) -> Row:
+    """The row's values by column key (blank cells None), with a problem for each cell that cannot be
+    read and each required cell left blank."""
+    values: dict[str, Any] = dict.fromkeys(c.key for c in layout)
+    row = Row(line, values)
+    size = len(cells)
+    for index, column in plan:
+        cell = cells[index] if index < size else None
+        if cell is None or cell == "":
             continue
         try:
-            row.values[column.key] = column.read(cell)
+            values[column.key] = column.read(cell)
         except RowProblem as problem:
             row.problems.append(problem)
-            row.values[column.key] = None
-    for column in layout:
-        row.values.setdefault(column.key, None)
-    for column in columns:
-        if column is not None and column.required and row.values.get(column.key) in (None, "", []):
+    for _index, column in plan:
+        if column.required and values[column.key] in (None, "", []):
             if not any(p.column == column.key for p in row.problems):
                 row.fail("required", f"{column.key} is required", column.key)
     return row

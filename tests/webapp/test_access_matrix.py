@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from crm.attachments import Attachments
 from crm.credentials import Credentials
 from crm.demo import USERS
+from crm.estate.import_jobs import ImportJobs
 from crm.models import User
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
@@ -76,6 +77,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     photo = store.store(complaint.instance_id, "crc", "现场.jpg", io.BytesIO(JPEG))
     design = platform.session.scalars(select(User).where(User.username == "design")).one()
     token = Credentials(platform.session, platform.clock).issue_token(design).record  # design's own token
+    job = ImportJobs(platform.session, platform.clock).submit("units", "房号.csv", b"project_code\n", "admin")
     platform.session.commit()
     return Samples(
         {
@@ -93,6 +95,9 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "filename": "lintel.css",
             "file_name": "complaint.bpmn",
             "owner_id": complaint.owner_id,
+            "job_id": job.id,
+            "kind": "units",
+            "fmt": "xlsx",
         }
     )
 

@@ -17,7 +17,8 @@ from tests.webapp.pages_support import TRIAGE, complete, login, open_task, regis
 from webapp.demo import load_demo_cases
 
 # Latin words a Chinese page may show: the product's name, the language menu's own name for English,
-# BPMN (the diagram format process owners upload), the file types an upload accepts, and the keys on the
+# BPMN (the diagram format process owners upload), the file types an upload accepts (and the encodings of
+# a CSV file), and the keys on the
 # keyboard that the inbox answers to.
 ALLOWED = {
     "Lintel",
@@ -32,6 +33,13 @@ ALLOWED = {
     "pdf",
     "docx",
     "xlsx",
+    "xls",
+    "csv",
+    "CSV",
+    "Excel",
+    "UTF-8",
+    "UTF",
+    "GBK",
     "MB",
     "KB",
     "J",

@@ -43,6 +43,7 @@ def init_pages(app: Flask) -> None:
         assets,
         auth,
         home,
+        imports,
         inbox,
         incidents,
         lookup,
@@ -85,6 +86,7 @@ def init_pages(app: Flask) -> None:
         processes,
         incidents,
         admin,
+        imports,
         assets,
     )
     for module in pages:
