@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.directory import hash_password
-from crm.estate.models import Building, Owner, Ownership, Project, Unit
-from crm.estate.people import name_keys
+from crm.estate.import_files import read_table
+from crm.estate.imports import Importer
+from crm.estate.models import Project
 from crm.models import Department, User
+from lintel.clock import Clock, SystemClock
 
 DEMO_PASSWORD = "demo"
 
@@ -84,30 +88,41 @@ def load_organisation(session: Session) -> None:
     load_staff(session)
 
 
-def load_customers(session: Session) -> None:
-    """One project under construction with three buildings, units and their owners."""
+def _rows(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def load_customers(session: Session, clock: Clock | None = None) -> None:
+    """One project under construction with three buildings, units and the five demo owners, through the
+    import as any centre's records come in; nothing when the project is there already."""
     if session.scalars(select(Project).where(Project.code == "JNF")).first() is not None:
         return
-    project = Project(code="JNF", name="江南府", city="杭州")
-    session.add(project)
-    buildings = {name: Building(project=project, name=name) for name in ("1栋", "2栋", "3栋")}
-    session.add_all(buildings.values())
-    units: dict[tuple[str, str], Unit] = {}
-    for building_name, building in buildings.items():
+    clock = clock or SystemClock()
+    units = [["project_code", "building", "unit_number", "floor"]]
+    for building in ("1栋", "2栋", "3栋"):
         for floor in (8, 12, 15):
-            for door in (1, 2):
-                number = f"{floor:02d}{door:02d}"
-                units[(building_name, number)] = Unit(building=building, number=number)
-    session.add_all(units.values())
-    for name, phone, tier, unit_key in OWNERS:
-        initials, pinyin = name_keys(name)
-        owner = Owner(name=name, phone=phone, tier=tier, name_initials=initials, name_pinyin=pinyin)
-        session.add(owner)
-        session.flush()
-        session.add(Ownership(owner_id=owner.id, unit_id=units[unit_key].id, is_contact=True))
+            units.extend(["JNF", building, f"{floor:02d}{door:02d}", floor] for door in (1, 2))
+    owners: list[list[object]] = [
+        ["project_code", "building", "unit_number", "owner_name", "phone", "is_contact", "tier"]
+    ]
+    owners.extend(["JNF", b, u, name, phone, 1, tier] for name, phone, tier, (b, u) in OWNERS)
+    for kind, rows in (
+        ("projects", [["project_code", "project_name", "city"], ["JNF", "江南府", "杭州"]]),
+        ("units", units),
+        ("owners", owners),
+    ):
+        Importer(session, clock).run(kind, read_table(f"{kind}.csv", _rows(rows)))
     session.flush()
 
 
-def load_demo(session: Session) -> None:
+def load_demo(session: Session, *, centre: bool = False, clock: Clock | None = None) -> None:
+    """The demo organisation and customers; with `centre`, the whole believable centre (crm.demo_centre):
+    `lintel init --demo` loads it, the test suite keeps to the five owners it knows."""
     load_organisation(session)
-    load_customers(session)
+    load_customers(session, clock)
+    if centre:
+        from crm.demo_centre import load_centre
+
+        load_centre(session, clock or SystemClock(), OWNERS)

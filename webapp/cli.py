@@ -68,7 +68,9 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.option(
-    "--demo", is_flag=True, help="Also load demo staff (password 'demo'), a project, units and owners."
+    "--demo",
+    is_flag=True,
+    help="Also load demo staff (password 'demo') and a demo centre: projects, units, owners, contracts.",
 )
 def init(demo: bool) -> None:
     """Create or upgrade the database, load the departments, deploy the bundled workflows.
@@ -76,7 +78,10 @@ def init(demo: bool) -> None:
     Without --demo no account is created: add the first administrator with `lintel user add`."""
     session = db_session()
     upgrade(session.get_bind())
-    (load_demo if demo else load_departments)(session)
+    if demo:
+        load_demo(session, centre=True, clock=current_app.extensions["lintel.foundation"].clock)
+    else:
+        load_departments(session)
     session.commit()
     # Only where the process has no version yet: a running system's diagram changes by an explicit deploy,
     # never because someone ran init (a version a process owner uploaded stays current).

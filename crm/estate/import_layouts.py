@@ -174,6 +174,35 @@ def read_id_number(value: Cell) -> str | None:
         ) from None
 
 
+TIERS = {
+    "regular": "regular",
+    "普通": "regular",
+    "普通客户": "regular",
+    "major": "major",
+    "重要": "major",
+    "重要客户": "major",
+    "group": "group",
+    "集团": "group",
+    "集团客户": "group",
+    "集团员工": "group",
+}
+
+
+def read_tier(value: Cell) -> str | None:
+    found = text(value)
+    if not found:
+        return None
+    tier = TIERS.get(found.lower())
+    if tier is None:
+        raise RowProblem(
+            "invalid_tier",
+            f"tier '{found}' is not regular, major or group (普通/重要/集团)",
+            "tier",
+            value=found,
+        )
+    return tier
+
+
 def read_list(column: str, most: int, each: int) -> Callable[[Cell], list[str] | None]:
     """Names separated by 、 or a comma (rooms, trades, phases): distinct, in the order given."""
 
@@ -345,6 +374,15 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
             "whether this owner is the unit's contact (1/0, 是/否)",
         ),
         Column("email", ("邮箱", "电子邮箱"), read_email, False, "", "电子邮箱", "email address"),
+        Column(
+            "tier",
+            ("客户等级", "等级"),
+            read_tier,
+            False,
+            "普通",
+            "客户等级：普通、重要或集团（重要和集团客户的处理期限减半）",
+            "tier: regular, major or group (halved deadlines for major and group)",
+        ),
     ),
     "contracts": (
         *_unit_key_columns(),

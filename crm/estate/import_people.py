@@ -30,6 +30,7 @@ class OwnerRecord:
     phone: str
     email: str | None
     id_number: str | None
+    tier: str = "regular"
 
 
 @dataclass(eq=False)
@@ -98,11 +99,11 @@ class _Shares:
         if missing:
             for o in read(
                 self.session,
-                select(Owner.id, Owner.name, Owner.phone, Owner.email, Owner.id_number).where(
+                select(Owner.id, Owner.name, Owner.phone, Owner.email, Owner.id_number, Owner.tier).where(
                     among(self.session, Owner.id, missing)
                 ),
             ):
-                self.owners[o.id] = OwnerRecord(o.id, o.name, o.phone, o.email, o.id_number)
+                self.owners[o.id] = OwnerRecord(o.id, o.name, o.phone, o.email, o.id_number, o.tier)
         for r in rows:
             share = Share(
                 self.owners[r.owner_id], r.unit_id, r.is_contact, r.contract_id, r.started_on, r.ended_on
@@ -198,7 +199,9 @@ class OwnersWriter:
                 contact_lines[unit_id] = row.line
             created = owner is None
             if owner is None:
-                owner = OwnerRecord(None, v["owner_name"], v["phone"], v["email"], v["id_number"])
+                owner = OwnerRecord(
+                    None, v["owner_name"], v["phone"], v["email"], v["id_number"], v["tier"] or "regular"
+                )
                 new_owners.append(owner)
                 if owner.id_number:
                     by_id[owner.id_number] = owner
@@ -241,7 +244,7 @@ class OwnersWriter:
         by_phone: dict[tuple[str, str], OwnerRecord] = {}
         if not rows:
             return by_id, by_phone
-        columns = select(Owner.id, Owner.name, Owner.phone, Owner.email, Owner.id_number)
+        columns = select(Owner.id, Owner.name, Owner.phone, Owner.email, Owner.id_number, Owner.tier)
         found = sorted(
             {
                 *read(self.session, columns.where(among(self.session, Owner.id_number, id_numbers))),
@@ -252,7 +255,7 @@ class OwnersWriter:
         for o in found:
             record = self.owners.get(o.id)
             if record is None:
-                record = self.owners[o.id] = OwnerRecord(o.id, o.name, o.phone, o.email, o.id_number)
+                record = self.owners[o.id] = OwnerRecord(o.id, o.name, o.phone, o.email, o.id_number, o.tier)
             if record.id_number:
                 by_id[record.id_number] = record
             by_phone.setdefault((record.phone, record.name), record)
@@ -274,17 +277,18 @@ class OwnersWriter:
     @staticmethod
     def _update(owner: OwnerRecord, v: dict[str, Any]) -> bool:
         """The row's details on the owner it names; blank cells leave what is on file."""
-        before = (owner.name, owner.phone, owner.email, owner.id_number)
+        before = (owner.name, owner.phone, owner.email, owner.id_number, owner.tier)
         owner.name, owner.phone = v["owner_name"], v["phone"]
         owner.email = v["email"] or owner.email
         owner.id_number = v["id_number"] or owner.id_number
-        return before != (owner.name, owner.phone, owner.email, owner.id_number)
+        owner.tier = v["tier"] or owner.tier
+        return before != (owner.name, owner.phone, owner.email, owner.id_number, owner.tier)
 
     def _insert_owners(self, owners: list[OwnerRecord]) -> None:
         if not owners:
             return
         now = self.clock.now()
-        values = [_owner_values(o) | {"created_at": now, "tier": "regular"} for o in owners]
+        values = [_owner_values(o) | {"created_at": now} for o in owners]
         ids = new_ids(self.session, Owner.__table__, len(values))
         insert_all(self.session, Owner.__table__, [v | {"id": i} for v, i in zip(values, ids, strict=True)])
         for owner, owner_id in zip(owners, ids, strict=True):
@@ -307,6 +311,7 @@ def _owner_values(owner: OwnerRecord) -> dict[str, Any]:
         "phone": owner.phone,
         "email": owner.email,
         "id_number": owner.id_number,
+        "tier": owner.tier,
         "name_initials": initials,
         "name_pinyin": pinyin,
     }
@@ -385,13 +390,6 @@ class ContractsWriter:
         for row in rows:
             v = row.values
             unit_id = units[row.line]
-            values = (
-                v["signed_on"],
-                v["planned_handover_on"],
-                v["handed_over_on"],
-                v["cancelled_on"],
-                contract_status(v["handed_over_on"], v["cancelled_on"]),
-            )
             contract = by_number.get(v["contract_number"])
             if contract is not None and contract.unit_id != unit_id:
                 row.fail(
@@ -401,6 +399,15 @@ class ContractsWriter:
                     number=contract.number,
                 )
                 continue
+            # A blank date leaves the one on file (a file never un-cancels or un-hands-over a contract).
+            planned, handed, cancelled = (
+                v[k] if v[k] is not None or contract is None else getattr(contract, k)
+                for k in ("planned_handover_on", "handed_over_on", "cancelled_on")
+            )
+            if contract is not None and contract_problems(v["signed_on"], planned, handed, cancelled):
+                row.fail("before_signing", "a date on file is before signed_on", "signed_on")
+                continue
+            values = (v["signed_on"], planned, handed, cancelled, contract_status(handed, cancelled))
             before = _current(by_unit[unit_id])
             if contract is None:
                 contract = ContractRecord(None, v["contract_number"], unit_id, *values)
