@@ -157,9 +157,9 @@ def _read_xlsx(name: str, content: bytes, unpacked_max_bytes: int) -> Table:
     try:
         check_package(io.BytesIO(content), name, ".xlsx", unpacked_max_bytes)
     except UploadRefused as refused:
-        raise FileRefused(
-            "not_xlsx" if "content" in str(refused) else "unpacked", str(refused), name=name
-        ) from None
+        if "content" in str(refused):
+            raise not_xlsx from None
+        raise FileRefused("unpacked", str(refused), name=name) from None
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
