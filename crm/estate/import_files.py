@@ -53,9 +53,9 @@ class Table:
 
 
 def header_key(text: object) -> str:
-    """A header as matched: no BOM, spaces or underscores, lower case (`Unit Number` = `unit_number`)."""
+    """A header as matched: no BOM, spaces, underscores or `*`, lower case (`Unit Number*` = unit_number)."""
     raw = "" if text is None else str(text)
-    return re.sub(r"[\s_\-\ufeff\u3000]+", "", raw).lower()
+    return re.sub(r"[\s_\-\ufeff\u3000*＊]+", "", raw).lower()
 
 
 def read_table(

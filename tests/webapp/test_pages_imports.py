@@ -133,3 +133,15 @@ def test_templates_are_offered_per_kind_and_import_as_they_are(client, kind: str
     ):
         Importer.check(kind, read_table(name, content))  # the headers fit the kind
     assert client.get(f"/admin/import/templates/{kind}.pdf").status_code == 404
+
+
+def test_in_english_the_reasons_are_the_command_lines(app, client, platform, clock) -> None:
+    Importer(platform.session, clock).run("projects", read_table("p.xlsx", xlsx(PROJECTS)))
+    platform.session.commit()
+    login(client, "admin")
+    client.post("/lang", data={"lang": "en"})
+    job_page = upload(client, "units", "units.xlsx", xlsx(UNITS)).headers["Location"]
+    run_queued(app)
+    shown = text(client.get(job_page))
+    assert "Skipped rows" in shown and "project NOPE is not on file (import the projects first)" in shown
+    assert "Import records" in text(client.get("/admin/import"))
