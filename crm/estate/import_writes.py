@@ -1,7 +1,7 @@
 """Writing a batch of checked rows: projects, units (with their buildings, phases and layouts) and
 contractors. The records a batch names are looked up at once (a project's buildings, layouts and units are
 read once per import), and new and changed rows are written with one statement per table.
-Owners and contracts are in crm.estate.import_people."""
+Owners and contracts are in crm.estate.import_owners and crm.estate.import_contracts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crm.estate.import_sql import insert_all, read
+from crm.estate.import_sql import insert_all, read, update_all
 from crm.estate.imports import Row
 from crm.estate.models import Building, Contractor, Layout, Project, ProjectPhase, Unit
 from lintel.clock import Clock
@@ -212,7 +212,7 @@ class UnitsWriter:
         if inserts:
             insert_all(self.session, Unit.__table__, inserts)
         if updates:
-            self.session.execute(update(Unit), updates)
+            update_all(self.session, Unit.__table__, ("id",), updates)
 
     def _check_rooms(self, row: Row, project_id: int) -> bool:
         """A layout's rooms, when given on several rows, must agree."""
@@ -315,7 +315,8 @@ class ContractorsWriter:
 
 
 def writer_for(kind: str, session: Session, clock: Clock) -> Any:
-    from crm.estate.import_people import ContractsWriter, OwnersWriter
+    from crm.estate.import_contracts import ContractsWriter
+    from crm.estate.import_owners import OwnersWriter
 
     writers: dict[str, Any] = {
         "projects": ProjectsWriter,

@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crm.estate.import_cells import RowProblem
 from crm.estate.import_files import FileRefused, Table
-from crm.estate.import_layouts import LAYOUTS, Column, RowProblem, match_headers
+from crm.estate.import_layouts import LAYOUTS, Column, match_headers
 from lintel.clock import Clock
 
 BATCH = 2000
