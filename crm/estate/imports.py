@@ -26,7 +26,7 @@ from crm.estate.import_files import FileRefused, Table
 from crm.estate.import_layouts import LAYOUTS, Column, match_headers
 from lintel.clock import Clock
 
-BATCH = 2000
+BATCH = 5000
 MAX_PROBLEMS_KEPT = 10_000
 OUTCOMES = ("created", "updated", "unchanged", "skipped")
 
