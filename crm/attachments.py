@@ -71,7 +71,8 @@ def _display_name(filename: str) -> str:
     return name[-255:]
 
 
-def _signature_ok(extension: str, head: bytes) -> bool:
+def content_matches(extension: str, head: bytes) -> bool:
+    """Whether a file's first bytes look like the kind of file its extension says."""
     _, signatures = FILE_TYPES[extension]
     if not any(head.startswith(signature) for signature in signatures):
         return False
@@ -174,7 +175,7 @@ class Attachments:
                     out.write(chunk)
             if size == 0:
                 raise UploadRefused(f"{name}: the file is empty")
-            if not _signature_ok(extension, head):
+            if not content_matches(extension, head):
                 raise UploadRefused(f"{name}: the content is not a {extension} file")
             if extension in PACKAGES:
                 check_package(partial, name, extension, self.unpacked_max_bytes)

@@ -13,6 +13,8 @@ from crm import complaints, escalations, ratings, requests_index
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
+from crm.estate.overview import RecordsOverview
+from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
 from crm.lookup import CaseLookup
 from crm.process_requests import ProcessRequests
@@ -110,6 +112,9 @@ class Platform:
         self.incidents = IncidentService(session, self.runtime)
         self.inbox = Inbox(session)
         self.records = Records(session, clock)
+        # Reading the records for the pages (projects, unit grids, a unit) and the owner's page (客户360).
+        self.estate = RecordsOverview(session)
+        self.owner_profiles = OwnerProfiles(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)

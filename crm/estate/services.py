@@ -4,7 +4,7 @@ status from its dates, and a unit changing hands without losing its history."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -73,6 +73,19 @@ def _text(value: Any, field: str, limit: int, *, required: bool = True) -> str |
     return text
 
 
+def _checked(checks: dict[str, Callable[[], Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every check run, so that a form shows all its problems at once: the values, and the problems by
+    field."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except InvalidData as invalid:
+            problems.update(invalid.fields)
+    return values, problems
+
+
 def _names(values: Sequence[Any], field: str, limit: int, each: int) -> list[str]:
     """Distinct, non-empty names in the order given (rooms of a layout, trades of a contractor)."""
     names: list[str] = []
@@ -136,21 +149,29 @@ class Records:
     ) -> Project:
         """Create (project None) or change a project; `phases` are the names of its phases — phases not
         named any more are kept while buildings still belong to them."""
-        code_text = _text(code, "code", 50)
-        assert code_text is not None
-        code_text = code_text.upper()
-        taken = self.session.scalar(select(Project).where(Project.code == code_text))
-        if taken is not None and taken is not project:
-            raise InvalidData("project code taken", {"code": "another project has this code"})
+        values, problems = _checked(
+            {
+                "code": lambda: (_text(code, "code", 50) or "").upper(),
+                "name": lambda: _text(name, "name", 200),
+                "city": lambda: _text(city, "city", 100, required=False),
+                "phases": lambda: _names(phases, "phases", 50, 50),
+            }
+        )
+        if "code" in values:
+            taken = self.session.scalar(select(Project).where(Project.code == values["code"]))
+            if taken is not None and taken is not project:
+                problems["code"] = "another project has this code"
+        if problems:
+            raise InvalidData("the project has errors", problems)
         if project is None:
-            project = Project(code=code_text, name="")
+            project = Project(code=values["code"], name="")
             self.session.add(project)
-        project.code = code_text
-        project.name = _text(name, "name", 200) or ""
-        project.city = _text(city, "city", 100, required=False)
+        project.code = values["code"]
+        project.name = values["name"]
+        project.city = values["city"]
         self.session.flush()
         existing = {p.name for p in project.phases}
-        for phase in _names(phases, "phases", 50, 50):
+        for phase in values["phases"]:
             if phase not in existing:
                 self.session.add(ProjectPhase(project_id=project.id, name=phase))
         self.session.flush()
@@ -174,36 +195,58 @@ class Records:
     def save_building(
         self, building: Building | None, *, project: Project, name: Any, phase: Any = None
     ) -> Building:
-        name_text = _text(name, "name", 50) or ""
-        taken = self.session.scalar(
-            select(Building).where(Building.project_id == project.id, Building.name == name_text)
+        values, problems = _checked(
+            {
+                "name": lambda: _text(name, "name", 50),
+                "phase": lambda: _text(phase, "phase", 50, required=False),
+            }
         )
-        if taken is not None and taken is not building:
-            raise InvalidData("building exists", {"name": "the project already has a building of this name"})
+        if "name" in values:
+            taken = self.session.scalar(
+                select(Building).where(Building.project_id == project.id, Building.name == values["name"])
+            )
+            if taken is not None and taken is not building:
+                problems["name"] = "the project already has a building of this name"
+        if problems:
+            raise InvalidData("the building has errors", problems)
         if building is None:
-            building = Building(project=project, name=name_text)
+            building = Building(project=project, name=values["name"])
             self.session.add(building)
-        building.name = name_text
-        building.phase = self.phase(project, phase)
+        building.name = values["name"]
+        building.phase = self.phase(project, values["phase"])
         self.session.flush()
         return building
 
     def save_layout(
         self, layout: Layout | None, *, project: Project, name: Any, rooms: Sequence[Any] = ()
     ) -> Layout:
-        name_text = _text(name, "name", 50) or ""
-        taken = self.session.scalar(
-            select(Layout).where(Layout.project_id == project.id, Layout.name == name_text)
+        values, problems = _checked(
+            {"name": lambda: _text(name, "name", 50), "rooms": lambda: _names(rooms, "rooms", MAX_ROOMS, 20)}
         )
-        if taken is not None and taken is not layout:
-            raise InvalidData("layout exists", {"name": "the project already has a layout of this name"})
+        if "name" in values:
+            taken = self.session.scalar(
+                select(Layout).where(Layout.project_id == project.id, Layout.name == values["name"])
+            )
+            if taken is not None and taken is not layout:
+                problems["name"] = "the project already has a layout of this name"
+        if problems:
+            raise InvalidData("the layout has errors", problems)
         if layout is None:
-            layout = Layout(project_id=project.id, name=name_text, rooms=[])
+            layout = Layout(project_id=project.id, name=values["name"], rooms=[])
             self.session.add(layout)
-        layout.name = name_text
-        layout.rooms = _names(rooms, "rooms", MAX_ROOMS, 20)
+        layout.name = values["name"]
+        layout.rooms = values["rooms"]
         self.session.flush()
         return layout
+
+    def set_floor_plan(self, layout: Layout, stored_name: str | None, content_type: str | None) -> str | None:
+        """The layout's floor plan is now the stored image `stored_name` (crm.estate.floor_plans; None for
+        none). Returns the stored name it replaces: the caller removes that file once this is committed."""
+        before = layout.floor_plan
+        layout.floor_plan = stored_name
+        layout.floor_plan_type = content_type if stored_name is not None else None
+        self.session.flush()
+        return before if before != stored_name else None
 
     def save_unit(
         self,
@@ -215,15 +258,24 @@ class Records:
         layout: Layout | None = None,
         area_m2: Any = None,
     ) -> Unit:
-        number_text = _text(number, "number", 50) or ""
-        taken = self.session.scalar(
-            select(Unit).where(Unit.building_id == building.id, Unit.number == number_text)
+        values, problems = _checked(
+            {
+                "number": lambda: _text(number, "number", 50),
+                "floor": lambda: parse_floor(floor),
+                "area_m2": lambda: parse_area(area_m2),
+            }
         )
-        if taken is not None and taken is not unit:
-            raise InvalidData("unit exists", {"number": "the building already has a unit of this number"})
+        if "number" in values:
+            taken = self.session.scalar(
+                select(Unit).where(Unit.building_id == building.id, Unit.number == values["number"])
+            )
+            if taken is not None and taken is not unit:
+                problems["number"] = "the building already has a unit of this number"
         if layout is not None and layout.project_id != building.project_id:
-            raise InvalidData("layout of another project", {"layout_id": "not a layout of this project"})
-        floor_value, area = parse_floor(floor), parse_area(area_m2)
+            problems["layout_id"] = "not a layout of this project"
+        if problems:
+            raise InvalidData("the unit has errors", problems)
+        number_text, floor_value, area = values["number"], values["floor"], values["area_m2"]
         if unit is None:
             unit = Unit(building=building, number=number_text)
             self.session.add(unit)
@@ -275,6 +327,10 @@ class Records:
             taken = self.session.scalar(select(Owner).where(Owner.id_number == values["id_number"]))
             if taken is not None and taken is not owner:
                 problems["id_number"] = "another owner has this ID number"
+        elif not problems:
+            same = self.find_owner(id_number=None, phone=values["phone"], name=values["name"])
+            if same is not None and same is not owner:
+                problems["phone"] = "another owner has this name and phone"
         if problems:
             raise InvalidData("the owner's details have errors", problems)
         if owner is None:
@@ -474,21 +530,35 @@ class Records:
         trades: Sequence[Any] = (),
         active: bool = True,
     ) -> Contractor:
-        name_text = _text(name, "name", 200) or ""
-        taken = self.session.scalar(select(Contractor).where(Contractor.name == name_text))
-        if taken is not None and taken is not contractor:
-            raise InvalidData("contractor exists", {"name": "another contractor has this name"})
-        phone_text = normalise_phone(phone) if isinstance(phone, str) and phone.strip() else None
+        values, problems = _checked(
+            {
+                "name": lambda: _text(name, "name", 200),
+                "contact_name": lambda: _text(contact_name, "contact_name", 100, required=False),
+                "phone": lambda: normalise_phone(phone) if isinstance(phone, str) and phone.strip() else None,
+                "trades": lambda: _names(trades, "trades", MAX_TRADES, 30),
+            }
+        )
+        if "name" in values:
+            taken = self.session.scalar(select(Contractor).where(Contractor.name == values["name"]))
+            if taken is not None and taken is not contractor:
+                problems["name"] = "another contractor has this name"
+        if problems:
+            raise InvalidData("the contractor has errors", problems)
         if contractor is None:
-            contractor = Contractor(name=name_text, trades=[])
+            contractor = Contractor(name=values["name"], trades=[])
             self.session.add(contractor)
-        contractor.name = name_text
-        contractor.contact_name = _text(contact_name, "contact_name", 100, required=False)
-        contractor.phone = phone_text
-        contractor.trades = _names(trades, "trades", MAX_TRADES, 30)
+        contractor.name = values["name"]
+        contractor.contact_name = values["contact_name"]
+        contractor.phone = values["phone"]
+        contractor.trades = values["trades"]
         contractor.active = active
         self.session.flush()
         return contractor
+
+    def set_contractor_active(self, contractor: Contractor, active: bool) -> None:
+        """A contractor the centre no longer works with is deactivated (kept for the records that name it)."""
+        contractor.active = active
+        self.session.flush()
 
     def register_caller(
         self, unit: Unit | None, *, name: Any, phone: Any, relation: Any, by: str | None

@@ -147,3 +147,48 @@ def test_a_caller_who_is_not_an_owner_is_kept_with_the_unit_and_found_again(
     with pytest.raises(InvalidData) as invalid:
         records.register_caller(unit, name="", phone="1", relation="cousin", by="crc")
     assert set(invalid.value.fields) == {"name", "phone", "relation"}
+
+
+def test_every_problem_of_a_record_is_reported_at_once(records: Records, unit: Unit) -> None:
+    project = unit.building.project
+    with pytest.raises(InvalidData) as both:
+        records.save_project(None, code="HPY", name=" ")
+    assert both.value.fields == {"code": "another project has this code", "name": "required"}
+    with pytest.raises(InvalidData) as unit_problems:
+        records.save_unit(None, building=unit.building, number="0601", floor="六", area_m2="0")
+    assert set(unit_problems.value.fields) == {"number", "floor", "area_m2"}
+    with pytest.raises(InvalidData) as contractor:
+        records.save_contractor(None, name="", phone="12")
+    assert set(contractor.value.fields) == {"name", "phone"}
+    with pytest.raises(InvalidData) as layout:
+        records.save_layout(
+            None, project=project, name="A1", rooms=["房间"] * 1 + [f"房{i}" for i in range(40)]
+        )
+    assert set(layout.value.fields) == {"name", "rooms"}
+
+
+def test_an_owner_without_an_id_number_is_known_by_name_and_phone(records: Records) -> None:
+    first = owner(records, "张伟", "13800009991")
+    with pytest.raises(InvalidData) as twice:
+        records.save_owner(None, name="张伟", phone="138 0000 9991")
+    assert twice.value.fields == {"phone": "another owner has this name and phone"}
+    assert records.save_owner(first, name="张伟", phone="13800009991", email="zw@example.cn") is first
+    assert owner(records, "张薇", "13800009991").id != first.id  # a namesake by phone only is someone else
+
+
+def test_a_layouts_floor_plan_is_replaced_and_the_old_file_named_for_removal(
+    records: Records, unit: Unit
+) -> None:
+    layout = unit.layout
+    assert layout is not None
+    assert records.set_floor_plan(layout, "a.png", "image/png") is None
+    assert records.set_floor_plan(layout, "b.webp", "image/webp") == "a.png"
+    assert (layout.floor_plan, layout.floor_plan_type) == ("b.webp", "image/webp")
+    assert records.set_floor_plan(layout, None, "image/png") == "b.webp"
+    assert (layout.floor_plan, layout.floor_plan_type) == (None, None)
+
+
+def test_a_contractor_is_deactivated_and_kept(records: Records) -> None:
+    contractor = records.save_contractor(None, name="宏达防水", trades=["防水", "防水", "门窗"])
+    records.set_contractor_active(contractor, False)
+    assert (contractor.active, contractor.trades) == (False, ["防水", "门窗"])
