@@ -219,6 +219,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "不能早于当前合同的签约日期",
     ),
     (re.compile(r"^another contractor has this name$"), "已有同名承建商"),
+    (re.compile(r"^another owner has this name and phone$"), "已有同名同电话的业主，请查找并选择该业主"),
+    (re.compile(r"^project \d+ does not exist$"), "项目不存在"),
+    (re.compile(r"^building \d+ does not exist$"), "楼栋不存在"),
+    (re.compile(r"^layout \d+ does not exist$"), "户型不存在"),
+    (re.compile(r"^unit \d+ does not exist$"), "房号不存在"),
+    (re.compile(r"^owner \d+ does not exist$"), "业主不存在"),
+    (re.compile(r"^contract \d+ does not exist$"), "合同不存在"),
+    (re.compile(r"^contractor \d+ does not exist$"), "承建商不存在"),
     (re.compile(r"^at most (\d+) entries$"), "最多 {0} 项"),
     # Finding people and registering a caller not on file (crm.estate.search, crm.complaints).
     (

@@ -78,6 +78,15 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     design = platform.session.scalars(select(User).where(User.username == "design")).one()
     token = Credentials(platform.session, platform.clock).issue_token(design).record  # design's own token
     job = ImportJobs(platform.session, platform.clock).submit("units", "房号.csv", b"project_code\n", "admin")
+    records = platform.records
+    project = records.save_project(None, code="SMP", name="样板项目", phases=["一期"])
+    building = records.save_building(None, project=project, name="1栋", phase="一期")
+    layout = records.save_layout(None, project=project, name="A1", rooms=["客厅"])
+    unit = records.save_unit(None, building=building, number="0101", floor="1", layout=layout)
+    owner = records.save_owner(None, name="样板业主", phone="13900000100")
+    contract = records.record_contract(None, unit=unit, number="SMP-1", signed_on=platform.records.today())
+    records.add_owner_to_unit(owner, unit)
+    contractor = records.save_contractor(None, name="样板承建商", trades=["土建"])
     platform.session.commit()
     return Samples(
         {
@@ -94,10 +103,16 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "name": "htmx.org/dist/htmx.min.js",
             "filename": "lintel.css",
             "file_name": "complaint.bpmn",
-            "owner_id": complaint.owner_id,
             "job_id": job.id,
             "kind": "units",
             "fmt": "xlsx",
+            "project_id": project.id,
+            "building_id": building.id,
+            "layout_id": layout.id,
+            "unit_id": unit.id,
+            "owner_id": owner.id,
+            "contract_id": contract.id,
+            "contractor_id": contractor.id,
         }
     )
 

@@ -49,13 +49,18 @@ ALLOWED = {
     "Enter",
     "zw",  # pinyin initials (张伟), as the people search boxes give an example of what to type
 }
-# Request numbers, phone numbers and the addresses of pages are data, not words.
-DATA = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b|(?<![\w/])/[\w/.-]+")
+# Request numbers, phone numbers, the addresses of pages and codes with digits in them (a layout A1, a
+# contract HT-2024-001) are data, not words.
+DATA = re.compile(
+    r"\b[A-Z]+\d[\w-]*\b|"
+    r"\b[A-Z]{2}-\d{4}-\d{6}\b|\b[A-Z]{2}-\d{4}-\d*\b|\b\d+[\d\-.:/ ]*\b|(?<![\w/])/[\w/.-]+"
+)
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 # Process owners and administrators manage identifiers (process keys, step ids, form keys, file names,
-# department codes, login names), as everyone does their own API tokens: those pages show them, marked as
+# department codes, login names), as everyone does their own API tokens, and the centre the codes of its
+# records (project codes, contract numbers, layout names such as A1): those pages show them, marked as
 # such (<code>, class "mono"), and say "API".
-IDENTIFIER_PAGES = ("/processes", "/admin/", "/account")
+IDENTIFIER_PAGES = ("/processes", "/admin/", "/account", "/records", "/owners/")
 ADMIN_WORDS = {"API"}
 SKIP = ("/static/", "/vendor/", "/api/", "/logout", "/attachments/", "/lang", "/favicon")
 PER_ROUTE = 3  # pages of one route (digits and queries aside) worth reading per role…

@@ -9,9 +9,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from crm.complaints import CALLER, INTAKE_FORM, NEW_OWNER, PROCESS_KEY, TRIAGE_FORM
-from crm.estate.models import Caller
+from crm.estate.models import Caller, Owner
 from crm.estate.people import mask_phone
-from crm.estate.search import PeopleSearch, units_matching
+from crm.estate.search import PeopleSearch, PersonMatch, units_matching
 from crm.models import Complaint, RequestIndex
 from crm.platform import Platform
 from crm.policy import Permission
@@ -72,6 +72,13 @@ PERSON_FIELDS = ("person_name", "person_phone", "person_unit", "person_unit_id",
 def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
     query = values.get("q", "")
     matches = PeopleSearch(db_session()).find(query) if query else []
+    chosen = values.get("owner", "").partition(":")[0]
+    if not matches and chosen.isdigit() and len(chosen) < 19:
+        # Registration opened from an owner's page (客户360): that owner, chosen.
+        owner = db_session().get(Owner, int(chosen))
+        if owner is not None:
+            matches = [PersonMatch(rank=0, owner=owner)]
+            PeopleSearch(db_session()).describe(matches)
     can_triage = _can_triage()
     unit_text = values.get("person_unit", "")
     return (
@@ -98,7 +105,16 @@ def new() -> Any:
     # Without JavaScript the search button sends the whole form here: keep what was typed.
     values = {
         name: request.args.get(name, "").strip()[:4000]
-        for name in ("q", "channel", "category", "description", "triage", *TRIAGE_FIELDS, *PERSON_FIELDS)
+        for name in (
+            "q",
+            "owner",
+            "channel",
+            "category",
+            "description",
+            "triage",
+            *TRIAGE_FIELDS,
+            *PERSON_FIELDS,
+        )
     }
     values["q"] = values["q"][:100]
     values["channel"] = values["channel"] or "hotline"
