@@ -100,11 +100,15 @@ def platform(session: Session, foundation: Foundation) -> Platform:
 
 @pytest.fixture
 def app(session_factory: sessionmaker[Session], foundation: Foundation, tmp_path: Path):  # type: ignore[no-untyped-def]
-    return create_app(
+    app = create_app(
         {"TESTING": True, "LINTEL_INSTANCE_PATH": str(tmp_path), "LINTEL_SECRET_KEY": "test"},
         foundation=foundation,
         session_factory=session_factory,
     )
+    # An uploaded import waits to be run by the test: a background thread would share the test's connection.
+    app.extensions["queued_imports"] = queued = []
+    app.extensions["lintel.import_runner"] = queued.append
+    return app
 
 
 @pytest.fixture
