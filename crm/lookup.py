@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from crm.estate.models import Owner
-from crm.estate.search import unit_ids
+from crm.estate.search import escape_like, unit_ids
 from crm.models import RequestIndex
 from crm.policy import Policy
 from engine.actors import Actor
@@ -43,10 +43,6 @@ class LookupRow:
     overdue: bool
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_matches(text: str) -> list[Select[Any]]:
     """What `text` may mean, each a query for the instance ids it finds (any one matching is enough)."""
     query = text.strip()
@@ -65,9 +61,9 @@ def search_matches(text: str) -> list[Select[Any]]:
         if len(compact) >= 7:
             by_columns.append(RequestIndex.owner_phone.like(compact + "%", escape="\\"))
     elif _NUMBER.match(upper):
-        by_columns.append(RequestIndex.number.like(_escape(upper) + "%", escape="\\"))
+        by_columns.append(RequestIndex.number.like(escape_like(upper) + "%", escape="\\"))
     if not digits:
-        by_columns.append(RequestIndex.owner_name.like(_escape(query) + "%", escape="\\"))
+        by_columns.append(RequestIndex.owner_name.like(escape_like(query) + "%", escape="\\"))
     found: list[Select[Any]] = []
     if by_columns:
         found.append(select(RequestIndex.instance_id).where(or_(*by_columns)))

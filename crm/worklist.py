@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union, 
 from sqlalchemy.orm import Session
 
 from crm.estate.models import Owner
-from crm.estate.search import unit_ids
+from crm.estate.search import escape_like, unit_ids
 from crm.models import Department, RequestIndex
 from engine.actors import Actor
 from engine.errors import Forbidden, InvalidData
@@ -156,8 +156,7 @@ def week_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return escape_like(text) + "%"
 
 
 class Worklist:

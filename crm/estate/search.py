@@ -60,7 +60,8 @@ INITIALS_START = 35
 REQUEST_TAIL = 30
 
 
-def _escape(text: str) -> str:
+def escape_like(text: str) -> str:
+    """`text` taken literally inside a LIKE pattern (with ESCAPE '\\')."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -69,11 +70,11 @@ def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     through its pattern-ops indexes; SQLite (whose LIKE ignores case and so ignores the index) through the
     range the prefix spans, which its binary ordering makes exact."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return column.like(_escape(prefix) + "%", escape="\\") & (column >= prefix) & (column < upper)
+    return column.like(escape_like(prefix) + "%", escape="\\") & (column >= prefix) & (column < upper)
 
 
 def ends_with(column: Any, suffix: str) -> ColumnElement[bool]:
-    return column.like("%" + _escape(suffix), escape="\\")
+    return column.like("%" + escape_like(suffix), escape="\\")
 
 
 def last_four(column: Any, dialect: str) -> ColumnElement[str]:
@@ -115,7 +116,8 @@ def unit_conditions(compact: str) -> list[ColumnElement[bool]]:
     condition = Building.name.in_(names) & Unit.number.in_(unit_numbers(unit.number))
     if unit.project:
         condition = condition & or_(
-            Project.name.like(_escape(unit.project) + "%", escape="\\"), Project.code == unit.project.upper()
+            Project.name.like(escape_like(unit.project) + "%", escape="\\"),
+            Project.code == unit.project.upper(),
         )
     return [condition]
 

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from crm.estate.models import (
@@ -28,6 +28,7 @@ from crm.estate.models import (
 from crm.estate.people import name_keys, normalise_id_number, normalise_phone
 from engine.errors import InvalidData
 from lintel.clock import SHANGHAI, Clock
+from lintel.db import Base
 
 TIERS = ("regular", "major", "group")
 MAX_ROOMS = 30
@@ -136,6 +137,11 @@ class Records:
     def today(self) -> date:
         return self.clock.now().astimezone(SHANGHAI).date()
 
+    def _taken(self, record: Base | None, model: type[Base], *where: ColumnElement[bool]) -> bool:
+        """Whether another `model` row than `record` matches `where` (a natural key already in use)."""
+        found = self.session.scalar(select(model).where(*where).limit(1))
+        return found is not None and found is not record
+
     # -- projects, buildings, layouts, units -------------------------------------------------------------
 
     def save_project(
@@ -158,8 +164,7 @@ class Records:
             }
         )
         if "code" in values:
-            taken = self.session.scalar(select(Project).where(Project.code == values["code"]))
-            if taken is not None and taken is not project:
+            if self._taken(project, Project, Project.code == values["code"]):
                 problems["code"] = "another project has this code"
         if problems:
             raise InvalidData("the project has errors", problems)
@@ -202,10 +207,9 @@ class Records:
             }
         )
         if "name" in values:
-            taken = self.session.scalar(
-                select(Building).where(Building.project_id == project.id, Building.name == values["name"])
-            )
-            if taken is not None and taken is not building:
+            if self._taken(
+                building, Building, Building.project_id == project.id, Building.name == values["name"]
+            ):
                 problems["name"] = "the project already has a building of this name"
         if problems:
             raise InvalidData("the building has errors", problems)
@@ -224,10 +228,7 @@ class Records:
             {"name": lambda: _text(name, "name", 50), "rooms": lambda: _names(rooms, "rooms", MAX_ROOMS, 20)}
         )
         if "name" in values:
-            taken = self.session.scalar(
-                select(Layout).where(Layout.project_id == project.id, Layout.name == values["name"])
-            )
-            if taken is not None and taken is not layout:
+            if self._taken(layout, Layout, Layout.project_id == project.id, Layout.name == values["name"]):
                 problems["name"] = "the project already has a layout of this name"
         if problems:
             raise InvalidData("the layout has errors", problems)
@@ -266,10 +267,7 @@ class Records:
             }
         )
         if "number" in values:
-            taken = self.session.scalar(
-                select(Unit).where(Unit.building_id == building.id, Unit.number == values["number"])
-            )
-            if taken is not None and taken is not unit:
+            if self._taken(unit, Unit, Unit.building_id == building.id, Unit.number == values["number"]):
                 problems["number"] = "the building already has a unit of this number"
         if layout is not None and layout.project_id != building.project_id:
             problems["layout_id"] = "not a layout of this project"
@@ -308,24 +306,19 @@ class Records:
         tier: Any = "regular",
     ) -> Owner:
         """Create (owner None) or change an owner; every problem is reported at once, by field."""
-        problems: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        for field, check in (
-            ("name", lambda: _text(name, "name", 100)),
-            ("phone", lambda: normalise_phone(phone)),
-            ("id_number", lambda: normalise_id_number(id_number)),
-            ("email", lambda: _email(email)),
-        ):
-            try:
-                values[field] = check()
-            except InvalidData as invalid:
-                problems.update(invalid.fields)
+        values, problems = _checked(
+            {
+                "name": lambda: _text(name, "name", 100),
+                "phone": lambda: normalise_phone(phone),
+                "id_number": lambda: normalise_id_number(id_number),
+                "email": lambda: _email(email),
+            }
+        )
         tier_value = tier or "regular"
         if tier_value not in TIERS:
             problems["tier"] = "must be one of: " + ", ".join(TIERS)
         if not problems and values["id_number"]:
-            taken = self.session.scalar(select(Owner).where(Owner.id_number == values["id_number"]))
-            if taken is not None and taken is not owner:
+            if self._taken(owner, Owner, Owner.id_number == values["id_number"]):
                 problems["id_number"] = "another owner has this ID number"
         elif not problems:
             same = self.find_owner(id_number=None, phone=values["phone"], name=values["name"])
@@ -437,8 +430,7 @@ class Records:
             problems.update(invalid.fields)
             number_text = ""
         if number_text:
-            taken = self.session.scalar(select(Contract).where(Contract.number == number_text))
-            if taken is not None and taken is not contract:
+            if self._taken(contract, Contract, Contract.number == number_text):
                 problems["number"] = "another contract has this number"
         if problems:
             raise InvalidData("the contract has errors", problems)
@@ -539,8 +531,7 @@ class Records:
             }
         )
         if "name" in values:
-            taken = self.session.scalar(select(Contractor).where(Contractor.name == values["name"]))
-            if taken is not None and taken is not contractor:
+            if self._taken(contractor, Contractor, Contractor.name == values["name"]):
                 problems["name"] = "another contractor has this name"
         if problems:
             raise InvalidData("the contractor has errors", problems)
@@ -564,16 +555,9 @@ class Records:
         self, unit: Unit | None, *, name: Any, phone: Any, relation: Any, by: str | None
     ) -> Caller:
         """Someone calling about a unit they do not own; the same person (phone, unit) is found again."""
-        problems: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        for field, check in (
-            ("name", lambda: _text(name, "name", 100)),
-            ("phone", lambda: normalise_phone(phone)),
-        ):
-            try:
-                values[field] = check()
-            except InvalidData as invalid:
-                problems.update(invalid.fields)
+        values, problems = _checked(
+            {"name": lambda: _text(name, "name", 100), "phone": lambda: normalise_phone(phone)}
+        )
         if relation not in CALLER_RELATIONS:
             problems["relation"] = "must be one of: " + ", ".join(CALLER_RELATIONS)
         if problems:
