@@ -10,8 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.estate import import_models  # noqa: F401  (registers import_jobs on the metadata)
 from crm.estate.models import Caller, Owner, Unit
+from crm.messaging import models as messaging_models  # noqa: F401  (owner_notice_preferences)
 from engine.models import BigId
 from lintel.db import Base
+from notifications import models as notification_models  # noqa: F401  (outbox and in-app tables)
 
 
 class Department(Base):
@@ -21,6 +23,10 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # Who an overdue task of this department climbs to first (the department's manager).
     manager_username: Mapped[str | None] = mapped_column(String(100))
+    # The department's group robot (企业微信 or 钉钉 群机器人): new work in its queue is posted there.
+    robot_kind: Mapped[str | None] = mapped_column(String(20))  # wecom | dingtalk
+    robot_url: Mapped[str | None] = mapped_column(String(500))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))  # DingTalk's signing secret (加签)
 
 
 class UserDepartment(Base):
@@ -40,6 +46,9 @@ class User(Base):
     # Comma-separated: administrator, coordinator, supervisor, handler, manager, inspector, process_owner
     roles: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the staff member hears about their work besides the bell (both optional).
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
 
     departments: Mapped[list[Department]] = relationship(secondary="user_departments", lazy="selectin")
 

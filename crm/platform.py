@@ -17,6 +17,7 @@ from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
 from crm.lookup import CaseLookup
+from crm.messaging.config import MessagingConfig
 from crm.process_requests import ProcessRequests
 from crm.requests_index import RequestDirectory
 from crm.saved_filters import SavedFilters
@@ -37,6 +38,8 @@ from engine.tasks import TaskService
 from engine.timer_starts import TimerStarts
 from forms import FormRegistry, form_keys
 from lintel.clock import Clock, SystemClock
+from notifications.inapp import InAppMessages
+from notifications.outbox import Outbox
 
 
 @dataclass
@@ -55,6 +58,8 @@ class Foundation:
     script_limits: EvaluatorLimits = field(default_factory=EvaluatorLimits)
     # Besides the deadline functions: recipes for more functions a diagram's scripts may call.
     libraries: list[FunctionLibrary] = field(default_factory=list)
+    # Links, quiet hours, batching and templates of the messages this process queues.
+    messaging: MessagingConfig = field(default_factory=MessagingConfig)
     # The functions a diagram's scripts and expressions may call, by name (built from the libraries).
     functions: dict[str, Callable[..., Any]] = field(init=False)
     evaluator: EvaluatorPool = field(init=False)
@@ -130,3 +135,6 @@ class Platform:
         self.saved_filters = SavedFilters(session, clock)
         self.comments = Comments(session, clock)
         self.staff = StaffAdmin(session)
+        messaging = foundation.messaging
+        self.outbox = Outbox(session, clock, messaging.templates, messaging.quiet, messaging.batch_window)
+        self.inapp = InAppMessages(session, clock)

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine
 
 import crm.models  # noqa: F401  (registers the tables on the shared metadata)
 import engine.models  # noqa: F401
+import notifications.models  # noqa: F401
 from lintel.db import Base
 
 config = context.config

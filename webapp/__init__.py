@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from crm.messaging.config import MessagingConfig
 from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
 from engine.evaluator import EvaluatorLimits, MiB
+from notifications.quiet import QuietHours
 from webapp import settings
 from webapp.database import READ_MOSTLY, make_engine
 from webapp.request_limits import GuardedJSONProvider, refuse_nul_characters
@@ -44,7 +47,7 @@ def create_app(
         session_factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions["lintel.sessions"] = session_factory
     app.extensions["lintel.foundation"] = foundation or Foundation(
-        calendar=business_calendar(config), script_limits=script_limits(config)
+        calendar=business_calendar(config), script_limits=script_limits(config), messaging=messaging(config)
     )
 
     @app.url_value_preprocessor
@@ -77,6 +80,15 @@ def business_calendar(config: dict[str, Any]) -> BusinessCalendar:
     """The working calendar from the settings: working hours and the holidays file."""
     path = config["LINTEL_HOLIDAYS_FILE"] or str(Path(config["LINTEL_INSTANCE_PATH"]) / "holidays.json")
     return BusinessCalendar.from_file(Path(path), WorkingHours.parse(config["LINTEL_WORKING_HOURS"]))
+
+
+def messaging(config: dict[str, Any]) -> MessagingConfig:
+    """Links, quiet hours and batching of messages, from the settings."""
+    return MessagingConfig(
+        public_url=config["LINTEL_PUBLIC_URL"].rstrip("/"),
+        quiet=QuietHours.parse(config["LINTEL_QUIET_HOURS"]),
+        batch_window=timedelta(seconds=float(config["LINTEL_NOTICE_BATCH_SECONDS"])),
+    )
 
 
 def script_limits(config: dict[str, Any]) -> EvaluatorLimits:

@@ -118,6 +118,23 @@ SETTINGS: tuple[Setting, ...] = (
         "no number.",
     ),
     Setting(
+        "LINTEL_PUBLIC_URL",
+        "http://127.0.0.1:5000",
+        "The address owners and staff reach Lintel at; links in messages (portal, rating, task) start with "
+        "it.",
+    ),
+    Setting(
+        "LINTEL_QUIET_HOURS",
+        "21:00-08:00",
+        "No SMS between these times (Asia/Shanghai): what falls due is held until the end. Empty turns quiet "
+        "hours off.",
+    ),
+    Setting(
+        "LINTEL_NOTICE_BATCH_SECONDS",
+        "60",
+        "How long a department's new-task notice waits for more tasks, so that a burst is one message.",
+    ),
+    Setting(
         "LINTEL_NODE_MODULES",
         "",
         "Folder of the npm packages the pages use (bpmn-js, htmx). Empty means node_modules beside the code.",
