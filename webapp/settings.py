@@ -135,6 +135,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a department's new-task notice waits for more tasks, so that a burst is one message.",
     ),
     Setting(
+        "LINTEL_NOTICE_CONSOLE",
+        "",
+        "Development: 1 prints every message of a channel that is not configured (email, SMS, robots) to "
+        "the console instead of dropping it.",
+    ),
+    Setting(
         "LINTEL_NODE_MODULES",
         "",
         "Folder of the npm packages the pages use (bpmn-js, htmx). Empty means node_modules beside the code.",

@@ -55,7 +55,8 @@ def test_a_burst_of_tasks_is_one_email_and_each_lands_in_the_bell(
     to = [Address("email", "eng@example.com", "user:eng"), Address("inapp", "user:eng", "user:eng")]
     with session_factory.begin() as session:
         for title in ("漏水", "墙面开裂", "门窗变形"):
-            outbox(session, clock, templates).queue("task.new", to, {"item": {"title": title}}, batch_key="eng")
+            item = {"item": {"title": title}}
+            outbox(session, clock, templates).queue("task.new", to, item, batch_key="eng")
     recording = RecordingChannel()
     dispatcher = Dispatcher(session_factory, {"email": recording}, clock)
     assert dispatcher.run_once().sent == 0  # the batch waits for more
