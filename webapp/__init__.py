@@ -12,9 +12,11 @@ from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.messaging.config import MessagingConfig
+from crm.messaging.robots import robot_secret_lookup
 from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
 from engine.evaluator import EvaluatorLimits, MiB
+from notifications.config import build_channels
 from notifications.quiet import QuietHours
 from webapp import settings
 from webapp.database import READ_MOSTLY, make_engine
@@ -46,9 +48,16 @@ def create_app(
         engine = make_engine(config["LINTEL_DATABASE_URL"])
         session_factory = sessionmaker(engine, expire_on_commit=False)
     app.extensions["lintel.sessions"] = session_factory
-    app.extensions["lintel.foundation"] = foundation or Foundation(
-        calendar=business_calendar(config), script_limits=script_limits(config), messaging=messaging(config)
-    )
+    try:
+        app.extensions["lintel.foundation"] = foundation or Foundation(
+            calendar=business_calendar(config),
+            script_limits=script_limits(config),
+            messaging=messaging(config),
+        )
+        # What the dispatcher sends through; built now, so that a bad setting stops the start.
+        app.extensions["lintel.channels"] = build_channels(config, robot_secret_lookup(session_factory))
+    except ValueError as bad:
+        raise settings.SettingsProblem(str(bad)) from bad
 
     @app.url_value_preprocessor
     def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:

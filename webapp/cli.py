@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import func, select
 
@@ -32,6 +32,7 @@ from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
 from webapp.scheduler import run_blocking, start_in_background, tick, timer_job
 from webapp.serving import AccessLog, configure_logging, database_problem, port_problem
+from webapp.settings import SettingsProblem
 
 BUNDLED_WORKFLOWS = ROOT / "workflows"
 
@@ -44,13 +45,22 @@ class LintelGroup(FlaskGroup):
         self.params = [p for p in self.params if p.name not in ("env_file", "app", "debug")]
 
 
+def _app() -> Flask:
+    try:
+        return create_app()
+    except SettingsProblem as problem:
+        # An operator's mistake in the environment: say which setting, not a traceback.
+        click.echo(f"lintel cannot start: {problem}", err=True)
+        sys.exit(2)
+
+
 # Commands that make their database, or need none.
 NO_DATABASE_NEEDED = {"init", "bench", None}
 
 
 @click.group(
     cls=LintelGroup,
-    create_app=lambda: create_app(),
+    create_app=_app,
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,

@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 
+class SettingsProblem(ValueError):
+    """A setting the process cannot start with; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -137,8 +141,49 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "LINTEL_NOTICE_CONSOLE",
         "",
-        "Development: 1 prints every message of a channel that is not configured (email, SMS, robots) to "
-        "the console instead of dropping it.",
+        "Development: 1 prints every message of a channel that is not configured (email, SMS) to the "
+        "console instead of dropping it.",
+    ),
+    Setting(
+        "LINTEL_NOTICE_TIMEOUT",
+        "15",
+        "Seconds one email, SMS or robot message may take to send (connect and answer) before it is tried "
+        "again later; at most 120.",
+    ),
+    Setting("LINTEL_SMTP_HOST", "", "Mail server that sends email; empty means no email channel."),
+    Setting(
+        "LINTEL_SMTP_PORT", "25", "Port of the mail server (usually 25, 587 with starttls, 465 with ssl)."
+    ),
+    Setting(
+        "LINTEL_SMTP_TLS",
+        "none",
+        "none, starttls (upgrade the connection) or ssl (TLS from the start); the server's certificate is "
+        "checked against the system's trusted authorities.",
+    ),
+    Setting("LINTEL_SMTP_USER", "", "Login at the mail server; empty sends without logging in."),
+    Setting("LINTEL_SMTP_PASSWORD", "", "Password of LINTEL_SMTP_USER."),
+    Setting(
+        "LINTEL_MAIL_FROM",
+        "",
+        "Sender of every email, e.g. 客户关系中心 <crc@example.com> (needed with LINTEL_SMTP_HOST); its "
+        "domain ends each Message-ID.",
+    ),
+    Setting(
+        "LINTEL_SMS_GATEWAY_URL",
+        "",
+        "SMS gateway (http or https URL) that takes the JSON contract in the README; empty means no SMS "
+        "channel.",
+    ),
+    Setting("LINTEL_SMS_GATEWAY_KEY", "", "Access key sent to the SMS gateway as X-Api-Key."),
+    Setting("LINTEL_SMS_GATEWAY_SECRET", "", "Secret that signs every request to the SMS gateway."),
+    Setting(
+        "LINTEL_SMS_SIGN_NAME", "", "SMS signature (短信签名) registered with the provider, e.g. 某某地产."
+    ),
+    Setting(
+        "LINTEL_SMS_TEMPLATES",
+        "",
+        "The provider's template of a message kind, e.g. complaint.registered=SMS_123456,complaint.closed="
+        "SMS_123457; a kind not listed is sent with its own name as template id.",
     ),
     Setting(
         "LINTEL_NODE_MODULES",
