@@ -11,7 +11,7 @@ import smtplib
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 
 from lintel.clock import Clock, SystemClock
 from notifications.channels import DeliveryFailed, Outgoing
@@ -62,9 +62,10 @@ class SmtpChannel:
         return f"<{message.idempotency_key}@{self.sender.domain}>"
 
     def compose(self, message: Outgoing) -> EmailMessage:
-        name, to = parseaddr(message.address)
-        if "@" not in to:
-            raise DeliveryFailed(f"收件地址 {message.address!r} 不是电子邮箱地址", permanent=True)
+        # One address, on one line: a row holding two, or a line break, must not widen who receives it.
+        found = getaddresses([message.address])
+        if len(found) != 1 or "@" not in found[0][1] or not message.address.isprintable():
+            raise DeliveryFailed(f"收件地址 {message.address!r} 不是一个电子邮箱地址", permanent=True)
         # SMTP policy: CRLF lines, non-ASCII headers (a Chinese display name, subject) RFC 2047-encoded.
         mail = EmailMessage(policy=email.policy.SMTP)
         mail["From"] = self.sender

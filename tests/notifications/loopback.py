@@ -265,7 +265,7 @@ def smtp_server(
     mailbox: Mailbox, *, tls: str = "none", context: ssl.SSLContext | None = None
 ) -> Iterator[int]:
     """Serves `mailbox` on a free port (yielded). starttls: STARTTLS and a login are required; ssl: TLS
-    from the first byte, and a login."""
+    from the first byte, a login offered."""
     port = free_port()
     options: dict[str, Any] = {}
     if tls == "ssl":

@@ -140,3 +140,15 @@ def test_a_certificate_nobody_vouches_for_is_not_trusted(
         assert dispatcher(session_factory, clock, channel).run_once().retried == 1
     assert "CERTIFICATE_VERIFY_FAILED" in (the_message(session_factory).last_error or "")
     assert mailbox.received == []
+
+
+def test_an_address_that_smuggles_a_second_recipient_is_refused_before_any_server_is_asked(
+    session_factory: sessionmaker[Session], clock: FixedClock, templates: Templates
+) -> None:
+    queue(session_factory, clock, templates, "email", "zhangwei@example.com\nBcc: all@example.com")
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as port:
+        mailer = dispatcher(session_factory, clock, SmtpChannel("127.0.0.1", port, mail_from=SENDER))
+        assert mailer.run_once().dead == 1
+    assert mailbox.received == []
+    assert "不是一个电子邮箱地址" in (the_message(session_factory).last_error or "")
