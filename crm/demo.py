@@ -40,6 +40,13 @@ USERS = [
     ("marketing", "钱经理（营销部）", "handler", ["marketing"]),
 ]
 
+# Where the demo staff hear about their work besides the bell: every account an example address, the
+# managers a mobile too (an escalation reaches them by SMS).
+DEMO_EMAIL_DOMAIN = "example.com"
+DEMO_MOBILES = {"crc_sup": "13900000102", "eng_mgr": "13900000104", "group_crc": "13900000106"}
+# A department whose group robot is chosen but its webhook not yet pasted in (posted nowhere until it is).
+DEMO_ROBOTS = {"engineering": "wecom"}
+
 OWNERS = [
     ("张伟", "13800000001", "regular", ("1栋", "1201")),
     ("王芳", "13800000002", "regular", ("1栋", "1202")),
@@ -66,6 +73,9 @@ def load_departments(session: Session) -> None:
 def load_staff(session: Session) -> None:
     """Demo staff accounts, password 'demo' — for trying Lintel, never for production."""
     departments = {d.code: d for d in session.scalars(select(Department))}
+    for code, robot in DEMO_ROBOTS.items():
+        if code in departments and departments[code].robot_kind is None:
+            departments[code].robot_kind = robot
     known = set(session.scalars(select(User.username)))
     for username, display, roles, codes in USERS:
         if username in known:
@@ -77,6 +87,8 @@ def load_staff(session: Session) -> None:
                 password_hash=_demo_hash(),
                 roles=roles,
                 departments=[departments[c] for c in codes],
+                email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+                phone=DEMO_MOBILES.get(username),
             )
         )
     session.flush()

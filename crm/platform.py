@@ -17,6 +17,8 @@ from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
 from crm.lookup import CaseLookup
+from crm.messaging import owners as owner_notices
+from crm.messaging import staff as staff_notices
 from crm.messaging.config import MessagingConfig
 from crm.process_requests import ProcessRequests
 from crm.requests_index import RequestDirectory
@@ -75,6 +77,9 @@ class Foundation:
         requests_index.subscribe(self.events)
         escalations.subscribe(self.events)
         ratings.subscribe(self.events)
+        # Last: the notices see the change as the other subscribers left it (an escalation's manager).
+        staff_notices.subscribe(self.events, self)
+        owner_notices.subscribe(self.events, self)
 
 
 class Platform:

@@ -19,6 +19,7 @@ from crm.ratings import Ratings
 from crm.throttle import Throttle
 from engine.audit import AuditLog
 from engine.errors import Conflict, InvalidData
+from engine.events import EventBus
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from lintel.clock import SHANGHAI, Clock
 
@@ -56,6 +57,17 @@ class PublicEvent:
 
 
 @dataclass(frozen=True)
+class RequestChased:
+    """An owner chased the request on the portal (published on the engine's event bus: crm.messaging tells
+    whoever holds it). `audit_id`: the chase's line on the timeline."""
+
+    instance: ProcessInstance
+    request: RequestIndex
+    audit_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PublicView:
     request: RequestIndex
     current: list[str]  # element ids of the steps it waits in
@@ -74,10 +86,13 @@ class PublicView:
 
 
 class Portal:
-    def __init__(self, session: Session, clock: Clock, throttle: Throttle) -> None:
+    def __init__(
+        self, session: Session, clock: Clock, throttle: Throttle, events: EventBus | None = None
+    ) -> None:
         self.session = session
         self.clock = clock
         self.throttle = throttle
+        self.events = events
 
     def lookup(self, number: object, phone: object, client: str) -> RequestIndex | None:
         """The request when both keys match, else None — the same None whichever key was wrong.
@@ -204,7 +219,12 @@ class Portal:
             raise Conflict("the request is not open")
         if view.last_chase is not None and self.clock.now() - view.last_chase < CHASE_INTERVAL:
             raise Conflict("the request was chased recently")
-        return self._record(request, OWNER_CHASED, None)
+        chase = self._record(request, OWNER_CHASED, None)
+        if self.events is not None:
+            instance = self.session.get(ProcessInstance, request.instance_id)
+            assert instance is not None
+            self.events.publish(self.session, RequestChased(instance, request, chase.id, chase.at))
+        return chase
 
     def add_information(self, request: RequestIndex, text: object) -> AuditEvent:
         """What the owner adds to an open request, on its timeline for the staff."""

@@ -42,6 +42,17 @@ class TaskReminded:
 
 
 @dataclass(frozen=True)
+class TaskAssigned:
+    """Someone now holds the task: they claimed it (`actor` is the assignee), or another person assigned
+    or reassigned it to them. Published after the change is flushed, so `task.revision` names it."""
+
+    instance: ProcessInstance
+    task: HumanTask
+    assignee: str
+    actor: str
+
+
+@dataclass(frozen=True)
 class TaskCompleted:
     instance: ProcessInstance
     task: HumanTask

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InstanceStopped, InvalidData, NotFound, StepFailed
 from engine.evaluator import aborted_in
-from engine.events import TaskCompleted
+from engine.events import TaskAssigned, TaskCompleted
 from engine.inbox import close_candidates, sees, works_on
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.next_gateway import leads_to_gateway
@@ -139,6 +139,8 @@ class TaskService:
             instance, kind, actor.username, "open", "open", {"assignee": [previous, assignee]}, task=row
         )
         self._flush(row)
+        if assignee is not None:
+            self.runtime.events.publish(self.session, TaskAssigned(instance, row, assignee, actor.username))
         return row
 
     def _flush(self, row: HumanTask) -> None:

@@ -93,7 +93,7 @@ def credentials() -> Credentials:
 
 
 def portal() -> Portal:
-    return Portal(db_session(), platform().clock, throttle())
+    return Portal(db_session(), platform().clock, throttle(), platform().foundation.events)
 
 
 def client_key() -> str:

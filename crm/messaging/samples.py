@@ -1,0 +1,59 @@
+"""A sample context for every message kind, as its subscriber builds it: the administrator's preview page
+renders each kind on each of its channels with it, and a test renders them all (a template that names a
+value its subscriber does not give fails there, not in production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.messaging.kinds import KINDS, OWNER_CHANNELS
+
+PUBLIC_URL = "https://crm.example.com"
+_TASK = {
+    "number": "TS-2026-000123",
+    "title": "卫生间天花板渗水",
+    "task": "责任部门处理",
+    "department": "工程部",
+    "due": "11月24日 18:00",
+    "link": f"{PUBLIC_URL}/r/TS-2026-000123",
+}
+_SECOND = {
+    **_TASK,
+    "number": "TS-2026-000124",
+    "title": "入户门变形关不严",
+    "due": "11月25日 18:00",
+    "link": f"{PUBLIC_URL}/r/TS-2026-000124",
+}
+_OWNER = {"number": "TS-2026-000123", "name": "张伟", "link": f"{PUBLIC_URL}/portal/TS-2026-000123"}
+
+SAMPLES: dict[str, dict[str, Any]] = {
+    # A batch of two: what the department's email and robot show once the batching window closes.
+    "task.new": {"department": "工程部", "item": _TASK, "items": [_TASK, _SECOND]},
+    "task.assigned": {**_TASK, "by": "孙经理（工程部经理）"},
+    "task.reminder": dict(_TASK),
+    "task.escalated": {
+        **_TASK,
+        "escalation": "处理超时：部门经理督办",
+        "level": 1,
+        "answer_by": "11月25日 18:00",
+    },
+    "request.chased": {**_TASK, "chased_at": "11月22日 09:30"},
+    "complaint.registered": dict(_OWNER),
+    "complaint.replied": {**_OWNER, "reply": "已安排师傅于11月23日上午上门更换防水层，请您届时在家。"},
+    "complaint.closed": {**_OWNER, "rated": False},
+}
+
+# The channels a staff kind's "robot" stands for: each department's group robot is one of them.
+ROBOTS = ("wecom", "dingtalk")
+
+
+def channels_of(kind: str) -> tuple[str, ...]:
+    """Every channel a kind can go out on: for owners any they may choose, for staff the bell and the
+    kind's own (a group robot by either kind of robot)."""
+    found = KINDS[kind]
+    if found.audience == "owner":
+        return OWNER_CHANNELS
+    channels: list[str] = []
+    for channel in found.channels:
+        channels.extend(ROBOTS if channel == "robot" else (channel,))
+    return tuple(channels)
