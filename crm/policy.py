@@ -49,6 +49,7 @@ class Permission(StrEnum):
     MANAGE_RECORDS = "records.manage"  # create and edit those records
     IMPORT_RECORDS = "records.import"  # import record files, download their templates
     VIEW_PERSONAL_DATA = "personal.view"  # an owner's full phone and ID number (each view audited)
+    PREVIEW_MESSAGES = "messages.preview"  # every message kind rendered on each channel with a sample
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -78,6 +79,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_RECORDS: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.IMPORT_RECORDS: frozenset({"administrator"}),
     Permission.VIEW_PERSONAL_DATA: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.PREVIEW_MESSAGES: frozenset({"administrator", "process_owner"}),
 }
 
 # What a permission is about, when it is about one object.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm.credentials import revoke_all
 from crm.directory import hash_password
+from crm.estate.people import normalise_phone
 from crm.models import Department, User, UserDepartment
 from engine.errors import InvalidData, NotFound
 
@@ -26,6 +27,8 @@ ROLES = (
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,99}$")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROBOT_KINDS = ("wecom", "dingtalk")
 
 
 def _text(value: object) -> str:
@@ -91,6 +94,8 @@ class StaffAdmin:
         password: object,
         roles: Iterable[object],
         departments: Iterable[object],
+        email: object = None,
+        phone: object = None,
     ) -> User:
         errors: dict[str, str] = {}
         name = _text(username).lower()
@@ -102,6 +107,7 @@ class StaffAdmin:
         display = self._display_name(display_name, errors)
         role_list = self._roles(roles, errors)
         found = self._departments(departments, errors)
+        address, number = contact(email, phone, errors)
         if errors:
             raise InvalidData("the account has errors", errors)
         user = User(
@@ -110,6 +116,8 @@ class StaffAdmin:
             password_hash=hash_password(str(password)),
             roles=",".join(role_list),
             departments=found,
+            email=address,
+            phone=number,
         )
         self.session.add(user)
         self.session.flush()
@@ -123,11 +131,15 @@ class StaffAdmin:
         roles: Iterable[object],
         departments: Iterable[object],
         acting: User,
+        email: object = None,
+        phone: object = None,
     ) -> None:
+        """Email and phone empty: the person hears about their work by the bell only."""
         errors: dict[str, str] = {}
         display = self._display_name(display_name, errors)
         role_list = self._roles(roles, errors)
         found = self._departments(departments, errors)
+        address, number = contact(email, phone, errors)
         if user.id == acting.id and "administrator" not in role_list:
             errors["roles"] = "you cannot take the administrator role away from yourself"
         if errors:
@@ -135,6 +147,7 @@ class StaffAdmin:
         user.display_name = display or user.username
         user.roles = ",".join(role_list)
         user.departments = found
+        user.email, user.phone = address, number
         self.session.flush()
 
     def set_password(self, user: User, password: object) -> None:
@@ -209,11 +222,28 @@ class StaffAdmin:
         self.session.flush()
         return department
 
-    def update_department(self, department: Department, *, name: object, manager: object) -> None:
+    def update_department(
+        self,
+        department: Department,
+        *,
+        name: object,
+        manager: object,
+        robot_kind: object = None,
+        robot_url: object = None,
+        robot_secret: object = None,
+    ) -> None:
+        """The robot: its kind and webhook URL (both empty: none); an empty secret keeps the one stored
+        (it is never shown again), and goes with the robot when the robot is removed."""
         errors: dict[str, str] = {}
         self._apply(department, name, manager, errors)
+        kind, url, secret = robot(robot_kind, robot_url, robot_secret, errors)
         if errors:
             raise InvalidData("the department has errors", errors)
+        department.robot_kind, department.robot_url = kind, url
+        if kind is None and url is None:
+            department.robot_secret = None
+        elif secret is not None:
+            department.robot_secret = secret
         self.session.flush()
 
     def _apply(self, department: Department, name: object, manager: object, errors: dict[str, str]) -> None:
@@ -236,3 +266,38 @@ class StaffAdmin:
         if not errors:
             department.name = title
             department.manager_username = manager_name
+
+
+def contact(email: object, phone: object, errors: dict[str, str]) -> tuple[str | None, str | None]:
+    """A staff member's email and phone (each optional): the email's shape checked, the phone normalised
+    as the records keep phones (a landline is accepted, but only a mobile receives SMS)."""
+    address = _text(email) or None
+    if address is not None and (len(address) > 200 or not _EMAIL.match(address)):
+        errors["email"] = "not an email address"
+    number = None
+    if _text(phone):
+        try:
+            number = normalise_phone(phone)
+        except InvalidData as invalid:
+            errors["phone"] = next(iter(invalid.fields.values()))
+    return address, number
+
+
+def robot(
+    kind: object, url: object, secret: object, errors: dict[str, str]
+) -> tuple[str | None, str | None, str | None]:
+    """A department's group robot: WeCom or DingTalk, its webhook over https; the kind may be chosen
+    before the URL is pasted in (nothing is posted until it is)."""
+    kind_text, url_text, secret_text = _text(kind) or None, _text(url) or None, _text(secret) or None
+    if kind_text is not None and kind_text not in ROBOT_KINDS:
+        errors["robot_kind"] = "must be wecom or dingtalk"
+    if url_text is not None:
+        if kind_text is None:
+            errors["robot_kind"] = "choose the robot's kind"
+        if len(url_text) > 500:
+            errors["robot_url"] = "must be at most 500 characters"
+        elif not re.match(r"^https://[^\s/]+\.[^\s]+$", url_text):
+            errors["robot_url"] = "must be an https:// address"
+    if secret_text is not None and len(secret_text) > 200:
+        errors["robot_secret"] = "must be at most 200 characters"
+    return kind_text, url_text, secret_text

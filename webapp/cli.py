@@ -19,6 +19,7 @@ from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import actor_for, hash_password
 from crm.models import Department, User
 from crm.platform import Foundation
+from crm.staff import contact
 from engine.actors import Actor
 from engine.bundle_files import base_name
 from engine.bundle_groups import BadOption, deploy_options, split_bundles
@@ -284,12 +285,16 @@ def user() -> None:
     "inspector, process_owner, group (repeatable)",
 )
 @click.option("--department", "departments", multiple=True, help="Department code (repeatable).")
+@click.option("--email", default="", help="Where notices of their work are emailed.")
+@click.option("--phone", default="", help="Their mobile: escalations also come by SMS.")
 @click.password_option()
 def add_user(
     username: str,
     display_name: str | None,
     roles: tuple[str, ...],
     departments: tuple[str, ...],
+    email: str,
+    phone: str,
     password: str,
 ) -> None:
     """Create a staff account."""
@@ -302,6 +307,11 @@ def add_user(
     if missing:
         click.echo(f"unknown department(s): {', '.join(missing)}", err=True)
         sys.exit(1)
+    problems: dict[str, str] = {}
+    address, number = contact(email, phone, problems)
+    if problems:
+        click.echo("; ".join(f"--{name}: {message}" for name, message in problems.items()), err=True)
+        sys.exit(1)
     session.add(
         User(
             username=username,
@@ -309,6 +319,8 @@ def add_user(
             password_hash=hash_password(password),
             roles=",".join(roles),
             departments=list(found.values()),
+            email=address,
+            phone=number,
         )
     )
     session.commit()

@@ -205,6 +205,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^not a valid Chinese mobile or landline number$"), "请填写有效的手机号或带区号的固定电话"),
     (re.compile(r"^not a valid ID number$"), "证件号码无效（身份证号须为 18 位且校验位正确）"),
     (re.compile(r"^not an email address$"), "请填写有效的电子邮箱"),
+    # A department's group robot (crm.staff).
+    (re.compile(r"^must be wecom or dingtalk$"), "请选择企业微信或钉钉"),
+    (re.compile(r"^choose the robot's kind$"), "请选择群机器人类型"),
+    (re.compile(r"^must be an https:// address$"), "须为加密连接（https）的网址"),
     (re.compile(r"^another project has this code$"), "已有项目使用此编码"),
     (re.compile(r"^the project already has a building of this name$"), "该项目已有同名楼栋"),
     (re.compile(r"^the project already has a layout of this name$"), "该项目已有同名户型"),

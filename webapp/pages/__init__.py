@@ -47,6 +47,7 @@ def init_pages(app: Flask) -> None:
         inbox,
         incidents,
         lookup,
+        message_templates,
         owners,
         portal,
         present,
@@ -88,6 +89,7 @@ def init_pages(app: Flask) -> None:
         processes,
         incidents,
         admin,
+        message_templates,
         imports,
         assets,
     )

@@ -68,6 +68,8 @@ def create_user() -> Any:
         "display_name": request.form.get("display_name", ""),
         "roles": request.form.getlist("roles"),
         "departments": request.form.getlist("departments"),
+        "email": request.form.get("email", ""),
+        "phone": request.form.get("phone", ""),
     }
     try:
         user = platform().staff.create_user(password=request.form.get("password", ""), **form)
@@ -116,6 +118,8 @@ def update_user(user_id: int) -> Any:
             roles=request.form.getlist("roles"),
             departments=request.form.getlist("departments"),
             acting=acting,
+            email=request.form.get("email", ""),
+            phone=request.form.get("phone", ""),
         )
     except InvalidData as invalid:
         return _user_page(user_id, translate_fields(invalid.fields), 422)
@@ -211,7 +215,12 @@ def update_department(code: str) -> Any:
     department = staff.department(code)
     try:
         staff.update_department(
-            department, name=request.form.get("name", ""), manager=request.form.get("manager", "")
+            department,
+            name=request.form.get("name", ""),
+            manager=request.form.get("manager", ""),
+            robot_kind=request.form.get("robot_kind", ""),
+            robot_url=request.form.get("robot_url", ""),
+            robot_secret=request.form.get("robot_secret", ""),
         )
     except InvalidData as invalid:
         return _departments_page(None, {code: translate_fields(invalid.fields)}, 422)

@@ -1,0 +1,75 @@
+"""The message templates' preview (消息模板预览): every kind of message, who it is for, how it goes out,
+and each channel's rendering with a sample — for a process owner to check the wording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+
+from crm.messaging.preview import previews
+from crm.policy import Permission
+from webapp import platform
+from webapp.access import allow
+from webapp.i18n import N_
+
+bp = Blueprint("message_templates", __name__, url_prefix="/admin/message-templates")
+
+# The kinds' names (crm.messaging.kinds) for the catalogue; the page translates the kind's own label.
+KIND_LABELS = {
+    "task.new": N_("部门待办新任务"),
+    "task.assigned": N_("任务指派给我"),
+    "task.reminder": N_("任务临近期限"),
+    "task.escalated": N_("任务逾期升级"),
+    "request.chased": N_("业主催办"),
+    "complaint.registered": N_("投诉已受理"),
+    "complaint.replied": N_("投诉处理答复"),
+    "complaint.closed": N_("投诉已办结（邀请评价）"),
+}
+# Who hears it and when (the README's "who hears what" says the same).
+WHO_WHEN = {
+    "task.new": (
+        N_("部门全体在岗成员；部门群机器人"),
+        N_("任务进入部门待办队列、尚无人认领时；短时间内的多条合并为一封邮件、一条群消息"),
+    ),
+    "task.assigned": (
+        N_("被指派的人"),
+        N_("任务创建时已指定处理人，或由他人指派、改派给此人时（自己认领不通知）"),
+    ),
+    "task.reminder": (N_("任务处理人；无人认领时为部门全体成员"), N_("任务临近处理期限时")),
+    "task.escalated": (
+        N_("升级到的部门负责人；未设负责人时为该部门全体成员"),
+        N_("任务逾期、逐级升级督办时"),
+    ),
+    "request.chased": (N_("诉求当前步骤的处理人；无人认领时为部门全体成员"), N_("业主在业主服务页催办时")),
+    "complaint.registered": (N_("业主；非业主来电人（仅短信）"), N_("投诉登记后，附编号和查询链接")),
+    "complaint.replied": (N_("业主"), N_("客服记录给业主的答复后")),
+    "complaint.closed": (N_("业主；非业主来电人（仅短信）"), N_("投诉办结后，附评价链接")),
+}
+AUDIENCES = {"staff": N_("员工"), "owner": N_("业主")}
+CHANNELS = {
+    "inapp": N_("站内消息"),
+    "email": N_("邮件"),
+    "sms": N_("短信"),
+    "robot": N_("部门群机器人"),
+    "wecom": N_("企业微信群机器人"),
+    "dingtalk": N_("钉钉群机器人"),
+}
+
+
+def channel_name(channel: str) -> str:
+    return _(CHANNELS.get(channel, channel))
+
+
+@bp.get("")
+@allow(Permission.PREVIEW_MESSAGES)
+def index() -> Any:
+    return render_template(
+        "admin/message_templates.html",
+        kinds=previews(platform().foundation.messaging.templates),
+        labels=KIND_LABELS,
+        who_when=WHO_WHEN,
+        audiences=AUDIENCES,
+        channel_name=channel_name,
+    )
