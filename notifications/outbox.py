@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
@@ -17,6 +17,8 @@ from notifications.quiet import QuietHours
 from notifications.templates import Templates
 
 CHANNELS = ("inapp", "email", "sms", "wecom", "dingtalk", "console")
+BATCH_MAX = 50  # items in one batched message
+_BATCHES = "notifications.unflushed_batches"  # Session.info
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,14 @@ class Outbox:
         templates: Templates,
         quiet: QuietHours,
         batch_window: timedelta = timedelta(seconds=60),
+        batch_max: int = BATCH_MAX,
     ) -> None:
         self.session = session
         self.clock = clock
         self.templates = templates
         self.quiet = quiet
         self.batch_window = batch_window
+        self.batch_max = batch_max
 
     def queue(
         self,
@@ -63,6 +67,7 @@ class Outbox:
         going out, and a new batch waits `batch_window` for more."""
         now = self.clock.now()
         queued: list[OutboxMessage] = []
+        batches = self._pending_batches(batch_key) if batch_key is not None else {}
         for addr in to:
             if addr.channel not in CHANNELS:
                 raise ValueError(f"unknown channel {addr.channel!r}")
@@ -79,7 +84,8 @@ class Outbox:
                     )
                 )
                 continue
-            if batch_key is not None and self._join_batch(kind, addr, context, batch_key):
+            pending = batches.get((addr.channel, addr.address))
+            if pending is not None and self._join_batch(kind, pending, context):
                 continue
             params = dict(context)
             not_before = now
@@ -106,26 +112,43 @@ class Outbox:
             )
             self.session.add(message)
             queued.append(message)
+            if batch_key is not None:
+                self._unflushed(batch_key)[(addr.channel, addr.address)] = message
         return queued
 
-    def _join_batch(self, kind: str, addr: Address, context: dict[str, Any], batch_key: str) -> bool:
-        # Locked so a dispatcher cannot take the batch while it grows (PostgreSQL; SQLite has one writer).
-        pending = self.session.scalars(
+    def _pending_batches(self, batch_key: str) -> dict[tuple[str, str], OutboxMessage]:
+        """The newest pending message of the batch per (channel, address), in one query; locked so a
+        dispatcher cannot take a batch while it grows (PostgreSQL; SQLite has one writer)."""
+        rows = self.session.scalars(
             select(OutboxMessage)
-            .where(
-                OutboxMessage.batch_key == batch_key,
-                OutboxMessage.channel == addr.channel,
-                OutboxMessage.address == addr.address,
-                OutboxMessage.status == "pending",
-            )
+            .where(OutboxMessage.batch_key == batch_key, OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id)
             .with_for_update(skip_locked=True)
-            .limit(1)
-        ).first()
-        if pending is None:
+        )
+        found = {(row.channel, row.address): row for row in rows}  # the newest last, and kept
+        found.update(self._unflushed(batch_key))
+        return found
+
+    def _unflushed(self, batch_key: str) -> dict[tuple[str, str], OutboxMessage]:
+        """Batches begun in this transaction that a query may not see yet (a subscriber runs without
+        autoflush): a second task of the same burst joins them. Forgotten when the transaction or
+        savepoint ends — flushed by its commit, or gone with its rollback."""
+        batches: dict[str, dict[tuple[str, str], OutboxMessage]] | None = self.session.info.get(_BATCHES)
+        if batches is None:
+            batches = self.session.info[_BATCHES] = {}
+            event.listen(
+                self.session, "after_transaction_end", lambda s, _t: s.info.get(_BATCHES, {}).clear()
+            )
+        return batches.setdefault(batch_key, {})
+
+    def _join_batch(self, kind: str, pending: OutboxMessage, context: dict[str, Any]) -> bool:
+        # A full batch goes out as it is and the next item starts another: one message stays readable, and
+        # the cost of adding an item (render, rewrite) does not grow with a flood.
+        items = pending.params.get("items", [])
+        if len(items) >= self.batch_max:
             return False
-        params = dict(pending.params)
-        params["items"] = [*params.get("items", []), context.get("item")]
-        rendered = self.templates.render(kind, addr.channel, {**context, **params})
+        params = {**pending.params, "items": [*items, context.get("item")]}
+        rendered = self.templates.render(kind, pending.channel, {**context, **params})
         pending.params = params
         pending.subject = rendered.subject[:300]
         pending.body = rendered.body
@@ -142,3 +165,7 @@ class Outbox:
         message.claimed_until = None
         message.claimed_by = None
         return message
+
+
+def _forget_batches(session: Session, _transaction: object) -> None:
+    session.info.get(_BATCHES, {}).clear()

@@ -4,6 +4,7 @@ members and its group robot, an owner by the channels they chose and the details
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,25 +39,38 @@ def owner_recipient(owner_id: int) -> str:
     return f"owner:{owner_id}"
 
 
-def active_user(session: Session, username: str | None) -> User | None:
+@dataclass(frozen=True)
+class Person:
+    """A staff member as a notice needs them: who, and where they can be reached."""
+
+    username: str
+    display_name: str
+    email: str | None
+    phone: str | None
+
+
+# Columns, not User rows: a User loads its departments with it, which no notice needs.
+_PERSON = select(User.username, User.display_name, User.email, User.phone).where(User.active.is_(True))
+
+
+def active_user(session: Session, username: str | None) -> Person | None:
     if not username:
         return None
-    return session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+    found = session.execute(_PERSON.where(User.username == username)).first()
+    return Person(*found) if found is not None else None
 
 
-def department_members(session: Session, code: str) -> list[User]:
+def department_members(session: Session, code: str) -> list[Person]:
     """The department's active members, by username (a stable order for the messages queued)."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(UserDepartment, UserDepartment.user_id == User.id)
-            .where(UserDepartment.department_code == code, User.active.is_(True))
-            .order_by(User.username)
-        )
+    rows = session.execute(
+        _PERSON.join(UserDepartment, UserDepartment.user_id == User.id)
+        .where(UserDepartment.department_code == code)
+        .order_by(User.username)
     )
+    return [Person(*row) for row in rows]
 
 
-def staff_addresses(user: User, channels: Iterable[str]) -> list[Address]:
+def staff_addresses(user: Person, channels: Iterable[str]) -> list[Address]:
     """The bell always; email and SMS among `channels` when the account has an address for them."""
     who = staff_recipient(user.username)
     wanted = set(channels)

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from crm.messaging.kinds import KINDS
 from crm.messaging.notices import Wiring, first_time, local_time, outbox, request_facts, staff_link
 from crm.messaging.recipients import (
+    Person,
     active_user,
     department_members,
     robot_address,
     staff_addresses,
 )
-from crm.models import Department, User
+from crm.models import Department
 from crm.portal import RequestChased
 from engine.events import EventBus, TaskAssigned, TaskCreated, TaskReminded
 from engine.models import HumanTask, ProcessInstance
@@ -46,14 +47,14 @@ def _task_context(
     }
 
 
-def _holders(session: Session, task: HumanTask) -> list[User]:
+def _holders(session: Session, task: HumanTask) -> list[Person]:
     """Whoever holds the task: its assignee while active, else its department's members."""
     assignee = active_user(session, task.assignee)
     return [assignee] if assignee is not None else department_members(session, task.department)
 
 
 def _queue(
-    session: Session, wiring: Wiring, kind: str, people: Iterable[User], context: dict[str, Any]
+    session: Session, wiring: Wiring, kind: str, people: Iterable[Person], context: dict[str, Any]
 ) -> None:
     channels = KINDS[kind].channels
     to: list[Address] = []
