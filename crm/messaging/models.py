@@ -21,15 +21,3 @@ class OwnerNoticePreference(Base):
     channels: Mapped[str] = mapped_column(String(100), default="")
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(100))  # owner (on the portal) or the staff username
-
-
-class NoticeSent(Base):
-    """One event that has had its notices queued: the same event seen again (an instance retried after an
-    incident reopens its tasks, a subscriber run twice) queues nothing more."""
-
-    __tablename__ = "notices_sent"
-
-    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
-    # What the notice was about, e.g. task:<guid>, task:<guid>:<revision>, instance:<id>.
-    event: Mapped[str] = mapped_column(String(200), primary_key=True)
-    at: Mapped[datetime]

@@ -1,5 +1,5 @@
 """What every subscriber that queues notices shares: the outbox of its session, links, dates as people
-read them, and the record that makes an event queue its notices once."""
+read them, and the note that makes an event queue its notices once."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from crm.messaging.config import MessagingConfig
-from crm.messaging.models import NoticeSent
 from crm.models import RequestIndex
 from engine.models import ProcessInstance
 from lintel.clock import SHANGHAI, Clock
 from notifications.outbox import Outbox
 
-_SEEN = "lintel.notices_sent"  # session.info: events noted in this transaction, not yet flushed
+_SEEN = "lintel.notices_queued"  # session.info: the events whose notices this transaction queued
 
 
 class Wiring(Protocol):
@@ -31,26 +30,23 @@ def outbox(session: Session, wiring: Wiring) -> Outbox:
     return Outbox(session, wiring.clock, config.templates, config.quiet, config.batch_window)
 
 
-def first_time(session: Session, clock: Clock, kind: str, about: str) -> bool:
-    """Whether `kind` has not been queued for the event `about` yet; notes it as queued. A replay of the
-    event — an instance retried after an incident, a subscriber run twice — is told False."""
-    key = (kind, about[:200])
-    seen = _pending(session)
-    if key in seen or session.get(NoticeSent, key) is not None:
-        return False
-    seen.add(key)
-    session.add(NoticeSent(kind=key[0], event=key[1], at=clock.now()))
-    return True
-
-
-def _pending(session: Session) -> set[tuple[str, str]]:
-    """Events noted since the last flush: `session.get` finds a row only once it is flushed. Forgotten when
-    a transaction or savepoint ends — flushed by its commit, or undone by its rollback."""
+def first_time(session: Session, kind: str, about: str) -> bool:
+    """Whether `kind` has not been queued for the event `about` in this transaction yet; notes it. The
+    same event published twice in one change queues its notices once (replays across transactions are
+    recognised by the subscriber from the event itself: a TaskCreated for a task already stored)."""
     seen: set[tuple[str, str]] | None = session.info.get(_SEEN)
     if seen is None:
         seen = session.info[_SEEN] = set()
-        event.listen(session, "after_transaction_end", lambda s, _t: s.info.get(_SEEN, set()).clear())
-    return seen
+        event.listen(session, "after_transaction_end", _forget)
+    if (kind, about) in seen:
+        return False
+    seen.add((kind, about))
+    return True
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the change itself ended (not a flush or a savepoint within it)
+        session.info.get(_SEEN, set()).clear()
 
 
 def local_time(moment: datetime | None) -> str:

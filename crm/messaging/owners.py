@@ -58,7 +58,7 @@ def _on_started(wiring: Wiring, session: Session, event: InstanceStarted) -> Non
     complaint = session.get(Complaint, complaint_id) if isinstance(complaint_id, int) else None
     if complaint is None:
         return
-    if first_time(session, wiring.clock, "complaint.registered", f"instance:{event.instance.id}"):
+    if first_time(session, "complaint.registered", f"instance:{event.instance.id}"):
         _tell(session, wiring, "complaint.registered", complaint, {"number": complaint.number})
 
 
@@ -70,7 +70,7 @@ def _on_task_completed(wiring: Wiring, session: Session, event: TaskCompleted) -
     complaint = _complaint_of(session, event.instance)
     if complaint is None:
         return
-    if first_time(session, wiring.clock, "complaint.replied", f"task:{event.task.task_guid}"):
+    if first_time(session, "complaint.replied", f"task:{event.task.task_guid}"):
         context = {"number": complaint.number, "reply": reply.strip()}
         _tell(session, wiring, "complaint.replied", complaint, context)
 
@@ -86,7 +86,7 @@ def _on_completed(wiring: Wiring, session: Session, event: InstanceCompleted) ->
     complaint = _complaint_of(session, event.instance)
     if complaint is None:
         return
-    if first_time(session, wiring.clock, "complaint.closed", f"instance:{event.instance.id}"):
+    if first_time(session, "complaint.closed", f"instance:{event.instance.id}"):
         context = {"number": complaint.number, "rated": _rated(session, event.instance.id)}
         _tell(session, wiring, "complaint.closed", complaint, context)
 

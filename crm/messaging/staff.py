@@ -2,7 +2,8 @@
 given to them, a deadline drawing near, an escalation that reaches them as manager, an owner's chase.
 
 Each notice is queued by an engine-event subscriber in the transaction of the change; an event seen again
-(`notices.first_time`) queues nothing more."""
+queues nothing more: a task opened again after an incident is not new work, and within one change
+`notices.first_time` notes what was queued. A rework is no replay: its steps are new tasks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crm.messaging.kinds import KINDS
@@ -98,15 +99,17 @@ def _escalated(session: Session, wiring: Wiring, instance: ProcessInstance, task
 
 def _on_task_created(wiring: Wiring, session: Session, event: TaskCreated) -> None:
     task = event.task
-    if not first_time(session, wiring.clock, "task.created", f"task:{task.task_guid}"):
-        return  # the same task opened again (an instance retried after an incident): already told
+    # A task already stored is one opened again (an instance retried after an incident): already told.
+    if inspect(task).persistent or not first_time(session, "task.created", f"task:{task.task_guid}"):
+        return
     if task.kind == "escalation":
         _escalated(session, wiring, event.instance, task)
-    elif task.assignee:
-        person = active_user(session, task.assignee)
-        if person is not None:
-            context = {**_task_context(session, wiring, event.instance, task), "by": ""}
-            _queue(session, wiring, "task.assigned", [person], context)
+        return
+    # Created for someone: them; for nobody, or for someone no longer active: the department's queue.
+    person = active_user(session, task.assignee)
+    if person is not None:
+        context = {**_task_context(session, wiring, event.instance, task), "by": ""}
+        _queue(session, wiring, "task.assigned", [person], context)
     else:
         _new_in_queue(session, wiring, event.instance, task)
 
@@ -115,7 +118,7 @@ def _on_task_assigned(wiring: Wiring, session: Session, event: TaskAssigned) -> 
     if event.assignee == event.actor:
         return  # they claimed it themselves
     task = event.task
-    if not first_time(session, wiring.clock, "task.assigned", f"task:{task.task_guid}:r{task.revision}"):
+    if not first_time(session, "task.assigned", f"task:{task.task_guid}:r{task.revision}"):
         return
     person = active_user(session, event.assignee)
     if person is None:
@@ -131,9 +134,7 @@ def _on_task_assigned(wiring: Wiring, session: Session, event: TaskAssigned) -> 
 def _on_task_reminded(wiring: Wiring, session: Session, event: TaskReminded) -> None:
     task = event.task
     due = task.due_at.isoformat() if task.due_at else ""
-    if task.state != "open" or not first_time(
-        session, wiring.clock, "task.reminder", f"task:{task.task_guid}:{due}"
-    ):
+    if task.state != "open" or not first_time(session, "task.reminder", f"task:{task.task_guid}:{due}"):
         return
     context = _task_context(session, wiring, event.instance, task)
     _queue(session, wiring, "task.reminder", _holders(session, task), context)
@@ -141,7 +142,7 @@ def _on_task_reminded(wiring: Wiring, session: Session, event: TaskReminded) -> 
 
 def _on_chased(wiring: Wiring, session: Session, event: RequestChased) -> None:
     """An owner's chase reaches whoever holds the request's open steps."""
-    if not first_time(session, wiring.clock, "request.chased", f"chase:{event.audit_id}"):
+    if not first_time(session, "request.chased", f"chase:{event.audit_id}"):
         return
     open_tasks = session.scalars(
         select(HumanTask)

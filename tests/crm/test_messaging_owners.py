@@ -117,6 +117,18 @@ def test_the_reply_reaches_the_owner_in_their_words(platform: Platform) -> None:
     assert "更换防水层" not in ring.subject  # the handler's own notes never reach the owner
 
 
+def test_a_rework_is_no_replay_each_reply_reaches_the_owner(platform: Platform) -> None:
+    complaint = register(platform)
+    complete(platform, complaint.instance_id, "crc", TRIAGE)
+    complete(platform, complaint.instance_id, "eng", {"resolution": "更换防水层"})
+    unhappy = {"reached": "yes", "reply": "已更换防水层", "satisfied": "no", "comment": "仍渗水"}
+    complete(platform, complaint.instance_id, "crc", unhappy)
+    complete(platform, complaint.instance_id, "eng", {"resolution": "重做防水并闭水试验"})
+    complete(platform, complaint.instance_id, "crc", {"reached": "yes", "reply": REPLY, "satisfied": "no"})
+    replies = [m.body for m in queued(platform.session, "complaint.replied")]
+    assert len(replies) == 2 and "已更换防水层" in replies[0] and REPLY in replies[1]
+
+
 def test_closed_with_thanks_for_the_score_given_on_the_phone(platform: Platform) -> None:
     complaint = register(platform)
     close(platform, complaint.instance_id)

@@ -17,6 +17,7 @@ from engine.events import TaskCreated
 from engine.models import ProcessInstance
 from engine.timers import TimerJob
 from lintel.clock import FixedClock
+from tests.conftest import DATA
 from tests.crm.messaging_support import bell, forget, queued, where
 from tests.webapp.pages_support import TRIAGE, actor, complete, open_task, register
 
@@ -121,6 +122,25 @@ def test_one_event_seen_twice_queues_its_notices_once(platform: Platform, founda
     platform.session.commit()
     foundation.events.publish(platform.session, TaskCreated(instance, triage))  # and again, later
     assert (len(queued(platform.session)), len(bell(platform.session))) == before
+
+
+def test_a_step_reopened_by_an_incident_retry_is_not_new_work_again(
+    platform: Platform, clock: FixedClock
+) -> None:
+    platform.definitions.deploy((DATA / "incident_v1.bpmn").read_bytes(), "incident_v1.bpmn")
+    instance = platform.runtime.start("incident_demo", {}, actor(platform, "crc"))
+    platform.session.commit()
+    told = len(bell(platform.session, "task.new"))
+    assert told > 0
+    clock.advance(timedelta(hours=2))  # the reminder's script fails: the instance is an incident
+    workflow, compiled = platform.runtime.load(instance)
+    platform.runtime.advance(instance, workflow, actor(platform, "crc"), compiled, refresh_timers=True)
+    platform.session.commit()
+    assert instance.status == "error"
+    platform.incidents.retry(instance.id, actor(platform, "admin"), data={"reminders": 0})
+    platform.session.commit()
+    assert open_task(platform, instance.id).state == "open"
+    assert len(bell(platform.session, "task.new")) == told
 
 
 @pytest.fixture
