@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
+from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk
 from notifications.models import InAppMessage, OutboxMessage
 from notifications.quiet import QuietHours
 from notifications.templates import Templates
@@ -155,17 +156,9 @@ class Outbox:
         return True
 
     def resend(self, message_id: int) -> OutboxMessage | None:
-        """A dead letter goes out again, its attempts counted afresh (same idempotency key)."""
-        message = self.session.get(OutboxMessage, message_id)
-        if message is None or message.status != "dead":
+        """A dead letter goes out again, its attempts counted afresh (same idempotency key); None when
+        there is no such message or it is not dead (`OutboxDesk.resend` says which)."""
+        try:
+            return OutboxDesk(self.session, self.clock).resend(message_id)
+        except (NoSuchMessage, NotResendable):
             return None
-        message.status = "pending"
-        message.attempts = 0
-        message.not_before = self.clock.now()
-        message.claimed_until = None
-        message.claimed_by = None
-        return message
-
-
-def _forget_batches(session: Session, _transaction: object) -> None:
-    session.info.get(_BATCHES, {}).clear()

@@ -31,7 +31,15 @@ from engine.validation import DeployOptions
 from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
-from webapp.scheduler import run_blocking, start_in_background, tick, timer_job
+from webapp.scheduler import (
+    check_settings,
+    describe,
+    dispatch,
+    run_blocking,
+    start_in_background,
+    tick,
+    timer_job,
+)
 from webapp.serving import AccessLog, configure_logging, database_problem, port_problem
 from webapp.settings import SettingsProblem
 
@@ -342,10 +350,16 @@ def serve(host: str | None, port: int | None) -> None:
     if problem is not None:
         click.echo(problem, err=True)
         sys.exit(1)
+    wrong = check_settings(app)
+    if wrong is not None:
+        click.echo(wrong, err=True)
+        sys.exit(2)
     server = create_server(AccessLog(app), host=host, port=port, threads=8, ident="lintel")
     scheduler = start_in_background(app)
     # Only now, with the socket listening, is the server really serving.
-    click.echo(f"Lintel is serving on http://{host}:{port}" + (" (timers on)" if scheduler else ""))
+    click.echo(
+        f"Lintel is serving on http://{host}:{port}" + (" (timers and messages on)" if scheduler else "")
+    )
     try:
         server.run()
     finally:
@@ -354,17 +368,26 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Fire what is due now, print what fired, and exit.")
+@click.option("--once", is_flag=True, help="Fire and send what is due now, print what was done, and exit.")
 @click.option("--batch", default=50, show_default=True, help="Instances taken per transaction.")
 def worker(once: bool, batch: int) -> None:
-    """Fire due timers and timer start events (run as many as you like against PostgreSQL)."""
+    """Fire due timers and timer start events, and send the messages due (run as many as you like against
+    PostgreSQL: no timer fires twice, no message goes out twice)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    wrong = check_settings(app)
+    if wrong is not None:
+        click.echo(wrong, err=True)
+        sys.exit(2)
     if once:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
+        click.echo(describe(dispatch(app)))
         return
     configure_logging()
-    click.echo(f"Lintel worker: looking for due timers every {app.config['LINTEL_TIMER_POLL_SECONDS']} s")
+    click.echo(
+        f"Lintel worker: looking for due timers every {app.config['LINTEL_TIMER_POLL_SECONDS']} s, "
+        f"for messages to send every {app.config['LINTEL_NOTICE_POLL_SECONDS']} s"
+    )
     run_blocking(app, batch)
 
 
@@ -511,5 +534,5 @@ if __name__ == "__main__":
     main()
 
 
-# Registering `lintel import` and `lintel incidents`.
-from webapp import cli_imports, cli_incidents  # noqa: E402,F401
+# Registering `lintel import`, `lintel incidents` and `lintel notices`.
+from webapp import cli_imports, cli_incidents, cli_notices  # noqa: E402,F401

@@ -70,6 +70,21 @@ SETTINGS: tuple[Setting, ...] = (
         "LINTEL_TIMER_POLL_SECONDS", "1", "How often `lintel serve` and `lintel worker` look for due timers."
     ),
     Setting(
+        "LINTEL_NOTICE_POLL_SECONDS",
+        "2",
+        "How often `lintel serve` and `lintel worker` look for messages due to be sent.",
+    ),
+    Setting(
+        "LINTEL_NOTICE_MAX_ATTEMPTS",
+        "8",
+        "Attempts to send a message before it becomes a dead letter (an administrator resends it).",
+    ),
+    Setting(
+        "LINTEL_NOTICE_RETRY_SECONDS",
+        "30",
+        "Wait after a message's first failed attempt; each further wait doubles, up to two hours.",
+    ),
+    Setting(
         "LINTEL_UPLOAD_MAX_BYTES",
         str(10 * 1024 * 1024),
         "Largest photo or file a page accepts, in bytes (stored under INSTANCE_PATH/uploads).",
