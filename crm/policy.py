@@ -50,6 +50,7 @@ class Permission(StrEnum):
     IMPORT_RECORDS = "records.import"  # import record files, download their templates
     VIEW_PERSONAL_DATA = "personal.view"  # an owner's full phone and ID number (each view audited)
     PREVIEW_MESSAGES = "messages.preview"  # every message kind rendered on each channel with a sample
+    MANAGE_NOTICES = "notices.manage"  # the outbox: what was sent, the dead letters, resending them
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -80,6 +81,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.IMPORT_RECORDS: frozenset({"administrator"}),
     Permission.VIEW_PERSONAL_DATA: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.PREVIEW_MESSAGES: frozenset({"administrator", "process_owner"}),
+    Permission.MANAGE_NOTICES: frozenset({"administrator"}),
 }
 
 # What a permission is about, when it is about one object.

@@ -257,6 +257,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^the workflow could not take this step: (.*)$"), "流程无法完成这一步：{0}"),
     (re.compile(r"^the instance of task \d+ is (\S+)$"), "此任务所属流程已{0}"),
     (re.compile(r"^task \d+ does not exist$"), "任务不存在"),
+    (re.compile(r"^message \d+ does not exist$"), "消息不存在"),
     (re.compile(r"^request \S+ does not exist$"), "请求不存在"),
     (re.compile(r"^no process '.+' is deployed$"), "流程不存在"),
     (re.compile(r"^only members of .+ may start the process '.+'$"), "您所在的部门不能发起此流程"),

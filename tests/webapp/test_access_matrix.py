@@ -20,6 +20,7 @@ from crm.models import User
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
+from notifications.models import OutboxMessage
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
 
@@ -87,6 +88,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     contract = records.record_contract(None, unit=unit, number="SMP-1", signed_on=platform.records.today())
     records.add_owner_to_unit(owner, unit)
     contractor = records.save_contractor(None, name="样板承建商", trades=["土建"])
+    message = dead_letter(platform)
     platform.session.commit()
     return Samples(
         {
@@ -113,8 +115,31 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "owner_id": owner.id,
             "contract_id": contract.id,
             "contractor_id": contractor.id,
+            "message_id": message.id,
         }
     )
+
+
+def dead_letter(platform: Platform) -> OutboxMessage:
+    now = platform.clock.now()
+    message = OutboxMessage(
+        kind="task.new",
+        channel="email",
+        address="eng@example.com",
+        recipient="user:eng",
+        subject="新任务",
+        body="有一条新任务",
+        params={},
+        idempotency_key="sample-dead-letter",
+        status="dead",
+        attempts=8,
+        not_before=now,
+        created_at=now,
+        last_error="550 mailbox unavailable",
+    )
+    platform.session.add(message)
+    platform.session.flush()
+    return message
 
 
 def routes(app: Any) -> list[tuple[Any, str, Rule]]:

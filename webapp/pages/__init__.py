@@ -48,6 +48,7 @@ def init_pages(app: Flask) -> None:
         incidents,
         lookup,
         message_templates,
+        outbox,
         owners,
         portal,
         present,
@@ -91,6 +92,7 @@ def init_pages(app: Flask) -> None:
         admin,
         message_templates,
         imports,
+        outbox,
         assets,
     )
     for module in pages:
