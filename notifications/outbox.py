@@ -5,21 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
 from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk
 from notifications.models import InAppMessage, OutboxMessage
+from notifications.pending import added, rows_of
 from notifications.quiet import QuietHours
 from notifications.templates import Templates
 
 CHANNELS = ("inapp", "email", "sms", "wecom", "dingtalk", "console")
 BATCH_MAX = 50  # items in one batched message
-_BATCHES = "notifications.unflushed_batches"  # Session.info
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,18 @@ class Address:
     channel: str
     address: str
     recipient: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A message queued: written to the outbox when the transaction commits."""
+
+    kind: str
+    channel: str
+    address: str
+    recipient: str
+    idempotency_key: str  # the SMS gateway's idempotency key, the email's Message-ID
+    not_before: datetime
 
 
 class Outbox:
@@ -60,15 +72,17 @@ class Outbox:
         *,
         link: str | None = None,
         batch_key: str | None = None,
-    ) -> list[OutboxMessage]:
-        """Queue `kind` rendered with `context` to each address. In-app messages are written at once.
+    ) -> list[Queued]:
+        """Queue `kind` rendered with `context` to each address. In-app messages are written at once; the
+        others are written when the caller's transaction commits (`notifications.pending`).
 
         With `batch_key`, `context["item"]` is one item of a batch: a message still pending for the same
         key and address gains the item (the template sees them all as `items`) instead of a new message
         going out, and a new batch waits `batch_window` for more."""
         now = self.clock.now()
-        queued: list[OutboxMessage] = []
-        batches = self._pending_batches(batch_key) if batch_key is not None else {}
+        rows = rows_of(self.session)
+        queued: list[Queued] = []
+        batches = self._pending_batches(batch_key, rows) if batch_key is not None else {}
         for addr in to:
             if addr.channel not in CHANNELS:
                 raise ValueError(f"unknown channel {addr.channel!r}")
@@ -96,63 +110,70 @@ class Outbox:
             if addr.channel == "sms":
                 not_before = self.quiet.next_allowed(not_before)
             rendered = self.templates.render(kind, addr.channel, params)
-            message = OutboxMessage(
-                kind=kind,
-                channel=addr.channel,
-                address=addr.address,
-                recipient=addr.recipient,
-                subject=rendered.subject[:300],
-                body=rendered.body,
-                params=params,
-                idempotency_key=uuid.uuid4().hex,
-                batch_key=batch_key,
-                status="pending",
-                attempts=0,
-                not_before=not_before,
-                created_at=now,
-            )
-            self.session.add(message)
-            queued.append(message)
-            if batch_key is not None:
-                self._unflushed(batch_key)[(addr.channel, addr.address)] = message
+            key = uuid.uuid4().hex
+            row: dict[str, Any] = {
+                "kind": kind,
+                "channel": addr.channel,
+                "address": addr.address,
+                "recipient": addr.recipient,
+                "subject": rendered.subject[:300],
+                "body": rendered.body,
+                "params": params,
+                "idempotency_key": key,
+                "batch_key": batch_key,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": not_before,
+                "claimed_until": None,
+                "claimed_by": None,
+                "last_error": None,
+                "created_at": now,
+                "sent_at": None,
+            }
+            rows.append(row)
+            queued.append(Queued(kind, addr.channel, addr.address, addr.recipient, key, not_before))
+        added(self.session)
         return queued
 
-    def _pending_batches(self, batch_key: str) -> dict[tuple[str, str], OutboxMessage]:
-        """The newest pending message of the batch per (channel, address), in one query; locked so a
-        dispatcher cannot take a batch while it grows (PostgreSQL; SQLite has one writer)."""
-        rows = self.session.scalars(
+    def _pending_batches(
+        self, batch_key: str, rows: list[dict[str, Any]]
+    ) -> dict[tuple[str, str], OutboxMessage | dict[str, Any]]:
+        """The newest pending message of the batch per (channel, address): stored ones in one query, locked
+        so a dispatcher cannot take a batch while it grows (PostgreSQL; SQLite has one writer), and those
+        queued in this transaction and not written yet."""
+        stored = self.session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.batch_key == batch_key, OutboxMessage.status == "pending")
             .order_by(OutboxMessage.id)
             .with_for_update(skip_locked=True)
         )
-        found = {(row.channel, row.address): row for row in rows}  # the newest last, and kept
-        found.update(self._unflushed(batch_key))
+        found: dict[tuple[str, str], OutboxMessage | dict[str, Any]] = {
+            (row.channel, row.address): row
+            for row in stored  # the newest last, and kept
+        }
+        found.update({(r["channel"], r["address"]): r for r in rows if r["batch_key"] == batch_key})
         return found
 
-    def _unflushed(self, batch_key: str) -> dict[tuple[str, str], OutboxMessage]:
-        """Batches begun in this transaction that a query may not see yet (a subscriber runs without
-        autoflush): a second task of the same burst joins them. Forgotten when the transaction or
-        savepoint ends — flushed by its commit, or gone with its rollback."""
-        batches: dict[str, dict[tuple[str, str], OutboxMessage]] | None = self.session.info.get(_BATCHES)
-        if batches is None:
-            batches = self.session.info[_BATCHES] = {}
-            event.listen(
-                self.session, "after_transaction_end", lambda s, _t: s.info.get(_BATCHES, {}).clear()
-            )
-        return batches.setdefault(batch_key, {})
-
-    def _join_batch(self, kind: str, pending: OutboxMessage, context: dict[str, Any]) -> bool:
+    def _join_batch(
+        self, kind: str, pending: OutboxMessage | dict[str, Any], context: dict[str, Any]
+    ) -> bool:
         # A full batch goes out as it is and the next item starts another: one message stays readable, and
         # the cost of adding an item (render, rewrite) does not grow with a flood.
-        items = pending.params.get("items", [])
+        if isinstance(pending, dict):
+            params, channel = pending["params"], pending["channel"]
+        else:
+            params, channel = pending.params, pending.channel
+        items = params.get("items", [])
         if len(items) >= self.batch_max:
             return False
-        params = {**pending.params, "items": [*items, context.get("item")]}
-        rendered = self.templates.render(kind, pending.channel, {**context, **params})
-        pending.params = params
-        pending.subject = rendered.subject[:300]
-        pending.body = rendered.body
+        params = {**params, "items": [*items, context.get("item")]}
+        rendered = self.templates.render(kind, channel, {**context, **params})
+        if isinstance(pending, dict):
+            pending.update(params=params, subject=rendered.subject[:300], body=rendered.body)
+        else:
+            pending.params = params
+            pending.subject = rendered.subject[:300]
+            pending.body = rendered.body
         return True
 
     def resend(self, message_id: int) -> OutboxMessage | None:

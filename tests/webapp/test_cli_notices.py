@@ -34,9 +34,10 @@ def queue(lintel: Lintel, folder: Path, *addresses: Address) -> list[int]:
     engine = make_engine(lintel.url)
     with Session(engine) as session:
         outbox = Outbox(session, SystemClock(), Templates([folder / "templates"]), QuietHours(None, None))
-        queued = outbox.queue("notice", addresses, {})
+        keys = [m.idempotency_key for m in outbox.queue("notice", addresses, {})]
         session.commit()
-        ids = [m.id for m in queued]
+        by_key = dict(session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.id)).all())
+        ids = [by_key[key] for key in keys]
     engine.dispose()
     return ids
 
