@@ -6,16 +6,16 @@ session commits (or every FLUSH_EVERY rows, outside a savepoint). They belong to
 exactly as ORM objects would: a rollback drops them, and so does the rollback of a savepoint they were
 queued in (rows queued before it stay).
 
-One consequence callers should know: a query in the same session does not see rows queued since the last
-commit — call `flush_rows(session)` first where that matters.
+An ORM query of the outbox in the same session writes them first, so it sees them (except rows queued
+before a savepoint still open: they wait for it).
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Select, Table, event, insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from notifications.models import OutboxMessage
 
@@ -40,6 +40,7 @@ def rows_of(session: Session) -> list[dict[str, Any]]:
         event.listen(session, "after_transaction_create", _begun)
         event.listen(session, "before_commit", _before_commit)
         event.listen(session, "after_transaction_end", _ended)
+        event.listen(session, "do_orm_execute", _reading)
         # A savepoint already open when the first row is queued: rows queued in it go with it.
         nested = session.get_nested_transaction()
         if nested is not None:
@@ -48,21 +49,26 @@ def rows_of(session: Session) -> list[dict[str, Any]]:
 
 
 def added(session: Session) -> None:
-    """After rows were appended: write them once there are many, unless a savepoint is open (rows from
-    before it would be written inside it and lost if it rolled back)."""
-    rows = session.info[_ROWS]
-    if len(rows) >= FLUSH_EVERY and not session.in_nested_transaction():
+    """After rows were appended: write them once there are many."""
+    if len(session.info[_ROWS]) >= FLUSH_EVERY:
         flush_rows(session)
 
 
 def flush_rows(session: Session) -> None:
+    """Write the waiting rows now — those queued since the innermost open savepoint began: written inside
+    it, the rows from before it would be lost with it if it rolled back, so they wait for its end."""
     rows = session.info.get(_ROWS)
-    if rows:
-        if session.get_bind().dialect.driver == "psycopg":
-            _copy(session, rows)
-        else:
-            session.execute(insert(OUTBOX), list(rows))
-        rows.clear()
+    if not rows:
+        return
+    start = max(session.info[_MARKS].values(), default=0)
+    writing = rows[start:]
+    if not writing:
+        return
+    del rows[start:]
+    if session.get_bind().dialect.driver == "psycopg":
+        _copy(session, writing)
+    else:
+        session.execute(insert(OUTBOX), writing)
 
 
 def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -79,6 +85,17 @@ def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
     ):
         for row in rows:
             copy.write_row([Jsonb(value) if name == "params" else value for name, value in row.items()])
+
+
+def _reading(state: ORMExecuteState) -> None:
+    # A query of the outbox in the same transaction sees what was queued, as it would ORM objects.
+    statement = state.statement
+    if (
+        state.session.info.get(_ROWS)
+        and isinstance(statement, Select)
+        and OUTBOX in statement.get_final_froms()
+    ):
+        flush_rows(state.session)
 
 
 def _begun(session: Session, transaction: SessionTransaction) -> None:

@@ -70,7 +70,27 @@ def test_a_large_notice_is_written_as_it_goes_and_counted_once(
     with session_factory() as session:
         for n in range(FLUSH_EVERY + 5):
             send(session, clock, templates, n)
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == FLUSH_EVERY
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == FLUSH_EVERY + 5
         session.commit()
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == FLUSH_EVERY + 5
+
+
+def test_a_query_in_the_same_transaction_sees_what_was_queued(
+    session_factory: sessionmaker[Session], clock: FixedClock, templates: Templates
+) -> None:
+    with session_factory() as session:
+        send(session, clock, templates, 1)
+        with session.begin_nested():
+            send(session, clock, templates, 2)
+            assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1  # 1 waits for it
+            send(session, clock, templates, 3)
+            with session.begin_nested():
+                send(session, clock, templates, 4)
+                assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+                inner = session.get_nested_transaction()
+                assert inner is not None
+                inner.rollback()
+        assert sorted(session.scalars(select(OutboxMessage.body))) == ["1", "2", "3"]
+        session.commit()
+    assert sorted(stored(session_factory)) == ["1", "2", "3"]
