@@ -369,7 +369,12 @@ def serve(host: str | None, port: int | None) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Fire and send what is due now, print what was done, and exit.")
-@click.option("--batch", default=50, show_default=True, help="Instances taken per transaction.")
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    help="Instances with due timers, or messages, taken per transaction.",
+)
 def worker(once: bool, batch: int) -> None:
     """Fire due timers and timer start events, and send the messages due (run as many as you like against
     PostgreSQL: no timer fires twice, no message goes out twice)."""
@@ -381,7 +386,7 @@ def worker(once: bool, batch: int) -> None:
     if once:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
-        click.echo(describe(dispatch(app)))
+        click.echo(describe(dispatch(app, batch=batch)))
         return
     configure_logging()
     click.echo(

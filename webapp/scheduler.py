@@ -21,7 +21,6 @@ from notifications.dispatch import Dispatcher, DispatchReport, Retry
 
 log = logging.getLogger("lintel.timers")
 notices_log = logging.getLogger("lintel.notices")
-NOTICE_BATCH = 200
 
 
 def timer_job(app: Flask, foundation: Foundation | None = None, batch: int = 50) -> TimerJob:
@@ -79,9 +78,9 @@ def dispatcher(app: Flask) -> Dispatcher:
     )
 
 
-def dispatch(app: Flask, job: Dispatcher | None = None) -> DispatchReport:
-    """One pass: send every message due now."""
-    report = (job or dispatcher(app)).run_until_empty(NOTICE_BATCH)
+def dispatch(app: Flask, job: Dispatcher | None = None, batch: int = 50) -> DispatchReport:
+    """One pass: send every message due now, `batch` claimed at a time."""
+    report = (job or dispatcher(app)).run_until_empty(batch)
     if report.busy or report.held:
         notices_log.info(describe(report))
     return report
@@ -111,7 +110,7 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
     scheduler.add_job(
         dispatch,
         "interval",
-        args=[app, dispatcher(app)],
+        args=[app, dispatcher(app), batch],
         seconds=_whole(app.config, "LINTEL_NOTICE_POLL_SECONDS", 0.1),
         id="lintel-notices",
         max_instances=1,
