@@ -240,7 +240,15 @@ class Dispatcher:
         try:
             if channel is None:
                 raise DeliveryFailed(f"channel {message.channel} is not configured", permanent=True)
-            channel.send(message)
+            try:
+                channel.send(message)
+            except DeliveryFailed:
+                raise
+            except Exception as exc:
+                # A channel that broke rather than refused (a bug, an error it did not expect) must not
+                # stall the batch: it counts as a failed attempt, the error kept for the administrator.
+                log.exception("outbox: the %s channel failed on message %d", message.channel, message.id)
+                raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         except DeliveryFailed as failure:
             error = failure.reason[:2000]
             if failure.permanent or message.attempt >= self.retry.max_attempts:

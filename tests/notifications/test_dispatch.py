@@ -204,3 +204,19 @@ def test_a_message_for_a_channel_not_configured_is_a_dead_letter_at_once(
     assert Dispatcher(session_factory, {}, clock).run_once().dead == 1
     (row,) = messages(session_factory)
     assert (row.status, row.attempts, row.last_error) == ("dead", 1, "channel wecom is not configured")
+
+
+def test_a_channel_that_breaks_is_a_failed_attempt_not_a_stalled_batch(
+    session_factory: sessionmaker[Session], clock: FixedClock, templates: Templates
+) -> None:
+    queue(session_factory, clock, templates, 2)
+
+    class Broken:
+        def send(self, message: Outgoing) -> None:
+            raise KeyError("template_id")
+
+    report = Dispatcher(session_factory, {"email": Broken()}, clock).run_once()
+    assert report.retried == 2
+    assert {(m.status, m.last_error) for m in messages(session_factory)} == {
+        ("pending", "KeyError: 'template_id'")
+    }
