@@ -535,19 +535,6 @@ def bench_import(postgres_url: str, units: int) -> None:
     run(units=units, postgres_url=postgres_url, echo=click.echo)
 
 
-@bench.command("notices")
-@click.option(
-    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
-)
-@click.option("--messages", default=100_000, show_default=True, help="Messages rendered, queued and sent.")
-def bench_notices(postgres_url: str, messages: int) -> None:
-    """Messages rendered and queued per second, then dispatched per second, on SQLite and PostgreSQL
-    (database lintel_bench_notices)."""
-    from bench.notices import run
-
-    run(messages=messages, postgres_url=postgres_url, echo=click.echo)
-
-
 if __name__ == "__main__":
     main()
 

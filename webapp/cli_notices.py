@@ -1,5 +1,5 @@
 """`lintel notices`: the outbox from the command line — list and count messages, resend dead letters, and
-send one test message through a channel to check its configuration."""
+send one test message through a channel to check its configuration; and `lintel bench notices`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from notifications.channels import DeliveryFailed, Outgoing
 from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk, OutboxFilter
 from notifications.models import STATUSES
 from webapp import db_session, platform
-from webapp.cli import _local, main
+from webapp.cli import _local, bench, main
 from webapp.scheduler import dispatcher
 
 TEST_CHANNELS = ("email", "sms", "wecom", "dingtalk")
@@ -148,3 +148,16 @@ def send_test(channel: str, to: str) -> None:
         )
         sys.exit(1)
     click.echo(f"{channel} to {shown_address(channel, to)}: sent (key {message.idempotency_key})")
+
+
+@bench.command("notices")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--messages", default=100_000, show_default=True, help="Messages rendered, queued and sent.")
+def bench_notices(postgres_url: str, messages: int) -> None:
+    """Messages rendered and queued per second, then dispatched per second, on SQLite and PostgreSQL
+    (database lintel_bench_notices)."""
+    from bench.notices import run
+
+    run(messages=messages, postgres_url=postgres_url, echo=click.echo)
