@@ -120,7 +120,7 @@ class Dispatcher:
         quiet = self.quiet.is_quiet(now)
         if quiet:
             report.held = self._write(lambda session: self._hold_sms(session, now), default=0)
-        token = f"{self.name}/{self._instance}/{next(self._claims)}"
+        token = f"{self.name[:70]}/{self._instance}/{next(self._claims)}"  # fits claimed_by (100)
         claimed: list[Outgoing] = self._write(
             lambda session: self._claim(session, now, batch, token, quiet), default=[]
         )
