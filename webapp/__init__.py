@@ -17,6 +17,7 @@ from crm.platform import Foundation, Platform
 from engine.business_time import BusinessCalendar, WorkingHours
 from engine.evaluator import EvaluatorLimits, MiB
 from notifications.config import build_channels
+from notifications.dispatch import Retry
 from notifications.quiet import QuietHours
 from webapp import settings
 from webapp.database import READ_MOSTLY, make_engine
@@ -56,6 +57,8 @@ def create_app(
         )
         # What the dispatcher sends through; built now, so that a bad setting stops the start.
         app.extensions["lintel.channels"] = build_channels(config, robot_secret_lookup(session_factory))
+        app.extensions["lintel.retry"] = retry_policy(config)
+        app.extensions["lintel.notice_poll"] = _number(config, "LINTEL_NOTICE_POLL_SECONDS", 0.1)
     except ValueError as bad:
         raise settings.SettingsProblem(str(bad)) from bad
 
@@ -98,6 +101,25 @@ def messaging(config: dict[str, Any]) -> MessagingConfig:
         quiet=QuietHours.parse(config["LINTEL_QUIET_HOURS"]),
         batch_window=timedelta(seconds=float(config["LINTEL_NOTICE_BATCH_SECONDS"])),
     )
+
+
+def retry_policy(config: dict[str, Any]) -> Retry:
+    """Attempts and backoff of messages that failed, from the settings."""
+    return Retry(
+        max_attempts=int(_number(config, "LINTEL_NOTICE_MAX_ATTEMPTS", 1)),
+        first_delay=timedelta(seconds=_number(config, "LINTEL_NOTICE_RETRY_SECONDS", 0)),
+    )
+
+
+def _number(config: dict[str, Any], name: str, least: float) -> float:
+    text = str(config[name]).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ValueError(f"{name} must be a number of at least {least:g}, not '{text}'")
+    return value
 
 
 def script_limits(config: dict[str, Any]) -> EvaluatorLimits:

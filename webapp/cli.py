@@ -32,7 +32,6 @@ from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
 from webapp.scheduler import (
-    check_settings,
     describe,
     dispatch,
     run_blocking,
@@ -350,10 +349,6 @@ def serve(host: str | None, port: int | None) -> None:
     if problem is not None:
         click.echo(problem, err=True)
         sys.exit(1)
-    wrong = check_settings(app)
-    if wrong is not None:
-        click.echo(wrong, err=True)
-        sys.exit(2)
     server = create_server(AccessLog(app), host=host, port=port, threads=8, ident="lintel")
     scheduler = start_in_background(app)
     # Only now, with the socket listening, is the server really serving.
@@ -379,10 +374,6 @@ def worker(once: bool, batch: int) -> None:
     """Fire due timers and timer start events, and send the messages due (run as many as you like against
     PostgreSQL: no timer fires twice, no message goes out twice)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    wrong = check_settings(app)
-    if wrong is not None:
-        click.echo(wrong, err=True)
-        sys.exit(2)
     if once:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import select
 
-from crm.models import Department
 from crm.platform import Foundation, Platform
 from engine.timers import FireReport, TimerJob
-from notifications.config import build_channels
-from notifications.dispatch import Dispatcher, DispatchReport, Retry
+from notifications.dispatch import Dispatcher, DispatchReport
 
 log = logging.getLogger("lintel.timers")
 notices_log = logging.getLogger("lintel.notices")
@@ -40,41 +37,15 @@ def tick(app: Flask, job: TimerJob | None = None) -> FireReport:
     return report
 
 
-def _whole(config: dict[str, object], name: str, least: float) -> float:
-    text = str(config[name]).strip()
-    try:
-        value = float(text)
-    except ValueError:
-        value = least - 1
-    if value < least:
-        raise ValueError(f"{name} must be a number of at least {least:g}, not '{text}'")
-    return value
-
-
-def retry_policy(config: dict[str, object]) -> Retry:
-    """Attempts and backoff of failed messages, from the settings. Raises ValueError naming the setting."""
-    return Retry(
-        max_attempts=int(_whole(config, "LINTEL_NOTICE_MAX_ATTEMPTS", 1)),
-        first_delay=timedelta(seconds=_whole(config, "LINTEL_NOTICE_RETRY_SECONDS", 0)),
-    )
-
-
 def dispatcher(app: Flask) -> Dispatcher:
-    """The dispatcher of this process: the configured channels, quiet hours, retries."""
-    sessions = app.extensions["lintel.sessions"]
+    """The dispatcher of this process: the channels, quiet hours and retries built from the settings."""
     foundation: Foundation = app.extensions["lintel.foundation"]
-
-    def robot_secret(url: str) -> str | None:
-        # A department's robot signs with that department's secret.
-        with sessions() as session:
-            return session.scalar(select(Department.robot_secret).where(Department.robot_url == url).limit(1))
-
     return Dispatcher(
-        sessions,
-        build_channels(app.config, robot_secret),
+        app.extensions["lintel.sessions"],
+        app.extensions["lintel.channels"],
         foundation.clock,
         quiet=foundation.messaging.quiet,
-        retry=retry_policy(app.config),
+        retry=app.extensions["lintel.retry"],
     )
 
 
@@ -111,7 +82,7 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
         dispatch,
         "interval",
         args=[app, dispatcher(app), batch],
-        seconds=_whole(app.config, "LINTEL_NOTICE_POLL_SECONDS", 0.1),
+        seconds=app.extensions["lintel.notice_poll"],
         id="lintel-notices",
         max_instances=1,
         coalesce=True,
@@ -133,13 +104,3 @@ def run_blocking(app: Flask, batch: int) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     _schedule(scheduler, app, batch)
     scheduler.start()
-
-
-def check_settings(app: Flask) -> str | None:
-    """What is wrong with the delivery settings, in one line, before anything starts; None when fine."""
-    try:
-        retry_policy(app.config)
-        _whole(app.config, "LINTEL_NOTICE_POLL_SECONDS", 0.1)
-    except ValueError as exc:
-        return str(exc)
-    return None

@@ -133,7 +133,7 @@ def test_a_bad_delivery_setting_is_named_before_the_worker_starts(lintel: Lintel
     result = lintel("worker", "--once")
     assert (result.exit_code, result.output) == (
         2,
-        "LINTEL_NOTICE_MAX_ATTEMPTS must be a number of at least 1, not 'many'\n",
+        "lintel cannot start: LINTEL_NOTICE_MAX_ATTEMPTS must be a number of at least 1, not 'many'\n",
     )
 
 
