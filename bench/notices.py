@@ -1,9 +1,10 @@
 """`lintel bench notices`: 100,000 messages rendered and queued through the outbox, then dispatched, on SQLite
 and PostgreSQL (database `lintel_bench_notices`).
 
-The monthly construction-progress notice to 100,000 owners, each by SMS (a third also by email): every one
-rendered from its Jinja2 template and queued through `Outbox.queue` in the owner's own call, the caller
-committing every 1,000 owners as a job would. Then one dispatcher sends them all to a recording channel
+The reply to a complaint (`complaint.replied`, the templates in crm/messaging/templates) to 75,000 owners,
+each by SMS and every third also by email — 100,000 messages: every one rendered from its Jinja2 template and
+queued through `Outbox.queue` in the owner's own call, the caller committing every 1,000 owners as a job
+would. Then one dispatcher sends them all to a recording channel
 (claim, send, record, batch by batch) — the code `lintel worker` runs. Queued/s and dispatched/s per
 database; the last line is one JSON object
 `{"messages": N, "sqlite": {"queued_per_s": X, "dispatched_per_s": Y}, "postgresql": {...}}`.
@@ -23,6 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.messaging.config import TEMPLATES
 from lintel.clock import FixedClock
 from notifications.channels import RecordingChannel
 from notifications.dispatch import Dispatcher
@@ -33,11 +35,12 @@ from notifications.templates import Templates
 from webapp.database import make_engine, upgrade
 
 DATABASE = "lintel_bench_notices"
-TEMPLATES = Path(__file__).parent / "notice_templates"
-KIND = "progress.monthly"
+KIND = "complaint.replied"
 COMMIT_EVERY = 1_000
 TARGET = {"queued_per_s": 5_000, "dispatched_per_s": 2_000}
-MILESTONES = [{"name": "主体结构", "state": "已封顶"}, {"name": "外立面", "state": "施工中"}]
+REPLY = (
+    "已安排师傅于明天上午上门更换卫生间防水层，施工约需半天，请您届时在家；如时间不便，可在业主服务页改约。"
+)
 
 
 def _addresses(n: int) -> list[Address]:
@@ -59,7 +62,7 @@ def owners_for(messages: int) -> int:
 def queue(
     sessions: sessionmaker[Session], clock: FixedClock, messages: int, echo: Callable[[str], None]
 ) -> int:
-    templates = Templates([TEMPLATES])
+    templates = Templates([TEMPLATES])  # the real ones, compiled once per kind and channel
     # Daytime in Shanghai: quiet hours hold nothing.
     quiet = QuietHours()
     queued = 0
@@ -67,14 +70,12 @@ def queue(
     outbox = Outbox(session, clock, templates, quiet)
     for n in range(owners_for(messages)):
         addresses = _addresses(n)[: messages - queued]
+        number = f"TS-2026-{n:06d}"
         context = {
-            "owner": f"业主{n}",
-            "project": "湖畔苑",
-            "unit": f"{n // 400 + 1}栋{n % 400 + 101}室",
-            "month": 11,
-            "progress": "主体结构已封顶，外立面施工中",
-            "milestones": MILESTONES,
-            "link": f"https://lintel.example.com/portal/progress/{n}",
+            "number": number,
+            "name": f"业主{n}",
+            "reply": REPLY,
+            "link": f"https://crm.example.com/portal/{number}",
         }
         queued += len(outbox.queue(KIND, addresses, context))
         if n % COMMIT_EVERY == COMMIT_EVERY - 1:
