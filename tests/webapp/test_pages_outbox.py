@@ -28,7 +28,7 @@ def message(platform: Platform, **values: object) -> OutboxMessage:
         "address": "eng@example.com",
         "recipient": "user:eng",
         "subject": "3 条新任务",
-        "body": "漏水\n墙面开裂",
+        "body": "漏水\n墙面开裂\n投诉TS-2026-000123详情：https://crm.example.com/r/TS-2026-000123",
         "params": {},
         "status": "pending",
         "attempts": 0,

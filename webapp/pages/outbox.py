@@ -3,6 +3,7 @@ letters with their reason, the latest messages filtered, one message in full, an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -53,6 +54,21 @@ def kind_label(kind: str) -> str | None:
     return _(found.label) if found is not None else None
 
 
+# Links and request numbers (TS-2026-000123, often written right after a Chinese word).
+MARKED = re.compile(r"https?://[^\s，。；）]+|[A-Z]{2,}-\d{4}-\d+")
+
+
+def body_parts(body: str) -> list[tuple[str, bool]]:
+    """The body as sent, its links and request numbers marked (addresses and codes, not words)."""
+    parts: list[tuple[str, bool]] = []
+    end = 0
+    for found in MARKED.finditer(body):
+        parts += [(body[end : found.start()], False), (found.group(), True)]
+        end = found.end()
+    parts.append((body[end:], False))
+    return [part for part in parts if part[0]]
+
+
 def _desk() -> OutboxDesk:
     return OutboxDesk(db_session(), platform().clock)
 
@@ -71,6 +87,7 @@ def _helpers() -> dict[str, Any]:
         "channel_name": channel_name,
         "kind_label": kind_label,
         "shown_address": shown_address,
+        "body_parts": body_parts,
     }
 
 
