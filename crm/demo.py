@@ -13,6 +13,7 @@ from crm.directory import hash_password
 from crm.estate.import_files import read_table
 from crm.estate.imports import Importer
 from crm.estate.models import Project
+from crm.handover.catalogue import install_default
 from crm.models import Department, User
 from lintel.clock import Clock, SystemClock
 
@@ -62,12 +63,14 @@ def _demo_hash() -> str:
 
 
 def load_departments(session: Session) -> None:
-    """The centre's standard departments (a fresh install's routing needs them); existing ones are kept."""
+    """The centre's standard departments (a fresh install's routing needs them), existing ones kept, and the
+    default defect catalogue when there is none yet."""
     existing = set(session.scalars(select(Department.code)))
     for code, name, manager in DEPARTMENTS:
         if code not in existing:
             session.add(Department(code=code, name=name, manager_username=manager))
     session.flush()
+    install_default(session)
 
 
 def load_staff(session: Session) -> None:

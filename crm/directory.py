@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.credentials import Credentials
+from crm.estate.models import Contractor
 from crm.models import Department, User, UserDepartment
 from crm.policy import actor_of
 from engine.actors import Actor
@@ -58,6 +59,15 @@ class Directory:
 
     def department_choices(self) -> list[tuple[str, str]]:
         return [(d.code, d.name) for d in self.departments()]
+
+    def contractor_choices(self) -> list[tuple[str, str]]:
+        """Active contractors by name, their id as the value (whom engineering gives a defect to)."""
+        return [
+            (str(c.id), c.name)
+            for c in self.session.scalars(
+                select(Contractor).where(Contractor.active.is_(True)).order_by(Contractor.name)
+            )
+        ]
 
     def member_choices(self, code: str) -> list[tuple[str, str]]:
         """Active members of a department by display name (a form's choice of person)."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.estate import import_models  # noqa: F401  (registers import_jobs on the metadata)
 from crm.estate.models import Caller, Owner, Unit
+from crm.handover import models as handover_models  # noqa: F401  (defects, inspections, handovers)
 from crm.messaging import models as messaging_models  # noqa: F401  (owner_notice_preferences)
 from engine.models import BigId
 from lintel.db import Base
@@ -27,6 +28,8 @@ class Department(Base):
     robot_kind: Mapped[str | None] = mapped_column(String(20))  # wecom | dingtalk
     robot_url: Mapped[str | None] = mapped_column(String(500))
     robot_secret: Mapped[str | None] = mapped_column(String(200))  # DingTalk's signing secret (加签)
+    # A contractor company's own department: its people see and close only the company's defects.
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), unique=True)
 
 
 class UserDepartment(Base):

@@ -16,6 +16,8 @@ from crm.directory import Directory
 from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
+from crm.handover import defects
+from crm.handover.defects import Defects
 from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
 from crm.messaging import staff as staff_notices
@@ -126,6 +128,7 @@ class Platform:
         self.estate = RecordsOverview(session)
         self.owner_profiles = OwnerProfiles(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
+        self.defects = Defects(session, self.runtime, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(
@@ -133,7 +136,7 @@ class Platform:
             self.runtime,
             self.validator,
             self.requests,
-            starters={complaints.PROCESS_KEY: self.complaints.start},
+            starters={complaints.PROCESS_KEY: self.complaints.start, defects.PROCESS_KEY: self.defects.start},
         )
         self.worklist = Worklist(session, clock)
         self.lookup = CaseLookup(session, clock)

@@ -51,6 +51,15 @@ class Permission(StrEnum):
     VIEW_PERSONAL_DATA = "personal.view"  # an owner's full phone and ID number (each view audited)
     PREVIEW_MESSAGES = "messages.preview"  # every message kind rendered on each channel with a sample
     MANAGE_NOTICES = "notices.manage"  # the outbox: what was sent, the dead letters, resending them
+    # Before the keys (crm.handover): inspections, defects and their rectification, handover.
+    MANAGE_INSPECTIONS = "inspections.manage"  # open days and self-inspections: plan them, their inspectors
+    CAPTURE_DEFECTS = "defects.capture"  # walk a unit: record its defects, the owner signs the list
+    VIEW_DEFECTS = "defects.view"  # defect lists, a defect, the building board, a unit's readiness
+    MANAGE_DEFECTS = "defects.manage"  # bulk: assign many to a contractor, extend deadlines
+    EDIT_CATALOGUE = "defects.catalogue"  # the defect catalogue: categories, parts, items, severity, days
+    CONTRACTOR_WORK = "defects.contractor"  # a contractor's own company's defects, closed with evidence
+    MANAGE_HANDOVER = "handover.manage"  # handover slots, bookings, the handover with readings and keys
+    EXPORT_DEFECT_REPORTS = "defects.reports"  # defect lists, the housing-bureau summary, defect feedback
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -82,6 +91,14 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_PERSONAL_DATA: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.PREVIEW_MESSAGES: frozenset({"administrator", "process_owner"}),
     Permission.MANAGE_NOTICES: frozenset({"administrator"}),
+    Permission.MANAGE_INSPECTIONS: frozenset({"coordinator", "supervisor", "manager", "administrator"}),
+    Permission.CAPTURE_DEFECTS: frozenset({"inspector", "coordinator", "supervisor", "administrator"}),
+    Permission.VIEW_DEFECTS: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.MANAGE_DEFECTS: frozenset({"manager", "supervisor", "administrator"}),
+    Permission.EDIT_CATALOGUE: frozenset({"administrator", "process_owner"}),
+    Permission.CONTRACTOR_WORK: frozenset({"contractor"}),
+    Permission.MANAGE_HANDOVER: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.EXPORT_DEFECT_REPORTS: frozenset({"manager", "supervisor", "group", "administrator"}),
 }
 
 # What a permission is about, when it is about one object.

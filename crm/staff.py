@@ -23,6 +23,7 @@ ROLES = (
     "inspector",
     "process_owner",
     "group",
+    "contractor",
 )
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,99}$")

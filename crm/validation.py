@@ -15,6 +15,7 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms import Form, FormInvalid, FormRegistry, FormSet
 
 COORDINATOR_DEPARTMENT = "crc"  # the customer-relations centre, whose people own a case end to end
+ENGINEERING_DEPARTMENT = "engineering"  # engineering assigns, rectifies and re-verifies defects
 
 
 class FormValidator:
@@ -36,6 +37,10 @@ class FormValidator:
         if name == "coordinators":
             # First-contact ownership: the reply goes back to one of the centre's own people.
             return self.directory.member_choices(COORDINATOR_DEPARTMENT)
+        if name == "engineers":
+            return self.directory.member_choices(ENGINEERING_DEPARTMENT)
+        if name == "contractors":
+            return self.directory.contractor_choices()
         raise LookupError(f"no choice list named '{name}'")
 
     def forms_of(self, definition: ProcessDefinition | None) -> FormSet:

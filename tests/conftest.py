@@ -50,7 +50,8 @@ def prepare(engine: Engine, clock: FixedClock) -> None:
     with Session(engine) as session:
         load_demo(session)
         platform = Platform(session, Foundation(clock=clock))
-        platform.definitions.deploy(COMPLAINT_BPMN.read_bytes(), "complaint.bpmn", actor="setup")
+        for path in sorted(COMPLAINT_BPMN.parent.glob("*.bpmn")):
+            platform.definitions.deploy(path.read_bytes(), path.name, actor="setup")
         session.commit()
 
 

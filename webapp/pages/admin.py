@@ -27,6 +27,7 @@ ROLE_NAMES = {
     "manager": N_("部门经理"),
     "inspector": N_("验房工程师"),
     "process_owner": N_("流程负责人"),
+    "contractor": N_("承建商人员"),
     "group": N_("集团客户关系中心"),
 }
 
