@@ -45,6 +45,10 @@ def test_every_bundled_form_loads(registry: FormRegistry) -> None:
         "complaint_intake",
         "complaint_reply",
         "complaint_triage",
+        "defect_assign",
+        "defect_confirm",
+        "defect_rectify",
+        "defect_verify",
         "escalation_ack",
     ]
     assert "complaint_triage" in registry and "nope" not in registry
