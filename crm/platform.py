@@ -22,6 +22,8 @@ from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
 from crm.messaging import staff as staff_notices
 from crm.messaging.config import MessagingConfig
+from crm.messaging.portal import OwnerMessages
+from crm.messaging.preferences import NoticePreferences
 from crm.process_requests import ProcessRequests
 from crm.requests_index import RequestDirectory
 from crm.saved_filters import SavedFilters
@@ -146,3 +148,6 @@ class Platform:
         messaging = foundation.messaging
         self.outbox = Outbox(session, clock, messaging.templates, messaging.quiet, messaging.batch_window)
         self.inapp = InAppMessages(session, clock)
+        # Each owner's channels per kind of message; the portal's side of an owner's messages and choices.
+        self.notice_preferences = NoticePreferences(session, clock)
+        self.owner_messages = OwnerMessages(session, clock)

@@ -60,6 +60,8 @@ class Permission(StrEnum):
     CONTRACTOR_WORK = "defects.contractor"  # a contractor's own company's defects, closed with evidence
     MANAGE_HANDOVER = "handover.manage"  # handover slots, bookings, the handover with readings and keys
     EXPORT_DEFECT_REPORTS = "defects.reports"  # defect lists, the housing-bureau summary, defect feedback
+    OWN_MESSAGES = "messages.own"  # one's own in-app messages: the bell, 我的消息, marking them read
+    CHOOSE_OWNER_NOTICES = "notices.choose"  # change an owner's channels per message kind at their request
 
 
 EVERY_STAFF_MEMBER = "*"
@@ -99,6 +101,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.CONTRACTOR_WORK: frozenset({"contractor"}),
     Permission.MANAGE_HANDOVER: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.EXPORT_DEFECT_REPORTS: frozenset({"manager", "supervisor", "group", "administrator"}),
+    Permission.OWN_MESSAGES: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.CHOOSE_OWNER_NOTICES: frozenset({"coordinator", "supervisor", "administrator"}),
 }
 
 # What a permission is about, when it is about one object.

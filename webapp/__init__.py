@@ -59,6 +59,7 @@ def create_app(
         app.extensions["lintel.channels"] = build_channels(config, robot_secret_lookup(session_factory))
         app.extensions["lintel.retry"] = retry_policy(config)
         app.extensions["lintel.notice_poll"] = _number(config, "LINTEL_NOTICE_POLL_SECONDS", 0.1)
+        app.extensions["lintel.bell_poll"] = _number(config, "LINTEL_BELL_POLL_SECONDS", 1)
     except ValueError as bad:
         raise settings.SettingsProblem(str(bad)) from bad
 

@@ -149,6 +149,11 @@ SETTINGS: tuple[Setting, ...] = (
         "hours off.",
     ),
     Setting(
+        "LINTEL_BELL_POLL_SECONDS",
+        "30",
+        "How often an open staff page asks for the signed-in user's unread message count (the bell).",
+    ),
+    Setting(
         "LINTEL_NOTICE_BATCH_SECONDS",
         "60",
         "How long a department's new-task notice waits for more tasks, so that a burst is one message.",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,12 @@ class Choice:
     kind: Kind
     channels: tuple[str, ...]
     chosen: bool  # False: the kind's defaults (the owner never chose)
+    changed_at: datetime | None = None
+    changed_by: str | None = None  # "owner" (on the portal) or the staff member's username
+
+    @property
+    def defaults(self) -> tuple[str, ...]:
+        return self.kind.channels
 
 
 class NoticePreferences:
@@ -28,12 +35,18 @@ class NoticePreferences:
 
     def of_owner(self, owner_id: int) -> list[Choice]:
         """Every owner kind, in catalogue order, with the channels it comes by."""
-        rows = {
-            row.kind: row
-            for row in self.session.scalars(
-                select(OwnerNoticePreference).where(OwnerNoticePreference.owner_id == owner_id)
-            )
-        }
+        return self.of_owners([owner_id])
+
+    def of_owners(self, owner_ids: Collection[int]) -> list[Choice]:
+        """The same for one person held as several owner records (one phone): per kind, the choice made
+        last on any of them (they are saved to all of them together, see `choose_for`)."""
+        rows: dict[str, OwnerNoticePreference] = {}
+        for stored in self.session.scalars(
+            select(OwnerNoticePreference)
+            .where(OwnerNoticePreference.owner_id.in_(sorted(owner_ids)))
+            .order_by(OwnerNoticePreference.updated_at, OwnerNoticePreference.owner_id)
+        ):
+            rows[stored.kind] = stored  # the latest wins
         choices = []
         for kind in KINDS.values():
             if kind.audience != "owner":
@@ -42,8 +55,18 @@ class NoticePreferences:
             if row is None:
                 choices.append(Choice(kind, kind.channels, False))
             else:
-                choices.append(Choice(kind, _split(row.channels), True))
+                choices.append(Choice(kind, _split(row.channels), True, row.updated_at, row.updated_by))
         return choices
+
+    def choose_for(
+        self, owner_ids: Collection[int], kind_code: str, channels: Iterable[str], by: str
+    ) -> Choice | None:
+        """`choose` for each of one person's owner records; None when there are none."""
+        chosen = list(channels)
+        choice = None
+        for owner_id in sorted(owner_ids):
+            choice = self.choose(owner_id, kind_code, chosen, by)
+        return choice
 
     def channels_for(self, owner_id: int, kind_code: str) -> tuple[str, ...]:
         """The channels `kind_code` reaches this owner by; empty: they opted out."""
@@ -75,7 +98,7 @@ class NoticePreferences:
         row.updated_at = self.clock.now()
         row.updated_by = by
         self.session.flush()
-        return Choice(kind, chosen, True)
+        return Choice(kind, chosen, True, row.updated_at, by)
 
 
 def _split(channels: str) -> tuple[str, ...]:

@@ -38,8 +38,8 @@ def _engine_error(exc: EngineError) -> Any:
 
 @api.errorhandler(ValidationError)
 def _schema_error(exc: ValidationError) -> Any:
-    messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
-    fields = {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in messages.items()}
+    problems = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+    fields = {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in problems.items()}
     return error(422, "invalid_request", "the request has invalid fields", fields)
 
 
@@ -118,4 +118,13 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
     return body
 
 
-from webapp.api import complaints, definitions, incidents, openapi, owners, requests, tasks  # noqa: E402,F401
+from webapp.api import (  # noqa: E402,F401
+    complaints,
+    definitions,
+    incidents,
+    messages,
+    openapi,
+    owners,
+    requests,
+    tasks,
+)

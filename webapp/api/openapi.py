@@ -250,6 +250,7 @@ def build_spec() -> dict[str, Any]:
     )
     _incidents(spec)
     _owners(spec)
+    _messages(spec)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
@@ -273,6 +274,41 @@ def _owners(spec: APISpec) -> None:
                 "parameters": [{"in": "query", "schema": schemas.OwnerQuery}],
                 "responses": _responses(
                     {"200": {"description": "who was found", **_json("OwnerList")}}, *READ, 422
+                ),
+            }
+        },
+    )
+
+
+def _messages(spec: APISpec) -> None:
+    from webapp.api import messages
+
+    for name in ("MessageRow", "MessageList", "ReadBody", "ReadResult"):
+        spec.components.schema(name, schema=getattr(messages, name))
+    spec.path(
+        "/messages",
+        operations={
+            "get": {
+                "summary": "The caller's in-app messages (the bell, 我的消息), newest first, a page at a "
+                "time, with the unread count",
+                "parameters": [{"in": "query", "schema": messages.MessageQuery}],
+                "responses": _responses(
+                    {"200": {"description": "a page of messages", **_json("MessageList")}}, *READ, 422
+                ),
+            }
+        },
+    )
+    spec.path(
+        "/messages/read",
+        operations={
+            "post": {
+                "summary": "Mark one of the caller's messages read (`id`), or all of them (`all: true`)",
+                "requestBody": _body("ReadBody"),
+                "responses": _responses(
+                    {"200": {"description": "how many were unread", **_json("ReadResult")}},
+                    *WRITE,
+                    404,
+                    *BODY,
                 ),
             }
         },

@@ -64,7 +64,7 @@ def _granted(number: str) -> bool:
     return isinstance(expires, int | float) and platform().clock.now().timestamp() < expires
 
 
-def _verified_phone() -> str:
+def verified_phone() -> str:
     """The phone this browser proved it holds (a request number and its phone matched), while fresh."""
     verified = session.get("portal_phone")
     if not isinstance(verified, list) or len(verified) != 2:
@@ -92,17 +92,20 @@ def _visible(number: str) -> RequestIndex | None:
     found = portal().get(number)
     if found is None:
         return None
-    if _granted(number) or portal().may_see(found, _verified_phone()):
+    if _granted(number) or portal().may_see(found, verified_phone()):
         return found
     return None
 
 
 @bp.context_processor
 def _portal_globals() -> dict[str, Any]:
-    """Every portal page names the hotline (a setting) and, once a phone is verified, links its list."""
+    """Every portal page names the hotline (a setting) and, once a phone is verified, links its list, its
+    messages with the unread count, and its message settings."""
+    phone = verified_phone()
     return {
         "hotline": str(current_app.config.get("LINTEL_HOTLINE") or ""),
-        "has_list": bool(_verified_phone()),
+        "has_list": bool(phone),
+        "portal_unread": platform().owner_messages.unread_count(phone) if phone else 0,
     }
 
 
@@ -141,7 +144,7 @@ def lookup() -> Any:
 @bp.get("/mine")
 @public
 def mine() -> Any:
-    phone = _verified_phone()
+    phone = verified_phone()
     if not phone:
         return redirect(url_for("portal.lookup"))
     service = portal()
@@ -221,3 +224,6 @@ def add_information(number: str) -> Any:
     commit()
     ok(_("已收到您补充的信息，处理人员会看到。"))
     return redirect(url_for("portal.show", number=number))
+
+
+from webapp.pages import portal_messages  # noqa: E402,F401  (its routes are this blueprint's)

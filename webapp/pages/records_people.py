@@ -9,11 +9,14 @@ from flask_babel import gettext as _
 
 from crm.estate.models import Contractor, Owner
 from crm.estate.services import TIERS
+from crm.messaging.preferences import Choice, NoticePreferences
 from crm.policy import Permission
 from engine.errors import InvalidData
 from webapp import platform
 from webapp.access import allow
-from webapp.pages.common import actor, commit, ok
+from webapp.i18n import local_time
+from webapp.pages import notice_choices
+from webapp.pages.common import actor, commit, current_user, ok
 from webapp.pages.records import bp, form_values, records, refused, split_list
 
 # -- the owner's page (客户360) -------------------------------------------------------------------------
@@ -22,16 +25,63 @@ from webapp.pages.records import bp, form_values, records, refused, split_list
 @bp.get("/owners/<int:owner_id>")
 @allow(Permission.VIEW_RECORDS)
 def owner(owner_id: int) -> Any:
+    return _owner_page(owner_id)
+
+
+def _owner_page(
+    owner_id: int, values: dict[str, tuple[str, ...]] | None = None, errors: dict[str, str] | None = None
+) -> Any:
     p = platform()
     found = p.estate.owner(owner_id)
     profile = p.owner_profiles.profile(found, actor())
     contacts = [h.ownership.unit_id for h in profile.current]
-    return render_template(
+    choices = preferences().of_owner(found.id)
+    changers = {c.changed_by for c in choices if c.changed_by and c.changed_by != "owner"}
+    names = p.staff.display_names(sorted(changers)) if changers else {}
+    page = render_template(
         "records/owner.html",
         owner=found,
         profile=profile,
         register_unit=contacts[0] if len(contacts) == 1 else None,
+        choices=choices,
+        choice_values=values or {},
+        choice_errors=errors or {},
+        changed_by=lambda c: _changed_by(c, names),
     )
+    return page, 422 if errors else 200
+
+
+def preferences() -> NoticePreferences:
+    return platform().notice_preferences
+
+
+def _changed_by(choice: Choice, names: dict[str, str]) -> str:
+    when = local_time(choice.changed_at)
+    if choice.changed_by == "owner":
+        return _("业主于 %(when)s 在服务平台选择", when=when)
+    name = names.get(choice.changed_by or "", choice.changed_by or "")
+    return _("%(name)s 于 %(when)s 按业主要求修改", name=name, when=when)
+
+
+@bp.post("/owners/<int:owner_id>/notices")
+@allow(Permission.CHOOSE_OWNER_NOTICES)
+def change_notices(owner_id: int) -> Any:
+    """The owner asked (on the phone, at the desk) to hear about a kind of message another way."""
+    found = platform().estate.owner(owner_id)
+    user = current_user()
+    assert user is not None
+    service = preferences()
+    choices = service.of_owner(found.id)
+    changed, errors = notice_choices.save(
+        platform().session,
+        choices,
+        lambda kind, channels: service.choose(found.id, kind, channels, by=user.username),
+    )
+    if errors:
+        return _owner_page(owner_id, notice_choices.posted(choices), errors)
+    commit()
+    ok(_("已保存 %(name)s 的通知方式。", name=found.name) if changed else _("通知方式没有变化。"))
+    return redirect(url_for("records.owner", owner_id=found.id, _anchor="notices"))
 
 
 def _owner_form(found: Owner, values: dict[str, str], errors: dict[str, str], status: int) -> Any:
