@@ -58,7 +58,12 @@ class ReadBody(Schema):
     id = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
     )
-    all = fields.Boolean(load_default=False, metadata={"description": "true: every unread message"})
+    all = fields.Boolean(
+        load_default=False,
+        truthy={True},
+        falsy={False},
+        metadata={"description": "true: every unread message"},
+    )
 
     @validates_schema
     def _one_or_all(self, data: dict[str, Any], **_kwargs: Any) -> None:
