@@ -42,7 +42,8 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The app for one test module; a module may set SERVED_SETTINGS (e.g. a faster bell poll)."""
     if not (ROOT / "node_modules" / "bpmn-js" / "dist").is_dir():
         pytest.fail("node_modules is missing: run `npm install` (make test does) before the browser tests")
     folder = tmp_path_factory.mktemp("browser")
@@ -56,6 +57,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "LINTEL_DATABASE_URL": url,
             "LINTEL_INSTANCE_PATH": str(folder),
             "LINTEL_SECRET_KEY": "browser-tests",
+            **getattr(request.module, "SERVED_SETTINGS", {}),
         },
         foundation=foundation,
     )

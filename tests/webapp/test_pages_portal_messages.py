@@ -162,7 +162,7 @@ def test_the_owner_chooses_channels_per_kind(client, platform) -> None:
     html = client.get("/portal/settings").get_data(as_text=True)
     replied = re.search(r'data-kind="complaint.replied".*?</fieldset>', html, re.S).group(0)
     assert re.search(r'value="inapp" checked', replied) and not re.search(r'value="sms" checked', replied)
-    assert "已按您的选择" in replied
+    assert "您设置的方式" in replied
 
 
 def test_a_service_notice_keeps_a_channel_refused_in_chinese(client, platform) -> None:
@@ -217,13 +217,22 @@ def test_the_owner_page_shows_each_kind_default_or_chosen(client, platform) -> N
 
 def test_a_coordinator_changes_them_at_the_owners_request(client, platform) -> None:
     found = owner(platform)
+    platform.notice_preferences.choose(found.id, "complaint.closed", ["inapp"], by="owner")
+    platform.session.commit()
     login(client, "crc")
-    form = {**defaults_form(), "channels.complaint.registered": ["sms", "email", "inapp"]}
+    form = {
+        **defaults_form(),
+        "channels.complaint.registered": ["sms", "email", "inapp"],
+        "channels.complaint.closed": ["inapp"],  # as the owner chose it: still theirs
+    }
     saved = client.post(f"/owners/{found.id}/notices", data=form, follow_redirects=True)
     shown = text(saved)
     assert f"已保存 {found.name} 的通知方式" in shown
     assert "李娜（客服专员） 于 2026-11-20 10:00 按业主要求修改" in shown
-    assert stored(platform, found.id) == {"complaint.registered": ("sms,email,inapp", "crc")}
+    assert stored(platform, found.id) == {
+        "complaint.registered": ("sms,email,inapp", "crc"),
+        "complaint.closed": ("inapp", "owner"),
+    }
     unchanged = client.post(f"/owners/{found.id}/notices", data=form, follow_redirects=True)
     assert "通知方式没有变化" in text(unchanged)
     refused = client.post(f"/owners/{found.id}/notices", data={**form, "channels.complaint.closed": []})

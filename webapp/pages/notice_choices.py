@@ -26,15 +26,16 @@ def field(kind: str) -> str:
 
 
 def wanted(choices: list[Choice], form: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The channels the form asks for, per kind whose choice it changes (a kind left on its defaults and
-    not touched stays on the defaults, so a later change of the defaults still reaches the owner)."""
+    """The channels the form asks for, per kind whose channels it changes. A kind left as it was keeps its
+    record: on the defaults (a later change of the defaults still reaches the owner), or chosen by whom
+    it was chosen."""
     changes = {}
     for choice in choices:
         code = choice.kind.code
         asked = tuple(c for c in OWNER_CHANNELS if c in form.getlist(field(code)))  # type: ignore[attr-defined]
         if choice.kind.optional and form.get(field(code) + "." + OFF):
             asked = ()
-        if choice.chosen or set(asked) != set(choice.channels):
+        if set(asked) != set(choice.channels):
             changes[code] = asked
     return changes
 
@@ -60,8 +61,7 @@ def save(
         savepoint.rollback()
         return 0, errors
     savepoint.commit()
-    current = {c.kind.code: set(c.channels) for c in choices}
-    return sum(1 for code, channels in changes.items() if set(channels) != current[code]), {}
+    return len(changes), {}
 
 
 def posted(choices: list[Choice]) -> dict[str, tuple[str, ...]]:
