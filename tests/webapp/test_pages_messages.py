@@ -54,6 +54,7 @@ def test_the_bell_counts_my_unread_messages_on_every_page(client, platform) -> N
     assert 'hx-get="/messages/bell"' in html and 'hx-trigger="every 30s"' in html
     polled = client.get("/messages/bell")
     assert polled.status_code == 200 and bell_count(polled.get_data(as_text=True)) == 1
+    assert polled.headers["Cache-Control"] == "no-store"  # a browser never shows yesterday's number
     login(client, "eng")  # engineering has no new work
     assert bell_count(client.get("/").get_data(as_text=True)) == 0
 

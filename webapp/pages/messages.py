@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm.models import User
 from crm.policy import Permission
@@ -45,7 +46,10 @@ def _bell() -> dict[str, Any]:
     def unread() -> int:
         if "bell_unread" not in g:
             user = current_user()
-            g.bell_unread = inapp().unread_count(recipient(user)) if user is not None else 0
+            try:
+                g.bell_unread = inapp().unread_count(recipient(user)) if user is not None else 0
+            except SQLAlchemyError:  # the error page of a failed transaction still shows, without a number
+                g.bell_unread = 0
         found: int = g.bell_unread
         return found
 
@@ -64,9 +68,10 @@ def bell() -> Any:
     """The bell alone, for the header's htmx poll: one count query, nothing written (the sign-in's
     expiry is fixed when it opens, so the poll keeps no session alive)."""
     user = current_user()
+    fresh = {"Cache-Control": "no-store"}
     if user is None:
-        return render_template("_bell.html", signed_out=True), STOP_POLLING
-    return render_template("_bell.html")
+        return render_template("_bell.html", signed_out=True), STOP_POLLING, fresh
+    return render_template("_bell.html"), 200, fresh
 
 
 @bp.get("")
