@@ -131,7 +131,8 @@ def test_messages_page_by_page(client, platform) -> None:
     second = text(client.get(older.group(1)))
     assert "消息04" in second and "消息00" in second and "消息05" not in second and "更早的消息" not in second
     assert "25 条未读" in text(client.get("/messages"))
-    assert client.get("/messages?before_id=abc").status_code == 200  # a bad cursor is the first page
+    for bad in ("abc", "²", "9" * 5000, str(2**64)):  # a bad cursor is the first page
+        assert "消息24" in text(client.get("/messages", query_string={"before_id": bad}))
     assert "没有更早的消息了" in text(client.get("/messages?before_id=1"))
 
 

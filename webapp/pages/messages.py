@@ -35,7 +35,9 @@ def inapp() -> InAppMessages:
 
 def before_id() -> int | None:
     value = request.args.get("before_id", "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**63 else None
+    if not (value.isascii() and value.isdigit() and len(value) <= 19):  # anything else: the first page
+        return None
+    return int(value) if 0 < int(value) < 2**63 else None
 
 
 @bp.app_context_processor
