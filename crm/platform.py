@@ -16,8 +16,11 @@ from crm.directory import Directory
 from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
-from crm.handover import defects
+from crm.handover import defects, handover_steps, handovers
+from crm.handover.board import Boards
 from crm.handover.defects import Defects
+from crm.handover.handovers import Handovers
+from crm.handover.slots import HandoverSlots
 from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
 from crm.messaging import staff as staff_notices
@@ -81,6 +84,7 @@ class Foundation:
         requests_index.subscribe(self.events)
         escalations.subscribe(self.events)
         ratings.subscribe(self.events)
+        handover_steps.subscribe(self.events, self.clock)
         # Last: the notices see the change as the other subscribers left it (an escalation's manager).
         staff_notices.subscribe(self.events, self)
         owner_notices.subscribe(self.events, self)
@@ -131,6 +135,10 @@ class Platform:
         self.owner_profiles = OwnerProfiles(session)
         self.complaints = ComplaintService(session, self.runtime, self.validator, clock, self.tasks)
         self.defects = Defects(session, self.runtime, clock)
+        # Before the keys: readiness and the building board, handovers and their appointments.
+        self.boards = Boards(session)
+        self.handovers = Handovers(session, self.runtime, self.tasks, self.defects, clock)
+        self.handover_slots = HandoverSlots(session, self.handovers, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(
@@ -138,7 +146,11 @@ class Platform:
             self.runtime,
             self.validator,
             self.requests,
-            starters={complaints.PROCESS_KEY: self.complaints.start, defects.PROCESS_KEY: self.defects.start},
+            starters={
+                complaints.PROCESS_KEY: self.complaints.start,
+                defects.PROCESS_KEY: self.defects.start,
+                handovers.PROCESS_KEY: self.handovers.start_from_data,
+            },
         )
         self.worklist = Worklist(session, clock)
         self.lookup = CaseLookup(session, clock)

@@ -53,6 +53,19 @@ class TaskAssigned:
 
 
 @dataclass(frozen=True)
+class TaskCompleting:
+    """A step is about to be completed with `data` (what the workflow holds for it with the submission on
+    top). Published before anything changes: a subscriber refuses the completion by raising an EngineError
+    (InvalidData names the fields, Conflict says why not now), whichever path completed it — a page, the
+    API, a service. How a process guards one of its steps lives with the process, not in the engine."""
+
+    instance: ProcessInstance
+    task: HumanTask
+    data: dict[str, Any]
+    actor: str
+
+
+@dataclass(frozen=True)
 class TaskCompleted:
     instance: ProcessInstance
     task: HumanTask

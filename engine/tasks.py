@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InstanceStopped, InvalidData, NotFound, StepFailed
 from engine.evaluator import aborted_in
-from engine.events import TaskAssigned, TaskCompleted
+from engine.events import TaskAssigned, TaskCompleted, TaskCompleting
 from engine.inbox import close_candidates, sees, works_on
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.next_gateway import leads_to_gateway
@@ -170,6 +170,8 @@ class TaskService:
             cleaned = {k: v for k, v in cleaned.items() if k in data or k not in task.data}
         refuse_unstorable(cleaned)
         before = dict(task.data)
+        completing = TaskCompleting(instance, row, {**before, **cleaned}, actor.username)
+        self.runtime.events.publish(self.session, completing)
         task.set_data(**cleaned)
         try:
             with engine_clock(self.clock):
