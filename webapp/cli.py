@@ -526,6 +526,19 @@ def bench_import(postgres_url: str, units: int) -> None:
     run(units=units, postgres_url=postgres_url, echo=click.echo)
 
 
+@bench.command("handover")
+@click.option(
+    "--postgres-url", default=None, help="Run on PostgreSQL (database lintel_bench_handover), not SQLite."
+)
+@click.option("--runs", default=30, show_default=True, help="Timed building boards (after a warm-up).")
+def bench_handover(postgres_url: str | None, runs: int) -> None:
+    """Seconds to register 3,000 defects (600 units × 5) through the service layer, then the building
+    board's p95 at 100,000 defects; SQLite unless --postgres-url."""
+    from bench.handover import run
+
+    run(postgres_url=postgres_url, runs=runs, echo=click.echo)
+
+
 if __name__ == "__main__":
     main()
 

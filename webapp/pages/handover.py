@@ -23,17 +23,17 @@ from crm.policy import Permission
 from engine.errors import Conflict, InvalidData
 from webapp import db_session, platform
 from webapp.access import allow
-from webapp.i18n import label, translate, translate_fields
+from webapp.i18n import N_, label, translate, translate_fields
 from webapp.pages.common import actor, attachments, commit, ok, problem
 from webapp.pages.handover_labels import DEFECT_STATUS, HANDOVER_STATUS, METER, SEVERITY
 
 bp = Blueprint("handover", __name__)
 
 READINESS_NAMES = {
-    "ready": "可交付",
-    "open": "有未销号缺陷",
-    "overdue": "有逾期缺陷",
-    "handed_over": "已交付",
+    "ready": N_("可交付"),
+    "open": N_("有未销号缺陷"),
+    "overdue": N_("有逾期缺陷"),
+    "handed_over": N_("已交付"),
 }
 STEP_FIELDS = ("water", "electricity", "gas", "keys", "agreement_note", "handover_note")
 SIGNATURE_PREFIX = "data:image/png;base64,"
