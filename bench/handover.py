@@ -6,7 +6,7 @@ board timed at 100,000 defects. SQLite by default; `--postgres-url` runs it on P
    `Defects.register` — the record, its `rectification` instance started, its request number and index row —
    the walk committing after each unit as the capture page does. Seconds for the 3,000.
 2. The database filled to 100,000 defects with a bulk insert (every status, category, contractor, deadline
-   and rework round), a third of them in the busiest building.
+   and rework round), a tenth of them (some 10,000) in the busiest building: 100 defects a unit.
 3. The building board of that building (`Boards.building`: the grid coloured by readiness and every count)
    asked `--runs` times after a warm-up: p50 and p95.
 
@@ -110,7 +110,7 @@ def register(platform: Platform, buildings: list[Building], echo: Callable[[str]
 
 
 def fill(session: Session, busy: Building, now: datetime, echo: Callable[[str], None]) -> int:
-    """Bulk defects up to FILL_TO: a third in the busy building, the rest over other projects' buildings."""
+    """Bulk defects up to FILL_TO: a tenth in the busy building, the rest over other projects' buildings."""
     have = session.scalar(select(func.count()).select_from(Defect)) or 0
     missing = FILL_TO - have
     others = _site(session, "FILL", 30, 30, 4)
@@ -129,7 +129,7 @@ def fill(session: Session, busy: Building, now: datetime, echo: Callable[[str], 
     made = 0
     weights = (10, 25, 10, 10, 40, 5)
     while made < missing:
-        building = busy if made < missing // 3 else randomly.choice(others)
+        building = busy if made < missing // 10 else randomly.choice(others)
         status = randomly.choices(DEFECT_STATUSES, weights)[0]
         category, part, item = randomly.choice(ITEMS)
         contractor = randomly.choice(contractors) if randomly.random() < 0.7 else None

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.task import Task
 
 from engine.evaluator import EvaluatorPool, ScriptAborted, ScriptError
-from engine.safety import check, plain_lookup
+from engine.safety import check, constant_assignments, plain_lookup
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
@@ -43,6 +43,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         if overwritten:
             names = ", ".join(sorted(overwritten))
             raise ValueError(f"task data overwrites the diagram functions {names}: rename these fields")
+        constants = constant_assignments(script)
+        if constants is not None:
+            context.update(constants)
+            return True
         result = self.pool.execute(script, context, external_context)
         context.clear()
         context.update(result)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from crm.estate.models import Building, Contractor, Project, Unit
 from crm.estate.overview import RecordsOverview, UnitGrid, _current_contracts
 from crm.handover.models import DEFECT_STATUSES, OPEN_DEFECT_STATUSES, Defect
-from crm.handover.readiness import READINESS, Readiness, UnitDefects, overdue_condition, readiness_of
+from crm.handover.readiness import READINESS, UnitDefects, overdue_condition, readiness_of
 
 
 @dataclass(frozen=True)
@@ -96,78 +96,85 @@ class BuildingSummary:
 class Boards:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.readiness = Readiness(session)
         self.records = RecordsOverview(session)
 
     def building(self, building: Building, now: datetime) -> BuildingBoard:
+        """Two passes over the building's defects: one grouped by unit (readiness, rework per unit), one by
+        status × category × contractor (every count of the side panels)."""
         grid = self.records.grid(building)
-        open_by_unit = self.readiness.of_building(building.id, now)
-        floors, readiness = _colour(grid, open_by_unit)
         where = Defect.building_id == building.id
-        statuses = {status: 0 for status in DEFECT_STATUSES}
-        for status, count in self.session.execute(
-            select(Defect.status, func.count()).where(where).group_by(Defect.status)
-        ):
-            statuses[status] = int(count)
         is_open = Defect.status.in_(OPEN_DEFECT_STATUSES)
-        open_count = func.sum(case((is_open, 1), else_=0))
         late = func.sum(case((overdue_condition(now), 1), else_=0))
-        categories = [
-            CategoryCount(category, int(total), int(opened or 0))
-            for category, total, opened in self.session.execute(
-                select(Defect.category, func.count(), open_count)
-                .where(where)
-                .group_by(Defect.category)
-                .order_by(func.count().desc(), Defect.category)
-            )
-        ]
-        by_contractor = self.session.execute(
-            select(Defect.contractor_id, func.count(), open_count, late)
+        by_unit: dict[int, UnitDefects] = {}
+        units_once = units_twice = 0
+        for unit_id, opened, overdue, rounds in self.session.execute(
+            select(Defect.unit_id, func.sum(case((is_open, 1), else_=0)), late, func.max(Defect.rounds))
             .where(where)
-            .group_by(Defect.contractor_id)
-        ).all()
+            .group_by(Defect.unit_id)
+        ):
+            if unit_id is None:
+                continue  # the building's common parts: counted below, no unit to colour
+            if opened:
+                by_unit[unit_id] = UnitDefects(int(opened), int(overdue or 0))
+            units_once += int((rounds or 0) >= 1)
+            units_twice += int((rounds or 0) >= 2)
+        floors, readiness = _colour(grid, by_unit)
+        statuses = {status: 0 for status in DEFECT_STATUSES}
+        categories: dict[str, list[int]] = {}
+        contractors: dict[int | None, list[int]] = {}
+        overdue_total = once = twice = 0
+        for status, category, contractor_id, count, overdue, reworked, again in self.session.execute(
+            select(
+                Defect.status,
+                Defect.category,
+                Defect.contractor_id,
+                func.count(),
+                late,
+                func.sum(case((Defect.rounds >= 1, 1), else_=0)),
+                func.sum(case((Defect.rounds >= 2, 1), else_=0)),
+            )
+            .where(where)
+            .group_by(Defect.status, Defect.category, Defect.contractor_id)
+        ):
+            count, overdue = int(count), int(overdue or 0)
+            opened = count if status in OPEN_DEFECT_STATUSES else 0
+            statuses[status] = statuses.get(status, 0) + count
+            per_category = categories.setdefault(category, [0, 0])
+            per_category[0] += count
+            per_category[1] += opened
+            per_contractor = contractors.setdefault(contractor_id, [0, 0, 0])
+            per_contractor[0] += count
+            per_contractor[1] += opened
+            per_contractor[2] += overdue
+            overdue_total += overdue
+            once += int(reworked or 0)
+            twice += int(again or 0)
         named = {
             c.id: c
             for c in self.session.scalars(
-                select(Contractor).where(Contractor.id.in_([r[0] for r in by_contractor if r[0] is not None]))
+                select(Contractor).where(Contractor.id.in_([k for k in contractors if k is not None]))
             )
         }
-        contractors = sorted(
-            (
-                ContractorCount(named.get(cid) if cid is not None else None, int(t), int(o or 0), int(d or 0))
-                for cid, t, o, d in by_contractor
-            ),
-            key=lambda c: (
-                c.contractor is None,
-                -c.open,
-                -c.total,
-                c.contractor.name if c.contractor else "",
-            ),
-        )
         return BuildingBoard(
             building=building,
             columns=grid.columns,
             floors=floors,
             readiness=readiness,
             statuses=statuses,
-            categories=categories,
-            contractors=contractors,
-            overdue=sum(c.overdue for c in contractors),
-            rework=self._rework(building.id),
+            categories=sorted(
+                (CategoryCount(name, total, opened) for name, (total, opened) in categories.items()),
+                key=lambda c: (-c.total, c.category),
+            ),
+            contractors=sorted(
+                (
+                    ContractorCount(named.get(cid) if cid is not None else None, t, o, d)
+                    for cid, (t, o, d) in contractors.items()
+                ),
+                key=lambda c: (c.contractor is None, -c.open, -c.total, _name(c)),
+            ),
+            overdue=overdue_total,
+            rework=Rework(once, twice, units_once, units_twice),
         )
-
-    def _rework(self, building_id: int) -> Rework:
-        once = Defect.rounds >= 1
-        twice = Defect.rounds >= 2
-        row = self.session.execute(
-            select(
-                func.count(),
-                func.sum(case((twice, 1), else_=0)),
-                func.count(distinct(Defect.unit_id)),
-                func.count(distinct(case((twice, Defect.unit_id), else_=None))),
-            ).where(Defect.building_id == building_id, once)
-        ).one()
-        return Rework(int(row[0]), int(row[1] or 0), int(row[2]), int(row[3]))
 
     def project(self, project: Project, now: datetime) -> list[BuildingSummary]:
         """Each building of the project with its units' readiness and its defects' counts."""

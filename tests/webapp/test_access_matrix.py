@@ -20,6 +20,7 @@ from crm.models import User
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
+from engine.actors import Actor
 from notifications.models import OutboxMessage
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
@@ -88,6 +89,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     contract = records.record_contract(None, unit=unit, number="SMP-1", signed_on=platform.records.today())
     records.add_owner_to_unit(owner, unit)
     contractor = records.save_contractor(None, name="样板承建商", trades=["土建"])
+    handover = platform.handovers.start(unit, Actor("crc", frozenset({"crc"})))
     message = dead_letter(platform)
     platform.session.commit()
     return Samples(
@@ -116,6 +118,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "contract_id": contract.id,
             "contractor_id": contractor.id,
             "message_id": message.id,
+            "handover_id": handover.id,
         }
     )
 
