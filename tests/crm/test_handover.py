@@ -5,7 +5,7 @@ whichever way the step is completed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -198,4 +198,13 @@ def test_an_unsold_unit_has_no_handover(platform: Platform) -> None:
     with pytest.raises(Conflict, match="not sold"):
         platform.handovers.start(site.units["0702"], CRC)
     assert platform.session.query(Handover).count() == 0
-    assert date  # noqa: B018
+
+
+def test_a_handover_started_as_any_process_names_its_unit(platform: Platform) -> None:
+    site = sold_building(platform)
+    row = platform.process_requests.start("handover", {"unit_id": site.units["0601"].id}, CRC)
+    assert row.number.startswith("JF-") and row.unit_id == site.units["0601"].id
+    assert row.owner_id == site.owners["0601"].id
+    with pytest.raises(InvalidData) as refused:
+        platform.process_requests.start("handover", {"unit_id": "x", "extra": 1}, CRC)
+    assert refused.value.fields == {"unit_id": "not found", "extra": "unknown field"}

@@ -272,7 +272,8 @@ def complete(handover_id: int) -> Any:
     values: dict[str, Any] = {k: form.get(k, "").strip() or None for k in STEP_FIELDS}
     values["documents"] = form.getlist("documents")
     values["agreed_open_defects"] = "\n".join(form.getlist("agreed_open_defects")) or None
-    shown = {**values, "agreed": form.getlist("agreed_open_defects")}
+    shown: dict[str, Any] = {k: form.get(k, "").strip() for k in STEP_FIELDS}
+    shown.update(documents=values["documents"], agreed=form.getlist("agreed_open_defects"))
     errors: dict[str, str] = {}
     signature = form.get("signature", "")
     if not signature.startswith(SIGNATURE_PREFIX):
