@@ -15,7 +15,7 @@ from tests.browser.test_walkthrough import DESKTOP, PHONE, shot, sign_in
 TABLET = {"width": 820, "height": 1180}
 
 
-def seed(served) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
+def seed(served) -> tuple[int, int, str, str, int]:  # type: ignore[no-untyped-def]
     """张伟's unit sold, one open defect in it, its handover booked into tomorrow's slot."""
     with served.session() as session:
         platform = Platform(session, served.foundation)
@@ -42,12 +42,13 @@ def seed(served) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
         slot = platform.handover_slots.create(unit.building.project, day, "09:00", "11:00", 6)
         platform.handover_slots.book(handover, slot.id, crc, "crc")
         session.commit()
-        assert found.number is not None
-        return unit.building_id, handover.id, found.number
+        assert found.number is not None and handover.instance_id is not None
+        number = platform.requests.get(handover.instance_id).number
+        return unit.building_id, handover.id, found.number, number, unit.id
 
 
 def test_a_coordinator_records_a_handover_signed_on_the_tablet(served, browser) -> None:  # type: ignore[no-untyped-def]
-    building_id, handover_id, number = seed(served)
+    building_id, handover_id, number, request_number, unit_id = seed(served)
     base = served.url
     desk = browser.new_page(viewport=DESKTOP)  # type: ignore[attr-defined]
     sign_in(desk, base, "crc")
@@ -92,3 +93,13 @@ def test_a_coordinator_records_a_handover_signed_on_the_tablet(served, browser) 
     assert phone.locator("a.unit-cell.readiness-handed_over").count() == 1
     shot(phone, "handover-board-phone")
     phone.close()
+
+    owner = browser.new_page(viewport=PHONE)  # type: ignore[attr-defined]
+    owner.goto(f"{base}/portal")
+    owner.fill("#number", request_number)
+    owner.fill("#phone", "13800000001")
+    owner.click("form button[type=submit]")
+    owner.goto(f"{base}/portal/units/{unit_id}/handover")
+    assert owner.locator("text=欢迎入住").count() == 1
+    shot(owner, "handover-portal-phone")
+    owner.close()

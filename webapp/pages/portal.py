@@ -30,12 +30,16 @@ PLAIN_STEPS = {
         "handle": N_("责任部门正在处理"),
         "reply": N_("等待与您确认处理结果"),  # the reply and the owner's answer: one call, one step
         "confirm": N_("等待与您确认处理结果"),
-    }
+    },
+    "handover": {
+        "appointment": N_("等待您预约交付时间"),
+        "hand_over": N_("已预约，请按时到场办理交付"),
+    },
 }
 
 
 # What an owner reads when a request of each type was taken in; any other process: "your request".
-RECEIVED = {"complaint": N_("已受理您的投诉")}
+RECEIVED = {"complaint": N_("已受理您的投诉"), "handover": N_("您的房屋已开放交付预约")}
 
 
 def plain_received(kind: str) -> str:
