@@ -50,6 +50,8 @@ def test_every_bundled_form_loads(registry: FormRegistry) -> None:
         "defect_rectify",
         "defect_verify",
         "escalation_ack",
+        "handover_appointment",
+        "handover_handover",
     ]
     assert "complaint_triage" in registry and "nope" not in registry
     with pytest.raises(KeyError):
