@@ -18,7 +18,7 @@ from webapp import db_session, platform
 from webapp.access import public
 from webapp.pages.common import commit, ok, problem
 from webapp.pages.handover_labels import HANDOVER_STATUS
-from webapp.pages.portal import _portal_globals, _verified_phone
+from webapp.pages.portal import _portal_globals, verified_phone
 
 bp = Blueprint("portal_handover", __name__, url_prefix="/portal")
 bp.context_processor(_portal_globals)
@@ -37,14 +37,14 @@ def _owned_units(phone: str) -> list[tuple[Owner, Unit]]:
 
 
 def _mine(unit_id: int) -> tuple[Owner, Unit] | None:
-    phone = _verified_phone()
+    phone = verified_phone()
     return next(((o, u) for o, u in _owned_units(phone) if u.id == unit_id), None) if phone else None
 
 
 @bp.get("/handover")
 @public
 def mine() -> Any:
-    phone = _verified_phone()
+    phone = verified_phone()
     if not phone:
         return redirect(url_for("portal.lookup"))
     handovers = platform().handovers
@@ -72,7 +72,7 @@ def _page(unit: Unit, status: int = 200) -> Any:
 @bp.get("/units/<int:unit_id>/handover")
 @public
 def show(unit_id: int) -> Any:
-    if not _verified_phone():
+    if not verified_phone():
         return redirect(url_for("portal.lookup"))
     found = _mine(unit_id)
     if found is None:
@@ -83,7 +83,7 @@ def show(unit_id: int) -> Any:
 @bp.post("/units/<int:unit_id>/handover")
 @public
 def book(unit_id: int) -> Any:
-    if not _verified_phone():
+    if not verified_phone():
         return redirect(url_for("portal.lookup"))
     found = _mine(unit_id)
     if found is None:
