@@ -146,7 +146,10 @@ class Attachments:
         task_id: int | None = None,
         field: str | None = None,
         accept: Sequence[str] = (),
+        token: str | None = None,
     ) -> Attachment:
+        """Check and keep one file; `token` (32 letters or digits) when the caller derives the public id
+        itself, e.g. from a device's own id of the photo so that sending it again finds it."""
         name = _display_name(filename)
         extension = os.path.splitext(name)[1].lower()
         allowed = self.allowed(accept)
@@ -158,7 +161,8 @@ class Attachments:
         )
         folder = self.folder / str(instance_id)
         folder.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_hex(16)
+        if token is None or not (len(token) == 32 and token.isalnum()):
+            token = secrets.token_hex(16)
         partial = folder / f".{token}.part"
         size = 0
         head = b""

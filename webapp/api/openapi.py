@@ -251,6 +251,9 @@ def build_spec() -> dict[str, Any]:
     _incidents(spec)
     _owners(spec)
     _messages(spec)
+    from webapp.api.openapi_defects import defect_paths  # its helpers come from here
+
+    defect_paths(spec)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)

@@ -43,10 +43,13 @@ def init_pages(app: Flask) -> None:
         assets,
         auth,
         handover,
+        capture,
+        catalogue,
         home,
         imports,
         inbox,
         incidents,
+        inspections,
         lookup,
         message_templates,
         messages,
@@ -99,6 +102,9 @@ def init_pages(app: Flask) -> None:
         messages,
         imports,
         outbox,
+        inspections,
+        capture,
+        catalogue,
         assets,
     )
     for module in pages:
