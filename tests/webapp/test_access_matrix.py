@@ -16,6 +16,9 @@ from crm.attachments import Attachments
 from crm.credentials import Credentials
 from crm.demo import USERS
 from crm.estate.import_jobs import ImportJobs
+from crm.handover.inspections import Inspections
+from crm.handover.models import CatalogueItem
+from crm.handover.walks import Walks
 from crm.models import User
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
@@ -91,6 +94,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     contractor = records.save_contractor(None, name="样板承建商", trades=["土建"])
     handover = platform.handovers.start(unit, Actor("crc", frozenset({"crc"})))
     message = dead_letter(platform)
+    walk, defect = open_day(platform, project.id, building.id, unit.id)
     platform.session.commit()
     return Samples(
         {
@@ -119,8 +123,33 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "contractor_id": contractor.id,
             "message_id": message.id,
             "handover_id": handover.id,
+            "session_id": walk.session_id,
+            "walk_id": walk.id,
+            "defect_id": defect.id,
+            "item_id": defect.catalogue_id,
         }
     )
+
+
+def open_day(platform: Platform, project_id: int, building_id: int, unit_id: int) -> tuple[Any, Any]:
+    """An open day of the sample project, a walk of its unit and the defect found there."""
+    inspector = actor(platform, "eng")
+    values = {
+        "project_id": project_id,
+        "kind": "open_day",
+        "title": "样板开放日",
+        "starts_on": "2026-11-20",
+        "ends_on": "2026-11-20",
+        "building_ids": [building_id],
+    }
+    inspection = Inspections(platform.session, platform.clock).save(inspector, values)
+    walks = Walks(platform.session, platform.clock, Path("/nonexistent"))
+    walk, _ = walks.start(inspector, inspection, unit_id, companion="样板业主")
+    item = platform.session.scalars(select(CatalogueItem)).first()
+    defect, _ = platform.defects.register(
+        inspector, {"walk_id": walk.id, "unit_id": unit_id, "catalogue_id": item.id}
+    )
+    return walk, defect
 
 
 def dead_letter(platform: Platform) -> OutboxMessage:

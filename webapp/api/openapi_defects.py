@@ -9,18 +9,18 @@ from apispec import APISpec
 from webapp.api import defect_schemas
 from webapp.api.openapi import BODY, READ, WRITE, _body, _id, _json, _responses
 
-SCHEMAS = (
+SCHEMAS = (  # nested ones first: apispec names them as it meets them
+    "Photo",
+    "PhotoResult",
+    "PhotosAdded",
     "DefectCreate",
-    "DefectCreated",
     "DefectRow",
+    "DefectCreated",
     "DefectDetail",
     "DefectList",
     "BulkBody",
     "BulkResult",
     "BulkResults",
-    "Photo",
-    "PhotoResult",
-    "PhotosAdded",
 )
 
 
