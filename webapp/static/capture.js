@@ -366,8 +366,9 @@
     });
   }
 
+  var syncAgain = false;
   function sync() {
-    if (syncing) { return syncing; }
+    if (syncing) { syncAgain = true; return syncing; }
     syncing = all().then(function (rows) {
       var queued = rows.filter(function (r) { return r.state === "queued"; });
       var next = function (i) {
@@ -395,7 +396,11 @@
         }, function () { retryLater(); return null; });
       };
       return next(0);
-    }).then(function () { syncing = null; return renderRecorded(); }, function () { syncing = null; retryLater(); });
+    }).then(function () {
+      syncing = null;
+      if (syncAgain) { syncAgain = false; return sync(); }  // recorded while this round was sending
+      return renderRecorded();
+    }, function () { syncing = null; retryLater(); });
     return syncing;
   }
 
