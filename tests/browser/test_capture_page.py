@@ -1,8 +1,9 @@
 """The open day on a tablet, in headless Chromium: an inspector walks 江南府 1栋 1201 with its owner and
 captures five defects — rooms, catalogue items, a photo from the camera, the spot on the floor plan — one of
 them while the tablet has no connection, which waits on the device (待上传 1 条) and is sent when the
-connection comes back; each defect is recorded once. Offline, the page itself still opens. The owner signs
-the list on the screen, and the printed list carries its QR code. Screenshots under test-output/screenshots/."""
+connection comes back; each defect is recorded once. Offline, the page itself still opens. The owner
+signs the list on the screen, and the printed list carries its QR code. Screenshots under
+test-output/screenshots/."""
 
 from __future__ import annotations
 
@@ -204,6 +205,7 @@ def test_the_capture_page_fits_a_tablet_held_upright(served, browser) -> None:  
     page.wait_for_selector("#step-record:not([hidden])")
     assert "陈静的女儿" in page.inner_text("#record-companion")
     assert "此户型没有户型图" in page.inner_text("#plan-none")
+    assert not page.locator("#plan").is_visible() and not page.locator("#clear-spot").is_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET_PORTRAIT["width"]
     shot(page, "capture-portrait")
