@@ -85,8 +85,10 @@ def defect_paths(spec: APISpec) -> None:
                         "photo_id": {
                             "description": "the device's id of each photo, in the same order (1 to 64 "
                             "letters, digits, - or _): a photo sent again with its id is stored once",
-                            "type": "array",
-                            "items": {"type": "string", "maxLength": 64},
+                            "anyOf": [
+                                {"type": "string", "maxLength": 64},
+                                {"type": "array", "items": {"type": "string", "maxLength": 64}},
+                            ],
                         },
                     },
                     "required": ["photos"],
