@@ -172,6 +172,7 @@ def test_an_inspector_captures_five_defects_on_a_tablet_one_of_them_offline(
     page.click("#finish-walk")
     page.wait_for_url(f"{base}/inspections/walks/{walk_id}/sign")
     assert page.locator("table.defect-list tbody tr").count() == 5
+    page.locator("#signature-pad").scroll_into_view_if_needed()
     pad = page.locator("#signature-pad").bounding_box()
     page.mouse.move(pad["x"] + 40, pad["y"] + pad["height"] / 2)
     page.mouse.down()
@@ -188,6 +189,10 @@ def test_an_inspector_captures_five_defects_on_a_tablet_one_of_them_offline(
     with served.session() as session:
         walk = session.get(UnitWalk, walk_id)
         assert walk.signed_by == "张伟" and walk.signature
+    page.goto(f"{base}/inspections/{session_id}")
+    assert "1栋 1201" in page.inner_text("#units") and "已签字" in page.inner_text("#units")
+    assert page.locator("#defects tbody tr").count() == 5
+    shot(page, "inspection-session")
     context.close()
 
 
@@ -199,6 +204,7 @@ def test_the_capture_page_fits_a_tablet_held_upright(served, browser) -> None:  
     page.fill("#unit-search", "080")
     assert page.locator("#units button").count() == 4  # 0801, 0802 of 1栋 and 2栋
     page.click("#units button:text-is('2栋 0802')")
+    shot(page, "capture-portrait-walk")
     page.fill("#companion", "陈静的女儿")
     page.click("#owners button[aria-pressed=true]")  # not the owner: her daughter came
     page.click("#start-walk")

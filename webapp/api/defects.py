@@ -88,7 +88,9 @@ def create_defects() -> Any:
         raise InvalidData("the request has invalid fields", {"defects": f"a list of 1 to {MAX_BULK} defects"})
     unknown = {str(k): "unknown field" for k in body if k != "defects"}
     # An item that is not even an object is a malformed request, not a defect with errors.
-    unknown.update({f"defects.{i}": "must be an object" for i, v in enumerate(items) if not isinstance(v, dict)})
+    unknown.update(
+        {f"defects.{i}": "must be an object" for i, v in enumerate(items) if not isinstance(v, dict)}
+    )
     if unknown:
         raise InvalidData("the request has invalid fields", unknown)
     results: list[dict[str, Any]] = []
