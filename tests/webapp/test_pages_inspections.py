@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crm.estate.models import Building, Layout, Owner, Project, Unit
+from crm.directory import hash_password
+from crm.estate.models import Building, Contractor, Layout, Owner, Project, Unit
 from crm.handover.models import CatalogueItem, Defect, InspectionSession, UnitWalk
-from crm.models import Attachment
+from crm.models import Attachment, Department, User
 from crm.platform import Platform
 from tests.webapp.pages_support import login, text
 
@@ -115,6 +116,26 @@ def test_a_handler_reads_sessions_but_cannot_plan_or_capture(client: Any, platfo
     assert client.get(f"/inspections/{session_id}/edit").status_code == 403
     assert client.get(f"/capture/{session_id}").status_code == 403
     assert "现场验房" not in text(client.get(f"/inspections/{session_id}"))
+    # A contractor's people see their own company's defects elsewhere, never a whole session's.
+    company = Contractor(name="甲建设", trades=[])
+    platform.session.add(company)
+    platform.session.flush()
+    department = Department(code=f"contractor_{company.id}", name="甲建设", contractor_id=company.id)
+    platform.session.add(department)
+    platform.session.add(
+        User(
+            username="jia",
+            display_name="甲建设 王工",
+            password_hash=hash_password("contractor"),
+            roles="contractor",
+            departments=[department],
+        )
+    )
+    platform.session.commit()
+    client.post("/logout")
+    login(client, "jia", "contractor")
+    assert client.get(f"/inspections/{session_id}").status_code == 403
+    assert client.get("/inspections").status_code == 403
 
 
 def capture_data(client: Any, session_id: int) -> dict[str, Any]:

@@ -376,20 +376,25 @@
         var record = queued[i];
         return send(record).then(function (response) {
           if (response.status === 200 || response.status === 201) {
+            $("sync-note").hidden = true;
             return response.json().then(function (body) {
               record.state = "sent"; record.number = body.number; record.walk_id = body.walk_id;
               record.photos = [];
               return put(record).then(function () { return next(i + 1); });
             });
           }
-          if (response.status === 400 || response.status === 422) {
+          var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          if (json && (response.status === 400 || response.status === 422)) {
             return response.json().catch(function () { return {}; }).then(function (body) {
               record.state = "failed"; record.error = body.message || ""; record.fields = body.fields || {};
               return put(record).then(function () { return next(i + 1); });
             });
           }
-          if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
-            $("finish-note").textContent = T.sign_in_again;
+          // Signed out, or a page older than the sign-in (its form token refused): kept, sent after a reload.
+          if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403 ||
+              (response.status === 400 && !json)) {
+            $("sync-note").textContent = T.sign_in_again;
+            $("sync-note").hidden = false;
           }
           retryLater();
           return null;
