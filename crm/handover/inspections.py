@@ -18,7 +18,7 @@ from crm.handover.models import SESSION_KINDS, Defect, InspectionSession, UnitWa
 from crm.models import User, UserDepartment
 from engine.actors import Actor
 from engine.errors import InvalidData, NotFound
-from lintel.clock import Clock
+from lintel.clock import SHANGHAI, Clock
 
 INSPECTOR_ROLE = "inspector"
 ENGINEERING = "engineering"  # its members walk units as well as the inspection engineers
@@ -78,7 +78,7 @@ class Inspections:
     def current(self, today: date | None = None) -> list[InspectionSession]:
         """Sessions running today or starting later (what an inspector picks on the tablet), soonest first;
         then the last few that ended."""
-        today = today or self.clock.now().date()
+        today = today or self.clock.now().astimezone(SHANGHAI).date()
         rows = list(
             self.session.scalars(select(InspectionSession).order_by(InspectionSession.starts_on.desc()))
         )

@@ -46,6 +46,20 @@ class Walks:
         ordered = sorted(rows, key=lambda o: (not o.is_contact, o.owner.name))
         return [o.owner for o in ordered]
 
+    def owners_of(self, unit_ids: list[int]) -> dict[int, list[Owner]]:
+        """`owners` of many units at once (the capture page carries every unit of a session)."""
+        found: dict[int, list[Ownership]] = {}
+        if unit_ids:
+            rows = self.session.scalars(
+                select(Ownership).where(Ownership.unit_id.in_(unit_ids), Ownership.ended_on.is_(None))
+            )
+            for row in rows:
+                found.setdefault(row.unit_id, []).append(row)
+        return {
+            unit_id: [o.owner for o in sorted(rows, key=lambda o: (not o.is_contact, o.owner.name))]
+            for unit_id, rows in found.items()
+        }
+
     def start(
         self,
         actor: Actor,

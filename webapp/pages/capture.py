@@ -67,7 +67,7 @@ def service_worker() -> Any:
 def _page_data(inspection: InspectionSession) -> dict[str, Any]:
     service = inspections()
     units = service.units(inspection)
-    owners = walks()
+    owners = walks().owners_of([u.id for u in units])
     layouts: dict[int, Layout] = {u.layout.id: u.layout for u in units if u.layout is not None}
     buildings = []
     for building in service.buildings(inspection):
@@ -82,7 +82,7 @@ def _page_data(inspection: InspectionSession) -> dict[str, Any]:
                         "number": u.number,
                         "floor": u.floor,
                         "layout": u.layout_id,
-                        "owners": [{"id": o.id, "name": o.name} for o in owners.owners(u.id)],
+                        "owners": [{"id": o.id, "name": o.name} for o in owners.get(u.id, [])],
                     }
                     for u in rows
                 ],

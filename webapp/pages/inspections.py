@@ -128,7 +128,7 @@ def new() -> Any:
     if project_id is None:
         abort(404)
     project = platform().estate.project(project_id)
-    today = platform().clock.now().date().isoformat()
+    today = platform().records.today().isoformat()
     values = {
         "kind": "open_day",
         "title": "",
