@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from crm.directory import hash_password
 from crm.estate.import_files import read_table
 from crm.estate.imports import Importer
-from crm.estate.models import Project
+from crm.estate.models import Contractor, Project
 from crm.handover.catalogue import install_default
+from crm.handover.contractors import ensure_all, ensure_department
 from crm.models import Department, User
 from lintel.clock import Clock, SystemClock
 
@@ -39,6 +40,13 @@ USERS = [
     ("design", "吴工（设计部）", "handler", ["design"]),
     ("property", "郑主管（物业服务中心）", "handler", ["property"]),
     ("marketing", "钱经理（营销部）", "handler", ["marketing"]),
+    # A contractor company's site manager: sees and closes only the company's defects (its department).
+    ("builder", "蒋工（江南建工）", "contractor", ["contractor:江南建工集团有限公司"]),
+]
+# The demo contractor companies: the first is the one the demo contractor account works for.
+CONTRACTORS = [
+    ("江南建工集团有限公司", "蒋工", "13700000001", ["土建", "防水"]),
+    ("恒安门窗工程有限公司", "韩经理", "13700000002", ["门窗"]),
 ]
 
 # Where the demo staff hear about their work besides the bell: every account an example address, the
@@ -71,11 +79,31 @@ def load_departments(session: Session) -> None:
             session.add(Department(code=code, name=name, manager_username=manager))
     session.flush()
     install_default(session)
+    ensure_all(session)  # contractors recorded before their companies had departments
+
+
+def load_contractors(session: Session) -> None:
+    """The demo contractor companies (with their departments), those not recorded yet."""
+    known = set(session.scalars(select(Contractor.name)))
+    for name, contact_name, phone, trades in CONTRACTORS:
+        if name in known:
+            continue
+        contractor = Contractor(name=name, contact_name=contact_name, phone=phone, trades=trades)
+        session.add(contractor)
+        session.flush()
+        ensure_department(session, contractor)
 
 
 def load_staff(session: Session) -> None:
-    """Demo staff accounts, password 'demo' — for trying Lintel, never for production."""
+    """Demo staff accounts, password 'demo' — for trying Lintel, never for production; and the demo
+    contractor companies, whose account joins its company's department ("contractor:NAME")."""
+    load_contractors(session)
     departments = {d.code: d for d in session.scalars(select(Department))}
+    for department in list(departments.values()):
+        if department.contractor_id is not None:
+            contractor = session.get(Contractor, department.contractor_id)
+            if contractor is not None:
+                departments[f"contractor:{contractor.name}"] = department
     for code, robot in DEMO_ROBOTS.items():
         if code in departments and departments[code].robot_kind is None:
             departments[code].robot_kind = robot
@@ -89,7 +117,7 @@ def load_staff(session: Session) -> None:
                 display_name=display,
                 password_hash=_demo_hash(),
                 roles=roles,
-                departments=[departments[c] for c in codes],
+                departments=[departments[c] for c in codes if c in departments],
                 email=f"{username}@{DEMO_EMAIL_DOMAIN}",
                 phone=DEMO_MOBILES.get(username),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -49,16 +50,21 @@ class Directory:
     def forget_departments(self) -> None:
         self._departments = None
 
-    def department_lookup(self) -> dict[str, str]:
-        """Code and name of every department, both mapping to the code: lanes may use either."""
+    def department_lookup(self) -> DepartmentLookup:
+        """Code and name of every department, both mapping to the code: lanes may use either. A department
+        created later in the unit of work (a contractor's, saved with its company) is found too."""
         lookup: dict[str, str] = {}
         for department in self.departments():
             lookup[department.name] = department.code
             lookup[department.code] = department.code
-        return lookup
+        return DepartmentLookup(self.session, lookup)
 
     def department_choices(self) -> list[tuple[str, str]]:
         return [(d.code, d.name) for d in self.departments()]
+
+    def internal_department_choices(self) -> list[tuple[str, str]]:
+        """The homebuilder's own departments, without the contractors' (a complaint is triaged to these)."""
+        return [(d.code, d.name) for d in self.departments() if d.contractor_id is None]
 
     def contractor_choices(self) -> list[tuple[str, str]]:
         """Active contractors by name, their id as the value (whom engineering gives a defect to)."""
@@ -110,6 +116,33 @@ class Directory:
 
     def user_for_token(self, token: str) -> User | None:
         return Credentials(self.session, self.clock).user_for_token(token)
+
+
+class DepartmentLookup(Mapping[str, str]):
+    """The departments read when the unit of work began, and any created since, read when first asked
+    for by exact code or name (a step routed to a contractor's department saved moments before)."""
+
+    def __init__(self, session: Session, known: dict[str, str]) -> None:
+        self.session = session
+        self.known = known
+
+    def __getitem__(self, name: str) -> str:
+        found = self.known.get(name)
+        if found is None and isinstance(name, str) and 0 < len(name) <= 100:
+            found = self.session.scalars(
+                select(Department.code).where((Department.code == name) | (Department.name == name))
+            ).first()
+            if found is not None:
+                self.known[name] = found
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
 
 
 @cache

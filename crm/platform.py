@@ -16,10 +16,11 @@ from crm.directory import Directory
 from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
-from crm.handover import defects, handover_steps, handovers
+from crm.handover import defects, handover_steps, handovers, loop
 from crm.handover.board import Boards
 from crm.handover.defects import Defects
 from crm.handover.handovers import Handovers
+from crm.handover.rectifications import Rectifications
 from crm.handover.slots import HandoverSlots
 from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
@@ -85,6 +86,7 @@ class Foundation:
         escalations.subscribe(self.events)
         ratings.subscribe(self.events)
         handover_steps.subscribe(self.events, self.clock)
+        loop.subscribe(self.events)
         # Last: the notices see the change as the other subscribers left it (an escalation's manager).
         staff_notices.subscribe(self.events, self)
         owner_notices.subscribe(self.events, self)
@@ -139,6 +141,7 @@ class Platform:
         self.boards = Boards(session)
         self.handovers = Handovers(session, self.runtime, self.tasks, self.defects, clock)
         self.handover_slots = HandoverSlots(session, self.handovers, clock)
+        self.rectifications = Rectifications(session, self.tasks, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(

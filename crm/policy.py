@@ -64,7 +64,12 @@ class Permission(StrEnum):
     CHOOSE_OWNER_NOTICES = "notices.choose"  # change an owner's channels per message kind at their request
 
 
+# "*": every member of the homebuilder's own staff. People of an outside company (a contractor's) are not
+# staff in that sense: they hold only what is granted to their role by name, so a permission given to
+# everyone inside never reaches them — they see their company's defects and their own account, nothing of
+# owners, records, complaints or other requests.
 EVERY_STAFF_MEMBER = "*"
+EXTERNAL_ROLES = frozenset({"contractor"})
 # Acting on a task still needs membership of its department; these roles see every department's work.
 OVERSEEING_ROLES = frozenset({"administrator", "supervisor", "group"})
 # Reassign (改派) a task a colleague holds: in their own departments, or a step escalated to them.
@@ -84,7 +89,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.DEPLOY_DEFINITION: frozenset({"process_owner", "administrator"}),
     Permission.HANDLE_INCIDENTS: frozenset({"process_owner", "administrator"}),
     Permission.ADMINISTER_STAFF: frozenset({"administrator"}),
-    Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.OWN_ACCOUNT: frozenset({EVERY_STAFF_MEMBER, "contractor"}),
     Permission.SEE_OVERDUE_BY_DEPARTMENT: frozenset({"manager"}) | OVERSEEING_ROLES,
     Permission.START_PROCESS: frozenset({EVERY_STAFF_MEMBER}),
     Permission.VIEW_RECORDS: frozenset({EVERY_STAFF_MEMBER}),
@@ -174,18 +179,27 @@ ALLOWED = Decision(True)
 
 
 def sees_everything(roles: Set[str]) -> bool:
-    return bool(roles & OVERSEEING_ROLES)
+    return bool(roles & OVERSEEING_ROLES) and not is_external(roles)
+
+
+def is_external(roles: Set[str]) -> bool:
+    """Whether these roles are those of someone outside the staff (a contractor's people)."""
+    return bool(roles & EXTERNAL_ROLES)
 
 
 def holds(roles: Set[str], permission: Permission) -> bool:
-    """Whether a staff member with these roles holds the permission (before any object is asked about)."""
+    """Whether someone with these roles holds the permission (before any object is asked about): what is
+    granted to every staff member is held by the homebuilder's own people only."""
     granted = GRANTS[permission]
-    return EVERY_STAFF_MEMBER in granted or bool(roles & granted)
+    return (EVERY_STAFF_MEMBER in granted and not is_external(roles)) or bool(roles & granted)
 
 
 def holders(permission: Permission) -> str:
     granted = GRANTS[permission]
-    return "every staff member" if EVERY_STAFF_MEMBER in granted else " or ".join(sorted(granted))
+    named = sorted(granted - {EVERY_STAFF_MEMBER})
+    if EVERY_STAFF_MEMBER in granted:
+        return " or ".join(["every staff member", *named])
+    return " or ".join(named)
 
 
 class Policy:

@@ -33,7 +33,8 @@ class FormValidator:
 
     def choices(self, name: str) -> list[tuple[str, str]]:
         if name == "departments":
-            return self.directory.department_choices()
+            # A contractor's department is given its work by engineering (defects), never at triage.
+            return self.directory.internal_department_choices()
         if name == "coordinators":
             # First-contact ownership: the reply goes back to one of the centre's own people.
             return self.directory.member_choices(COORDINATOR_DEPARTMENT)

@@ -292,6 +292,13 @@ class DeadlineKeeper:
                 due = now + timedelta(seconds=remaining)
             self._set_due(timer, due.isoformat())
 
+    def shift(self, task: Task, by: timedelta) -> None:
+        """Move every timer still waiting on `task` by `by` (a deadline extended)."""
+        for timer in timers_of(task):
+            due = parse_moment(timer.internal_data.get("event_value"))
+            if due is not None and _REMAINING not in timer.internal_data:
+                self._set_due(timer, (due + by).isoformat())
+
     def _clock_of(self, timer: Task, meta: ParsedDefinition) -> str:
         timer_meta = meta.boundary_timers.get(timer.task_spec.name)
         return timer_meta.clock if timer_meta is not None else "calendar"

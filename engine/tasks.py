@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Protocol
 
 from SpiffWorkflow.util.task import TaskState
@@ -275,6 +276,40 @@ class TaskService:
             if v is not None
         }
         self.audit.record(instance, kind, actor.username, "open", "open", data or None, task=row)
+        with _no_lost_update(row.id):
+            self.runtime.advance(instance, workflow, actor, compiled)
+        return row
+
+    # -- moving a deadline ------------------------------------------------------------------------------
+
+    def move_deadline(self, task_id: int, until: datetime, actor: Actor, reason: str) -> HumanTask:
+        """Give an open step until `until`: every timer still waiting on it (its reminder, its deadline,
+        the escalation levels to come) moves by the same span, so the inbox's due time and the timers
+        agree, and the move is on the timeline with its reason. Who may do this is the caller's to decide
+        (crm.policy); a step waiting for the owner, or past its deadline already escalated, moves too."""
+        row = self.session.get(HumanTask, task_id)
+        if row is None or row.kind != "task":
+            raise NotFound(f"task {task_id} does not exist")
+        if row.state != "open":
+            raise Conflict(f"task {task_id} is already {row.state}")
+        if row.waiting_since is not None:
+            raise Conflict(f"task {task_id} is waiting for the owner: its deadline stands still")
+        if row.due_at is None:
+            raise InvalidData("the step has no deadline", {"until": "the step has no deadline to move"})
+        if until <= row.due_at:
+            raise InvalidData("the new deadline is not later", {"until": "must be after the current deadline"})
+        instance = self.runtime.get(row.instance_id, with_state=True)
+        if instance.status != "running":
+            raise Conflict(f"the instance of task {task_id} is {instance.status}")
+        workflow, compiled = self.runtime.load(instance)
+        task = self.runtime.task_of(workflow, row)
+        if task is None or not task.has_state(TaskState.READY):
+            raise Conflict(f"task {task_id} is no longer waiting for input")
+        before = row.due_at
+        self.runtime.deadlines.shift(task, until - before)
+        row.due_at, _ = deadline_of(task, compiled.meta)
+        data = {"from": before.isoformat(), "to": until.isoformat(), "reason": reason}
+        self.audit.record(instance, "task.deadline_moved", actor.username, "open", "open", data, task=row)
         with _no_lost_update(row.id):
             self.runtime.advance(instance, workflow, actor, compiled)
         return row

@@ -21,7 +21,7 @@ from forms.model import Form, FormError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "definitions"
 
-_FORM_KEYS = {"key", "title", "title_en", "fields"}
+_FORM_KEYS = {"key", "title", "title_en", "fields", "one_required"}
 _COMMON_ATTRS = {"name", "type", "label", "label_en", "required", "help", "required_when"}
 _TYPE_ATTRS: dict[str, set[str]] = {
     "text": {"max_length", "min_length", "pattern"},
@@ -226,7 +226,31 @@ def parse_form(raw: object, expected_key: str | None = None) -> Form:
             raise _Problem(f"duplicate field name {field.name!r}")
         fields.append(field)
     assert key is not None and title is not None
-    return Form(key=key, title=title, title_en=title_en, fields=tuple(_resolve_required_when(fields)))
+    one_required = _one_required(raw.get("one_required"), {field.name for field in fields})
+    return Form(
+        key=key,
+        title=title,
+        title_en=title_en,
+        fields=tuple(_resolve_required_when(fields)),
+        one_required=one_required,
+    )
+
+
+def _one_required(raw: object, names: set[str]) -> tuple[tuple[str, ...], ...]:
+    """`one_required`: a list of groups of two or more field names, at least one of each filled in."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise _Problem("'one_required' must be a non-empty list of lists of field names")
+    groups = []
+    for group in raw:
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(n, str) for n in group):
+            raise _Problem("each group of 'one_required' must list two or more field names")
+        unknown = sorted(set(group) - names)
+        if unknown:
+            raise _Problem(f"'one_required' names no such field: {', '.join(unknown)}")
+        groups.append(tuple(group))
+    return tuple(groups)
 
 
 def load_form(path: Path) -> Form:

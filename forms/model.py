@@ -51,6 +51,8 @@ class Form:
     title: str
     title_en: str | None
     fields: tuple[Field, ...]
+    # Groups of fields of which at least one must be filled in (a contractor or an engineer to rectify).
+    one_required: tuple[tuple[str, ...], ...] = ()
 
     def field(self, name: str) -> Field:
         for field in self.fields:
@@ -110,6 +112,10 @@ class Form:
                 continue
             if self._is_required(field, cleaned, errors):
                 errors[field.name] = "required"
+        for group in self.one_required:
+            if all(_is_empty(cleaned[name]) and name not in errors for name in group):
+                for name in group:
+                    errors[name] = "fill in at least one of these"
 
         if errors:
             raise FormInvalid(errors)
@@ -157,6 +163,8 @@ class Form:
         }
         if self.title_en:
             schema["x-title-en"] = self.title_en
+        if self.one_required:
+            schema["x-one-required"] = [list(group) for group in self.one_required]
         return schema
 
     def _required_when_text(self, condition: Mapping[str, object]) -> str:

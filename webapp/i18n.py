@@ -175,6 +175,7 @@ def escalation_name(level: int | str | None) -> str:
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^required$"), "必填"),
     (re.compile(r"^unknown field$"), "未知字段"),
+    (re.compile(r"^fill in at least one of these$"), "这几项中至少填写一项"),
     (re.compile(r"^must be text$"), "请填写文字"),
     (re.compile(r"^must be a single value$"), "只能填写一个值"),
     (re.compile(r"^must be at most (\d+) characters$"), "最多 {0} 个字"),

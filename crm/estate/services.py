@@ -26,6 +26,7 @@ from crm.estate.models import (
     Unit,
 )
 from crm.estate.people import name_keys, normalise_id_number, normalise_phone
+from crm.handover.contractors import ensure_department
 from engine.errors import InvalidData
 from lintel.clock import SHANGHAI, Clock
 from lintel.db import Base
@@ -544,6 +545,8 @@ class Records:
         contractor.trades = values["trades"]
         contractor.active = active
         self.session.flush()
+        # Its people work in the company's own department: engineering's assignments land there.
+        ensure_department(self.session, contractor)
         return contractor
 
     def set_contractor_active(self, contractor: Contractor, active: bool) -> None:
