@@ -12,9 +12,10 @@ from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from crm.policy import Permission
 from crm.throttle import Throttled
 from webapp import db_session, platform
-from webapp.access import public
+from webapp.access import policy, public
 from webapp.i18n import LANGUAGES
 from webapp.pages import throttled_message
 from webapp.pages.common import back, client_key, credentials, current_user, safe_next, throttle
@@ -28,12 +29,21 @@ DEVICE_LIFETIME = timedelta(days=180)
 MAX_DEVICE_ACCOUNTS = 10
 
 
+def _landing(user: Any, target: str) -> str:
+    """Where a sign-in lands: a contractor's people (no inbox of the centre) on their company's work."""
+    if target == url_for("home.index") and not policy().may(user, Permission.USE_INBOX):
+        if policy().may(user, Permission.CONTRACTOR_WORK):
+            return url_for("contractor.index")
+        return url_for("account.index")
+    return target
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Any:
     target = safe_next(request.values.get("next"), url_for("home.index"))
     if current_user() is not None and request.method == "GET":
-        return redirect(target)
+        return redirect(_landing(current_user(), target))
     error = None
     username = ""
     if request.method == "POST":
@@ -67,7 +77,7 @@ def login() -> Any:
             session["sid"] = key
             if language:
                 session["lang"] = language
-            response = redirect(target)
+            response = redirect(_landing(user, target))
             _remember_device(response, device, username)
             return response
     status = 401 if error else 200

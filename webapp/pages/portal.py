@@ -78,6 +78,16 @@ def verified_phone() -> str:
     return phone if fresh and isinstance(phone, str) else ""
 
 
+def verified_phone() -> str:
+    """The phone this browser proved it holds, while fresh (the unit's defects page asks too)."""
+    return _verified_phone()
+
+
+def remember_phone(phone: str) -> None:
+    """This browser proved it holds the phone (an owner of a unit, on the unit's defects page)."""
+    session["portal_phone"] = [phone, platform().clock.now().timestamp() + ACCESS.total_seconds()]
+
+
 def _grant(found: RequestIndex, phone: str) -> None:
     """This browser may read the request, and the phone it proved it holds (the owner's, a co-owner's)
     opens the list of every request that phone may follow."""
