@@ -17,6 +17,7 @@ from crm.estate.overview import RecordsOverview
 from crm.estate.profile import OwnerProfiles
 from crm.estate.services import Records
 from crm.handover import defects, handover_steps, handovers, loop
+from crm.handover import notices as defect_notices
 from crm.handover.board import Boards
 from crm.handover.defects import Defects
 from crm.handover.handovers import Handovers
@@ -87,7 +88,9 @@ class Foundation:
         ratings.subscribe(self.events)
         handover_steps.subscribe(self.events, self.clock)
         loop.subscribe(self.events)
-        # Last: the notices see the change as the other subscribers left it (an escalation's manager).
+        # Last: the notices see the change as the other subscribers left it (an escalation's manager); a
+        # defect sent back is told as such, in place of its rework's new-task notice.
+        defect_notices.subscribe(self.events, self)
         staff_notices.subscribe(self.events, self)
         owner_notices.subscribe(self.events, self)
 

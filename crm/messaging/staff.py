@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crm.messaging.kinds import KINDS
-from crm.messaging.notices import Wiring, first_time, local_time, outbox, request_facts, staff_link
+from crm.messaging.notices import Wiring, first_time, local_time, outbox, request_facts
 from crm.messaging.recipients import (
     Person,
     active_user,
@@ -28,6 +28,8 @@ from crm.portal import RequestChased
 from engine.events import EventBus, TaskAssigned, TaskCreated, TaskReminded
 from engine.models import HumanTask, ProcessInstance
 from notifications.outbox import Address
+
+CONTRACTOR_WORK_PATH = "/contractor"
 
 
 def _department(session: Session, code: str) -> Department | None:
@@ -44,8 +46,16 @@ def _task_context(
         "task": task.name,
         "department": department.name if department else task.department,
         "due": local_time(task.due_at),
-        "link": staff_link(wiring.messaging, facts["number"]),
+        "link": wiring.messaging.public_url + _path(department, facts["number"]),
     }
+
+
+def _path(department: Department | None, number: str) -> str:
+    """Where the notice takes its reader: the request's page; a contractor company's people, who see no
+    request pages, their own work list."""
+    if department is not None and department.contractor_id is not None:
+        return CONTRACTOR_WORK_PATH
+    return f"/r/{number}"
 
 
 def _holders(session: Session, task: HumanTask) -> list[Person]:
@@ -62,7 +72,7 @@ def _queue(
     for person in people:
         to.extend(staff_addresses(person, channels))
     if to:
-        outbox(session, wiring).queue(kind, to, context, link=f"/r/{context['number']}")
+        outbox(session, wiring).queue(kind, to, context, link=context["link"].removeprefix(wiring.messaging.public_url))
 
 
 def _new_in_queue(session: Session, wiring: Wiring, instance: ProcessInstance, task: HumanTask) -> None:
@@ -70,7 +80,7 @@ def _new_in_queue(session: Session, wiring: Wiring, instance: ProcessInstance, t
     within the batching window into one message."""
     item = _task_context(session, wiring, instance, task)
     context = {"department": item["department"], "item": item}
-    link = f"/r/{item['number']}"
+    link = item["link"].removeprefix(wiring.messaging.public_url)
     channels = KINDS["task.new"].channels
     to: list[Address] = []
     for person in department_members(session, task.department):

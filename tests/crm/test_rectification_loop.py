@@ -224,3 +224,33 @@ def test_a_closed_defect_cannot_be_closed_again(platform: Platform, tmp_path: Pa
     defect = new_defect(platform, unit_of(platform))
     with pytest.raises(Conflict):
         platform.rectifications.close(actor(platform, "builder"), defect, note="x", evidence=[])
+
+
+def test_the_contractors_people_hear_of_new_work_and_of_a_failed_verification(
+    platform: Platform, tmp_path: Path
+) -> None:
+    from notifications.models import InAppMessage
+
+    def bell(username: str) -> list[InAppMessage]:
+        platform.session.flush()
+        return list(
+            platform.session.scalars(
+                select(InAppMessage).where(InAppMessage.recipient == f"user:{username}").order_by(InAppMessage.id)
+            )
+        )
+
+    defect = new_defect(platform, unit_of(platform))
+    company = builder_company(platform)
+    platform.rectifications.assign(actor(platform, "eng_mgr"), [defect.id], contractor_id=company.id)
+    told = bell("builder")
+    assert [m.kind for m in told] == ["task.new"]
+    assert told[0].link == "/contractor"  # their own work list: the centre's request pages are not theirs
+    platform.rectifications.close(
+        actor(platform, "builder"), defect, note="已处理", evidence=evidence(platform, defect, tmp_path, "builder")
+    )
+    platform.tasks.complete(
+        step(platform, defect).id, {"verified": "fail", "verify_note": "阴角仍开裂"}, actor(platform, "eng")
+    )
+    told = bell("builder")
+    assert [m.kind for m in told] == ["task.new", "defect.returned"]  # the rework: one notice, with the note
+    assert "阴角仍开裂" in told[-1].body and told[-1].link == f"/contractor/defects/{defect.id}"
