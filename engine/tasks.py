@@ -297,7 +297,9 @@ class TaskService:
         if row.due_at is None:
             raise InvalidData("the step has no deadline", {"until": "the step has no deadline to move"})
         if until <= row.due_at:
-            raise InvalidData("the new deadline is not later", {"until": "must be after the current deadline"})
+            raise InvalidData(
+                "the new deadline is not later", {"until": "must be after the current deadline"}
+            )
         instance = self.runtime.get(row.instance_id, with_state=True)
         if instance.status != "running":
             raise Conflict(f"the instance of task {task_id} is {instance.status}")

@@ -24,7 +24,9 @@ def unit_owner(session: Session, unit_id: int, phone: str) -> int | None:
     ).first()
 
 
-def verify_owner(session: Session, throttle: Throttle, unit_id: int, phone: object, client: str) -> int | None:
+def verify_owner(
+    session: Session, throttle: Throttle, unit_id: int, phone: object, client: str
+) -> int | None:
     """The owner when the phone is a current owner's of the unit, counted like the portal's look-ups: a
     client guessing phones waits longer after each miss (raises crm.throttle.Throttled meanwhile)."""
     subject = f"unit:{unit_id}"

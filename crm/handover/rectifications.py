@@ -111,7 +111,9 @@ class Rectifications:
         return found
 
     def by_number(self, number: str) -> Defect:
-        found = self.session.scalars(select(Defect).where(Defect.number == number.strip().upper()[:30])).first()
+        found = self.session.scalars(
+            select(Defect).where(Defect.number == number.strip().upper()[:30])
+        ).first()
         if found is None:
             raise NotFound(f"defect {number} does not exist")
         return found
@@ -228,7 +230,14 @@ class Rectifications:
                 "rectify_days": days or (self._catalogue_days(defect) if defect else DEFAULT_RECTIFY_DAYS),
                 "assign_note": note or None,
             }
-            self._step(outcome, defect, defect_id, step, "assign", lambda s: self.tasks.complete(s.id, values, actor))
+            self._step(
+                outcome,
+                defect,
+                defect_id,
+                step,
+                "assign",
+                lambda s, v=values: self.tasks.complete(s.id, v, actor),
+            )
         return outcome
 
     def extend(self, actor: Actor, defect_ids: Iterable[int], *, days: Any, reason: Any) -> Outcome:
@@ -372,7 +381,9 @@ def filter_choices(session: Session) -> dict[str, list[tuple[int, str]]]:
         ],
         "contractors": [
             (c.id, c.name)
-            for c in session.scalars(select(Contractor).where(Contractor.active.is_(True)).order_by(Contractor.name))
+            for c in session.scalars(
+                select(Contractor).where(Contractor.active.is_(True)).order_by(Contractor.name)
+            )
         ],
     }
 

@@ -72,7 +72,9 @@ def _queue(
     for person in people:
         to.extend(staff_addresses(person, channels))
     if to:
-        outbox(session, wiring).queue(kind, to, context, link=context["link"].removeprefix(wiring.messaging.public_url))
+        outbox(session, wiring).queue(
+            kind, to, context, link=context["link"].removeprefix(wiring.messaging.public_url)
+        )
 
 
 def _new_in_queue(session: Session, wiring: Wiring, instance: ProcessInstance, task: HumanTask) -> None:

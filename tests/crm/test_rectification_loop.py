@@ -45,7 +45,15 @@ def builder_company(platform: Platform) -> Contractor:
 def new_defect(platform: Platform, unit: Unit, **values: Any) -> Defect:
     defect, created = platform.defects.register(
         actor(platform, "eng"),
-        {"unit_id": unit.id, "category": "土建", "part": "墙面", "item": "空鼓", "room": "客厅", "severity": "normal", **values},
+        {
+            "unit_id": unit.id,
+            "category": "土建",
+            "part": "墙面",
+            "item": "空鼓",
+            "room": "客厅",
+            "severity": "normal",
+            **values,
+        },
     )
     assert created
     return defect
@@ -72,7 +80,9 @@ def evidence(platform: Platform, defect: Defect, tmp_path: Path, username: str) 
 
 def test_the_demo_contractor_works_in_its_companys_department(platform: Platform) -> None:
     company = builder_company(platform)
-    department = platform.session.scalars(select(Department).where(Department.contractor_id == company.id)).one()
+    department = platform.session.scalars(
+        select(Department).where(Department.contractor_id == company.id)
+    ).one()
     assert department.code == f"contractor_{company.id}"
     assert department.name == company.name
     builder = actor(platform, "builder")
@@ -84,14 +94,18 @@ def test_the_demo_contractor_works_in_its_companys_department(platform: Platform
 def test_a_contractor_saved_gets_its_department_and_its_work_routes_there_at_once(platform: Platform) -> None:
     company = platform.records.save_contractor(None, name="新城防水工程有限公司", trades=["防水"])
     defect = new_defect(platform, unit_of(platform))
-    outcome = platform.rectifications.assign(actor(platform, "eng_mgr"), [defect.id], contractor_id=company.id)
+    outcome = platform.rectifications.assign(
+        actor(platform, "eng_mgr"), [defect.id], contractor_id=company.id
+    )
     assert [d.id for d in outcome.done] == [defect.id]
     rectify = step(platform, defect)
     assert rectify.element_id == "rectify"
     assert rectify.department == f"contractor_{company.id}"
     # Renaming the company renames its department.
     platform.records.save_contractor(company, name="新城防水集团", trades=["防水"])
-    department = platform.session.scalars(select(Department).where(Department.contractor_id == company.id)).one()
+    department = platform.session.scalars(
+        select(Department).where(Department.contractor_id == company.id)
+    ).one()
     assert department.name == "新城防水集团"
 
 
@@ -100,7 +114,9 @@ def test_fail_twice_then_pass_then_the_owner_confirms(platform: Platform, tmp_pa
     defect = new_defect(platform, unit, rectify_days=5)
     assert defect.status == "assigning" and defect.number and defect.number.startswith("ZG-")
     company = builder_company(platform)
-    platform.rectifications.assign(actor(platform, "eng_mgr"), [defect.id], contractor_id=company.id, rectify_days=5)
+    platform.rectifications.assign(
+        actor(platform, "eng_mgr"), [defect.id], contractor_id=company.id, rectify_days=5
+    )
     defect = fresh(platform, defect)
     assert (defect.status, defect.contractor_id, defect.rounds) == ("rectifying", company.id, 0)
     assert defect.due_at == platform.clock.now() + timedelta(days=5)
@@ -108,22 +124,30 @@ def test_fail_twice_then_pass_then_the_owner_confirms(platform: Platform, tmp_pa
     builder, inspector = actor(platform, "builder"), actor(platform, "eng")
     for round_number in (1, 2):
         tokens = evidence(platform, defect, tmp_path, "builder")
-        platform.rectifications.close(builder, defect, note=f"第{round_number}次整改：重新抹灰", evidence=tokens)
+        platform.rectifications.close(
+            builder, defect, note=f"第{round_number}次整改：重新抹灰", evidence=tokens
+        )
         assert fresh(platform, defect).status == "verifying"
         assert defect.rectified_at is not None
         platform.tasks.complete(
-            step(platform, defect).id, {"verified": "fail", "verify_note": f"仍有空鼓（第{round_number}次）"}, inspector
+            step(platform, defect).id,
+            {"verified": "fail", "verify_note": f"仍有空鼓（第{round_number}次）"},
+            inspector,
         )
         defect = fresh(platform, defect)
         assert (defect.status, defect.rounds) == ("rectifying", round_number)
     history = platform.rectifications.history([defect])[defect.id]
     assert platform.rectifications.last_failure(history) == "仍有空鼓（第2次）"
-    platform.rectifications.close(builder, defect, note="第3次整改", evidence=evidence(platform, defect, tmp_path, "builder"))
+    platform.rectifications.close(
+        builder, defect, note="第3次整改", evidence=evidence(platform, defect, tmp_path, "builder")
+    )
     platform.tasks.complete(step(platform, defect).id, {"verified": "pass"}, inspector)
     defect = fresh(platform, defect)
     assert (defect.status, defect.rounds) == ("confirming", 2)
     assert defect.verified_at is not None
-    owner_id = platform.session.scalars(select(Ownership.owner_id).where(Ownership.unit_id == unit.id)).first()
+    owner_id = platform.session.scalars(
+        select(Ownership.owner_id).where(Ownership.unit_id == unit.id)
+    ).first()
     assert owner_id is not None
     platform.rectifications.owner_answers(owner_id, defect, confirmed=True, note=None)
     defect = fresh(platform, defect)
@@ -137,7 +161,9 @@ def test_an_owner_not_satisfied_sends_it_back_with_a_round_more(platform: Platfo
     platform.rectifications.assign(actor(platform, "eng_mgr"), [defect.id], rectifier="eng")
     rectify = step(platform, defect)
     assert (rectify.department, rectify.assignee) == ("engineering", "eng")
-    platform.rectifications.close(actor(platform, "eng"), defect, note="已修补", evidence=evidence(platform, defect, tmp_path, "eng"))
+    platform.rectifications.close(
+        actor(platform, "eng"), defect, note="已修补", evidence=evidence(platform, defect, tmp_path, "eng")
+    )
     platform.tasks.complete(step(platform, defect).id, {"verified": "pass"}, actor(platform, "eng"))
     # In person, on the centre's tablet: the owner is not satisfied.
     platform.tasks.complete(
@@ -163,12 +189,16 @@ def test_bulk_assign_skips_what_cannot_be_assigned_and_says_why(platform: Platfo
     company = builder_company(platform)
     manager = actor(platform, "eng_mgr")
     platform.rectifications.assign(manager, [first.id], contractor_id=company.id)
-    outcome = platform.rectifications.assign(manager, [first.id, second.id, third.id, 999999], contractor_id=company.id)
+    outcome = platform.rectifications.assign(
+        manager, [first.id, second.id, third.id, 999999], contractor_id=company.id
+    )
     assert sorted(d.id for d in outcome.done) == sorted([second.id, third.id])
     assert dict(outcome.skipped) == {first.number: "it is rectifying", "999999": "not found"}
     # Someone outside engineering cannot complete engineering's step: skipped, not failed.
     fourth = new_defect(platform, unit)
-    refused = platform.rectifications.assign(actor(platform, "crc_sup"), [fourth.id], contractor_id=company.id)
+    refused = platform.rectifications.assign(
+        actor(platform, "crc_sup"), [fourth.id], contractor_id=company.id
+    )
     assert refused.done == [] and refused.skipped[0][0] == fourth.number
     assert fresh(platform, fourth).status == "assigning"
 
@@ -181,7 +211,9 @@ def job(session_factory: sessionmaker[Session], foundation: Foundation) -> Timer
 def escalations(platform: Platform, defect: Defect) -> list[HumanTask]:
     return list(
         platform.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == defect.instance_id, HumanTask.kind == "escalation")
+            select(HumanTask).where(
+                HumanTask.instance_id == defect.instance_id, HumanTask.kind == "escalation"
+            )
         )
     )
 
@@ -201,7 +233,9 @@ def test_extending_moves_the_deadline_its_timers_and_the_inbox_together(
     assert defect.due_at == before + timedelta(days=4)
     assert step(platform, defect).due_at == defect.due_at
     moved = platform.session.scalars(
-        select(AuditEvent).where(AuditEvent.instance_id == defect.instance_id, AuditEvent.kind == "task.deadline_moved")
+        select(AuditEvent).where(
+            AuditEvent.instance_id == defect.instance_id, AuditEvent.kind == "task.deadline_moved"
+        )
     ).one()
     assert moved.data and moved.data["reason"] == "材料到货延迟"
     # The old deadline passes: nothing climbs yet; at the new one engineering's manager is told.
@@ -235,7 +269,9 @@ def test_the_contractors_people_hear_of_new_work_and_of_a_failed_verification(
         platform.session.flush()
         return list(
             platform.session.scalars(
-                select(InAppMessage).where(InAppMessage.recipient == f"user:{username}").order_by(InAppMessage.id)
+                select(InAppMessage)
+                .where(InAppMessage.recipient == f"user:{username}")
+                .order_by(InAppMessage.id)
             )
         )
 
@@ -246,7 +282,10 @@ def test_the_contractors_people_hear_of_new_work_and_of_a_failed_verification(
     assert [m.kind for m in told] == ["task.new"]
     assert told[0].link == "/contractor"  # their own work list: the centre's request pages are not theirs
     platform.rectifications.close(
-        actor(platform, "builder"), defect, note="已处理", evidence=evidence(platform, defect, tmp_path, "builder")
+        actor(platform, "builder"),
+        defect,
+        note="已处理",
+        evidence=evidence(platform, defect, tmp_path, "builder"),
     )
     platform.tasks.complete(
         step(platform, defect).id, {"verified": "fail", "verify_note": "阴角仍开裂"}, actor(platform, "eng")

@@ -42,14 +42,23 @@ def company(platform: Platform, name: str = "江南建工集团有限公司") ->
 def defect(platform: Platform, unit: Unit, item: str = "空鼓", **values: Any) -> Defect:
     found, _ = platform.defects.register(
         actor(platform, "eng"),
-        {"unit_id": unit.id, "category": "土建", "part": "墙面", "item": item, "severity": "normal", **values},
+        {
+            "unit_id": unit.id,
+            "category": "土建",
+            "part": "墙面",
+            "item": item,
+            "severity": "normal",
+            **values,
+        },
     )
     return found
 
 
 def assigned(platform: Platform, unit: Unit, to: Contractor, days: int = 5, item: str = "空鼓") -> Defect:
     found = defect(platform, unit, item)
-    platform.rectifications.assign(actor(platform, "eng_mgr"), [found.id], contractor_id=to.id, rectify_days=days)
+    platform.rectifications.assign(
+        actor(platform, "eng_mgr"), [found.id], contractor_id=to.id, rectify_days=days
+    )
     platform.session.commit()
     return found
 
@@ -99,7 +108,9 @@ def test_a_contractor_closes_with_a_photo_from_the_phone(client, platform: Platf
         assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
 
 
-def test_engineering_assigns_many_defects_to_one_contractor_and_extends_with_a_reason(client, platform) -> None:  # type: ignore[no-untyped-def]
+def test_engineering_assigns_many_defects_to_one_contractor_and_extends_with_a_reason(
+    client, platform
+) -> None:  # type: ignore[no-untyped-def]
     unit = owner_unit(platform)
     first, second = defect(platform, unit), defect(platform, unit, "开裂")
     platform.session.commit()
@@ -137,7 +148,10 @@ def test_engineering_assigns_many_defects_to_one_contractor_and_extends_with_a_r
     # Only who manages defects acts in bulk; everyone inside sees the list.
     login(client, "design")
     assert client.get("/defects").status_code == 200
-    assert client.post("/defects/extend", data={"defect_id": [first.id], "days": "2", "reason": "x"}).status_code == 403
+    assert (
+        client.post("/defects/extend", data={"defect_id": [first.id], "days": "2", "reason": "x"}).status_code
+        == 403
+    )
 
 
 def test_the_assign_step_refuses_in_chinese_without_a_contractor_or_an_engineer(client, platform) -> None:  # type: ignore[no-untyped-def]
@@ -154,10 +168,14 @@ def test_the_owner_confirms_on_the_portal_and_another_owner_finds_nothing(app, c
     unit = owner_unit(platform)
     found = defect(platform, unit)
     platform.rectifications.assign(actor(platform, "eng_mgr"), [found.id], rectifier="eng")
-    store = Attachments(platform.session, platform.clock, Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads", 1 << 20)
+    store = Attachments(
+        platform.session, platform.clock, Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads", 1 << 20
+    )
     after = store.store(found.instance_id, "eng", "after.jpg", io.BytesIO(JPEG), field="evidence")
     platform.rectifications.close(actor(platform, "eng"), found, note="已修补", evidence=[after.token])
-    platform.tasks.complete(platform.rectifications.open_step(found).id, {"verified": "pass"}, actor(platform, "eng"))  # type: ignore[union-attr]
+    platform.tasks.complete(
+        platform.rectifications.open_step(found).id, {"verified": "pass"}, actor(platform, "eng")
+    )  # type: ignore[union-attr]
     platform.session.commit()
     url = f"/portal/units/{unit.id}/defects"
     asked = client.get(url)

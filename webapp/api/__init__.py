@@ -126,6 +126,7 @@ from webapp.api import (  # noqa: E402,F401
     messages,
     openapi,
     owners,
+    rectification,
     requests,
     tasks,
 )

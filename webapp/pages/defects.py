@@ -27,7 +27,9 @@ def _labels() -> dict[str, Any]:
     return {"status_label": DEFECT_STATUS, "severity_label": SEVERITY, "source_label": SOURCE}
 
 
-def _list(errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, status: int = 200) -> Any:
+def _list(
+    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, status: int = 200
+) -> Any:
     p = platform()
     wanted = DefectFilter.parse(request.args)
     rows, total = p.rectifications.page(wanted)

@@ -106,7 +106,9 @@ def answer(unit_id: int, defect_id: int) -> Any:
         problem(_("说明最多 %(n)d 字。", n=NOTE_LIMIT))
         return back
     try:
-        platform().rectifications.owner_answers(owner, defect, confirmed=confirmed == "yes", note=note or None)
+        platform().rectifications.owner_answers(
+            owner, defect, confirmed=confirmed == "yes", note=note or None
+        )
     except Conflict:
         db_session().rollback()
         problem(_("这项缺陷现在不需要您确认（可能已由客服中心与您现场确认）。"))
