@@ -32,6 +32,19 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROBOT_KINDS = ("wecom", "dingtalk")
 
 
+def _company_account(roles: list[str], departments: list[Department], errors: dict[str, str]) -> None:
+    """A contractor's person works for one company and is nothing else here: the role `contractor` alone,
+    in exactly that company's department; the centre's own people join no contractor's department."""
+    companies = [d for d in departments if d.contractor_id is not None]
+    if "contractor" in roles:
+        if len(roles) > 1:
+            errors["roles"] = "a contractor's account has the contractor role only"
+        if len(companies) != 1 or len(departments) != 1:
+            errors["departments"] = "a contractor's account belongs to exactly one contractor company"
+    elif companies:
+        errors["departments"] = "only a contractor's account (role contractor) joins a contractor company"
+
+
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -108,6 +121,7 @@ class StaffAdmin:
         display = self._display_name(display_name, errors)
         role_list = self._roles(roles, errors)
         found = self._departments(departments, errors)
+        _company_account(role_list, found, errors)
         address, number = contact(email, phone, errors)
         if errors:
             raise InvalidData("the account has errors", errors)
@@ -140,6 +154,7 @@ class StaffAdmin:
         display = self._display_name(display_name, errors)
         role_list = self._roles(roles, errors)
         found = self._departments(departments, errors)
+        _company_account(role_list, found, errors)
         address, number = contact(email, phone, errors)
         if user.id == acting.id and "administrator" not in role_list:
             errors["roles"] = "you cannot take the administrator role away from yourself"

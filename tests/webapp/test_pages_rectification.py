@@ -201,3 +201,22 @@ def test_the_owner_confirms_on_the_portal_and_another_owner_finds_nothing(app, c
     stranger.post(f"/portal/units/{other.id}/defects/verify", data={"phone": "13800000002"})
     assert stranger.get(url).status_code == 404
     assert stranger.post(f"{url}/{found.id}/answer", data={"confirmed": "no", "note": "x"}).status_code == 404
+
+
+def test_an_administrator_creates_a_contractors_account_for_its_company(client, platform) -> None:  # type: ignore[no-untyped-def]
+    builder = company(platform)
+    code = f"contractor_{builder.id}"
+    login(client, "admin")
+    assert "江南建工集团有限公司" in text(client.get("/admin/users"))
+    base = {"username": "jiang2", "display_name": "蒋二", "password": "correct-horse"}
+    mixed = client.post("/admin/users", data={**base, "roles": ["contractor", "handler"], "departments": [code]})
+    assert mixed.status_code == 422 and "只能有“承建商人员”一个角色" in text(mixed)
+    none = client.post("/admin/users", data={**base, "roles": ["contractor"], "departments": ["engineering"]})
+    assert none.status_code == 422 and "须选择一个所属承建商单位" in text(none)
+    inside = client.post("/admin/users", data={**base, "roles": ["handler"], "departments": [code]})
+    assert inside.status_code == 422 and "只有承建商人员账号才能加入承建商单位" in text(inside)
+    created = client.post("/admin/users", data={**base, "roles": ["contractor"], "departments": ["", code]})
+    assert created.status_code == 302
+    client.post("/logout")
+    assert login(client, "jiang2", "correct-horse").headers["Location"] == "/contractor"
+    assert client.get("/contractor").status_code == 200
