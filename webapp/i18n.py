@@ -176,7 +176,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^required$"), "必填"),
     (re.compile(r"^unknown field$"), "未知字段"),
     (re.compile(r"^fill in at least one of these$"), "这几项中至少填写一项"),
-    (re.compile(r"^a contractor's account has the contractor role only$"), "承建商人员账号只能有“承建商人员”一个角色"),
+    (
+        re.compile(r"^a contractor's account has the contractor role only$"),
+        "承建商人员账号只能有“承建商人员”一个角色",
+    ),
     (
         re.compile(r"^a contractor's account belongs to exactly one contractor company$"),
         "承建商人员账号须选择一个所属承建商单位，且不加入其他部门",

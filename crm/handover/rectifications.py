@@ -371,6 +371,11 @@ def company_of(actor: Actor, session: Session) -> int | None:
     ).first()
 
 
+def defect_of(session: Session, instance_id: int) -> Defect | None:
+    """The defect whose rectification this instance is."""
+    return session.scalars(select(Defect).where(Defect.instance_id == instance_id)).first()
+
+
 def filter_choices(session: Session) -> dict[str, list[tuple[int, str]]]:
     """Projects, buildings and contractors to filter engineering's list by."""
     return {

@@ -209,7 +209,9 @@ def test_an_administrator_creates_a_contractors_account_for_its_company(client, 
     login(client, "admin")
     assert "江南建工集团有限公司" in text(client.get("/admin/users"))
     base = {"username": "jiang2", "display_name": "蒋二", "password": "correct-horse"}
-    mixed = client.post("/admin/users", data={**base, "roles": ["contractor", "handler"], "departments": [code]})
+    mixed = client.post(
+        "/admin/users", data={**base, "roles": ["contractor", "handler"], "departments": [code]}
+    )
     assert mixed.status_code == 422 and "只能有“承建商人员”一个角色" in text(mixed)
     none = client.post("/admin/users", data={**base, "roles": ["contractor"], "departments": ["engineering"]})
     assert none.status_code == 422 and "须选择一个所属承建商单位" in text(none)
@@ -220,3 +222,44 @@ def test_an_administrator_creates_a_contractors_account_for_its_company(client, 
     client.post("/logout")
     assert login(client, "jiang2", "correct-horse").headers["Location"] == "/contractor"
     assert client.get("/contractor").status_code == 200
+
+
+def test_the_inspector_fails_a_verification_on_the_task_page_and_the_centre_confirms_in_person(
+    app, client, platform
+) -> None:  # type: ignore[no-untyped-def]
+    found = assigned(platform, owner_unit(platform), company(platform))
+    store = Attachments(
+        platform.session, platform.clock, Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads", 1 << 20
+    )
+    after = store.store(found.instance_id, "builder", "after.jpg", io.BytesIO(JPEG), field="evidence")
+    platform.rectifications.close(actor(platform, "builder"), found, note="已修补", evidence=[after.token])
+    platform.session.commit()
+    verify = platform.rectifications.open_step(found)
+    login(client, "eng")
+    page = text(client.get(f"/tasks/{verify.id}"))
+    assert str(found.number) in page and "未退回" in page and "整改前后照片和各轮记录" in page
+    failed = client.post(
+        f"/tasks/{verify.id}/complete",
+        data={"verified": "fail", "verify_note": "仍有空鼓", "verify_photos": (io.BytesIO(JPEG), "复验.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert failed.status_code == 302
+    platform.session.expire_all()
+    found = platform.session.get(Defect, found.id)
+    assert (found.status, found.rounds) == ("rectifying", 1)
+    assert len(platform.rectifications.photos(found).verification) == 1
+    shown = text(client.get(f"/defects/{found.id}"))
+    assert "复验不通过，退回整改 ：仍有空鼓" in shown and "已退回 1 轮" in shown
+    # Second round passes; the owner confirms standing in the unit, on the centre's tablet.
+    again = store.store(found.instance_id, "builder", "after2.jpg", io.BytesIO(JPEG), field="evidence")
+    platform.rectifications.close(actor(platform, "builder"), found, note="再次修补", evidence=[again.token])
+    platform.tasks.complete(
+        platform.rectifications.open_step(found).id, {"verified": "pass"}, actor(platform, "eng")
+    )
+    platform.session.commit()
+    confirm = platform.rectifications.open_step(found)
+    login(client, "crc")
+    assert client.post(f"/tasks/{confirm.id}/complete", data={"confirmed": "yes"}).status_code == 302
+    platform.session.expire_all()
+    found = platform.session.get(Defect, found.id)
+    assert (found.status, found.rounds, found.confirmed_by) == ("closed", 1, "crc")

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from crm.attachments import UploadRefused, megabytes
 from crm.directory import actor_for
+from crm.handover.defects import PROCESS_KEY as DEFECT_PROCESS
+from crm.handover.rectifications import defect_of
 from crm.models import User
 from crm.policy import Permission, Target
 from engine.errors import Conflict, InvalidData, NotFound
@@ -125,6 +127,7 @@ def render_task(
             owner_tier=p.requests.owner_tier(req) if req is not None else None,
             documentation=present.documentation(p, row),
             known=known,
+            defect=defect_of(p.session, row.instance_id) if row.process_key == DEFECT_PROCESS else None,
         ),
         status,
     )
