@@ -250,14 +250,11 @@ def build_spec() -> dict[str, Any]:
     )
     _incidents(spec)
     _owners(spec)
-<<<<<<< HEAD
     _messages(spec)
     from webapp.api.openapi_defects import defect_paths  # its helpers come from here
 
     defect_paths(spec)
-=======
     rectification.paths(spec, _responses, _body, _json, _id, READ, WRITE)
->>>>>>> 1cbc3c3 (API: a defect's rectification loop, bulk assign and extend for engineering, a contractor's own defects and closing one with photos)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
