@@ -293,3 +293,31 @@ def test_the_contractors_people_hear_of_new_work_and_of_a_failed_verification(
     told = bell("builder")
     assert [m.kind for m in told] == ["task.new", "defect.returned"]  # the rework: one notice, with the note
     assert "阴角仍开裂" in told[-1].body and told[-1].link == f"/contractor/defects/{defect.id}"
+
+
+def test_a_rectification_is_reminded_a_day_ahead_then_climbs_the_ladder(
+    platform: Platform, clock: FixedClock, job: TimerJob
+) -> None:
+    from notifications.models import InAppMessage
+
+    defect = new_defect(platform, unit_of(platform))
+    platform.rectifications.assign(
+        actor(platform, "eng_mgr"), [defect.id], contractor_id=builder_company(platform).id, rectify_days=3
+    )
+    due = fresh(platform, defect).due_at
+    assert due is not None
+    platform.session.commit()
+    job.run_until(due - timedelta(hours=23), clock)
+    platform.session.expire_all()
+    reminded = platform.session.scalars(
+        select(InAppMessage).where(InAppMessage.recipient == "user:builder", InAppMessage.kind == "task.reminder")
+    ).all()
+    assert len(reminded) == 1
+    assert escalations(platform, defect) == []
+    job.run_until(due + timedelta(days=5, hours=1), clock)
+    platform.session.expire_all()
+    ladder = [(e.escalation_level, e.department, e.assignee) for e in escalations(platform, defect)]
+    assert ladder == [(1, "engineering", "eng_mgr"), (2, "crc", "crc_sup"), (3, "group_crc", "group_crc")]
+    # The defect is overdue on every list, still with the company.
+    defect = fresh(platform, defect)
+    assert defect.status == "rectifying" and defect.due_at == due < clock.now()

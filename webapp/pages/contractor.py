@@ -24,6 +24,7 @@ from webapp.pages.handover_labels import DEFECT_STATUS, SEVERITY
 bp = Blueprint("contractor", __name__, url_prefix="/contractor")
 EVIDENCE = "evidence"
 NOTE_LIMIT = 2000
+MESSAGES = 5
 
 
 def _company() -> int:
@@ -51,6 +52,8 @@ def index() -> Any:
         "handover/contractor.html",
         rows=rows,
         notes={d.id: p.rectifications.last_failure(history[d.id]) for d in rows},
+        # What the company's people were told lately (new work, a defect sent back), with its link.
+        messages=p.inapp.latest(f"user:{actor().username}", limit=MESSAGES),
         status_label=DEFECT_STATUS,
         severity_label=SEVERITY,
     )
