@@ -161,14 +161,23 @@ class Rectifications:
             )
             .order_by(AuditEvent.id)
         )
+        # The timeline keeps what each completion changed; a round that repeats the last one's answer (a
+        # second failure) changes nothing, so each entry also carries the values as they then stood.
+        known: dict[int, dict[str, Any]] = {}
         for event in events:
-            out[by_instance[event.instance_id]].append(
+            defect_id = by_instance[event.instance_id]
+            data = event.data or {}
+            values = known.setdefault(defect_id, {})
+            if event.kind == "task.completed":
+                values.update(data)
+            out[defect_id].append(
                 {
                     "step": event.element_id,
                     "kind": event.kind,
                     "at": event.at,
                     "actor": event.actor,
-                    "data": event.data or {},
+                    "data": data,
+                    "values": dict(values),
                 }
             )
         return out
@@ -177,13 +186,13 @@ class Rectifications:
         """The inspector's note when the last re-verification failed (or the owner's, not confirming)."""
         note = None
         for entry in history:
-            data = entry["data"]
+            values = entry["values"]
             if entry["kind"] != "task.completed":
                 continue
             if entry["step"] == "verify":
-                note = data.get("verify_note", note) if data.get("verified", "fail") == "fail" else None
+                note = values.get("verify_note") if values.get("verified") == "fail" else None
             elif entry["step"] == "confirm":
-                note = data.get("confirm_note", note) if data.get("confirmed") == "no" else None
+                note = values.get("confirm_note") if values.get("confirmed") == "no" else None
         return note
 
     # -- engineering's bulk actions --------------------------------------------------------------------

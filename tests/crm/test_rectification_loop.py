@@ -138,6 +138,8 @@ def test_fail_twice_then_pass_then_the_owner_confirms(platform: Platform, tmp_pa
         assert (defect.status, defect.rounds) == ("rectifying", round_number)
     history = platform.rectifications.history([defect])[defect.id]
     assert platform.rectifications.last_failure(history) == "仍有空鼓（第2次）"
+    # The second failure repeats the first's answer: each round still reads as a failure.
+    assert [e["values"]["verified"] for e in history if e["step"] == "verify"] == ["fail", "fail"]
     platform.rectifications.close(
         builder, defect, note="第3次整改", evidence=evidence(platform, defect, tmp_path, "builder")
     )
@@ -310,7 +312,9 @@ def test_a_rectification_is_reminded_a_day_ahead_then_climbs_the_ladder(
     job.run_until(due - timedelta(hours=23), clock)
     platform.session.expire_all()
     reminded = platform.session.scalars(
-        select(InAppMessage).where(InAppMessage.recipient == "user:builder", InAppMessage.kind == "task.reminder")
+        select(InAppMessage).where(
+            InAppMessage.recipient == "user:builder", InAppMessage.kind == "task.reminder"
+        )
     ).all()
     assert len(reminded) == 1
     assert escalations(platform, defect) == []
