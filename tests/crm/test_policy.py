@@ -55,6 +55,8 @@ TABLE = {
     "design": EVERYONE,
     "property": EVERYONE,
     "marketing": EVERYONE,
+    # A contractor's person is outside the staff: only what is granted to the role by name.
+    "builder": {P.OWN_ACCOUNT, P.CONTRACTOR_WORK},
 }
 
 
