@@ -356,3 +356,30 @@ def test_directory_lists_every_bad_file(tmp_path: Path) -> None:
     (tmp_path / "broken.json").unlink()
     (tmp_path / "wrong.json").unlink()
     assert FormRegistry.from_directory(tmp_path).keys() == ["good"]
+
+
+def test_one_of_a_group_of_fields_is_required(tmp_path: Path) -> None:
+    fields = [
+        {"name": "contractor", "type": "text", "label": "承建商"},
+        {"name": "engineer", "type": "text", "label": "工程师"},
+    ]
+    form = load_form(
+        write_form(
+            tmp_path,
+            "pick",
+            {**minimal("pick"), "fields": fields, "one_required": [["contractor", "engineer"]]},
+        )
+    )
+    with pytest.raises(FormInvalid) as exc:
+        form.validate({})
+    assert exc.value.errors == {
+        "contractor": "fill in at least one of these",
+        "engineer": "fill in at least one of these",
+    }
+    assert form.validate({"engineer": "eng"})["engineer"] == "eng"
+    assert form.json_schema()["x-one-required"] == [["contractor", "engineer"]]
+    for bad in ([["contractor"]], [["contractor", "nobody"]], "contractor"):
+        with pytest.raises(FormError):
+            load_form(
+                write_form(tmp_path, "pick", {**minimal("pick"), "fields": fields, "one_required": bad})
+            )

@@ -348,7 +348,7 @@ def test_contractors_are_listed_with_their_trades_edited_and_deactivated(
         data={"name": "宏达防水", "contact_name": "黄工", "phone": "0571-8888 6666", "trades": "防水，门窗"},
     )
     assert created.status_code == 302, text(created)
-    contractor = platform.session.scalars(select(Contractor)).one()
+    contractor = platform.session.scalars(select(Contractor).where(Contractor.name == "宏达防水")).one()
     assert (contractor.phone, contractor.trades) == ("057188886666", ["防水", "门窗"])
     twice = client.post("/records/contractors/new", data={"name": "宏达防水"})
     assert twice.status_code == 422 and "已有同名承建商" in text(twice)

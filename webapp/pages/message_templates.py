@@ -23,6 +23,7 @@ KIND_LABELS = {
     "task.reminder": N_("任务临近期限"),
     "task.escalated": N_("任务逾期升级"),
     "request.chased": N_("业主催办"),
+    "defect.returned": N_("整改复验未通过退回"),
     "complaint.registered": N_("投诉已受理"),
     "complaint.replied": N_("投诉处理答复"),
     "complaint.closed": N_("投诉已办结（邀请评价）"),
@@ -43,6 +44,10 @@ WHO_WHEN = {
         N_("任务逾期、逐级升级督办时"),
     ),
     "request.chased": (N_("诉求当前步骤的处理人；无人认领时为部门全体成员"), N_("业主在业主服务页催办时")),
+    "defect.returned": (
+        N_("整改工程师；交给承建商时为该单位全体人员"),
+        N_("复验不通过或业主不认可、退回重新整改时，附意见和新的整改期限"),
+    ),
     "complaint.registered": (N_("业主；非业主来电人（仅短信）"), N_("投诉登记后，附编号和查询链接")),
     "complaint.replied": (N_("业主"), N_("客服记录给业主的答复后")),
     "complaint.closed": (N_("业主；非业主来电人（仅短信）"), N_("投诉办结后，附评价链接")),
