@@ -78,11 +78,6 @@ def verified_phone() -> str:
     return phone if fresh and isinstance(phone, str) else ""
 
 
-def verified_phone() -> str:
-    """The phone this browser proved it holds, while fresh (the unit's defects page asks too)."""
-    return _verified_phone()
-
-
 def remember_phone(phone: str) -> None:
     """This browser proved it holds the phone (an owner of a unit, on the unit's defects page)."""
     session["portal_phone"] = [phone, platform().clock.now().timestamp() + ACCESS.total_seconds()]
