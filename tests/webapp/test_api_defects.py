@@ -201,7 +201,7 @@ def test_photos_are_kept_on_the_defects_request_once_per_photo_id(
     assert client.post("/api/v1/defects/999999/photos", data={}, headers=auth("eng")).status_code == 404
 
 
-def test_lists_filter_and_page_and_a_contractor_sees_only_its_own_companys_defects(
+def test_lists_filter_and_page_and_a_contractor_is_sent_to_its_own_list(
     client: Any, auth: Any, platform: Platform
 ) -> None:
     session = platform.session
@@ -234,9 +234,10 @@ def test_lists_filter_and_page_and_a_contractor_sees_only_its_own_companys_defec
         )
     )
     session.commit()
-    seen = client.get("/api/v1/defects", headers=auth("jia")).json["defects"]
-    assert [d["id"] for d in seen] == [ids[0]]
-    assert client.get(f"/api/v1/defects/{ids[2]}", headers=auth("jia")).status_code == 404
-    assert client.get(f"/api/v1/defects/{ids[0]}", headers=auth("jia")).status_code == 200
+    # A contractor's people have their own list (/api/v1/contractor/defects); the centre's lists refuse them.
+    assert client.get("/api/v1/defects", headers=auth("jia")).status_code == 403
+    assert client.get(f"/api/v1/defects/{ids[0]}", headers=auth("jia")).status_code == 403
+    seen = client.get("/api/v1/contractor/defects", headers=auth("jia")).json["defects"]
+    assert ids[2] not in [d["id"] for d in seen]
     by_contractor = client.get(f"/api/v1/defects?contractor={theirs.id}", headers=auth("crc")).json
     assert [d["id"] for d in by_contractor["defects"]] == [ids[2]]
