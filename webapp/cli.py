@@ -544,4 +544,4 @@ if __name__ == "__main__":
 
 
 # Registering `lintel import`, `lintel incidents` and `lintel notices`.
-from webapp import cli_imports, cli_incidents, cli_notices  # noqa: E402,F401
+from webapp import cli_imports, cli_incidents, cli_notices, cli_reports  # noqa: E402,F401

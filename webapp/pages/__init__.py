@@ -46,6 +46,7 @@ def init_pages(app: Flask) -> None:
         catalogue,
         contractor,
         defects,
+        defect_reports,
         handover,
         home,
         imports,
@@ -111,6 +112,7 @@ def init_pages(app: Flask) -> None:
         inspections,
         capture,
         catalogue,
+        defect_reports,
         assets,
     )
     for module in pages:
