@@ -114,13 +114,24 @@ def init(demo: bool) -> None:
 @main.command()
 def demo() -> None:
     """Add demo complaints in every state (new, overdue, escalated, waiting for the owner, replied,
-    reworked, closed and rated), played from days ago up to now; nothing when complaints exist."""
-    from webapp.demo import load_demo_cases
+    reworked, closed and rated), and the demo project's owners' open day with defects in every state of
+    their rectification (to assign, rectifying, overdue, re-verification after a failed round, waiting for
+    the owner, closed) and the contractors that rectify them: played from days ago up to now; each only
+    when there is none yet."""
+    from webapp.demo import load_demo_cases, load_demo_open_day
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    added = load_demo_cases(app.extensions["lintel.sessions"], app.extensions["lintel.foundation"])
+    sessions, foundation = app.extensions["lintel.sessions"], app.extensions["lintel.foundation"]
+    added = load_demo_cases(sessions, foundation)
     click.echo(
         f"demo complaints added: {added}" if added else "complaints exist already: no demo cases added"
+    )
+    uploads = Path(app.config["LINTEL_INSTANCE_PATH"]) / "uploads"
+    defects = load_demo_open_day(sessions, foundation, uploads)
+    click.echo(
+        f"demo open day added: {defects} defects"
+        if defects
+        else "the demo project has an open day already: no demo defects added"
     )
 
 
