@@ -96,17 +96,6 @@ class ReportScope:
             parts.append(f"发现日期：{since} 至 {until}")
         return "；".join(parts)
 
-    def values(self) -> dict[str, str]:
-        """The scope as a query string's values (what the page's form and download links carry)."""
-        return {
-            "project": str(self.project.id) if self.project else "",
-            "building": str(self.building.id) if self.building else "",
-            "contractor": str(self.contractor.id) if self.contractor else "",
-            "status": self.status,
-            "found_from": self.found_from.isoformat() if self.found_from else "",
-            "found_to": self.found_to.isoformat() if self.found_to else "",
-        }
-
 
 def overdue(now: datetime) -> ColumnElement[bool]:
     """Still waiting for its rectification after the deadline."""

@@ -81,7 +81,6 @@ def _page(given: dict[str, str], scope: ReportScope | None, errors: dict[str, st
     contractors = platform().estate.contractors()
     statuses = [(code, _(DEFECT_STATUS.get(code) or STATUS_FILTERS[code])) for code in STATUS_CHOICES]
     count = DefectReports(session, platform().clock).count(scope) if scope is not None else None
-    query = {k: v for k, v in (scope.values() if scope is not None else {}).items() if v}
     return (
         render_template(
             "handover/reports.html",
@@ -93,7 +92,6 @@ def _page(given: dict[str, str], scope: ReportScope | None, errors: dict[str, st
             statuses=statuses,
             reports=[(kind, _(title), _(text)) for kind, (title, text) in REPORTS.items()],
             count=count,
-            query=query,
         ),
         status,
     )
