@@ -525,6 +525,20 @@ def bench_people(postgres_url: str, owners: int, runs: int) -> None:
     run(owners=owners, postgres_url=postgres_url, runs=runs, echo=click.echo)
 
 
+@bench.command("reports")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--defects", default=100_000, show_default=True, help="Defects to fill in.")
+@click.option("--runs", default=3, show_default=True, help="Timed runs per report (after a warm-up).")
+def bench_reports(postgres_url: str, defects: int, runs: int) -> None:
+    """The defect reports (bureau summary, defect feedback, defect lists) written with 100,000 defects on
+    SQLite and PostgreSQL (database lintel_bench_reports)."""
+    from bench.reports import run
+
+    run(defects=defects, postgres_url=postgres_url, runs=runs, echo=click.echo)
+
+
 @bench.command("import")
 @click.option(
     "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
