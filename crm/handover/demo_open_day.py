@@ -27,6 +27,7 @@ from crm.directory import actor_for, hash_password
 from crm.estate.models import Building, Contract, Contractor, Ownership, Project, Unit
 from crm.handover import demo_photos
 from crm.handover.demo_open_day_data import (
+    ACCOUNTS,
     ASSIGNER,
     CONFIRMER,
     CONTRACTORS,
@@ -35,10 +36,11 @@ from crm.handover.demo_open_day_data import (
     FAILED,
     PLANS,
     RECTIFIED,
+    TRADES,
     DemoDefect,
 )
 from crm.handover.models import CatalogueItem, InspectionSession, UnitWalk
-from crm.models import Department, User
+from crm.models import Department, User, UserDepartment
 from crm.platform import Platform
 from engine.errors import EngineError
 from lintel.clock import SHANGHAI
@@ -130,11 +132,11 @@ def _units(platform: Platform, building: Building) -> list[Unit]:
     return units[:UNITS_PER_BUILDING]
 
 
-def _contractor_for(category: str, item: str) -> str:
+def _trade(category: str, item: str) -> str:
+    """Who rectifies what: leaks go to the waterproofing trade, a building's common parts to the builder."""
     if category == "土建" and "渗" in item:
-        return "杭州固特防水工程有限公司"
-    trade = {"公共部位": "土建"}.get(category, category)
-    return next(name for name, trades, *_rest in CONTRACTORS if trade in trades)
+        return "防水"
+    return {"公共部位": "土建"}.get(category, category)
 
 
 def _prepare(
@@ -142,34 +144,13 @@ def _prepare(
 ) -> Callable[[Platform, Attachments], None]:
     def play(platform: Platform, _files: Attachments) -> None:
         session = platform.session
-        password = hash_password(DEMO_PASSWORD)
-        contractors: dict[str, int] = {}
-        for name, trades, contact, phone, username, display in CONTRACTORS:
-            company = session.scalars(select(Contractor).where(Contractor.name == name)).first()
-            if company is None:
-                company = platform.records.save_contractor(
-                    None, name=name, contact_name=contact, phone=phone, trades=trades
-                )
-            contractors[name] = company.id
-            # A contractor's people work in the company's own department (contractor_<id>).
-            department = session.scalars(
-                select(Department).where(Department.contractor_id == company.id)
-            ).first()
-            if department is None:
-                department = Department(code=f"contractor_{company.id}", name=name, contractor_id=company.id)
-                session.add(department)
-                session.flush()
-            if platform.directory.user(username) is None:
-                session.add(
-                    User(
-                        username=username,
-                        display_name=display,
-                        password_hash=password,
-                        roles="contractor",
-                        departments=[department],
-                        email=f"{username}@{DEMO_EMAIL_DOMAIN}",
-                    )
-                )
+        companies: dict[str, int] = {}  # trade -> contractor
+        workers: dict[int, str] = {}  # contractor -> who closes its defects
+        for trade in TRADES:
+            company = _company(platform, trade)
+            companies[trade] = company.id
+            if company.id not in workers:
+                workers[company.id] = _worker(platform, company, trade)
         inspection = InspectionSession(
             project_id=project.id,
             kind="open_day",
@@ -184,7 +165,8 @@ def _prepare(
         session.add(inspection)
         session.flush()
         state["session"] = inspection.id
-        state["contractors"] = contractors
+        state["companies"] = companies
+        state["workers"] = workers
 
     return play
 
@@ -261,9 +243,10 @@ def _act(
             if defect.by_engineer:
                 data["rectifier"] = ENGINEER
             else:
-                data["contractor"] = str(state["contractors"][_contractor_for(category, item)])
+                data["contractor"] = str(state["companies"][_trade(category, item)])
         elif action == "rectify":
-            who = ENGINEER if defect.by_engineer else _contractor_user(_contractor_for(category, item))
+            company = state["companies"][_trade(category, item)]
+            who = ENGINEER if defect.by_engineer else state["workers"][company]
             photo = io.BytesIO(demo_photos.after(index))
             stored = files.store(
                 instance_id, who, f"整改后-{part}.png", photo, task_id=task.id, field="evidence"
@@ -282,6 +265,49 @@ def _act(
     return play
 
 
+def _company(platform: Platform, trade: str) -> Contractor:
+    """The first active company on file working in the trade, else the demo's own (recorded now)."""
+    session = platform.session
+    active = select(Contractor).where(Contractor.active.is_(True)).order_by(Contractor.id)
+    for company in session.scalars(active):
+        if trade in (company.trades or []):
+            return company
+    name, trades, contact, phone = next(c for c in CONTRACTORS if trade in c[1])
+    return platform.records.save_contractor(None, name=name, contact_name=contact, phone=phone, trades=trades)
+
+
+def _worker(platform: Platform, company: Contractor, trade: str) -> str:
+    """Someone of the company's own department (contractor_<id>, made if it is missing): its first active
+    member, else a demo account for it."""
+    session = platform.session
+    department = session.scalars(select(Department).where(Department.contractor_id == company.id)).first()
+    if department is None:
+        department = Department(code=f"contractor_{company.id}", name=company.name, contractor_id=company.id)
+        session.add(department)
+        session.flush()
+    member = session.scalars(
+        select(User)
+        .join(UserDepartment, UserDepartment.user_id == User.id)
+        .where(UserDepartment.department_code == department.code, User.active.is_(True))
+        .order_by(User.id)
+    ).first()
+    if member is not None:
+        return member.username
+    username = ACCOUNTS[trade]
+    session.add(
+        User(
+            username=username,
+            display_name=f"{company.contact_name or username}（{company.name}）",
+            password_hash=hash_password(DEMO_PASSWORD),
+            roles="contractor",
+            departments=[department],
+            email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+        )
+    )
+    session.flush()
+    return username
+
+
 def _catalogue_days(platform: Platform, defect: DemoDefect) -> int | None:
     category, part, item = defect.what
     return platform.session.scalar(
@@ -289,10 +315,6 @@ def _catalogue_days(platform: Platform, defect: DemoDefect) -> int | None:
             CatalogueItem.category == category, CatalogueItem.part == part, CatalogueItem.item == item
         )
     )
-
-
-def _contractor_user(name: str) -> str:
-    return next(username for company, _t, _c, _p, username, _d in CONTRACTORS if company == name)
 
 
 def _contact_owner(platform: Platform, unit_id: int) -> int | None:

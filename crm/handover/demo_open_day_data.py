@@ -5,21 +5,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# name, trades, contact, phone, the demo account (password 'demo') and its display name
+# The trades the defects need, in the order their companies are found: a company already on file that works
+# in the trade (an imported contractor, the demo's own) takes the work; else the demo records one of these.
+TRADES = ("土建", "防水", "门窗", "装饰装修", "给排水", "电气")
+# name, trades, contact, phone
 CONTRACTORS = (
-    ("杭州宏达建设工程有限公司", ["土建"], "陈建国", "0571-86001001", "hongda", "陈工（宏达建设）"),
-    ("浙江美居装饰工程有限公司", ["装饰装修"], "林晓东", "0571-86001002", "meiju", "林工（美居装饰）"),
-    ("杭州固特防水工程有限公司", ["防水"], "何志宏", "0571-86001003", "gute", "何工（固特防水）"),
-    (
-        "杭州顺通水电安装有限公司",
-        ["给排水", "电气"],
-        "徐海波",
-        "0571-86001004",
-        "shuntong",
-        "徐工（顺通水电）",
-    ),
-    ("浙江华窗门窗有限公司", ["门窗"], "郑立新", "0571-86001005", "huachuang", "郑工（华窗门窗）"),
+    ("杭州宏达建设工程有限公司", ["土建"], "陈建国", "0571-86001001"),
+    ("杭州固特防水工程有限公司", ["防水"], "何志宏", "0571-86001003"),
+    ("浙江华窗门窗有限公司", ["门窗"], "郑立新", "0571-86001005"),
+    ("浙江美居装饰工程有限公司", ["装饰装修"], "林晓东", "0571-86001002"),
+    ("杭州顺通水电安装有限公司", ["给排水", "电气"], "徐海波", "0571-86001004"),
 )
+# A company with nobody to sign in gets a demo account (password 'demo'), named by its first trade.
+ACCOUNTS = {
+    "土建": "tujian",
+    "防水": "fangshui",
+    "门窗": "menchuang",
+    "装饰装修": "zhuangshi",
+    "给排水": "shuidian",
+    "电气": "dianqi",
+}
 ENGINEER = "eng"  # rectifies some defects himself, and re-verifies every one
 ASSIGNER = "eng_mgr"
 CONFIRMER = "crc"  # records the owner's confirmation, in person

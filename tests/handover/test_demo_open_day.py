@@ -65,7 +65,7 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
     assert sum(1 for states_of in by_unit.values() if states_of == {"closed"}) == 2
 
     # Several contractors rectify, each with its department and an account; photos before and after.
-    companies = {name for name, *_ in CONTRACTORS}
+    companies = {name for name, *_ in CONTRACTORS}  # no company on file here: the demo's own are recorded
     departments = session.scalars(select(Department).where(Department.contractor_id.is_not(None))).all()
     assert companies <= {d.name for d in departments}
     worked_by = {
@@ -75,8 +75,8 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
         len({code for code in worked_by if code.startswith("contractor_")}) >= 4
         and "engineering" in worked_by
     )
-    hongda = platform.directory.user("hongda")
-    assert hongda is not None and hongda.roles == "contractor"
+    tujian = platform.directory.user("tujian")  # the demo's account for its civil-works company
+    assert tujian is not None and tujian.roles == "contractor"
     fields = Counter(session.scalars(select(Attachment.field)))
     assert fields["photos"] == len(DEFECTS) and fields["evidence"] >= 10
     assert all(
@@ -85,4 +85,4 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
 
     # Played once: a second `lintel demo` adds nothing.
     assert load_demo_open_day(session_factory, foundation, tmp_path) == 0
-    assert session.scalar(select(User).where(User.username == "hongda")) is not None
+    assert session.scalar(select(User).where(User.username == "tujian")) is not None
