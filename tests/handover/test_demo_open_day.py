@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from crm.handover.demo_open_day_data import CONTRACTORS, DEFECTS
+from crm.handover.demo_open_day_data import DEFECTS
 from crm.handover.models import Defect, InspectionSession, UnitWalk
-from crm.models import Attachment, Department, User
+from crm.models import Attachment, Department, User, UserDepartment
 from engine.models import HumanTask, ProcessInstance
 from webapp.demo import load_demo_open_day
 
@@ -64,19 +64,23 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
             by_unit.setdefault(d.unit_id, set()).add(where[d.id])
     assert sum(1 for states_of in by_unit.values() if states_of == {"closed"}) == 2
 
-    # Several contractors rectify, each with its department and an account; photos before and after.
-    companies = {name for name, *_ in CONTRACTORS}  # no company on file here: the demo's own are recorded
-    departments = session.scalars(select(Department).where(Department.contractor_id.is_not(None))).all()
-    assert companies <= {d.name for d in departments}
+    # Several contractors rectify, each in its department with someone to sign in; photos before and after.
     worked_by = {
         t.department for t in session.scalars(select(HumanTask).where(HumanTask.element_id == "rectify"))
     }
-    assert (
-        len({code for code in worked_by if code.startswith("contractor_")}) >= 4
-        and "engineering" in worked_by
-    )
-    tujian = platform.directory.user("tujian")  # the demo's account for its civil-works company
-    assert tujian is not None and tujian.roles == "contractor"
+    companies = {code for code in worked_by if code.startswith("contractor_")}
+    assert len(companies) >= 4 and "engineering" in worked_by
+    for code in companies:
+        department = session.get(Department, code)
+        assert department is not None and department.contractor_id is not None
+        members = session.scalars(
+            select(User)
+            .join(UserDepartment, UserDepartment.user_id == User.id)
+            .where(UserDepartment.department_code == code)
+        ).all()
+        assert any(m.roles == "contractor" for m in members), code
+    decorator = platform.directory.user("zhuangshi")  # the demo's account for its fit-out company
+    assert decorator is not None and decorator.roles == "contractor"
     fields = Counter(session.scalars(select(Attachment.field)))
     assert fields["photos"] == len(DEFECTS) and fields["evidence"] >= 10
     assert all(
@@ -85,4 +89,4 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
 
     # Played once: a second `lintel demo` adds nothing.
     assert load_demo_open_day(session_factory, foundation, tmp_path) == 0
-    assert session.scalar(select(User).where(User.username == "tujian")) is not None
+    assert session.scalar(select(User).where(User.username == "zhuangshi")) is not None
