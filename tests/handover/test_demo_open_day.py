@@ -46,6 +46,14 @@ def test_the_demo_open_day_has_defects_in_every_state_of_their_rectification(
     states = Counter(where.values())
     assert states == {"assign": 3, "rectify": 7, "verify": 2, "confirm": 3, "closed": 7}
     assert overdue == 3
+    # The defect rows follow their workflows: what the boards and the reports read.
+    assert Counter(d.status for d in defects) == {
+        "assigning": 3,
+        "rectifying": 7,
+        "verifying": 2,
+        "confirming": 3,
+        "closed": 7,
+    }
     # A defect re-verified after a failed round, and one sent back twice.
     failed_rounds = Counter(
         session.scalars(
