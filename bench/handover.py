@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.databases import fresh_postgres
 from crm.demo import load_organisation
 from crm.estate.models import Building, Contractor, Project, Unit
 from crm.handover.models import DEFECT_STATUSES, Defect
@@ -213,20 +213,14 @@ def _measure(url: str, runs: int, echo: Callable[[str], None]) -> dict[str, Any]
     }
 
 
-def _postgres(url: str) -> str:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return parsed.set(database=DATABASE).render_as_string(hide_password=False)
-
-
 def run(*, postgres_url: str | None, runs: int, echo: Callable[[str], None]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         kind = "postgresql" if postgres_url else "sqlite"
-        url = _postgres(postgres_url) if postgres_url else f"sqlite:///{Path(folder) / 'handover.db'}"
+        url = (
+            fresh_postgres(postgres_url, DATABASE)
+            if postgres_url
+            else f"sqlite:///{Path(folder) / 'handover.db'}"
+        )
         echo(f"{kind}:")
         figures = _measure(url, runs, echo)
     echo(

@@ -19,10 +19,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.databases import fresh_postgres
 from crm.estate.import_files import read_table
 from crm.estate.imports import Importer, ImportReport
 from lintel.clock import SHANGHAI, FixedClock
@@ -96,16 +95,6 @@ def generate(units: int) -> dict[str, bytes]:
     }
 
 
-def _fresh_postgres(url: str) -> str:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return parsed.set(database=DATABASE).render_as_string(hide_password=False)
-
-
 def import_all(url: str, files: dict[str, bytes], echo: Callable[[str], None]) -> dict[str, float]:
     """Import the files in order into a fresh schema; seconds per kind and in all."""
     engine = make_engine(url)
@@ -147,7 +136,7 @@ def run(*, units: int, postgres_url: str, echo: Callable[[str], None]) -> dict[s
         echo(f"  total {sqlite['total']:.1f} s, {sqlite['cpu']:.1f} s CPU (target ≤ {TARGET_SECONDS:.0f} s)")
         results["sqlite"] = {"seconds": round(sqlite["total"], 1)}
     echo("PostgreSQL:")
-    postgres = import_all(_fresh_postgres(postgres_url), files, echo)
+    postgres = import_all(fresh_postgres(postgres_url, DATABASE), files, echo)
     echo(
         f"  total {postgres['total']:.1f} s, {postgres['cpu']:.1f} s CPU here "
         f"(target ≤ {TARGET_SECONDS:.0f} s)"

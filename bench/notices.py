@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import fresh_postgres
 from crm.messaging.config import TEMPLATES
 from lintel.clock import FixedClock
 from notifications.channels import RecordingChannel
@@ -118,22 +118,12 @@ def _measure(url: str, messages: int, echo: Callable[[str], None]) -> dict[str, 
     }
 
 
-def _postgres(url: str) -> str:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return parsed.set(database=DATABASE).render_as_string(hide_password=False)
-
-
 def run(*, messages: int, postgres_url: str, echo: Callable[[str], None]) -> dict[str, Any]:
     result: dict[str, Any] = {"messages": messages}
     with tempfile.TemporaryDirectory() as folder:
         for kind, url in (
             ("sqlite", f"sqlite:///{Path(folder) / 'notices.db'}"),
-            ("postgresql", _postgres(postgres_url)),
+            ("postgresql", fresh_postgres(postgres_url, DATABASE)),
         ):
             echo(f"{kind}:")
             figures = _measure(url, messages, echo)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import fresh_postgres
 from crm.demo import load_demo
 from crm.directory import actor_for
 from crm.models import RequestIndex
@@ -41,16 +41,6 @@ class Timing:
     p50: float
     p95: float
     runs: int
-
-
-def _fresh_database(url: str) -> str:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return parsed.set(database=DATABASE).render_as_string(hide_password=False)
 
 
 def _probes(engine: Engine, foundation: Foundation) -> list[int]:
@@ -246,7 +236,7 @@ def run(*, postgres_url: str, tasks: int, runs: int, echo: Callable[[str], None]
     from lintel.clock import SystemClock
     from webapp import create_app
 
-    url = _fresh_database(postgres_url)
+    url = fresh_postgres(postgres_url, DATABASE)
     engine = make_engine(url)
     upgrade(engine)
     foundation = Foundation(clock=SystemClock())

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.databases import fresh_postgres
 from crm.estate.models import Building, Owner, Ownership, Project, Unit
 from crm.estate.people import name_keys
 from crm.estate.search import PeopleSearch
@@ -135,22 +135,12 @@ def _time(engine: Engine, forms: dict[str, str], runs: int) -> dict[str, float]:
     return figures
 
 
-def _postgres(url: str) -> str:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    admin.dispose()
-    return parsed.set(database=DATABASE).render_as_string(hide_password=False)
-
-
 def run(*, owners: int, postgres_url: str, runs: int, echo: Callable[[str], None]) -> dict[str, Any]:
     result: dict[str, Any] = {"owners": owners}
     with tempfile.TemporaryDirectory() as folder:
         for kind, url in (
             ("sqlite", f"sqlite:///{Path(folder) / 'people.db'}"),
-            ("postgresql", _postgres(postgres_url)),
+            ("postgresql", fresh_postgres(postgres_url, DATABASE)),
         ):
             engine = make_engine(url)
             upgrade(engine)
