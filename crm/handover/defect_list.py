@@ -1,20 +1,16 @@
 """Defects as lists read them (the API, an inspection's page): filtered by project, building, unit,
-session, status and contractor, newest first, a page at a time — and seen only by those who may: a
-contractor's people see their own company's defects and no one else's."""
+session, status and contractor, newest first, a page at a time. A contractor's people never reach these
+lists (crm.policy grants them only their own company's work, crm.handover.rectifications)."""
 
 from __future__ import annotations
 
-from collections.abc import Set
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.handover.models import Defect
-from crm.models import Department
 from engine.errors import NotFound
-
-CONTRACTOR_ROLE = "contractor"
 
 
 @dataclass(frozen=True)
@@ -32,27 +28,12 @@ class DefectList:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def visible_contractors(self, roles: Set[str], departments: Set[str]) -> frozenset[int] | None:
-        """None when the person sees every defect; for a contractor's people (the role `contractor` and no
-        other), the companies whose defects they see (those of their contractor departments)."""
-        if not roles or not roles <= {CONTRACTOR_ROLE}:
-            return None
-        if not departments:
-            return frozenset()
-        ids = self.session.scalars(
-            select(Department.contractor_id).where(
-                Department.code.in_(sorted(departments)), Department.contractor_id.is_not(None)
-            )
-        )
-        return frozenset(i for i in ids if i is not None)
-
     def page(
         self,
         wanted: DefectFilter,
         *,
         limit: int = 50,
         after: int | None = None,
-        contractors: frozenset[int] | None = None,
     ) -> tuple[list[Defect], int | None]:
         """A page of defects, newest first; the id to pass as `after` for the next page, or None."""
         query = select(Defect).order_by(Defect.id.desc()).limit(limit + 1)
@@ -67,8 +48,6 @@ class DefectList:
         ):
             if value is not None:
                 query = query.where(column == value)
-        if contractors is not None:
-            query = query.where(Defect.contractor_id.in_(sorted(contractors)))
         if after is not None:
             query = query.where(Defect.id < after)
         rows = list(self.session.scalars(query))
@@ -76,10 +55,10 @@ class DefectList:
         rows = rows[:limit]
         return rows, (rows[-1].id if more and rows else None)
 
-    def get(self, defect_id: int, contractors: frozenset[int] | None = None) -> Defect:
-        """The defect, or NotFound — also when the caller may not see it, so ids reveal nothing."""
+    def get(self, defect_id: int) -> Defect:
+        """The defect, or NotFound."""
         found = self.session.get(Defect, defect_id) if 0 < defect_id < 2**63 else None
-        if found is None or (contractors is not None and found.contractor_id not in contractors):
+        if found is None:
             raise NotFound(f"defect {defect_id} does not exist")
         return found
 

@@ -1,6 +1,6 @@
 """Defects over the API: register one or many (an offline device replaying its queue: a defect it sends
 again by its client_id is answered with the one on file, never recorded twice), their photos (idempotent per
-photo id), and the lists — a contractor's people seeing only their own company's defects."""
+photo id), and the centre's lists (a contractor's people have their own, webapp.api.rectification)."""
 
 from __future__ import annotations
 
@@ -33,11 +33,6 @@ from webapp.pages.common import attachments
 
 def _listing() -> DefectList:
     return DefectList(db_session())
-
-
-def _contractors(listing: DefectList) -> frozenset[int] | None:
-    user = g.user
-    return listing.visible_contractors(user.role_set, user.department_codes)
 
 
 def _row(defect: Defect) -> dict[str, Any]:
@@ -128,7 +123,7 @@ def create_defects() -> Any:
 @api.post("/defects/<int:defect_id>/photos")
 @allow(Permission.CAPTURE_DEFECTS)
 def add_photos(defect_id: int) -> Any:
-    defect = _listing().get(defect_id, _contractors(_listing()))
+    defect = _listing().get(defect_id)
     files = request.files.getlist(FIELD)
     ids = request.form.getlist("photo_id")
     if ids and len(ids) != len(files):
@@ -169,16 +164,13 @@ def list_defects() -> Any:
         status=query["status"],
         contractor_id=query["contractor"],
     )
-    rows, after = listing.page(
-        wanted, limit=query["limit"], after=query["after"], contractors=_contractors(listing)
-    )
+    rows, after = listing.page(wanted, limit=query["limit"], after=query["after"])
     return DefectListSchema().dump({"defects": [_row(d) for d in rows], "next_after": after})
 
 
 @api.get("/defects/<int:defect_id>")
 @allow(Permission.VIEW_DEFECTS)
 def get_defect(defect_id: int) -> Any:
-    listing = _listing()
-    defect = listing.get(defect_id, _contractors(listing))
+    defect = _listing().get(defect_id)
     photos = DefectPhotos(attachments()).of(defect)
     return DefectDetail().dump({**_row(defect), "photos": [_photo(a) for a in photos]})

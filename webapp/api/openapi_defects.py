@@ -44,8 +44,8 @@ def defect_paths(spec: APISpec) -> None:
                 "responses": _responses(created, *WRITE, *BODY),
             },
             "get": {
-                "summary": "Defects, newest first, a page at a time (a contractor's people: only their "
-                "company's)",
+                "summary": "Defects, newest first, a page at a time (a contractor's people have their own "
+                "list, /contractor/defects)",
                 "parameters": [{"in": "query", "schema": defect_schemas.DefectQuery}],
                 "responses": _responses(
                     {"200": {"description": "a page of defects", **_json("DefectList")}}, *READ, 422

@@ -25,7 +25,7 @@ from crm.policy import Permission
 from engine.errors import InvalidData
 from webapp import db_session, platform
 from webapp.access import allow
-from webapp.pages.common import actor, commit, current_user, ok
+from webapp.pages.common import actor, commit, ok
 from webapp.pages.handover_labels import DEFECT_STATUS, SESSION_KIND, SEVERITY, SOURCE
 from webapp.pages.handover_texts import translate_fields
 
@@ -55,17 +55,6 @@ def portal_url(unit_id: int) -> str:
     return f"{base}/portal/units/{unit_id}/defects"
 
 
-def not_for_contractors() -> None:
-    """A contractor's people see their own company's defects (the contractor view), never a session's or a
-    unit's list, which hold every company's."""
-    user = current_user()
-    if (
-        user is not None
-        and defect_list().visible_contractors(user.role_set, user.department_codes) is not None
-    ):
-        abort(403, description="page_needs_role")
-
-
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {
@@ -83,7 +72,6 @@ def _labels() -> dict[str, Any]:
 @bp.get("/inspections")
 @allow(Permission.VIEW_DEFECTS)
 def index() -> Any:
-    not_for_contractors()
     projects = platform().estate.projects()
     chosen = request.args.get("project", type=int)
     listed = inspections()
@@ -193,7 +181,6 @@ def update(session_id: int) -> Any:
 @bp.get("/inspections/<int:session_id>")
 @allow(Permission.VIEW_DEFECTS)
 def show(session_id: int) -> Any:
-    not_for_contractors()
     service = inspections()
     inspection = service.get(session_id)
     names = platform().staff.display_names(sorted(inspection.inspectors))
@@ -237,7 +224,6 @@ def _walk_context(walk: UnitWalk) -> dict[str, Any]:
 @bp.get("/inspections/walks/<int:walk_id>")
 @allow(Permission.VIEW_DEFECTS)
 def walk_list(walk_id: int) -> Any:
-    not_for_contractors()
     walk = walks().get(walk_id)
     url = portal_url(walk.unit_id)
     qr = segno.make(url, error="m")
@@ -255,7 +241,6 @@ def walk_list(walk_id: int) -> Any:
 @bp.get("/inspections/walks/<int:walk_id>/signature.png")
 @allow(Permission.VIEW_DEFECTS)
 def signature(walk_id: int) -> Any:
-    not_for_contractors()
     walk = walks().get(walk_id)
     path = walks().signature_path(walk)
     if path is None:
