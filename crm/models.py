@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.bulletins import models as bulletin_models  # noqa: F401  (notices to buyers)
 from crm.estate import import_models  # noqa: F401  (registers import_jobs on the metadata)
 from crm.estate.models import Caller, Owner, Unit
 from crm.handover import models as handover_models  # noqa: F401  (defects, inspections, handovers)

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm import complaints, escalations, ratings, requests_index
+from crm.bulletins import bulletins
+from crm.bulletins.bulletins import Bulletins
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
@@ -88,6 +90,7 @@ class Foundation:
         ratings.subscribe(self.events)
         handover_steps.subscribe(self.events, self.clock)
         loop.subscribe(self.events)
+        bulletins.subscribe(self.events, self.clock)
         # Last: the notices see the change as the other subscribers left it (an escalation's manager); a
         # defect sent back is told as such, in place of its rework's new-task notice.
         defect_notices.subscribe(self.events, self)
@@ -145,6 +148,8 @@ class Platform:
         self.handovers = Handovers(session, self.runtime, self.tasks, self.defects, clock)
         self.handover_slots = HandoverSlots(session, self.handovers, clock)
         self.rectifications = Rectifications(session, self.tasks, clock)
+        # Notices to buyers: the monthly progress notice and design changes.
+        self.bulletins = Bulletins(session, self.runtime, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(
@@ -156,6 +161,8 @@ class Platform:
                 complaints.PROCESS_KEY: self.complaints.start,
                 defects.PROCESS_KEY: self.defects.start,
                 handovers.PROCESS_KEY: self.handovers.start_from_data,
+                bulletins.PROGRESS_PROCESS: self.bulletins.start_progress,
+                bulletins.DESIGN_CHANGE_PROCESS: self.bulletins.start_design_change,
             },
         )
         self.worklist = Worklist(session, clock)

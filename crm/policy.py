@@ -62,6 +62,11 @@ class Permission(StrEnum):
     EXPORT_DEFECT_REPORTS = "defects.reports"  # defect lists, the housing-bureau summary, defect feedback
     OWN_MESSAGES = "messages.own"  # one's own in-app messages: the bell, 我的消息, marking them read
     CHOOSE_OWNER_NOTICES = "notices.choose"  # change an owner's channels per message kind at their request
+    # Notices to buyers (crm.bulletins): progress notices and design changes.
+    VIEW_BULLETINS = "bulletins.view"  # the notices, a notice with its progress, draft and delivery
+    REPORT_PROGRESS = "bulletins.progress"  # a building's progress for the month, with photos
+    DRAFT_BULLETINS = "bulletins.draft"  # draft a notice, start a design change, retry failed messages
+    APPROVE_BULLETINS = "bulletins.approve"  # approve a notice for sending, or send it back with a comment
 
 
 # "*": every member of the homebuilder's own staff. People of an outside company (a contractor's) are not
@@ -108,6 +113,10 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.EXPORT_DEFECT_REPORTS: frozenset({"manager", "supervisor", "group", "administrator"}),
     Permission.OWN_MESSAGES: frozenset({EVERY_STAFF_MEMBER}),
     Permission.CHOOSE_OWNER_NOTICES: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.VIEW_BULLETINS: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.REPORT_PROGRESS: frozenset({"handler", "manager", "supervisor", "administrator"}),
+    Permission.DRAFT_BULLETINS: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.APPROVE_BULLETINS: frozenset({"supervisor", "manager", "administrator"}),
 }
 
 # What a permission is about, when it is about one object.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -100,6 +101,19 @@ class InstanceRetried:
 
     instance: ProcessInstance
     actor: str
+
+
+@dataclass
+class TimerStartDue:
+    """A timer start event of `process_key` is due for the cycle at `cycle_at`. By default one instance
+    starts; a subscriber that knows better plans the starts itself — one per item it lists (a business key,
+    or None, and the start data), possibly none — by setting `planned`. How a process fans out (one notice
+    per project under construction) lives with the process, not in the engine."""
+
+    process_key: str
+    element_id: str
+    cycle_at: datetime
+    planned: list[tuple[str | None, dict[str, Any]]] | None = None
 
 
 Handler = Callable[[Session, Any], None]

@@ -20,6 +20,7 @@ from engine import cron
 from engine.actors import SYSTEM
 from engine.bpmn_meta import ParsedDefinition, Problem, TimerStart
 from engine.errors import DeployRefused
+from engine.events import TimerStartDue
 from engine.models import ProcessDefinition, ProcessInstance, TimerStartSchedule
 from engine.runtime import Runtime
 from engine.timing import parse_moment, to_aware
@@ -145,8 +146,9 @@ class TimerStarts:
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
 
-    def fire(self, row: TimerStartSchedule, now: datetime) -> ProcessInstance:
-        """Start one instance for the latest due cycle; missed earlier cycles are not replayed."""
+    def fire(self, row: TimerStartSchedule, now: datetime) -> list[ProcessInstance]:
+        """Start the instances of the latest due cycle — one, or those a subscriber of TimerStartDue plans —
+        and move the schedule to the next cycle; missed earlier cycles are not replayed."""
         definition = self.session.get(ProcessDefinition, row.definition_id)
         assert definition is not None
         meta = ParsedDefinition.from_json(definition.meta)
@@ -154,23 +156,29 @@ class TimerStarts:
         latest, following = _latest_and_next(timer, self._value(timer), definition.deployed_at, now)
         cycle = latest or now
         cycle_at = cycle.astimezone(SHANGHAI).isoformat()
-        instance = self.runtime.start(
-            row.process_key,
-            {"cycle_at": cycle_at},
-            SYSTEM,
-            business_key=None,
-            fire_start_timers=True,
-        )
-        self.runtime.audit.record(
-            instance,
-            "timer.start",
-            SYSTEM.username,
-            None,
-            "running",
-            {"element_id": row.element_id, "cycle_at": cycle_at},
-        )
+        due = TimerStartDue(row.process_key, row.element_id, cycle)
+        self.runtime.events.publish(self.session, due)
+        planned = due.planned if due.planned is not None else [(None, {})]
+        started = []
+        for business_key, data in planned:
+            instance = self.runtime.start(
+                row.process_key,
+                {"cycle_at": cycle_at, **data},
+                SYSTEM,
+                business_key=business_key,
+                fire_start_timers=True,
+            )
+            self.runtime.audit.record(
+                instance,
+                "timer.start",
+                SYSTEM.username,
+                None,
+                "running",
+                {"element_id": row.element_id, "cycle_at": cycle_at},
+            )
+            started.append(instance)
         row.last_fired_at = cycle
-        row.last_instance_id = instance.id
+        row.last_instance_id = started[-1].id if started else row.last_instance_id
         row.next_due_at = following
         self.session.flush()
-        return instance
+        return started

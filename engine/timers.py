@@ -106,9 +106,8 @@ class TimerJob:
             for row in starts.due(now):
                 savepoint = session.begin_nested()
                 try:
-                    starts.fire(row, now)
+                    started += len(starts.fire(row, now))
                     savepoint.commit()
-                    started += 1
                 except Exception:
                     # A start that cannot start would fail on every poll: it stays off until a new version
                     # of the process is deployed (which schedules its timer start events afresh).

@@ -39,6 +39,8 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Pending messages with one batch key are one message (a burst of new tasks is one notice).
     batch_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # What the message is part of, for counting its delivery (e.g. bulletin:12): one notice to many.
+    ref: Mapped[str | None] = mapped_column(String(60), index=True)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]

@@ -72,6 +72,7 @@ class Outbox:
         *,
         link: str | None = None,
         batch_key: str | None = None,
+        ref: str | None = None,
     ) -> list[Queued]:
         """Queue `kind` rendered with `context` to each address. In-app messages are written at once; the
         others are written when the caller's transaction commits (`notifications.pending`).
@@ -121,6 +122,7 @@ class Outbox:
                 "params": params,
                 "idempotency_key": key,
                 "batch_key": batch_key,
+                "ref": ref,
                 "status": "pending",
                 "attempts": 0,
                 "not_before": not_before,

@@ -28,6 +28,8 @@ KINDS: dict[str, Kind] = {
         Kind("complaint.registered", "投诉已受理", "owner", ("sms", "inapp")),
         Kind("complaint.replied", "投诉处理答复", "owner", ("sms", "inapp")),
         Kind("complaint.closed", "投诉已办结（邀请评价）", "owner", ("sms", "inapp")),
+        Kind("bulletin.progress", "楼盘进度通报", "owner", ("sms", "inapp"), optional=True),
+        Kind("bulletin.design_change", "规划设计变更通报", "owner", ("sms", "inapp")),
     )
 }
 OWNER_CHANNELS = ("sms", "email", "inapp")

@@ -52,6 +52,23 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "complaint.registered": dict(_OWNER),
     "complaint.replied": {**_OWNER, "reply": "已安排师傅于11月23日上午上门更换防水层，请您届时在家。"},
     "complaint.closed": {**_OWNER, "rated": False},
+    "bulletin.progress": {
+        "name": "张伟",
+        "project": "江南府",
+        "title": "江南府2026年12月楼盘进度通报",
+        "body": "1栋：主体封顶，整体完成65%。本月完成屋面防水，外立面石材开始安装。\n"
+        "2栋：外立面施工，整体完成58%。",
+        "sms_text": "【江南府】12月工程进度：1栋主体封顶（65%），2栋外立面施工（58%）。",
+        "link": f"{PUBLIC_URL}/portal/bulletins/12",
+    },
+    "bulletin.design_change": {
+        "name": "张伟",
+        "project": "江南府",
+        "title": "江南府3栋规划设计变更通报",
+        "body": "经规划部门批准，3栋北侧景观水系调整为下沉式花园，楼栋位置、户型和面积不变。",
+        "sms_text": "【江南府】3栋北侧景观设计变更，请查看并确认。",
+        "link": f"{PUBLIC_URL}/portal/bulletins/13",
+    },
 }
 
 # The channels a staff kind's "robot" stands for: each department's group robot is one of them.

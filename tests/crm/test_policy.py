@@ -26,11 +26,14 @@ EVERYONE = {
     P.VIEW_RECORDS,
     P.VIEW_DEFECTS,
     P.OWN_MESSAGES,
+    P.VIEW_BULLETINS,
 }
 CENTRE = {P.REGISTER_COMPLAINT, P.MANAGE_RECORDS, P.VIEW_PERSONAL_DATA, P.CHOOSE_OWNER_NOTICES}
 # Before the keys: the centre plans inspections, records defects and hands over; managers oversee the loop.
 CENTRE_HANDOVER = {P.MANAGE_INSPECTIONS, P.CAPTURE_DEFECTS, P.MANAGE_HANDOVER}
 OVERSEE_DEFECTS = {P.MANAGE_DEFECTS, P.EXPORT_DEFECT_REPORTS}
+# Notices to buyers: engineering reports progress, the centre drafts, a manager approves.
+BULLETINS_ALL = {P.REPORT_PROGRESS, P.DRAFT_BULLETINS, P.APPROVE_BULLETINS}
 # The README's "who may do what", for the demo staff (before any request or task is asked about).
 TABLE = {
     "admin": EVERYONE
@@ -40,21 +43,24 @@ TABLE = {
     | {P.IMPORT_RECORDS, P.PREVIEW_MESSAGES, P.MANAGE_NOTICES}
     | CENTRE_HANDOVER
     | OVERSEE_DEFECTS
-    | {P.EDIT_CATALOGUE},
-    "crc": EVERYONE | CENTRE | CENTRE_HANDOVER,
+    | {P.EDIT_CATALOGUE}
+    | BULLETINS_ALL,
+    "crc": EVERYONE | CENTRE | CENTRE_HANDOVER | {P.DRAFT_BULLETINS},
     "crc_sup": EVERYONE
     | CENTRE
     | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK}
     | CENTRE_HANDOVER
-    | OVERSEE_DEFECTS,
-    "eng": EVERYONE | {P.CAPTURE_DEFECTS},
+    | OVERSEE_DEFECTS
+    | BULLETINS_ALL,
+    "eng": EVERYONE | {P.CAPTURE_DEFECTS, P.REPORT_PROGRESS},
     "eng_mgr": EVERYONE
     | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK, P.MANAGE_INSPECTIONS}
-    | OVERSEE_DEFECTS,
+    | OVERSEE_DEFECTS
+    | {P.REPORT_PROGRESS, P.APPROVE_BULLETINS},
     "group_crc": EVERYONE | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK, P.EXPORT_DEFECT_REPORTS},
-    "design": EVERYONE,
-    "property": EVERYONE,
-    "marketing": EVERYONE,
+    "design": EVERYONE | {P.REPORT_PROGRESS},
+    "property": EVERYONE | {P.REPORT_PROGRESS},
+    "marketing": EVERYONE | {P.REPORT_PROGRESS},
     # A contractor's person is outside the staff: only what is granted to the role by name.
     "builder": {P.OWN_ACCOUNT, P.CONTRACTOR_WORK},
 }

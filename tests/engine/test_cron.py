@@ -153,7 +153,7 @@ def test_a_cron_timer_start_event_is_scheduled_at_its_next_match(
 
     # Fired late (down since before New Year's Day and the 1st of February): one instance, the latest cycle.
     clock.set(sh(2027, 2, 3, 8, 0))
-    instance = platform.timer_starts.fire(row, clock.now())
+    [instance] = platform.timer_starts.fire(row, clock.now())
     assert instance.status == "running" and platform.tasks.open_tasks_of(instance.id)  # past its start
     assert row.last_fired_at == sh(2027, 2, 1, 9, 0)
     assert row.next_due_at == sh(2027, 3, 1, 9, 0)

@@ -40,6 +40,8 @@ def minimal(key: str, **field: object) -> dict[str, object]:
 
 def test_every_bundled_form_loads(registry: FormRegistry) -> None:
     assert registry.keys() == [
+        "bulletin_approve",
+        "bulletin_draft",
         "complaint_confirm",
         "complaint_handle",
         "complaint_intake",
@@ -52,6 +54,7 @@ def test_every_bundled_form_loads(registry: FormRegistry) -> None:
         "escalation_ack",
         "handover_appointment",
         "handover_handover",
+        "progress_submit",
     ]
     assert "complaint_triage" in registry and "nope" not in registry
     with pytest.raises(KeyError):

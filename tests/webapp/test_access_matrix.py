@@ -20,6 +20,7 @@ from crm.handover.inspections import Inspections
 from crm.handover.models import CatalogueItem
 from crm.handover.walks import Walks
 from crm.models import User
+from crm.bulletins.bulletins import bulletin_of
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
@@ -95,6 +96,9 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     handover = platform.handovers.start(unit, Actor("crc", frozenset({"crc"})))
     message = dead_letter(platform)
     walk, defect = open_day(platform, project.id, building.id, unit.id)
+    notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
+    bulletin = bulletin_of(platform.session, notice)
+    assert bulletin is not None
     platform.session.commit()
     return Samples(
         {
@@ -127,6 +131,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "walk_id": walk.id,
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
+            "bulletin_id": bulletin.id,
         }
     )
 
@@ -195,7 +200,12 @@ def test_every_route_declares_who_may_use_it(app) -> None:  # type: ignore[no-un
 
 def test_every_permission_is_granted_and_used(app) -> None:  # type: ignore[no-untyped-def]
     used = {rule.permission for rule in (rule_of(v) for v in app.view_functions.values()) if rule}
-    assert set(Permission) - used == {Permission.SEE_OVERDUE_BY_DEPARTMENT}  # a part of the home page
+    assert set(Permission) - used == {
+        Permission.SEE_OVERDUE_BY_DEPARTMENT,  # a part of the home page
+        Permission.REPORT_PROGRESS,
+        Permission.DRAFT_BULLETINS,
+        Permission.APPROVE_BULLETINS,
+    }
 
 
 def expected(username: str, rule: Rule) -> str:

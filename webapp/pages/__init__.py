@@ -42,6 +42,7 @@ def init_pages(app: Flask) -> None:
         admin,
         assets,
         auth,
+        bulletins,
         capture,
         catalogue,
         contractor,
@@ -113,6 +114,7 @@ def init_pages(app: Flask) -> None:
         capture,
         catalogue,
         defect_reports,
+        bulletins,
         assets,
     )
     for module in pages:

@@ -27,6 +27,8 @@ KIND_LABELS = {
     "complaint.registered": N_("投诉已受理"),
     "complaint.replied": N_("投诉处理答复"),
     "complaint.closed": N_("投诉已办结（邀请评价）"),
+    "bulletin.progress": N_("楼盘进度通报"),
+    "bulletin.design_change": N_("规划设计变更通报"),
 }
 # Who hears it and when (the README's "who hears what" says the same).
 WHO_WHEN = {
@@ -51,6 +53,14 @@ WHO_WHEN = {
     "complaint.registered": (N_("业主；非业主来电人（仅短信）"), N_("投诉登记后，附编号和查询链接")),
     "complaint.replied": (N_("业主"), N_("客服记录给业主的答复后")),
     "complaint.closed": (N_("业主；非业主来电人（仅短信）"), N_("投诉办结后，附评价链接")),
+    "bulletin.progress": (
+        N_("项目已签约未收房的业主（可选择不接收）"),
+        N_("每月楼盘进度通报经主管批准后"),
+    ),
+    "bulletin.design_change": (
+        N_("所选楼栋或房屋的业主"),
+        N_("规划设计变更通报经主管批准后，附确认链接"),
+    ),
 }
 AUDIENCES = {"staff": N_("员工"), "owner": N_("业主")}
 CHANNELS = {

@@ -1,0 +1,66 @@
+"""通报 (/bulletins): the notices to buyers — each month's construction-progress notice per project under
+construction and the design-change notices — and a notice's page, where engineering reports the progress,
+the centre drafts and previews, a manager approves or sends it back, and its delivery is followed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from crm.bulletins.drafting import progress_rows
+from crm.bulletins.models import KINDS, STATUSES
+from crm.estate.models import Project
+from crm.policy import Permission
+from webapp import platform
+from webapp.access import allow
+from webapp.pages.bulletin_labels import KIND, STATUS
+
+bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
+
+
+def _labels() -> dict[str, Any]:
+    return {"kind_label": KIND, "status_label": STATUS}
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name, "")
+    return value if value in allowed else None
+
+
+@bp.get("")
+@allow(Permission.VIEW_BULLETINS)
+def index() -> Any:
+    p = platform()
+    project_id = request.args.get("project_id", type=int)
+    kind = _choice("kind", KINDS)
+    status = _choice("status", STATUSES)
+    rows = p.bulletins.page(kind=kind, project_id=project_id, status=status)
+    projects = p.session.query(Project.id, Project.name).order_by(Project.name).all()
+    return render_template(
+        "bulletins/index.html",
+        rows=rows,
+        projects=projects,
+        f={"kind": kind, "project_id": project_id, "status": status},
+        kinds=KINDS,
+        statuses=STATUSES,
+        steps={b.id: p.bulletins.open_step(b) for b in rows},
+        **_labels(),
+    )
+
+
+@bp.get("/<int:bulletin_id>")
+@allow(Permission.VIEW_BULLETINS)
+def show(bulletin_id: int) -> Any:
+    p = platform()
+    bulletin = p.bulletins.get(bulletin_id)
+    return render_template(
+        "bulletins/bulletin.html",
+        b=bulletin,
+        step=p.bulletins.open_step(bulletin),
+        progress=progress_rows(p.session, bulletin),
+        names=p.staff.display_names(
+            n for n in (bulletin.created_by, bulletin.returned_by, bulletin.approved_by) if n
+        ),
+        **_labels(),
+    )
