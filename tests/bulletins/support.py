@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from crm.bulletins.models import Bulletin, BuildingProgress
+from crm.bulletins.models import BuildingProgress, Bulletin
 from crm.directory import actor_for
 from crm.estate.models import Building, Owner, Project, Unit
 from crm.platform import Platform

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 from crm.attachments import Attachments
+from crm.bulletins.bulletins import bulletin_of
 from crm.credentials import Credentials
 from crm.demo import USERS
 from crm.estate.import_jobs import ImportJobs
@@ -20,7 +21,6 @@ from crm.handover.inspections import Inspections
 from crm.handover.models import CatalogueItem
 from crm.handover.walks import Walks
 from crm.models import User
-from crm.bulletins.bulletins import bulletin_of
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
