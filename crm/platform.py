@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm import complaints, escalations, ratings, requests_index
 from crm.bulletins import bulletins
 from crm.bulletins.bulletins import Bulletins
+from crm.bulletins.progress import ProgressReports
 from crm.comments import Comments
 from crm.complaints import ComplaintService
 from crm.directory import Directory
@@ -150,6 +151,7 @@ class Platform:
         self.rectifications = Rectifications(session, self.tasks, clock)
         # Notices to buyers: the monthly progress notice and design changes.
         self.bulletins = Bulletins(session, self.runtime, clock)
+        self.progress_reports = ProgressReports(session, clock, self.bulletins, self.tasks)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(

@@ -41,6 +41,17 @@ def under_construction() -> Select[tuple[int]]:
     )
 
 
+def waiting_buildings(project_id: int) -> Select[tuple[int]]:
+    """Ids of the project's buildings with a unit signed and not yet handed over: their buyers are waiting,
+    so engineering reports each of them every month."""
+    return select(Building.id).where(
+        Building.project_id == project_id,
+        exists()
+        .where(Contract.status.in_(_SIGNED))
+        .where(Contract.unit_id == Unit.id, Unit.building_id == Building.id),
+    )
+
+
 def progress_owners(project_id: int) -> Select[tuple[int]]:
     """Ids of the owners a progress notice of the project goes to, each once."""
     return (

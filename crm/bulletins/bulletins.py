@@ -8,8 +8,8 @@
   approving; approved → sending (its recipients are written then, and `crm.bulletins.sending` queues their
   messages in the background); sent back → drafting again with the manager's comment.
 - Before a step completes (the notice's page, the generic task page, the API alike), what it needs is checked:
-  engineering's progress for at least one building, a draft with a title, text and an SMS, an approver who
-  may approve.
+  engineering's progress for every building with buyers waiting (and at least one building), a draft with a
+  title, text and an SMS, an approver who may approve.
 """
 
 from __future__ import annotations
@@ -320,13 +320,27 @@ def subscribe(events: EventBus, clock: Clock) -> None:
             raise Conflict("this request has no notice record")
         step = event.task.element_id
         if step == SUBMIT_STEP:
-            reported = session.scalar(
-                select(BuildingProgress.id).where(BuildingProgress.bulletin_id == bulletin.id).limit(1)
+            reported = set(
+                session.scalars(
+                    select(BuildingProgress.building_id).where(BuildingProgress.bulletin_id == bulletin.id)
+                )
             )
-            if reported is None:
+            if not reported:
                 raise InvalidData(
                     "report at least one building's progress on the notice's page first",
                     {"progress": "no building's progress reported"},
+                )
+            # Every building whose buyers wait is in the notice they receive.
+            waiting = session.execute(
+                select(Building.id, Building.name)
+                .where(Building.id.in_(audience.waiting_buildings(bulletin.project_id)))
+                .order_by(Building.name, Building.id)
+            )
+            missing = [name for building_id, name in waiting if building_id not in reported]
+            if missing:
+                raise InvalidData(
+                    "report the progress of every building whose buyers are waiting",
+                    {"progress": f"not reported: {', '.join(missing)}"},
                 )
         elif step == DRAFT_STEP:
             problems = draft_problems(bulletin)
