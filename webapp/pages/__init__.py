@@ -42,6 +42,7 @@ def init_pages(app: Flask) -> None:
         admin,
         assets,
         auth,
+        bulletin_progress,
         bulletins,
         capture,
         catalogue,
@@ -115,6 +116,7 @@ def init_pages(app: Flask) -> None:
         catalogue,
         defect_reports,
         bulletins,
+        bulletin_progress,
         assets,
     )
     for module in pages:

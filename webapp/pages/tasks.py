@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from crm.attachments import UploadRefused, megabytes
+from crm.bulletins.bulletins import PROCESSES as NOTICES
+from crm.bulletins.bulletins import bulletin_of
 from crm.directory import actor_for
 from crm.handover.defects import PROCESS_KEY as DEFECT_PROCESS
 from crm.handover.rectifications import defect_of
@@ -128,6 +130,7 @@ def render_task(
             documentation=present.documentation(p, row),
             known=known,
             defect=defect_of(p.session, row.instance_id) if row.process_key == DEFECT_PROCESS else None,
+            bulletin=bulletin_of(p.session, row.instance_id) if row.process_key in NOTICES else None,
         ),
         status,
     )
