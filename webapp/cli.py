@@ -116,9 +116,10 @@ def demo() -> None:
     """Add demo complaints in every state (new, overdue, escalated, waiting for the owner, replied,
     reworked, closed and rated), and the demo project's owners' open day with defects in every state of
     their rectification (to assign, rectifying, overdue, re-verification after a failed round, waiting for
-    the owner, closed) and the contractors that rectify them: played from days ago up to now; each only
+    the owner, closed) and the contractors that rectify them, and this month's progress notices of the
+    projects under construction with engineering's reports: played from days ago up to now; each only
     when there is none yet."""
-    from webapp.demo import load_demo_cases, load_demo_open_day
+    from webapp.demo import load_demo_cases, load_demo_open_day, load_demo_progress
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     sessions, foundation = app.extensions["lintel.sessions"], app.extensions["lintel.foundation"]
@@ -132,6 +133,12 @@ def demo() -> None:
         f"demo open day added: {defects} defects"
         if defects
         else "the demo project has an open day already: no demo defects added"
+    )
+    notices = load_demo_progress(sessions, foundation)
+    click.echo(
+        f"demo progress notices added: {notices}"
+        if notices
+        else "progress notices exist already: no demo progress notices added"
     )
 
 

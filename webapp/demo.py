@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crm.bulletins import demo_progress
 from crm.demo_cases import CASES, has_complaints, moves
 from crm.handover import demo_open_day
 from crm.platform import Foundation, Platform
@@ -45,6 +46,19 @@ def load_demo_open_day(sessions: Callable[[], Session], base: Foundation, upload
 
     _play([(m.at, step(m)) for m in plan], sessions, base, now)
     return sum(1 for m in plan if m.registers)
+
+
+def load_demo_progress(sessions: Callable[[], Session], base: Foundation) -> int:
+    """This month's progress notices of the demo projects under construction, with engineering's reports;
+    nothing when there are progress notices already. Returns how many notices were started."""
+    now = base.clock.now()
+    with sessions() as session:
+        platform = Platform(session, base)
+        if demo_progress.has_progress_notices(platform):
+            return 0
+        plan = demo_progress.moves(platform, now)
+    _play([(m.at, m.play) for m in plan], sessions, base, now)
+    return sum(1 for m in plan if m.starts)
 
 
 def _play(

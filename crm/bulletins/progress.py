@@ -45,7 +45,7 @@ def photo_field(building_id: int) -> str:
     return f"{FIELD_PREFIX}{building_id}"
 
 
-def _natural(name: str) -> list[Any]:
+def natural_order(name: str) -> list[Any]:
     """2栋 before 10栋."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
@@ -110,7 +110,7 @@ class ProgressReports:
         waiting = set(self.session.scalars(audience.waiting_buildings(bulletin.project_id)))
         now, before = self._rows(bulletin), self._rows(self.previous_notice(bulletin))
         reports = [BuildingReport(b, b.id in waiting, now.get(b.id), before.get(b.id)) for b in buildings]
-        return sorted(reports, key=lambda r: (not r.waiting, _natural(r.building.name), r.building.id))
+        return sorted(reports, key=lambda r: (not r.waiting, natural_order(r.building.name), r.building.id))
 
     def unreported(self, bulletin: Bulletin) -> list[Building]:
         """The buildings with buyers waiting whose progress is not reported yet."""
