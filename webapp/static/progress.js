@@ -10,4 +10,12 @@
       if (!isNaN(value)) { slider.value = Math.max(0, Math.min(100, value)); }
     });
   });
+  // The camera's own file input is hidden behind a button in the page's language; say what was chosen.
+  document.querySelectorAll("input[type=file][data-chosen]").forEach(function (input) {
+    var shown = document.getElementById(input.getAttribute("data-chosen"));
+    input.addEventListener("change", function () {
+      var count = input.files ? input.files.length : 0;
+      shown.textContent = count ? input.getAttribute("data-chosen-text").replace("{n}", String(count)) : "";
+    });
+  });
 })();
