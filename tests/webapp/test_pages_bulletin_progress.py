@@ -40,9 +40,7 @@ def save(client: Any, bulletin: Bulletin, building_id: int, **values: Any) -> An
     )
 
 
-def test_engineering_reports_each_building_with_photos_and_submits(
-    client: Any, platform: Platform
-) -> None:
+def test_engineering_reports_each_building_with_photos_and_submits(client: Any, platform: Platform) -> None:
     site, bulletin = notice(platform)
     first, second = site.buildings
     login(client, "eng")
