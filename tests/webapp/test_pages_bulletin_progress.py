@@ -188,3 +188,18 @@ def test_the_task_page_leads_to_the_progress_page(client: Any, platform: Platfor
     assert f'href="/bulletins/{bulletin.id}/progress"' in page.get_data(as_text=True)
     notice_page = client.get(f"/bulletins/{bulletin.id}")
     assert f'href="/bulletins/{bulletin.id}/progress"' in notice_page.get_data(as_text=True)
+
+
+def test_a_design_change_has_no_progress_page(client: Any, platform: Platform) -> None:
+    site = estate(platform, "LXF", "临溪府")
+    instance_id = platform.bulletins.start_design_change(
+        {"project_id": site.project.id, "building_ids": [site.buildings[0].id], "title": "景观调整"},
+        actor(platform, "crc"),
+    )
+    bulletin = bulletin_of(platform.session, instance_id)
+    assert bulletin is not None
+    platform.session.commit()
+    login(client, "eng")
+    page = client.get(f"/bulletins/{bulletin.id}/progress")
+    assert page.status_code == 302 and page.headers["Location"] == f"/bulletins/{bulletin.id}"
+    assert "规划设计变更通报没有工程进度。" in text(client.get(page.headers["Location"]))

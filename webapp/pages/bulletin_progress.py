@@ -92,7 +92,11 @@ def _page(
 @bp.get("/<int:bulletin_id>/progress")
 @allow(Permission.REPORT_PROGRESS)
 def show(bulletin_id: int) -> Any:
-    return _page(platform().bulletins.get(bulletin_id), {}, {}, 200)
+    bulletin = platform().bulletins.get(bulletin_id)
+    if bulletin.kind != "progress":
+        problem(_("规划设计变更通报没有工程进度。"))
+        return redirect(url_for("bulletins.show", bulletin_id=bulletin_id))
+    return _page(bulletin, {}, {}, 200)
 
 
 @bp.post("/<int:bulletin_id>/progress/<int:building_id>")
