@@ -3,6 +3,8 @@ that a crash rolls back whole, and the notice counts what was delivered."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +16,7 @@ from crm.bulletins.models import Bulletin, BulletinRecipient
 from crm.bulletins.sending import Sender
 from crm.platform import Foundation, Platform
 from notifications.models import InAppMessage, OutboxMessage
+from notifications.outbox import Outbox
 from tests.bulletins.support import Estate, actor, estate, open_task, report
 
 KIND = "bulletin.progress"
@@ -119,16 +122,17 @@ def test_a_chunk_that_fails_is_rolled_back_with_its_messages_and_sent_once_on_re
 
     sender = Sender(session_factory, foundation, chunk=3)
     chunks = 0
-    real = Sender._owners
+    real = Outbox.queue_many
 
-    def second_chunk_fails(self: Sender, session: Session, owner_ids: object) -> object:
+    def second_chunk_fails(self: Outbox, *args: Any, **kwargs: Any) -> int:
         nonlocal chunks
         chunks += 1
+        count = real(self, *args, **kwargs)  # its messages queued in the chunk's transaction, then
         if chunks == 2:
             raise Boom("the worker died")
-        return real(self, session, owner_ids)  # type: ignore[arg-type]
+        return count
 
-    monkeypatch.setattr(Sender, "_owners", second_chunk_fails)
+    monkeypatch.setattr(Outbox, "queue_many", second_chunk_fails)
     with pytest.raises(Boom):
         sender.run_once()
     monkeypatch.undo()
