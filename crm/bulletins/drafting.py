@@ -25,8 +25,8 @@ def progress_rows(session: Session, bulletin: Bulletin) -> list[BuildingProgress
 def prefill(session: Session, bulletin: Bulletin) -> None:
     """Write the notice's text and SMS from the reported progress, unless the centre already wrote them.
 
-    The text is what the portal shows and the email and in-app message carry between their own greeting
-    and signature, so it starts with the news itself: a line per building, then where to see the photos."""
+    The text is what the portal shows and what the email and the in-app message carry between their own
+    greeting and signature (with the link to the photos), so it is the news itself: a line per building."""
     if bulletin.body.strip():
         return
     rows = progress_rows(session, bulletin)
@@ -37,7 +37,7 @@ def prefill(session: Session, bulletin: Bulletin) -> None:
         if note and note[-1] not in "。！？.!?":
             note += "。"
         lines.append(f"{row.building.name}：{row.milestone}，整体完成{row.percent}%。{note}")
-    lines += ["", "各楼栋的现场照片和往期通报可在业主服务页查看。感谢您的关注与支持！"]
+    lines += ["", "感谢您对我们工作的关注与支持！"]
     bulletin.body = "\n".join(lines)
     parts = "，".join(f"{row.building.name}{row.milestone}（{row.percent}%）" for row in rows)
     sms = f"【{bulletin.project.name}】{month}工程进度：{parts}。"
