@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
 from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk
 from notifications.models import InAppMessage, OutboxMessage
-from notifications.pending import added, rows_of
+from notifications.pending import added, insert_rows, rows_of
 from notifications.quiet import QuietHours
 from notifications.templates import Templates
 
@@ -160,8 +160,7 @@ class Outbox:
                     continue
                 rows.append(self._row(kind, addr, dict(context), now, now, ref=ref))
                 added(self.session)
-        if inapp:
-            self.session.execute(insert(INAPP), inapp)
+        insert_rows(self.session, INAPP, inapp)
         return count
 
     def _row(
