@@ -74,7 +74,8 @@ def send(bulletin_id: int | None, batch: int) -> None:
         click.echo(f"notice {bulletin_id} does not exist", err=True)
         sys.exit(1)
     if bulletin.status != "sending":
-        click.echo(f"notice {bulletin_id} is {bulletin.status}, not being sent", err=True)
+        said = "sent already" if bulletin.status == "sent" else f"{bulletin.status}, not approved for sending"
+        click.echo(f"notice {bulletin_id} is {said}", err=True)
         sys.exit(1)
     db_session().rollback()  # the sender works in its own transactions
     click.echo(describe_sending(sender.send(bulletin_id)))
