@@ -91,6 +91,12 @@ def test_the_draft_is_edited_previewed_and_refused_field_by_field(client, platfo
     platform.session.expire_all()
     assert bulletin.status == "drafting" and bulletin.sms_text == DRAFT["sms_text"]
 
+    wordy = client.post(
+        f"/bulletins/{bulletin.id}/draft", data={**DRAFT, "action": "submit", "draft_note": "说" * 2001}
+    )
+    assert wordy.status_code == 422
+    assert 'id="err-draft_note">最多 2000 个字<' in wordy.get_data(as_text=True)
+
     submitted = client.post(
         f"/bulletins/{bulletin.id}/draft", data={**DRAFT, "action": "submit", "draft_note": "按模板起草"}
     )
