@@ -6,8 +6,10 @@ each by SMS and every third also by email — 100,000 messages: every one render
 queued through `Outbox.queue` in the owner's own call, the caller committing every 1,000 owners as a job
 would. Then one dispatcher sends them all to a recording channel
 (claim, send, record, batch by batch) — the code `lintel worker` runs. Queued/s and dispatched/s per
-database; the last line is one JSON object
-`{"messages": N, "sqlite": {"queued_per_s": X, "dispatched_per_s": Y}, "postgresql": {...}}`.
+database. Then a notice to 100,000 owners (bench/bulletins.py): the sender queues it, the dispatcher sends
+it. The last line is one JSON object `{"messages": N, "sqlite": {"queued_per_s": X, "dispatched_per_s": Y},
+"postgresql": {...}, "notice": {"sqlite": {"owners": N, "messages": M, "queued_per_s": …}, "postgresql":
+{...}}}`.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _measure(url: str, messages: int, echo: Callable[[str], None]) -> dict[str, 
     }
 
 
-def run(*, messages: int, postgres_url: str, echo: Callable[[str], None]) -> dict[str, Any]:
+def run(*, messages: int, owners: int, postgres_url: str, echo: Callable[[str], None]) -> dict[str, Any]:
     result: dict[str, Any] = {"messages": messages}
     with tempfile.TemporaryDirectory() as folder:
         for kind, url in (
@@ -134,5 +136,9 @@ def run(*, messages: int, postgres_url: str, echo: Callable[[str], None]) -> dic
                 )
             )
             result[kind] = figures
+    if owners:
+        from bench.bulletins import run as notice
+
+        result["notice"] = notice(owners=owners, postgres_url=postgres_url, echo=echo)
     echo(json.dumps(result))
     return result

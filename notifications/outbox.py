@@ -6,18 +6,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
 from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk
 from notifications.models import InAppMessage, OutboxMessage
-from notifications.pending import added, rows_of
+from notifications.pending import added, insert_rows, rows_of
 from notifications.quiet import QuietHours
 from notifications.templates import Templates
 
+INAPP = cast(Table, InAppMessage.__table__)
 CHANNELS = ("inapp", "email", "sms", "wecom", "dingtalk", "console")
 BATCH_MAX = 50  # items in one batched message
 
@@ -108,34 +109,95 @@ class Outbox:
             if batch_key is not None:
                 params["items"] = [params.pop("item", None)]
                 not_before = now + self.batch_window
-            if addr.channel == "sms":
-                not_before = self.quiet.next_allowed(not_before)
-            rendered = self.templates.render(kind, addr.channel, params)
-            key = uuid.uuid4().hex
-            row: dict[str, Any] = {
-                "kind": kind,
-                "channel": addr.channel,
-                "address": addr.address,
-                "recipient": addr.recipient,
-                "subject": rendered.subject[:300],
-                "body": rendered.body,
-                "params": params,
-                "idempotency_key": key,
-                "batch_key": batch_key,
-                "ref": ref,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": not_before,
-                "claimed_until": None,
-                "claimed_by": None,
-                "last_error": None,
-                "created_at": now,
-                "sent_at": None,
-            }
-            rows.append(row)
-            queued.append(Queued(kind, addr.channel, addr.address, addr.recipient, key, not_before))
+            rows.append(self._row(kind, addr, params, not_before, now, batch_key=batch_key, ref=ref))
+            row = rows[-1]
+            queued.append(
+                Queued(
+                    kind,
+                    addr.channel,
+                    addr.address,
+                    addr.recipient,
+                    row["idempotency_key"],
+                    row["not_before"],
+                )
+            )
         added(self.session)
         return queued
+
+    def queue_many(
+        self,
+        kind: str,
+        messages: Iterable[tuple[Iterable[Address], dict[str, Any]]],
+        *,
+        link: str | None = None,
+        ref: str | None = None,
+    ) -> int:
+        """`queue` for many recipients of one notice, each with its own context (their name): the in-app
+        messages are written together in one multi-row INSERT instead of one ORM object each, the others
+        wait for the commit as `queue`'s do. No batching. How many messages were queued."""
+        now = self.clock.now()
+        rows = rows_of(self.session)
+        inapp: list[dict[str, Any]] = []
+        count = 0
+        for to, context in messages:
+            for addr in to:
+                if addr.channel not in CHANNELS:
+                    raise ValueError(f"unknown channel {addr.channel!r}")
+                count += 1
+                if addr.channel == "inapp":
+                    rendered = self.templates.render(kind, "inapp", {**context, "items": [None]})
+                    inapp.append(
+                        {
+                            "recipient": addr.address,
+                            "kind": kind,
+                            "subject": rendered.subject[:300],
+                            "body": rendered.body,
+                            "link": link,
+                            "created_at": now,
+                            "read_at": None,
+                        }
+                    )
+                    continue
+                rows.append(self._row(kind, addr, dict(context), now, now, ref=ref))
+                added(self.session)
+        insert_rows(self.session, INAPP, inapp)
+        return count
+
+    def _row(
+        self,
+        kind: str,
+        addr: Address,
+        params: dict[str, Any],
+        not_before: datetime,
+        now: datetime,
+        *,
+        batch_key: str | None = None,
+        ref: str | None = None,
+    ) -> dict[str, Any]:
+        """One outbox row, rendered, as `notifications.pending` writes it."""
+        if addr.channel == "sms":
+            not_before = self.quiet.next_allowed(not_before)
+        rendered = self.templates.render(kind, addr.channel, params)
+        return {
+            "kind": kind,
+            "channel": addr.channel,
+            "address": addr.address,
+            "recipient": addr.recipient,
+            "subject": rendered.subject[:300],
+            "body": rendered.body,
+            "params": params,
+            "idempotency_key": uuid.uuid4().hex,
+            "batch_key": batch_key,
+            "ref": ref,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": not_before,
+            "claimed_until": None,
+            "claimed_by": None,
+            "last_error": None,
+            "created_at": now,
+            "sent_at": None,
+        }
 
     def _pending_batches(
         self, batch_key: str, rows: list[dict[str, Any]]

@@ -74,6 +74,23 @@ def flush_rows(session: Session) -> None:
 def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
     """PostgreSQL: COPY on the session's own connection (so in its transaction) — several times faster
     than INSERTs, which psycopg sends one per row."""
+    copy_rows(session, OUTBOX, rows, json_columns=("params",))
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows of one table in the session's transaction: COPY on PostgreSQL (psycopg), one executemany
+    elsewhere."""
+    if not rows:
+        return
+    if session.get_bind().dialect.driver == "psycopg":
+        copy_rows(session, table, rows)
+    else:
+        session.execute(insert(table), rows)
+
+
+def copy_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], json_columns: tuple[str, ...] = ()
+) -> None:
     from psycopg.types.json import Jsonb
 
     columns = [name for name in rows[0] if name != "id"]
@@ -81,10 +98,10 @@ def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
     assert driver is not None
     with (
         driver.cursor() as cursor,
-        cursor.copy(f"COPY {OUTBOX.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
         for row in rows:
-            copy.write_row([Jsonb(value) if name == "params" else value for name, value in row.items()])
+            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name] for name in columns])
 
 
 def _reading(state: ORMExecuteState) -> None:

@@ -33,8 +33,10 @@ from webapp import create_app, db_session, platform
 from webapp.database import ROOT, upgrade
 from webapp.scheduler import (
     describe,
+    describe_sending,
     dispatch,
     run_blocking,
+    send_bulletins,
     start_in_background,
     tick,
     timer_job,
@@ -389,12 +391,14 @@ def serve(host: str | None, port: int | None) -> None:
     help="Instances with due timers, or messages, taken per transaction.",
 )
 def worker(once: bool, batch: int) -> None:
-    """Fire due timers and timer start events, and send the messages due (run as many as you like against
-    PostgreSQL: no timer fires twice, no message goes out twice)."""
+    """Fire due timers and timer start events, queue the messages of approved notices, and send the
+    messages due (run as many as you like against PostgreSQL: no timer fires twice, no message goes out
+    twice)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
+        click.echo(describe_sending(send_bulletins(app)))
         click.echo(describe(dispatch(app, batch=batch)))
         return
     configure_logging()
@@ -575,5 +579,5 @@ if __name__ == "__main__":
     main()
 
 
-# Registering `lintel import`, `lintel incidents` and `lintel notices`.
-from webapp import cli_imports, cli_incidents, cli_notices, cli_reports  # noqa: E402,F401
+# Registering `lintel import`, `lintel incidents`, `lintel notices` and `lintel bulletins`.
+from webapp import cli_bulletins, cli_imports, cli_incidents, cli_notices, cli_reports  # noqa: E402,F401

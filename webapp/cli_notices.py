@@ -155,9 +155,13 @@ def send_test(channel: str, to: str) -> None:
     "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
 )
 @click.option("--messages", default=100_000, show_default=True, help="Messages rendered, queued and sent.")
-def bench_notices(postgres_url: str, messages: int) -> None:
+@click.option(
+    "--owners", default=100_000, show_default=True, help="Owners an approved notice goes to (0: skip it)."
+)
+def bench_notices(postgres_url: str, messages: int, owners: int) -> None:
     """Messages rendered and queued per second, then dispatched per second, on SQLite and PostgreSQL
-    (database lintel_bench_notices)."""
+    (database lintel_bench_notices); then a notice to 100,000 owners queued by the sender and dispatched
+    (database lintel_bench_bulletins)."""
     from bench.notices import run
 
-    run(messages=messages, postgres_url=postgres_url, echo=click.echo)
+    run(messages=messages, owners=owners, postgres_url=postgres_url, echo=click.echo)

@@ -1,5 +1,5 @@
-"""The thin scheduler around the timer job and the outbox's dispatcher: started by `lintel serve` and
-`lintel worker`, never in tests."""
+"""The thin scheduler around the timer job, the sender of approved notices and the outbox's dispatcher:
+started by `lintel serve` and `lintel worker`, never in tests."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from crm.bulletins.sending import Sender, SendReport
 from crm.platform import Foundation, Platform
 from engine.timers import FireReport, TimerJob
 from notifications.dispatch import Dispatcher, DispatchReport
@@ -57,6 +58,28 @@ def dispatch(app: Flask, job: Dispatcher | None = None, batch: int = 50) -> Disp
     return report
 
 
+def sender(app: Flask) -> Sender:
+    """The sender of approved notices of this process (crm.bulletins.sending)."""
+    return Sender(app.extensions["lintel.sessions"], app.extensions["lintel.foundation"])
+
+
+def send_bulletins(app: Flask, job: Sender | None = None) -> SendReport:
+    """One pass: queue the messages of every notice being sent, a chunk per transaction."""
+    report = (job or sender(app)).run_once()
+    if report.busy:
+        notices_log.info(describe_sending(report))
+    return report
+
+
+def describe_sending(report: SendReport) -> str:
+    if not report.busy:
+        return "no notice to send"
+    line = f"queued the messages of {report.recipients} notice recipients ({report.messages} messages)"
+    if report.sent:
+        line += f"; notices sent: {', '.join(str(i) for i in report.sent)}"
+    return line
+
+
 def describe(report: DispatchReport) -> str:
     line = f"sent {report.sent} messages, {report.retried} to retry, {report.dead} dead letters"
     if report.held:
@@ -74,6 +97,17 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
         args=[app, job],
         seconds=seconds,
         id="lintel-timers",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    # Before the dispatcher's first pass: what an approved notice queues goes out in the same minute.
+    scheduler.add_job(
+        send_bulletins,
+        "interval",
+        args=[app, sender(app)],
+        seconds=app.extensions["lintel.notice_poll"],
+        id="lintel-bulletins",
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(UTC),

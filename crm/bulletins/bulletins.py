@@ -22,7 +22,7 @@ from sqlalchemy import Select, insert, literal, select
 from sqlalchemy.orm import Session
 
 from crm.bulletins import audience
-from crm.bulletins.drafting import prefill
+from crm.bulletins.drafting import SMS_MAX, prefill
 from crm.bulletins.models import BuildingProgress, Bulletin, BulletinRecipient
 from crm.estate.models import Building, Project, Unit
 from crm.models import User
@@ -47,7 +47,6 @@ PROCESSES = {PROGRESS_PROCESS: "progress", DESIGN_CHANGE_PROCESS: "design_change
 SUBMIT_STEP = "submit_progress"
 DRAFT_STEP = "draft"
 APPROVE_STEP = "approve"
-SMS_MAX = 120  # characters of the notice's own SMS text (the link is added to it)
 
 
 def period_of(moment: datetime) -> str:

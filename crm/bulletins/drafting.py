@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from crm.bulletins.models import BuildingProgress, Bulletin
 from crm.estate.models import Building
 
+SMS_MAX = 120  # characters of the notice's own SMS text (the portal link is added to it)
+
 
 def progress_rows(session: Session, bulletin: Bulletin) -> list[BuildingProgress]:
     return list(
@@ -21,17 +23,22 @@ def progress_rows(session: Session, bulletin: Bulletin) -> list[BuildingProgress
 
 
 def prefill(session: Session, bulletin: Bulletin) -> None:
-    """Write the notice's text and SMS from the reported progress, unless the centre already wrote them."""
+    """Write the notice's text and SMS from the reported progress, unless the centre already wrote them.
+
+    The text is what the portal shows and what the email and the in-app message carry between their own
+    greeting and signature (with the link to the photos), so it is the news itself: a line per building."""
     if bulletin.body.strip():
         return
     rows = progress_rows(session, bulletin)
     month = f"{int(bulletin.period[5:])}月" if bulletin.period else "本月"
-    lines = ["尊敬的业主：", "", f"{bulletin.project.name}{month}工程进度如下："]
+    lines = [f"{bulletin.project.name}{month}工程进度如下："]
     for row in rows:
-        note = f"{row.note.strip()}" if row.note.strip() else ""
+        note = row.note.strip()
+        if note and note[-1] not in "。！？.!?":
+            note += "。"
         lines.append(f"{row.building.name}：{row.milestone}，整体完成{row.percent}%。{note}")
-    lines += ["", "感谢您对我们工作的关注与支持，现场照片请在业主服务页查看。"]
+    lines += ["", "感谢您对我们工作的关注与支持！"]
     bulletin.body = "\n".join(lines)
     parts = "，".join(f"{row.building.name}{row.milestone}（{row.percent}%）" for row in rows)
     sms = f"【{bulletin.project.name}】{month}工程进度：{parts}。"
-    bulletin.sms_text = sms if len(sms) <= 120 else sms[:119] + "…"
+    bulletin.sms_text = sms if len(sms) <= SMS_MAX else sms[: SMS_MAX - 1] + "…"

@@ -202,8 +202,6 @@ def test_every_permission_is_granted_and_used(app) -> None:  # type: ignore[no-u
     used = {rule.permission for rule in (rule_of(v) for v in app.view_functions.values()) if rule}
     assert set(Permission) - used == {
         Permission.SEE_OVERDUE_BY_DEPARTMENT,  # a part of the home page
-        Permission.DRAFT_BULLETINS,
-        Permission.APPROVE_BULLETINS,
     }
 
 

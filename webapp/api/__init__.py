@@ -120,6 +120,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
 
 from webapp.api import (  # noqa: E402,F401
     bulletin_progress,
+    bulletins,
     complaints,
     defects,
     definitions,

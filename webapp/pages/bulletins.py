@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from crm.bulletins.drafting import progress_rows
-from crm.bulletins.models import KINDS, STATUSES
+from crm.bulletins.models import KINDS, STATUSES, Bulletin
 from crm.estate.models import Project
 from crm.policy import Permission
 from webapp import platform
@@ -52,8 +52,18 @@ def index() -> Any:
 @bp.get("/<int:bulletin_id>")
 @allow(Permission.VIEW_BULLETINS)
 def show(bulletin_id: int) -> Any:
+    return page(platform().bulletins.get(bulletin_id))
+
+
+def page(
+    bulletin: Bulletin,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    **extra: Any,
+) -> Any:
+    """The notice's page; with the errors and values of a form sent back to be corrected."""
     p = platform()
-    bulletin = p.bulletins.get(bulletin_id)
     return render_template(
         "bulletins/bulletin.html",
         b=bulletin,
@@ -62,5 +72,11 @@ def show(bulletin_id: int) -> Any:
         names=p.staff.display_names(
             n for n in (bulletin.created_by, bulletin.returned_by, bulletin.approved_by) if n
         ),
+        **sending_context(bulletin, errors, values),
+        **extra,
         **_labels(),
-    )
+    ), status
+
+
+# The drafting, approval and delivery routes (and what the page shows of them) join this blueprint.
+from webapp.pages.bulletin_sending import sending_context  # noqa: E402

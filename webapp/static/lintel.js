@@ -58,3 +58,19 @@
     });
   }
 })();
+
+// A character counter: a field with data-counter="ID" keeps the element #ID showing its length, marked
+// when it passes the element's data-max.
+(function () {
+  "use strict";
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var id = field.getAttribute && field.getAttribute("data-counter");
+    var counter = id && document.getElementById(id);
+    if (!counter) { return; }
+    var length = Array.from(field.value).length;
+    counter.textContent = String(length);
+    var max = parseInt(counter.getAttribute("data-max") || "0", 10);
+    counter.classList.toggle("late", max > 0 && length > max);
+  });
+})();
