@@ -64,3 +64,6 @@ def show(bulletin_id: int) -> Any:
         ),
         **_labels(),
     )
+
+
+from webapp.pages import bulletin_design_changes  # noqa: E402,F401  (its routes are this blueprint's)
