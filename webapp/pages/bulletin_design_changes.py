@@ -195,7 +195,7 @@ def remind(bulletin_id: int) -> Any:
     except TooSoon as soon:
         problem(
             _(
-                "今天已经提醒过了（%(last)s），每份通报每天最多提醒一次，%(next)s 后可再次提醒。",
+                "上次提醒在 %(last)s，每份通报每天最多提醒一次，%(next)s 后可再次提醒。",
                 last=local_time(soon.last),
                 next=local_time(soon.next_at),
             )
