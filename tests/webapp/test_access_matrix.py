@@ -203,7 +203,6 @@ def test_every_permission_is_granted_and_used(app) -> None:  # type: ignore[no-u
     assert set(Permission) - used == {
         Permission.SEE_OVERDUE_BY_DEPARTMENT,  # a part of the home page
         Permission.REPORT_PROGRESS,
-        Permission.DRAFT_BULLETINS,
         Permission.APPROVE_BULLETINS,
     }
 
