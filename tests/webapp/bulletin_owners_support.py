@@ -68,7 +68,7 @@ def design_change(
     bulletin = bulletin_of(platform.session, platform.bulletins.start_design_change(data, crc))
     assert bulletin is not None
     bulletin.body = "经规划部门批准，1栋北侧景观水系调整为下沉式花园，楼栋位置、户型和面积不变。"
-    bulletin.sms_text = "【临溪府】1栋北侧景观设计变更，请查看并确认。"
+    bulletin.sms_text = f"【{site.project.name}】1栋北侧景观设计变更，请查看并确认。"
     draft = open_task(platform, bulletin, "draft")
     platform.tasks.claim(draft.id, crc)
     platform.tasks.complete(draft.id, {}, crc)
