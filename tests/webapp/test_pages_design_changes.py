@@ -89,6 +89,12 @@ def test_bad_input_is_told_beside_its_field_and_starts_nothing(
         "/bulletins/design-changes/new", data={"project_id": site.project.id, "title": "景观调整"}
     )
     assert error_beside(none_chosen.get_data(as_text=True), "building_ids") == "请勾选楼栋或填写房号"
+    garbled = client.post(
+        "/bulletins/design-changes/new",
+        data={"project_id": site.project.id, "building_ids": ["²", "99999999999"], "title": "景观调整"},
+    )
+    assert garbled.status_code == 422
+    assert error_beside(garbled.get_data(as_text=True), "building_ids") == "楼栋选择无效"
     assert bulletins(platform) == 0
 
 

@@ -5,6 +5,7 @@ most once a day. The routes belong to the notices' blueprint (webapp.pages.bulle
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from webapp.pages.bulletins import bp
 from webapp.pages.common import actor, commit, ok, problem
 
 TITLE_MAX = 200
+ID = re.compile(r"[0-9]{1,10}")
 
 
 def acknowledgements() -> Acknowledgements:
@@ -45,18 +47,23 @@ def _acks() -> dict[str, Any]:
 # -- starting a design change ---------------------------------------------------------------------
 
 
-def _project() -> Project | None:
-    raw = request.values.get("project_id", "").strip()
-    if not raw.isdigit() or not 0 < int(raw) <= 2**31 - 1:
+def _id(raw: str) -> int | None:
+    text = raw.strip()
+    if not ID.fullmatch(text) or not 0 < int(text) <= 2**31 - 1:
         return None
-    return platform().session.get(Project, int(raw))
+    return int(text)
+
+
+def _project() -> Project | None:
+    wanted = _id(request.values.get("project_id", ""))
+    return platform().session.get(Project, wanted) if wanted is not None else None
 
 
 def _building_ids() -> list[int] | None:
-    values = request.values.getlist("building_ids")
-    if any(not v.strip().isdigit() or int(v) > 2**31 - 1 for v in values):
+    found = [_id(v) for v in request.values.getlist("building_ids")]
+    if any(i is None for i in found):
         return None
-    return sorted({int(v) for v in values})
+    return sorted({i for i in found if i is not None})
 
 
 def _unit_text() -> str:
