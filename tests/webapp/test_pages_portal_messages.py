@@ -11,25 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from crm.estate.models import Owner
-from crm.messaging.kinds import KINDS, Kind
+from crm.messaging.kinds import KINDS
 from crm.messaging.models import OwnerNoticePreference
 from notifications.models import InAppMessage
 from tests.webapp.pages_support import OWNER_PHONE, login, register, text
-
-PROGRESS = Kind("project.progress", "楼盘进度通报", "owner", ("sms", "inapp"), optional=True)
 
 
 @pytest.fixture
 def app(app):  # type: ignore[no-untyped-def]
     app.config["WTF_CSRF_ENABLED"] = False
     return app
-
-
-@pytest.fixture
-def optional_kind(monkeypatch):  # type: ignore[no-untyped-def]
-    """An owner kind the owner may turn off (the monthly progress notice is one such)."""
-    monkeypatch.setitem(KINDS, PROGRESS.code, PROGRESS)
-    return PROGRESS
 
 
 def owner(platform, phone: str = OWNER_PHONE) -> Owner:  # type: ignore[no-untyped-def]
@@ -153,7 +144,10 @@ def test_the_owner_chooses_channels_per_kind(client, platform) -> None:
     assert page.status_code == 200 and "消息设置" in shown
     for label in ("投诉已受理", "投诉处理答复", "短信", "邮件", "站内消息", "默认方式"):
         assert label in shown
-    assert "不接收" not in shown  # every kind so far is about the owner's own request
+    # Only the monthly progress notice may be turned off: the others are about the owner's own request.
+    assert shown.count("不接收") == 1
+    progress = re.search(r'data-kind="bulletin.progress".*?</fieldset>', page.get_data(as_text=True), re.S)
+    assert progress is not None and "不接收" in progress.group(0)
     form = {**defaults_form(), "channels.complaint.replied": ["inapp"]}
     saved = client.post("/portal/settings", data=form, follow_redirects=True)
     assert "已保存您的消息设置" in text(saved)
@@ -179,15 +173,15 @@ def test_a_service_notice_keeps_a_channel_refused_in_chinese(client, platform) -
     assert 'value="sms" checked' in closed and 'value="inapp" checked' not in closed  # the ticks kept
 
 
-def test_an_optional_kind_can_be_turned_off(client, platform, optional_kind) -> None:
+def test_the_progress_notice_can_be_turned_off(client, platform) -> None:
     complaint = register(platform)
     verify(client, complaint.number)
     page = text(client.get("/portal/settings"))
     assert "楼盘进度通报" in page and "不接收" in page
-    form = {**defaults_form(), "channels.project.progress.off": "1"}
+    form = {**defaults_form(), "channels.bulletin.progress.off": "1"}
     assert client.post("/portal/settings", data=form).status_code == 302
-    assert stored(platform, owner(platform).id) == {"project.progress": ("", "owner")}
-    assert platform.notice_preferences.channels_for(owner(platform).id, "project.progress") == ()
+    assert stored(platform, owner(platform).id) == {"bulletin.progress": ("", "owner")}
+    assert platform.notice_preferences.channels_for(owner(platform).id, "bulletin.progress") == ()
 
 
 def test_unknown_channels_in_the_form_are_ignored(client, platform) -> None:
