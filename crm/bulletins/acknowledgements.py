@@ -141,23 +141,28 @@ class Acknowledgements:
         )
 
     def remind(self, bulletin: Bulletin, actor: Actor) -> int:
-        """Queue the notice again, by each owner's channels, to every owner who has not acknowledged it;
-        how many owners. Raises TooSoon within a day of the last reminder."""
+        """Queue the notice again, by each owner's channels, to every owner who has not acknowledged it
+        and whom the sending has reached (`queued_at`); how many owners. Raises TooSoon within a day of the
+        last reminder."""
         self._check(bulletin)
         last = self.last_reminder(bulletin)
         if last is not None and self.clock.now() - last < REMIND_INTERVAL:
             raise TooSoon(last)
+        waiting = (BulletinRecipient.bulletin_id == bulletin.id) & BulletinRecipient.acknowledged_at.is_(None)
+        # Only those the sending has reached: an owner whose first messages are still to be queued gets
+        # them from the sending itself, not twice.
         owners = list(
             self.session.scalars(
                 select(Owner)
                 .join(BulletinRecipient, BulletinRecipient.owner_id == Owner.id)
-                .where(
-                    BulletinRecipient.bulletin_id == bulletin.id, BulletinRecipient.acknowledged_at.is_(None)
-                )
+                .where(waiting, BulletinRecipient.queued_at.is_not(None))
                 .order_by(Owner.id)
             )
         )
         if not owners:
+            unsent = self.session.scalar(select(BulletinRecipient.id).where(waiting).limit(1))
+            if unsent is not None:
+                raise Conflict(f"notice {bulletin.id} is still being sent")
             raise Conflict("every owner has acknowledged the notice")
         path = link_of(bulletin.id)
         context = {

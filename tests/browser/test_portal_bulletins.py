@@ -13,7 +13,7 @@ from crm.handover.demo_photos import before
 from crm.platform import Platform
 from tests.browser.test_walkthrough import DESKTOP, PHONE, shot, sign_in
 from tests.bulletins.support import estate
-from tests.webapp.bulletin_owners_support import design_change, progress_notice
+from tests.webapp.bulletin_owners_support import design_change, progress_notice, sending_done
 
 
 def notices(served) -> tuple[int, int, str, list[str]]:  # type: ignore[no-untyped-def]
@@ -104,6 +104,7 @@ def test_the_centre_starts_a_design_change_seeing_whom_it_reaches_and_follows_it
         sent = design_change(
             platform, site, building_ids=[site.buildings[0].id], title="湖畔苑1栋立面材质变更通报"
         )
+        sending_done(platform, sent)
         session.commit()
         project_id, sent_id = site.project.id, sent.id
     base = served.url

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm.attachments import Attachments
 from crm.bulletins.bulletins import bulletin_of
-from crm.bulletins.models import BuildingProgress, Bulletin
+from crm.bulletins.models import BuildingProgress, Bulletin, BulletinRecipient
 from crm.bulletins.portal import photo_field
 from crm.estate.models import Building
 from crm.models import Attachment
@@ -90,3 +90,15 @@ def attach_photo(
     assert bulletin.instance_id is not None
     store = Attachments(platform.session, platform.clock, folder / "uploads", 1 << 20)
     return store.store(bulletin.instance_id, "eng", name, io.BytesIO(JPEG), field=photo_field(building.id))
+
+
+def sending_done(platform: Platform, bulletin: Bulletin) -> None:
+    """What the sending leaves behind once every recipient's messages are queued."""
+    now = platform.clock.now()
+    platform.session.execute(
+        update(BulletinRecipient).where(BulletinRecipient.bulletin_id == bulletin.id).values(queued_at=now)
+    )
+    bulletin.status = "sent"
+    bulletin.sent_at = now
+    bulletin.recipients_queued = bulletin.recipients_total
+    platform.session.flush()

@@ -19,7 +19,7 @@ from crm.platform import Platform
 from lintel.clock import FixedClock
 from notifications.models import InAppMessage, OutboxMessage
 from tests.bulletins.support import Estate, actor, estate
-from tests.webapp.bulletin_owners_support import approve_notice, design_change, progress_notice
+from tests.webapp.bulletin_owners_support import approve_notice, design_change, progress_notice, sending_done
 from tests.webapp.pages_support import login, open_task, text
 
 
@@ -188,6 +188,12 @@ def test_who_has_not_acknowledged_their_xlsx_and_a_reminder_once_a_day(
         ]
     )
 
+    # While the notice is still being sent, its own sending reaches them: no reminder yet.
+    early = client.post(f"/bulletins/{change.id}/remind", follow_redirects=True)
+    assert "通报正在发送，发送完成后才能再次提醒" in text(early)
+    sending_done(platform, change)
+    platform.session.commit()
+
     # 再次提醒: the notice again to the three, by their channels (SMS and the portal's 我的消息).
     before = set(platform.session.scalars(select(OutboxMessage.id)))
     reminded = client.post(f"/bulletins/{change.id}/remind", follow_redirects=True)
@@ -231,6 +237,7 @@ def test_an_owner_opens_the_reminder_from_my_messages_and_lands_on_the_notice(
 ) -> None:  # type: ignore[no-untyped-def]
     site, _other = sites
     change = design_change(platform, site, unit_ids=[site.units["0101"].id])
+    sending_done(platform, change)
     platform.session.commit()
     login(client, "crc")
     client.post(f"/bulletins/{change.id}/remind")

@@ -211,6 +211,8 @@ def remind(bulletin_id: int) -> Any:
     except Conflict as conflict:
         if "every owner" in str(conflict):
             problem(_("所有业主都已确认知悉，无需提醒。"))
+        elif "still being sent" in str(conflict):
+            problem(_("通报正在发送，发送完成后才能再次提醒。"))
         else:
             problem(_("这份通报还没有发送，或无需业主确认。"))
         return back
