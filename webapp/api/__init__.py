@@ -119,6 +119,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
 
 
 from webapp.api import (  # noqa: E402,F401
+    bulletin_owners,
     bulletin_progress,
     bulletins,
     complaints,

@@ -79,4 +79,5 @@ def page(
 
 
 # The drafting, approval and delivery routes (and what the page shows of them) join this blueprint.
+from webapp.pages import bulletin_design_changes  # noqa: E402,F401  (its routes are this blueprint's)
 from webapp.pages.bulletin_sending import sending_context  # noqa: E402

@@ -235,4 +235,7 @@ def add_information(number: str) -> Any:
     return redirect(url_for("portal.show", number=number))
 
 
-from webapp.pages import portal_messages  # noqa: E402,F401  (its routes are this blueprint's)
+from webapp.pages import (  # noqa: E402  (their routes are this blueprint's)
+    portal_bulletins,  # noqa: F401
+    portal_messages,  # noqa: F401
+)

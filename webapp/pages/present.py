@@ -316,6 +316,8 @@ def timeline(
             else:
                 text = _("业主在服务平台补充了信息")
                 shown = [Shown(_("补充内容"), str(data.get("text", "")), long=True)]
+        elif event.kind == "bulletin.reminded":
+            text = _("再次提醒尚未确认的业主（%(n)s 位）", n=data.get("owners", ""))
         elif event.kind == "instance.completed":
             text = _("结案")
         elif event.kind == "instance.failed":
