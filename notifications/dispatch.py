@@ -42,6 +42,9 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 # deadlock or serialization failure) is tried again before the pass gives up on it.
 WRITE_TRIES = 3
 
+# The channels by the names the administrator knows them by (a dead letter's reason names one).
+CHANNEL_NAMES = {"email": "邮件", "sms": "短信", "wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
+
 
 @dataclass
 class DispatchReport:
@@ -239,7 +242,11 @@ class Dispatcher:
         channel = self.channels.get(message.channel)
         try:
             if channel is None:
-                raise DeliveryFailed(f"channel {message.channel} is not configured", permanent=True)
+                # Shown on the pages as the dead letter's reason, in the pages' language like the channels' own.
+                name = CHANNEL_NAMES.get(message.channel, message.channel)
+                raise DeliveryFailed(
+                    f"未配置{name}通道（见 README 的配置一节），消息无法发出", permanent=True
+                )
             try:
                 channel.send(message)
             except DeliveryFailed:

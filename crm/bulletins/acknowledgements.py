@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from crm.bulletins.models import Bulletin, BulletinRecipient
+from crm.bulletins.models import Bulletin, BulletinRecipient, portal_path
 from crm.estate.models import Building, Owner, Ownership, Unit
 from crm.estate.people import mask_phone
 from crm.messaging.recipients import owner_addresses
@@ -57,11 +57,6 @@ class TooSoon(Conflict):
         super().__init__("the owners were reminded less than a day ago")
         self.last = last
         self.next_at = last + REMIND_INTERVAL
-
-
-def link_of(bulletin_id: int) -> str:
-    """Where an owner reads the notice on the portal."""
-    return f"/portal/bulletins/{bulletin_id}"
 
 
 class Acknowledgements:
@@ -164,7 +159,7 @@ class Acknowledgements:
             if unsent is not None:
                 raise Conflict(f"notice {bulletin.id} is still being sent")
             raise Conflict("every owner has acknowledged the notice")
-        path = link_of(bulletin.id)
+        path = portal_path(bulletin.id)
         context = {
             "project": bulletin.project.name,
             "title": bulletin.title,

@@ -67,6 +67,11 @@ class Bulletin(Base):
     project: Mapped[Project] = relationship(lazy="joined")
 
 
+def portal_path(bulletin_id: int) -> str:
+    """Where an owner reads the notice on the portal (the link every message of it carries)."""
+    return f"/portal/bulletins/{bulletin_id}"
+
+
 class BuildingProgress(Base):
     """A building's progress for the month of a progress notice, as engineering reports it; its photos are
     attachments of the notice's request (field `progress_<building id>`)."""

@@ -17,13 +17,15 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.bulletins.drafting import progress_rows
-from crm.bulletins.models import BuildingProgress, Bulletin, BulletinRecipient
+from crm.bulletins.models import BuildingProgress, Bulletin, BulletinRecipient, portal_path
 from crm.estate.models import Building, Owner, Ownership, Unit
+from crm.messaging.recipients import owner_recipient
 from crm.models import Attachment
 from crm.portal import SCOPE, normalise_phone
 from crm.throttle import Throttle
 from engine.errors import Conflict, NotFound
 from lintel.clock import Clock
+from notifications.models import InAppMessage
 
 SENT = ("sending", "sent")
 PHOTO_FIELD = "progress_"  # + the building's id: the photos engineering attached to its progress
@@ -190,7 +192,18 @@ class OwnerBulletins:
         return found
 
     def opened(self, owner_ids: Sequence[int], notice: OwnerNotice) -> None:
-        """The person opened the notice: noted once, on each of their records it was sent to."""
+        """The person opened the notice: noted once, on each of their records it was sent to; the in-app
+        messages that brought it (and any reminder of it) are read with it."""
+        now = self.clock.now()
+        self.session.execute(
+            update(InAppMessage)
+            .where(
+                InAppMessage.recipient.in_([owner_recipient(i) for i in owner_ids]),
+                InAppMessage.link == portal_path(notice.bulletin.id),
+                InAppMessage.read_at.is_(None),
+            )
+            .values(read_at=now)
+        )
         if notice.opened_at is not None:
             return
         self.session.execute(
@@ -200,7 +213,7 @@ class OwnerBulletins:
                 BulletinRecipient.owner_id.in_(list(owner_ids)),
                 BulletinRecipient.opened_at.is_(None),
             )
-            .values(opened_at=self.clock.now())
+            .values(opened_at=now)
         )
 
     def acknowledge(self, owner_ids: Sequence[int], notice: OwnerNotice) -> datetime:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Row, exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.bulletins.models import Bulletin, BulletinRecipient
+from crm.bulletins.models import Bulletin, BulletinRecipient, portal_path
 from crm.estate.models import Owner
 from crm.messaging.notices import Wiring, outbox
 from crm.messaging.preferences import NoticePreferences
@@ -45,10 +45,6 @@ def kind_of(bulletin: Bulletin) -> str:
 
 def ref_of(bulletin_id: int) -> str:
     return f"bulletin:{bulletin_id}"
-
-
-def portal_path(bulletin_id: int) -> str:
-    return f"/portal/bulletins/{bulletin_id}"
 
 
 def message_context(bulletin: Bulletin, public_url: str, name: str) -> dict[str, Any]:

@@ -203,7 +203,11 @@ def test_a_message_for_a_channel_not_configured_is_a_dead_letter_at_once(
     queue(session_factory, clock, templates, 1, channel="wecom")
     assert Dispatcher(session_factory, {}, clock).run_once().dead == 1
     (row,) = messages(session_factory)
-    assert (row.status, row.attempts, row.last_error) == ("dead", 1, "channel wecom is not configured")
+    assert (row.status, row.attempts, row.last_error) == (
+        "dead",
+        1,
+        "未配置企业微信群机器人通道（见 README 的配置一节），消息无法发出",
+    )
 
 
 def test_a_channel_that_breaks_is_a_failed_attempt_not_a_stalled_batch(

@@ -15,6 +15,7 @@ from crm.bulletins.bulletins import bulletin_of
 from crm.bulletins.models import Bulletin, BulletinRecipient
 from crm.platform import Platform
 from lintel.clock import FixedClock
+from notifications.models import InAppMessage
 from tests.bulletins.support import Estate, actor, estate
 from tests.webapp.bulletin_owners_support import attach_photo, design_change, progress_notice
 from tests.webapp.pages_support import text
@@ -127,12 +128,25 @@ def test_opening_a_notice_is_noted_the_first_time_only(
     notice = progress_notice(platform, site)
     platform.session.commit()
     me = site.waiting["0101"]
+    # The in-app message that brought it, as the sender leaves it in the owner's 我的消息.
+    message = InAppMessage(
+        recipient=f"owner:{me.id}",
+        kind="bulletin.progress",
+        subject=notice.title,
+        body=notice.body,
+        link=f"/portal/bulletins/{notice.id}",
+        created_at=clock.now(),
+    )
+    platform.session.add(message)
+    platform.session.commit()
     assert recipient(platform, notice, me.id).opened_at is None
     sign_in(client, notice.id, me.phone)
     assert recipient(platform, notice, me.id).opened_at is None  # proving the phone is not reading it
     client.get(f"/portal/bulletins/{notice.id}")
     first = recipient(platform, notice, me.id).opened_at
     assert first is not None and first == clock.now()
+    platform.session.refresh(message)
+    assert message.read_at == first  # read with the notice: 我的消息 no longer counts it unread
     clock.advance(timedelta(minutes=20))
     client.get(f"/portal/bulletins/{notice.id}")
     assert recipient(platform, notice, me.id).opened_at == first

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from crm.bulletins.drafting import progress_rows
 from crm.bulletins.models import KINDS, STATUSES, Bulletin
 from crm.estate.models import Project
-from crm.policy import Permission
+from crm.policy import Permission, Target
 from webapp import platform
-from webapp.access import allow
+from webapp.access import allow, policy
 from webapp.pages.bulletin_labels import KIND, STATUS
 
 bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
@@ -64,10 +64,17 @@ def page(
 ) -> Any:
     """The notice's page; with the errors and values of a form sent back to be corrected."""
     p = platform()
+    step = p.bulletins.open_step(bulletin)
+    user = g.get("user")
+    # The 办理 button only for those who may work the step (its department's members).
+    works_step = (
+        step is not None and policy().decide(user, Permission.WORK_TASK, Target.task(), step.id).allowed
+    )
     return render_template(
         "bulletins/bulletin.html",
         b=bulletin,
-        step=p.bulletins.open_step(bulletin),
+        step=step,
+        works_step=works_step,
         progress=progress_rows(p.session, bulletin),
         names=p.staff.display_names(
             n for n in (bulletin.created_by, bulletin.returned_by, bulletin.approved_by) if n
