@@ -242,7 +242,7 @@ class Dispatcher:
         channel = self.channels.get(message.channel)
         try:
             if channel is None:
-                # Shown on the pages as the dead letter's reason, in the pages' language like the channels' own.
+                # The dead letter's reason on the pages, in their language like the channels' own.
                 name = CHANNEL_NAMES.get(message.channel, message.channel)
                 raise DeliveryFailed(
                     f"未配置{name}通道（见 README 的配置一节），消息无法发出", permanent=True
