@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 
 from crm.bulletins import audience
 from crm.bulletins.bulletins import bulletin_of, period_of
-from crm.bulletins.models import Bulletin
-from crm.bulletins.progress import natural_order
+from crm.bulletins.models import Bulletin, natural_order
 from crm.directory import actor_for
 from crm.estate.models import Building
 from crm.platform import Platform

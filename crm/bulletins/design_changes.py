@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.bulletins import audience
+from crm.bulletins.models import natural_order
 from crm.estate.models import Building, Project, Unit
 from crm.estate.search import unit_ids
 
@@ -54,11 +55,8 @@ def units_of(session: Session, project_id: int, text: str) -> TypedUnits:
 
 
 def buildings_of(session: Session, project_id: int) -> list[Building]:
-    return list(
-        session.scalars(
-            select(Building).where(Building.project_id == project_id).order_by(Building.name, Building.id)
-        )
-    )
+    found = session.scalars(select(Building).where(Building.project_id == project_id))
+    return sorted(found, key=lambda b: (natural_order(b.name), b.id))
 
 
 def projects(session: Session) -> list[Project]:

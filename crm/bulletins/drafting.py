@@ -5,21 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.bulletins.models import BuildingProgress, Bulletin
-from crm.estate.models import Building
+from crm.bulletins.models import BuildingProgress, Bulletin, natural_order
 
 SMS_MAX = 120  # characters of the notice's own SMS text (the portal link is added to it)
 
 
 def progress_rows(session: Session, bulletin: Bulletin) -> list[BuildingProgress]:
-    return list(
-        session.scalars(
-            select(BuildingProgress)
-            .join(Building, Building.id == BuildingProgress.building_id)
-            .where(BuildingProgress.bulletin_id == bulletin.id)
-            .order_by(Building.name, Building.id)
-        )
-    )
+    rows = session.scalars(select(BuildingProgress).where(BuildingProgress.bulletin_id == bulletin.id))
+    return sorted(rows, key=lambda r: (natural_order(r.building.name), r.building_id))
 
 
 def prefill(session: Session, bulletin: Bulletin) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,11 @@ class Bulletin(Base):
     updated_at: Mapped[datetime]
 
     project: Mapped[Project] = relationship(lazy="joined")
+
+
+def natural_order(name: str) -> list[Any]:
+    """Buildings and units as people count them: 2栋 before 10栋."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def portal_path(bulletin_id: int) -> str:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from crm.attachments import Attachments
 from crm.bulletins import audience
 from crm.bulletins.bulletins import SUBMIT_STEP, Bulletins
-from crm.bulletins.models import MILESTONES, BuildingProgress, Bulletin
+from crm.bulletins.models import MILESTONES, BuildingProgress, Bulletin, natural_order
 from crm.estate.models import Building
 from crm.models import Attachment
 from engine.actors import Actor
@@ -43,11 +42,6 @@ FIELDS = ("milestone", "percent", "note")
 
 def photo_field(building_id: int) -> str:
     return f"{FIELD_PREFIX}{building_id}"
-
-
-def natural_order(name: str) -> list[Any]:
-    """2栋 before 10栋."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 @dataclass(frozen=True)
