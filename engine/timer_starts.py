@@ -8,6 +8,7 @@ the schedule moves to the next cycle after now.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,8 @@ from engine.models import ProcessDefinition, ProcessInstance, TimerStartSchedule
 from engine.runtime import Runtime
 from engine.timing import parse_moment, to_aware
 from lintel.clock import SHANGHAI
+
+log = logging.getLogger("lintel.timers")
 
 
 class TimerStartError(ValueError):
@@ -158,27 +161,47 @@ class TimerStarts:
         cycle_at = cycle.astimezone(SHANGHAI).isoformat()
         due = TimerStartDue(row.process_key, row.element_id, cycle)
         self.runtime.events.publish(self.session, due)
-        planned = due.planned if due.planned is not None else [(None, {})]
-        started = []
-        for business_key, data in planned:
-            instance = self.runtime.start(
-                row.process_key,
-                {"cycle_at": cycle_at, **data},
-                SYSTEM,
-                business_key=business_key,
-                fire_start_timers=True,
-            )
-            self.runtime.audit.record(
-                instance,
-                "timer.start",
-                SYSTEM.username,
-                None,
-                "running",
-                {"element_id": row.element_id, "cycle_at": cycle_at},
-            )
-            started.append(instance)
+        if due.planned is None:  # one instance; if it cannot start, the caller switches the schedule off
+            started = [self._start(row, cycle_at, None, {})]
+        else:
+            # Planned starts are independent of each other: one that cannot start (its data, a constraint)
+            # is logged and left out, and the others of the cycle still start.
+            started = []
+            for business_key, data in due.planned:
+                savepoint = self.session.begin_nested()
+                try:
+                    started.append(self._start(row, cycle_at, business_key, data))
+                    savepoint.commit()
+                except Exception:
+                    savepoint.rollback()
+                    log.exception(
+                        "timer start %s/%s: the start planned with %r could not start",
+                        row.process_key,
+                        row.element_id,
+                        business_key or data,
+                    )
         row.last_fired_at = cycle
         row.last_instance_id = started[-1].id if started else row.last_instance_id
         row.next_due_at = following
         self.session.flush()
         return started
+
+    def _start(
+        self, row: TimerStartSchedule, cycle_at: str, business_key: str | None, data: dict[str, Any]
+    ) -> ProcessInstance:
+        instance = self.runtime.start(
+            row.process_key,
+            {"cycle_at": cycle_at, **data},
+            SYSTEM,
+            business_key=business_key,
+            fire_start_timers=True,
+        )
+        self.runtime.audit.record(
+            instance,
+            "timer.start",
+            SYSTEM.username,
+            None,
+            "running",
+            {"element_id": row.element_id, "cycle_at": cycle_at},
+        )
+        return instance

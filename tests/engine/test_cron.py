@@ -15,6 +15,7 @@ from engine import cron
 from engine.bpmn_expressions import timer_check
 from engine.bpmn_meta import DeployOptions
 from engine.errors import DeployRefused
+from engine.events import TimerStartDue
 from engine.models import AuditEvent, ProcessInstance, TimerStartSchedule
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
@@ -228,3 +229,33 @@ def test_a_zero_interval_given_at_run_time_fires_once_a_minute(  # type: ignore[
         instance = Platform(session, foundation).runtime.get(instance_id)
         assert instance.status == "running"
         assert instance.next_timer_at == sh(2026, 12, 1, 10, 1)
+
+
+def test_planned_starts_are_independent_one_that_cannot_start_leaves_the_others(
+    platform: Platform, clock: FixedClock
+) -> None:
+    clock.set(sh(2026, 12, 1, 10, 0))
+    monthly = (DATA / "monthly.bpmn").read_text(encoding="utf-8")
+    start = monthly.index("<bpmn:timeCycle")
+    end = monthly.index("</bpmn:timeCycle>") + len("</bpmn:timeCycle>")
+    content = monthly[:start] + "<bpmn:timeCycle>0 0 9 1 * ?</bpmn:timeCycle>" + monthly[end:]
+    result = platform.definitions.deploy(content.encode(), "monthly.bpmn")
+    key = result.key
+    row = platform.session.scalars(
+        select(TimerStartSchedule).where(TimerStartSchedule.process_key == key)
+    ).one()
+
+    def plan(_session: Session, event: TimerStartDue) -> None:
+        if event.process_key == key:
+            # The middle one's data cannot be stored in an instance (a set): it alone is left out.
+            event.planned = [("A-1", {"site": "甲"}), ("B-1", {"site": {"乙"}}), ("C-1", {"site": "丙"})]
+
+    platform.foundation.events.subscribe(TimerStartDue, plan)
+    clock.set(sh(2027, 1, 1, 9, 0, 1))
+    started = platform.timer_starts.fire(row, clock.now())
+    assert [i.business_key for i in started] == ["A-1", "C-1"]
+    assert row.next_due_at == sh(2027, 2, 1, 9, 0)  # the schedule moves on for every project
+    keys = platform.session.scalars(
+        select(ProcessInstance.business_key).where(ProcessInstance.process_key == key)
+    )
+    assert sorted(k for k in keys if k) == ["A-1", "C-1"]
