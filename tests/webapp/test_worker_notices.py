@@ -78,4 +78,5 @@ def test_two_workers_on_postgresql_never_send_a_message_twice(tmp_path: Path) ->
     every = Counter(address for addresses in printed for address in addresses)
     assert len(every) == MESSAGES and set(every.values()) == {1}, outputs
     assert sent(url) == MESSAGES
-    assert all(printed), "each worker sent a share"
+    # Which worker sends what is a matter of timing (one may claim batch after batch while the other
+    # sleeps between polls); what must hold is that none is sent twice, whoever sent it.
