@@ -107,8 +107,8 @@ class InstanceRetried:
 class TimerStartDue:
     """A timer start event of `process_key` is due for the cycle at `cycle_at`. By default one instance
     starts; a subscriber that knows better plans the starts itself — one per item it lists (a business key,
-    or None, and the start data), possibly none — by setting `planned`. How a process fans out (one notice
-    per project under construction) lives with the process, not in the engine."""
+    or None, and the start data), possibly none — by setting `planned`. How a process fans out (one instance
+    per item of something the process knows) lives with the process, not in the engine."""
 
     process_key: str
     element_id: str
