@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -146,17 +146,25 @@ class Bulletins:
 
     def open_step(self, bulletin: Bulletin) -> HumanTask | None:
         """The step the notice waits at (progress, draft or approval), if any."""
-        if bulletin.instance_id is None:
-            return None
-        return self.session.scalars(
+        return self.open_steps([bulletin]).get(bulletin.id)
+
+    def open_steps(self, bulletins: Sequence[Bulletin]) -> dict[int, HumanTask]:
+        """The step each notice waits at, by notice id, in one query (a notice at none is left out)."""
+        by_instance = {b.instance_id: b.id for b in bulletins if b.instance_id is not None}
+        if not by_instance:
+            return {}
+        found: dict[int, HumanTask] = {}
+        for task in self.session.scalars(
             select(HumanTask)
             .where(
-                HumanTask.instance_id == bulletin.instance_id,
+                HumanTask.instance_id.in_(list(by_instance)),
                 HumanTask.state == "open",
                 HumanTask.kind == "task",
             )
             .order_by(HumanTask.id.desc())
-        ).first()
+        ):
+            found.setdefault(by_instance[task.instance_id], task)  # the newest open step of each
+        return found
 
     def _project(self, value: Any) -> Project:
         project = (

@@ -44,7 +44,7 @@ def index() -> Any:
         f={"kind": kind, "project_id": project_id, "status": status},
         kinds=KINDS,
         statuses=STATUSES,
-        steps={b.id: p.bulletins.open_step(b) for b in rows},
+        steps=p.bulletins.open_steps(rows),
         **_labels(),
     )
 
