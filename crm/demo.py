@@ -16,6 +16,7 @@ from crm.estate.models import Contractor, Project
 from crm.handover.catalogue import install_default
 from crm.handover.contractors import ensure_all, ensure_department
 from crm.models import Department, User
+from crm.visits import questionnaires
 from lintel.clock import Clock, SystemClock
 
 DEMO_PASSWORD = "demo"
@@ -72,13 +73,14 @@ def _demo_hash() -> str:
 
 def load_departments(session: Session) -> None:
     """The centre's standard departments (a fresh install's routing needs them), existing ones kept, and the
-    default defect catalogue when there is none yet."""
+    default defect catalogue and return-visit questionnaires when there are none yet."""
     existing = set(session.scalars(select(Department.code)))
     for code, name, manager in DEPARTMENTS:
         if code not in existing:
             session.add(Department(code=code, name=name, manager_username=manager))
     session.flush()
     install_default(session)
+    questionnaires.install_default(session, SystemClock())
     ensure_all(session)  # contractors recorded before their companies had departments
 
 

@@ -13,6 +13,7 @@ from crm.estate import import_models  # noqa: F401  (registers import_jobs on th
 from crm.estate.models import Caller, Owner, Unit
 from crm.handover import models as handover_models  # noqa: F401  (defects, inspections, handovers)
 from crm.messaging import models as messaging_models  # noqa: F401  (owner_notice_preferences)
+from crm.visits import models as visit_models  # noqa: F401  (return-visit campaigns)
 from engine.models import BigId
 from lintel.db import Base
 from notifications import models as notification_models  # noqa: F401  (outbox and in-app tables)
@@ -128,6 +129,9 @@ class Complaint(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[datetime | None]
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The return visit whose dissatisfied answer opened it (visits.complaint_id links back; no foreign key
+    # here, so the two tables do not depend on each other to be created).
+    visit_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
     owner: Mapped[Owner | None] = relationship(lazy="joined")
     unit: Mapped[Unit | None] = relationship(lazy="joined")

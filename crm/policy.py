@@ -67,6 +67,10 @@ class Permission(StrEnum):
     REPORT_PROGRESS = "bulletins.progress"  # a building's progress for the month, with photos
     DRAFT_BULLETINS = "bulletins.draft"  # draft a notice, start a design change, retry failed messages
     APPROVE_BULLETINS = "bulletins.approve"  # approve a notice for sending, or send it back with a comment
+    # Return visits (crm.visits): campaigns, visits, questionnaires, satisfaction.
+    VIEW_VISITS = "visits.view"  # campaigns with their figures, a visit with its answers
+    MAKE_VISITS = "visits.make"  # make a visit: record the call and the owner's answers
+    MANAGE_CAMPAIGNS = "visits.manage"  # create, launch, pause, resume and finish campaigns; questionnaires
 
 
 # "*": every member of the homebuilder's own staff. People of an outside company (a contractor's) are not
@@ -117,6 +121,9 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.REPORT_PROGRESS: frozenset({"handler", "manager", "supervisor", "administrator"}),
     Permission.DRAFT_BULLETINS: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.APPROVE_BULLETINS: frozenset({"supervisor", "manager", "administrator"}),
+    Permission.VIEW_VISITS: frozenset({EVERY_STAFF_MEMBER}),
+    Permission.MAKE_VISITS: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.MANAGE_CAMPAIGNS: frozenset({"coordinator", "supervisor", "administrator"}),
 }
 
 # What a permission is about, when it is about one object.

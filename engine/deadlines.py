@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from engine.business_time import BusinessCalendar
@@ -68,7 +68,35 @@ def deadline_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., An
         count = amount("calendar_hours", hours, MAX_CALENDAR_HOURS, "hours")
         return (engine_now() + timedelta(hours=count)).astimezone(SHANGHAI).isoformat()
 
-    return {"business_hours": business_hours, "working_days": working_days, "calendar_hours": calendar_hours}
+    def working_day_at(days: float, clock_time: str) -> str:
+        """The moment at `clock_time` ("HH:MM", local time) on the working day `days` working days from today:
+        `working_day_at(1, "19:30")` on a Friday is the next working day at half past seven in the evening."""
+        count = int(amount("working_day_at", days, MAX_WORKING_DAYS, "working days"))
+        try:
+            at = (
+                time.fromisoformat(clock_time)
+                if isinstance(clock_time, str) and len(clock_time) == 5
+                else None
+            )
+        except ValueError:
+            at = None
+        if at is None:
+            raise ValueError(
+                f"working_day_at(): the time of day must be written HH:MM, not {_shown(clock_time)}"
+            )
+        day = engine_now().astimezone(SHANGHAI).date()
+        while count > 0 or not calendar.is_working_day(day):
+            day += timedelta(days=1)
+            if calendar.is_working_day(day):
+                count -= 1
+        return datetime.combine(day, at, SHANGHAI).isoformat()
+
+    return {
+        "business_hours": business_hours,
+        "working_days": working_days,
+        "calendar_hours": calendar_hours,
+        "working_day_at": working_day_at,
+    }
 
 
 def deadline_library(calendar: BusinessCalendar) -> FunctionLibrary:

@@ -27,6 +27,7 @@ EVERYONE = {
     P.VIEW_DEFECTS,
     P.OWN_MESSAGES,
     P.VIEW_BULLETINS,
+    P.VIEW_VISITS,
 }
 CENTRE = {P.REGISTER_COMPLAINT, P.MANAGE_RECORDS, P.VIEW_PERSONAL_DATA, P.CHOOSE_OWNER_NOTICES}
 # Before the keys: the centre plans inspections, records defects and hands over; managers oversee the loop.
@@ -34,6 +35,8 @@ CENTRE_HANDOVER = {P.MANAGE_INSPECTIONS, P.CAPTURE_DEFECTS, P.MANAGE_HANDOVER}
 OVERSEE_DEFECTS = {P.MANAGE_DEFECTS, P.EXPORT_DEFECT_REPORTS}
 # Notices to buyers: engineering reports progress, the centre drafts, a manager approves.
 BULLETINS_ALL = {P.REPORT_PROGRESS, P.DRAFT_BULLETINS, P.APPROVE_BULLETINS}
+# Return visits: the centre plans campaigns and makes the visits.
+VISITS = {P.MAKE_VISITS, P.MANAGE_CAMPAIGNS}
 # The README's "who may do what", for the demo staff (before any request or task is asked about).
 TABLE = {
     "admin": EVERYONE
@@ -44,14 +47,16 @@ TABLE = {
     | CENTRE_HANDOVER
     | OVERSEE_DEFECTS
     | {P.EDIT_CATALOGUE}
-    | BULLETINS_ALL,
-    "crc": EVERYONE | CENTRE | CENTRE_HANDOVER | {P.DRAFT_BULLETINS},
+    | BULLETINS_ALL
+    | VISITS,
+    "crc": EVERYONE | CENTRE | CENTRE_HANDOVER | {P.DRAFT_BULLETINS} | VISITS,
     "crc_sup": EVERYONE
     | CENTRE
     | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK}
     | CENTRE_HANDOVER
     | OVERSEE_DEFECTS
-    | BULLETINS_ALL,
+    | BULLETINS_ALL
+    | VISITS,
     "eng": EVERYONE | {P.CAPTURE_DEFECTS, P.REPORT_PROGRESS},
     "eng_mgr": EVERYONE
     | {P.SEE_OVERDUE_BY_DEPARTMENT, P.REASSIGN_TASK, P.MANAGE_INSPECTIONS}

@@ -55,6 +55,7 @@ def test_every_bundled_form_loads(registry: FormRegistry) -> None:
         "handover_appointment",
         "handover_handover",
         "progress_submit",
+        "visit_call",
     ]
     assert "complaint_triage" in registry and "nope" not in registry
     with pytest.raises(KeyError):
