@@ -38,6 +38,9 @@ from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
 from crm.validation import FormValidator
 from crm.version_forms import VersionForms
+from crm.visits import online as online_visits
+from crm.visits.answers import AnswerRecorder
+from crm.visits.online import OnlineVisits
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
@@ -97,6 +100,7 @@ class Foundation:
         defect_notices.subscribe(self.events, self)
         staff_notices.subscribe(self.events, self)
         owner_notices.subscribe(self.events, self)
+        online_visits.subscribe(self.events, self)
 
 
 class Platform:
@@ -178,3 +182,8 @@ class Platform:
         # Each owner's channels per kind of message; the portal's side of an owner's messages and choices.
         self.notice_preferences = NoticePreferences(session, clock)
         self.owner_messages = OwnerMessages(session, clock)
+        # Return visits: the answers (a call's or the portal's) and the online questionnaires.
+        self.visit_answers = AnswerRecorder(session, clock, self.complaints)
+        self.online_visits = OnlineVisits(
+            session, clock, self.visit_answers, lambda *a: self.runtime.send_message(*a)
+        )

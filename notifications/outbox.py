@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -129,12 +129,13 @@ class Outbox:
         kind: str,
         messages: Iterable[tuple[Iterable[Address], dict[str, Any]]],
         *,
-        link: str | None = None,
+        link: str | Callable[[dict[str, Any]], str | None] | None = None,
         ref: str | None = None,
     ) -> int:
         """`queue` for many recipients of one notice, each with its own context (their name): the in-app
         messages are written together in one multi-row INSERT instead of one ORM object each, the others
-        wait for the commit as `queue`'s do. No batching. How many messages were queued."""
+        wait for the commit as `queue`'s do. No batching. How many messages were queued. `link`: the in-app
+        messages' link, or a function of each message's context giving its own."""
         now = self.clock.now()
         rows = rows_of(self.session)
         inapp: list[dict[str, Any]] = []
@@ -152,7 +153,7 @@ class Outbox:
                             "kind": kind,
                             "subject": rendered.subject[:300],
                             "body": rendered.body,
-                            "link": link,
+                            "link": link(context) if callable(link) else link,
                             "created_at": now,
                             "read_at": None,
                         }

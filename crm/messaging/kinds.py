@@ -30,6 +30,7 @@ KINDS: dict[str, Kind] = {
         Kind("complaint.closed", "投诉已办结（邀请评价）", "owner", ("sms", "inapp")),
         Kind("bulletin.progress", "楼盘进度通报", "owner", ("sms", "inapp"), optional=True),
         Kind("bulletin.design_change", "规划设计变更通报", "owner", ("sms", "inapp")),
+        Kind("visit.questionnaire", "回访问卷", "owner", ("sms", "inapp"), optional=True),
     )
 }
 OWNER_CHANNELS = ("sms", "email", "inapp")

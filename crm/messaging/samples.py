@@ -69,6 +69,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sms_text": "【江南府】3栋北侧景观设计变更，请查看并确认。",
         "link": f"{PUBLIC_URL}/portal/bulletins/13",
     },
+    "visit.questionnaire": {
+        "name": "张伟",
+        "campaign": "江南府2026年交付回访",
+        "questionnaire": "交付回访问卷",
+        "days": 5,
+        "link": f"{PUBLIC_URL}/portal/visits/88",
+        "path": "/portal/visits/88",
+    },
 }
 
 # The channels a staff kind's "robot" stands for: each department's group robot is one of them.

@@ -29,6 +29,7 @@ KIND_LABELS = {
     "complaint.closed": N_("投诉已办结（邀请评价）"),
     "bulletin.progress": N_("楼盘进度通报"),
     "bulletin.design_change": N_("规划设计变更通报"),
+    "visit.questionnaire": N_("回访问卷"),
 }
 # Who hears it and when (the README's "who hears what" says the same).
 WHO_WHEN = {
@@ -60,6 +61,10 @@ WHO_WHEN = {
     "bulletin.design_change": (
         N_("所选楼栋或房屋的业主"),
         N_("规划设计变更通报经主管批准后，附确认链接"),
+    ),
+    "visit.questionnaire": (
+        N_("在线问卷回访的业主（可选择不接收）"),
+        N_("回访活动发起在线问卷回访时，附作答链接"),
     ),
 }
 AUDIENCES = {"staff": N_("员工"), "owner": N_("业主")}
