@@ -161,7 +161,7 @@ class AnswerRecorder:
             for f in form.fields
             if f.type in ("textarea", "text") and isinstance(cleaned.get(f.name), str) and cleaned[f.name]
         ]
-        lines = [f"回访「{visit.campaign.name}」中业主表示不满意：", *summary.low]
+        lines = [f"回访（{visit.campaign.name}）中业主表示不满意：", *summary.low]
         if comments:
             lines.append("业主意见：" + "；".join(comments))
         complaint = self.complaints.register(

@@ -158,8 +158,10 @@ def mine() -> Any:
         return redirect(url_for("portal.lookup"))
     service = portal()
     requests = service.mine(phone)
+    online = platform().online_visits
     return render_template(
         "portal/mine.html",
+        questionnaires=online.open_for(online.owner_ids(phone)),
         requests=requests,
         statuses={r.number: plain_status(service.view(r)) for r in requests},
         phone=phone,
@@ -238,4 +240,5 @@ def add_information(number: str) -> Any:
 from webapp.pages import (  # noqa: E402  (their routes are this blueprint's)
     portal_bulletins,  # noqa: F401
     portal_messages,  # noqa: F401
+    portal_visits,  # noqa: F401
 )
