@@ -44,6 +44,7 @@ def init_pages(app: Flask) -> None:
         auth,
         bulletin_progress,
         bulletins,
+        campaign_results,
         capture,
         catalogue,
         contractor,
@@ -65,9 +66,11 @@ def init_pages(app: Flask) -> None:
         portal_handover,
         present,
         processes,
+        questionnaires,
         records,
         register,
         requests,
+        satisfaction,
         start,
         tasks,
     )
@@ -117,6 +120,9 @@ def init_pages(app: Flask) -> None:
         defect_reports,
         bulletins,
         bulletin_progress,
+        campaign_results,
+        questionnaires,
+        satisfaction,
         assets,
     )
     for module in pages:
