@@ -245,6 +245,15 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^contract \d+ does not exist$"), "合同不存在"),
     (re.compile(r"^contractor \d+ does not exist$"), "承建商不存在"),
     (re.compile(r"^at most (\d+) entries$"), "最多 {0} 项"),
+    # Questionnaires (crm.visits.questionnaires) and their answers.
+    (re.compile(r"^add at least one question$"), "请至少添加一道题"),
+    (re.compile(r"^at most (\d+) questions$"), "最多 {0} 道题"),
+    (re.compile(r"^unknown question type$"), "题型无效"),
+    (re.compile(r"^only one 0–10 recommendation question$"), "推荐意愿（0–10 分）题只能有一道"),
+    (re.compile(r"^a choice question needs two or more options$"), "单选题至少需要两个选项"),
+    (re.compile(r"^at most (\d+) options$"), "最多 {0} 个选项"),
+    (re.compile(r"^two options are the same$"), "选项不能重复"),
+    (re.compile(r"^not a valid form: (.*)$"), "问卷定义无效：{0}"),
     # Finding people and registering a caller not on file (crm.estate.search, crm.complaints).
     (
         re.compile(r"^no unit matches$"),

@@ -42,6 +42,14 @@ BY = ("project", "department", "month")
 SATISFIED = 4  # 4 and 5
 PROMOTER = 9
 DETRACTOR = 6
+LONGEST = timedelta(days=3 * 366)  # the longest period asked for at once
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """Twelve months up to today: from the first day of the month eleven months before, through today."""
+    month = today.month - 11
+    year = today.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1), today
 
 
 @dataclass(frozen=True)

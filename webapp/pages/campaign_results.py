@@ -1,6 +1,6 @@
-"""满意度结果 (/campaigns/<id>/results): a campaign's figures — reached %, attempts, each question's average and
-distribution, NPS, the choices counted, the dissatisfied owners with their complaints, the comments — and the
-same as an XLSX workbook with one row per visit (crm.visits.results, crm.visits.results_book)."""
+"""满意度结果 (/campaigns/<id>/results): a campaign's figures — reached %, attempts, each question's
+average and distribution, NPS, the choices counted, the dissatisfied owners with their complaints, the
+comments — and the same as an XLSX workbook with one row per visit (crm.visits.results, results_book)."""
 
 from __future__ import annotations
 
@@ -73,5 +73,8 @@ def export(campaign_id: int) -> Any:
     return Response(
         content,
         mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=\"campaign-{campaign_id}-results.xlsx\"; filename*=UTF-8''{name}"},
+        headers={
+            "Content-Disposition": f'attachment; filename="campaign-{campaign_id}-results.xlsx"; '
+            f"filename*=UTF-8''{name}"
+        },
     )
