@@ -26,6 +26,7 @@ from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
 from notifications.models import OutboxMessage
+from tests.visits.online_support import add_visits, campaign
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
 
@@ -99,6 +100,8 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
     bulletin = bulletin_of(platform.session, notice)
     assert bulletin is not None
+    online = campaign(platform, name="样板在线回访")
+    [visit] = add_visits(platform, online, [(owner, unit)])
     platform.session.commit()
     return Samples(
         {
@@ -132,6 +135,9 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
             "bulletin_id": bulletin.id,
+            "campaign_id": online.id,
+            "visit_id": visit.id,
+            "questionnaire_id": online.questionnaire_id,
         }
     )
 

@@ -15,6 +15,7 @@ from crm.visits.satisfaction import BY, LONGEST, Figure, Satisfaction, default_p
 from lintel.clock import SHANGHAI
 from webapp import db_session, platform
 from webapp.access import allow
+from webapp.i18n import N_
 
 bp = Blueprint("satisfaction", __name__, url_prefix="/satisfaction")
 
@@ -37,9 +38,9 @@ def read_period(args: Any, today: date) -> tuple[date, date, str | None]:
 
 
 PROBLEMS = {
-    "bad_date": "日期格式应为 年-月-日，如 2026-01-01；已显示最近十二个月。",
-    "reversed": "开始日期晚于结束日期；已显示最近十二个月。",
-    "too_long": "统计期间最长三年；已显示最近十二个月。",
+    "bad_date": N_("日期格式应为 年-月-日，如 2026-01-01；已显示最近十二个月。"),
+    "reversed": N_("开始日期晚于结束日期；已显示最近十二个月。"),
+    "too_long": N_("统计期间最长三年；已显示最近十二个月。"),
 }
 
 
