@@ -144,10 +144,12 @@ def test_the_owner_chooses_channels_per_kind(client, platform) -> None:
     assert page.status_code == 200 and "消息设置" in shown
     for label in ("投诉已受理", "投诉处理答复", "短信", "邮件", "站内消息", "默认方式"):
         assert label in shown
-    # Only the monthly progress notice may be turned off: the others are about the owner's own request.
-    assert shown.count("不接收") == 1
-    progress = re.search(r'data-kind="bulletin.progress".*?</fieldset>', page.get_data(as_text=True), re.S)
-    assert progress is not None and "不接收" in progress.group(0)
+    # Only the monthly progress notice and the return-visit questionnaire may be turned off: the others are
+    # about the owner's own request.
+    assert shown.count("不接收") == 2
+    for optional in ("bulletin.progress", "visit.questionnaire"):
+        found = re.search(rf'data-kind="{optional}".*?</fieldset>', page.get_data(as_text=True), re.S)
+        assert found is not None and "不接收" in found.group(0)
     form = {**defaults_form(), "channels.complaint.replied": ["inapp"]}
     saved = client.post("/portal/settings", data=form, follow_redirects=True)
     assert "已保存您的消息设置" in text(saved)
