@@ -267,7 +267,8 @@ class OnlineVisits:
             raise Expired()
         visit = shown.visit
         # A second submission racing this one waits here, then finds the visit answered.
-        self.session.refresh(visit, with_for_update=True)
+        self.session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update())
+        self.session.refresh(visit)
         if visit.status != "open" or visit.answered_at is not None:
             raise AlreadyAnswered(visit.answered_at)
         actor = owner_actor(visit.owner_id)
