@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import SYSTEM, Actor
 from engine.audit import AuditLog
@@ -21,7 +23,7 @@ from engine.bpmn_meta import ProcessProperties
 from engine.bulk import BulkStarter
 from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
@@ -150,6 +152,39 @@ class Runtime:
             return starter.start_many(key, shared, items, actor)
         finally:
             self.start_many_timings = starter.timings
+
+    def send_message(
+        self, instance_id: int, name: str, payload: Mapping[str, Any], actor: Actor
+    ) -> ProcessInstance:
+        """Deliver the BPMN message `name` to the instance waiting for it and advance it (the payload goes
+        where the diagram's message variable says). Conflict when the instance is not running or nothing in
+        it waits for that message (already delivered, expired, cancelled): nothing changes then. A delivery
+        racing another one fails on the instance's revision (Conflict) rather than applying twice."""
+        refuse_unstorable(payload)
+        instance = self.get(instance_id, with_state=True)
+        if instance.status != "running":
+            raise Conflict(f"instance {instance_id} is {instance.status}: it waits for no message")
+        workflow, compiled = self.load(instance)
+        waiting = {
+            event.name
+            for event in workflow.waiting_events()
+            if event.event_type == MessageEventDefinition.__name__
+        }
+        if name not in waiting:
+            raise Conflict(f"instance {instance_id} is not waiting for the message '{name}'")
+        try:
+            with engine_clock(self.clock):
+                workflow.send_event(BpmnEvent(MessageEventDefinition(name), dict(payload)))
+        except WorkflowException as exc:
+            raise Conflict(f"instance {instance_id} is not waiting for the message '{name}'") from exc
+        self.audit.record(instance, "message.received", actor.username, data={"name": name})
+        try:
+            self.advance(instance, workflow, actor, compiled)
+        except StaleDataError as exc:
+            raise Conflict(
+                f"instance {instance_id} was changed by someone else at the same time; reload and retry"
+            ) from exc
+        return instance
 
     def properties(self, key: str) -> ProcessProperties:
         """The process-level properties of the latest version of `key` (NotFound when none is deployed)."""
