@@ -24,6 +24,7 @@ from crm.models import RequestIndex, RequestRating
 from crm.numbering import next_number, reserve_numbers
 from crm.records import stage_update
 from engine.bpmn_meta import default_prefix
+from engine.bulk import insert_rows
 from engine.errors import NotFound
 from engine.events import (
     EventBus,
@@ -202,10 +203,7 @@ def _on_started_many(session: Session, events: list[InstanceStarted]) -> None:
                 **values,
             }
         )
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(
-            insert(RequestIndex).returning(RequestIndex.instance_id), rows[start : start + _CHUNK]
-        )
+    insert_rows(session, RequestIndex.__table__, rows)  # type: ignore[arg-type]
 
 
 _CHUNK = 1000

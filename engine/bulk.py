@@ -29,7 +29,7 @@ from uuid import uuid4
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import manager_of_class
 
@@ -375,7 +375,7 @@ class BulkStarter:
         audit_table: Table = AuditEvent.__table__  # type: ignore[assignment]
         session.flush()
         self._lap(None)
-        instance_ids = _insert_returning(
+        instance_ids = insert_rows(
             session,
             instances_table,
             [
@@ -393,6 +393,7 @@ class BulkStarter:
                 }
                 for plan in planned
             ],
+            ids=True,
         )
         row_values: list[dict[str, Any]] = []
         row_owner: list[tuple[int, int]] = []  # (plan index, row index within the plan)
@@ -412,7 +413,7 @@ class BulkStarter:
                 )
                 row_owner.append((n, r))
         self._lap("instances")
-        task_ids = _insert_returning(session, tasks_table, row_values) if row_values else []
+        task_ids = insert_rows(session, tasks_table, row_values, ids=True)
         candidate_values = [
             {"task_id": task_id, "department": code, "open": True}
             for task_id, (n, r) in zip(task_ids, row_owner, strict=True)
@@ -461,7 +462,7 @@ class BulkStarter:
             for row, task_id in zip(row_values, task_ids, strict=True)
         ]
         self._lap("inbox")
-        _insert_many(session, audit_table, audits)
+        insert_rows(session, audit_table, audits)
 
         # The events, with the instances and rows as subscribers know them (not in the session: a batch of
         # tens of thousands would weigh on every later flush).
@@ -496,14 +497,8 @@ class BulkStarter:
         runtime.events.publish_many(session, started)
         # Business keys the subscribers gave the instances (a request number) are stored with them.
         self._lap("events.instance_started")
-        keys = [(i.id, i.business_key) for i in instances if i.business_key]
-        for chunk in _chunks(keys):
-            session.execute(
-                update(instances_table)
-                .where(instances_table.c.id == bindparam("b_id"))
-                .values(business_key=bindparam("b_key")),
-                [{"b_id": i, "b_key": k} for i, k in chunk],
-            )
+        keys = [(i.business_key, i.id) for i in instances if i.business_key]
+        _set_business_keys(session, keys)
         created = [
             TaskCreated(
                 instances[n],
@@ -561,12 +556,92 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]
         yield values[start : start + size]
 
 
-def _insert_returning(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT the rows (batched by SQLAlchemy's insertmanyvalues), their new ids in the order given."""
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars()) if rows else []
+def insert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, ids: bool = False
+) -> list[int]:
+    """INSERT many rows at once below the ORM, in the session's transaction: SQLite's executemany,
+    PostgreSQL's COPY. Every row names the same columns; values are converted as the columns' types
+    convert them for the ORM. With `ids`, the new rows' ids in the order given (PostgreSQL: drawn from the
+    table's sequence first; SQLite: a writing transaction holds the database alone, and each row gets the
+    next rowid in turn)."""
+    if not rows:
+        return []
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    converters = []
+    for name in names:
+        processor = table.c[name].type._cached_bind_processor(dialect)
+        converters.append(_memoised(processor) if processor is not None else None)
+    pairs = list(zip(names, converters, strict=True))
+    values = [tuple(row[n] if c is None else c(row[n]) for n, c in pairs) for row in rows]
+    raw = connection.connection.driver_connection
+    count = len(values)
+    if dialect.name == "postgresql":
+        new_ids: list[int] = []
+        if ids:
+            sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+            new_ids = [
+                r[0]
+                for r in connection.exec_driver_sql(
+                    f"SELECT nextval({sequence}) FROM generate_series(1, {count})"  # noqa: S608
+                )
+            ]
+            values = [(i, *v) for i, v in zip(new_ids, values, strict=True)]
+            names = ["id", *names]
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for value in values:
+                copy.write_row(value)
+        return new_ids
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        first = 0
+        if ids:
+            first = (cursor.execute(f"SELECT max(id) FROM {table.name}").fetchone()[0] or 0) + 1  # noqa: S608
+        marks = ", ".join("?" for _ in names)
+        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)  # noqa: S608
+        if not ids:
+            return []
+        last = cursor.execute(f"SELECT max(id) FROM {table.name}").fetchone()[0]  # noqa: S608
+    finally:
+        cursor.close()
+    if last != first + count - 1:
+        raise RuntimeError(f"{table.name}: the new rows were not given consecutive ids")
+    return list(range(first, first + count))
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(table).returning(table.c.id), rows)
+def _memoised(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A column's conversion, done once per distinct value (a batch repeats its moment, names, codes)."""
+    done: dict[Any, Any] = {}
+
+    def memoised(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = converted = convert(value)
+            return converted
+        except TypeError:  # not hashable (a dict for a JSON column)
+            return convert(value)
+
+    return memoised
+
+
+def _set_business_keys(session: Session, keys: Sequence[tuple[str, int]]) -> None:
+    """Store the business keys given to new instances: one statement on PostgreSQL, executemany on
+    SQLite."""
+    if not keys:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "UPDATE process_instances AS p SET business_key = v.key FROM (SELECT unnest(%(keys)s::text[]) "
+            "AS key, unnest(%(ids)s::bigint[]) AS id) AS v WHERE p.id = v.id",
+            {"keys": [k for k, _ in keys], "ids": [i for _, i in keys]},
+        )
+        return
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany("UPDATE process_instances SET business_key = ? WHERE id = ?", keys)
+    finally:
+        cursor.close()
