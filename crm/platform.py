@@ -184,6 +184,4 @@ class Platform:
         self.owner_messages = OwnerMessages(session, clock)
         # Return visits: the answers (a call's or the portal's) and the online questionnaires.
         self.visit_answers = AnswerRecorder(session, clock, self.complaints)
-        self.online_visits = OnlineVisits(
-            session, clock, self.visit_answers, lambda *a: self.runtime.send_message(*a)
-        )
+        self.online_visits = OnlineVisits(session, clock, self.visit_answers, self.runtime.send_message)

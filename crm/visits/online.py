@@ -142,12 +142,7 @@ def _on_completed(clock: Clock, session: Session, event: InstanceCompleted) -> N
 
 
 def subscribe(events: EventBus, wiring: Wiring) -> None:
-    subscribe_many = getattr(events, "subscribe_many", None)
-    handler = partial(invite, wiring)
-    if subscribe_many is not None:
-        subscribe_many(InstanceStarted, handler)
-    else:  # an engine without batches: each start is a batch of one
-        events.subscribe(InstanceStarted, lambda session, event: handler(session, [event]))
+    events.subscribe_many(InstanceStarted, partial(invite, wiring))
     events.subscribe(InstanceCompleted, partial(_on_completed, wiring.clock))
 
 

@@ -12,6 +12,7 @@ from crm.models import Complaint
 from crm.platform import Platform
 from crm.visits.models import VisitAnswer
 from crm.visits.online import AlreadyAnswered, Expired
+from engine.actors import SYSTEM
 from engine.errors import InvalidData, NotFound
 from engine.models import ProcessInstance
 from engine.timers import TimerJob
@@ -175,3 +176,40 @@ def test_when_its_days_run_out_the_questionnaire_is_closed(
     assert instance.status == "completed" and visit.status == "given_up"
     assert platform.online_visits.get([visit.owner_id], visit.id).state == "expired"
     assert platform.online_visits.open_for([visit.owner_id]) == []
+
+
+def test_a_batch_of_visits_started_at_once_invites_each_owner_in_one_go(
+    platform: Platform, site: Estate
+) -> None:
+    """A campaign's launcher starts its visits with start_many: the invitations of the whole batch are
+    queued together, each with its own questionnaire's link, and every questionnaire can be answered."""
+    made = campaign(platform)
+    visits = add_visits(platform, made, people(site), start=False)
+    shared = {"method": "online", "visit_days": made.visit_days, "visitor": None, "attempts": 0}
+    items = [
+        {
+            "visit_id": v.id,
+            "title": f"{made.name}：{v.owner.name}",
+            "owner_id": v.owner_id,
+            "unit_id": v.unit_id,
+        }
+        for v in visits
+    ]
+    ids = platform.runtime.start_many("return_visit", shared, items, SYSTEM)
+    for visit, instance_id in zip(visits, ids, strict=True):
+        visit.instance_id, visit.status = instance_id, "open"
+    platform.session.flush()
+
+    inapp = platform.session.scalars(
+        select(InAppMessage).where(InAppMessage.kind == "visit.questionnaire").order_by(InAppMessage.id)
+    ).all()
+    assert sorted(m.link for m in inapp) == sorted(f"/portal/visits/{v.id}" for v in visits)
+    sms = platform.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "visit.questionnaire", OutboxMessage.channel == "sms"
+        )
+    ).all()
+    assert sorted(m.address for m in sms) == sorted(v.owner.phone for v in visits)
+    platform.online_visits.answer([visits[1].owner_id], visits[1].id, GOOD)
+    instance = platform.session.get(ProcessInstance, visits[1].instance_id)
+    assert instance is not None and instance.status == "completed" and visits[1].status == "answered"
