@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm.estate.models import Building, Owner, Project, Unit
@@ -169,33 +169,22 @@ class CampaignResults:
     def of(self, campaign_id: int, limit: int = LIST_LIMIT) -> Results:
         campaign = self.campaign(campaign_id)
         form = as_form(campaign.questionnaire)
+        # The visits in one pass: by status, the call that reached them, and whether they were dissatisfied.
         by_status = {status: 0 for status in VISIT_STATUSES}
-        for status, count in self.session.execute(
-            select(Visit.status, func.count()).where(Visit.campaign_id == campaign_id).group_by(Visit.status)
-        ):
-            by_status[status] = count
         reached_on = {n: 0 for n in range(MAX_ATTEMPTS + 1)}
-        for attempts, count in self.session.execute(
-            select(Visit.attempts, func.count())
-            .where(Visit.campaign_id == campaign_id, Visit.status == "answered")
-            .group_by(Visit.attempts)
+        dissatisfied_count = 0
+        for status, attempts, dissatisfied, count in self.session.execute(
+            select(Visit.status, Visit.attempts, Visit.dissatisfied, func.count())
+            .where(Visit.campaign_id == campaign_id)
+            .group_by(Visit.status, Visit.attempts, Visit.dissatisfied)
         ):
-            reached_on[attempts] = reached_on.get(attempts, 0) + count
-        questions = self._questions(campaign_id, form)
+            by_status[status] = by_status.get(status, 0) + count
+            if status == "answered":
+                reached_on[attempts] = reached_on.get(attempts, 0) + count
+            if dissatisfied:
+                dissatisfied_count += count
+        questions, comment_count = self._questions(campaign_id, form)
         nps = next((q.nps for q in questions if q.nps is not None), None)
-        dissatisfied_count = self.session.scalar(
-            select(func.count()).where(Visit.campaign_id == campaign_id, Visit.dissatisfied.is_(True))
-        )
-        texts = [f.name for f in form.fields if kind_of(f) == "text"]
-        comment_count = (
-            self.session.scalar(
-                select(func.count()).where(
-                    VisitAnswer.campaign_id == campaign_id, VisitAnswer.question.in_(texts)
-                )
-            )
-            if texts
-            else 0
-        )
         return Results(
             campaign=campaign,
             form=form,
@@ -204,84 +193,62 @@ class CampaignResults:
             reached_on=reached_on,
             questions=questions,
             nps=nps,
-            dissatisfied_count=dissatisfied_count or 0,
+            dissatisfied_count=dissatisfied_count,
             dissatisfied=list(self.dissatisfied(campaign_id, limit)),
-            comment_count=comment_count or 0,
+            comment_count=comment_count,
             comments=list(self.comments(campaign_id, form, limit)),
         )
 
-    def _questions(self, campaign_id: int, form: Form) -> list[QuestionResult]:
+    def _questions(self, campaign_id: int, form: Form) -> tuple[list[QuestionResult], int]:
+        """Every question's figures from one pass over the campaign's answers (scores and chosen values
+        counted; a written answer only counted), and how many written answers there are."""
+        text_names = [f.name for f in form.fields if kind_of(f) == "text"]
+        value = (
+            case((VisitAnswer.question.in_(text_names), None), else_=VisitAnswer.value)
+            if text_names
+            else VisitAnswer.value
+        )
         scores: dict[str, dict[int, int]] = {}
-        for question, score, count in self.session.execute(
-            select(VisitAnswer.question, VisitAnswer.score, func.count())
-            .where(VisitAnswer.campaign_id == campaign_id, VisitAnswer.score.is_not(None))
-            .group_by(VisitAnswer.question, VisitAnswer.score)
-        ):
-            scores.setdefault(question, {})[score] = count
         values: dict[str, dict[str, int]] = {}
-        choice_names = [f.name for f in form.fields if kind_of(f) == "choice"]
-        if choice_names:
-            for question, value, count in self.session.execute(
-                select(VisitAnswer.question, VisitAnswer.value, func.count())
-                .where(VisitAnswer.campaign_id == campaign_id, VisitAnswer.question.in_(choice_names))
-                .group_by(VisitAnswer.question, VisitAnswer.value)
-            ):
+        answered: dict[str, int] = {}
+        for question, score, chosen, count in self.session.execute(
+            select(VisitAnswer.question, VisitAnswer.score, value, func.count())
+            .where(VisitAnswer.campaign_id == campaign_id)
+            .group_by(VisitAnswer.question, VisitAnswer.score, value)
+        ):
+            answered[question] = answered.get(question, 0) + count
+            if score is not None:
+                scores.setdefault(question, {})[score] = count
+            if chosen:
                 counted = values.setdefault(question, {})
                 # A multichoice answer is stored as its values joined by commas.
-                for one in (value or "").split(",") if value else []:
+                for one in chosen.split(","):
                     counted[one] = counted.get(one, 0) + count
-        texts: dict[str, int] = {}
-        text_names = [f.name for f in form.fields if kind_of(f) == "text"]
-        if text_names:
-            for question, count in self.session.execute(
-                select(VisitAnswer.question, func.count())
-                .where(VisitAnswer.campaign_id == campaign_id, VisitAnswer.question.in_(text_names))
-                .group_by(VisitAnswer.question)
-            ):
-                texts[question] = count
         results = []
         for f in form.fields:
             kind = kind_of(f)
-            if kind == "rating":
+            if kind in ("rating", "nps"):
                 counted_scores = scores.get(f.name, {})
-                distribution = {n: counted_scores.get(n, 0) for n in range(1, f.rating_max + 1)}
+                low, high = (1, f.rating_max) if kind == "rating" else (0, 10)
+                distribution = {n: counted_scores.get(n, 0) for n in range(low, high + 1)}
                 answers = sum(counted_scores.values())
                 total = sum(s * n for s, n in counted_scores.items())
                 average = round(total / answers, 2) if answers else None
-                results.append(QuestionResult(f, kind, answers, distribution, average))
-            elif kind == "nps":
-                counted_scores = scores.get(f.name, {})
-                distribution = {n: counted_scores.get(n, 0) for n in range(0, 11)}
-                answers = sum(counted_scores.values())
-                total = sum(s * n for s, n in counted_scores.items())
-                average = round(total / answers, 2) if answers else None
-                nps = Nps.of(counted_scores)
+                nps = Nps.of(counted_scores) if kind == "nps" else None
                 results.append(QuestionResult(f, kind, answers, distribution, average, nps=nps))
             elif kind == "choice":
                 counted = values.get(f.name, {})
                 offered = [(c.value, c.label) for c in f.choices]
                 if f.type == "yesno":
                     offered = [("yes", "是"), ("no", "否")]
-                known = {value for value, _label in offered}
-                choices = [(value, label, counted.get(value, 0)) for value, label in offered]
-                choices += [(value, value, n) for value, n in sorted(counted.items()) if value not in known]
-                answers = sum(n for _v, _l, n in choices)
-                if f.type == "multichoice":  # the share of those who answered, not of the ticks
-                    answers = self._answered_count(campaign_id, f.name)
-                results.append(QuestionResult(f, kind, answers, choices=choices))
+                known = {v for v, _label in offered}
+                choices = [(v, label, counted.get(v, 0)) for v, label in offered]
+                choices += [(v, v, n) for v, n in sorted(counted.items()) if v not in known]
+                # The share is of those who answered (a multichoice answer may tick several).
+                results.append(QuestionResult(f, kind, answered.get(f.name, 0), choices=choices))
             else:
-                results.append(QuestionResult(f, kind, texts.get(f.name, 0)))
-        return results
-
-    def _answered_count(self, campaign_id: int, question: str) -> int:
-        return (
-            self.session.scalar(
-                select(func.count()).where(
-                    VisitAnswer.campaign_id == campaign_id, VisitAnswer.question == question
-                )
-            )
-            or 0
-        )
+                results.append(QuestionResult(f, kind, answered.get(f.name, 0)))
+        return results, sum(answered.get(name, 0) for name in text_names)
 
     def dissatisfied(self, campaign_id: int, limit: int | None = LIST_LIMIT) -> Iterator[Dissatisfied]:
         query = (
@@ -337,11 +304,15 @@ class CampaignResults:
         for visit_id, question, value, owner in self.session.execute(query):
             yield Comment(visit_id, owner, labels[question], value or "")
 
-    def rows(self, campaign_id: int, chunk: int = 2_000) -> Iterator[tuple[Any, dict[str, VisitAnswer]]]:
-        """Every visit of the campaign with its answers by question, in visit order, read a chunk at a time
-        (the export): one query for the visits of a chunk, one for their answers."""
-        last = 0
-        while True:
+    def rows(self, campaign_id: int, chunk: int = 2_000) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """Every visit of the campaign with its answers by question (rows with `score` and `value`), in visit
+        order, a chunk at a time (the export): the campaign's visit ids once, then per chunk one query for
+        the visits and one for their answers."""
+        ids = list(
+            self.session.scalars(select(Visit.id).where(Visit.campaign_id == campaign_id).order_by(Visit.id))
+        )
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
             visits = list(
                 self.session.execute(
                     select(
@@ -366,18 +337,16 @@ class CampaignResults:
                     .join(Building, Building.id == Unit.building_id)
                     .join(Project, Project.id == Building.project_id)
                     .outerjoin(Complaint, Complaint.id == Visit.complaint_id)
-                    .where(Visit.campaign_id == campaign_id, Visit.id > last)
+                    .where(Visit.id.in_(part))
                     .order_by(Visit.id)
-                    .limit(chunk)
                 )
             )
-            if not visits:
-                return
-            answers: dict[int, dict[str, VisitAnswer]] = {}
-            for answer in self.session.scalars(
-                select(VisitAnswer).where(VisitAnswer.visit_id.in_([v.id for v in visits]))
+            answers: dict[int, dict[str, Any]] = {}
+            for answer in self.session.execute(
+                select(
+                    VisitAnswer.visit_id, VisitAnswer.question, VisitAnswer.score, VisitAnswer.value
+                ).where(VisitAnswer.visit_id.in_(part))
             ):
                 answers.setdefault(answer.visit_id, {})[answer.question] = answer
             for visit in visits:
                 yield visit, answers.get(visit.id, {})
-            last = visits[-1].id
