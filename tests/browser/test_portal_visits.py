@@ -95,4 +95,7 @@ def test_an_owner_answers_on_a_phone_and_the_centre_reads_the_results(served, br
     page.click(".form-actions button[value='save']")
     assert "第 2 版" in page.inner_text("main") and "园林绿化" in page.inner_text("main")
     shot(page, "questionnaire-version-2")
+    page.click("text=新版本")
+    page.wait_for_selector("#q-7-label")
+    shot(page, "questionnaire-editor")
     desk.close()
