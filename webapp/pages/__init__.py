@@ -70,6 +70,7 @@ def init_pages(app: Flask) -> None:
         requests,
         start,
         tasks,
+        visits,
     )
 
     config = app.config
@@ -117,6 +118,7 @@ def init_pages(app: Flask) -> None:
         defect_reports,
         bulletins,
         bulletin_progress,
+        visits,
         assets,
     )
     for module in pages:
