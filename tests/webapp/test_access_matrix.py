@@ -26,6 +26,7 @@ from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
 from notifications.models import OutboxMessage
+from tests.visits.support import campaign, visit
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
 
@@ -99,6 +100,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
     bulletin = bulletin_of(platform.session, notice)
     assert bulletin is not None
+    sample_visit = visit(platform, campaign(platform))
     platform.session.commit()
     return Samples(
         {
@@ -132,6 +134,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
             "bulletin_id": bulletin.id,
+            "visit_id": sample_visit.id,
         }
     )
 

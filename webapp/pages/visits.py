@@ -153,7 +153,7 @@ def record(visit_id: int) -> Any:
     if step is not None and not can_record:
         name = p.staff.display_names([step.assignee]).get(step.assignee or "", step.assignee)
         problem(_("此回访由 %(name)s 负责，只有其本人或主管可以记录。", name=name))
-        return page(visit, 403, values=values)
+        return page(visit, 409, values=values)
     try:
         recorded = p.visits.record(
             visit_id,
