@@ -208,6 +208,33 @@ class Visits:
         savepoint.commit()
         return recorded
 
+    def save_answers(self, visit: Visit, answers: Any, actor: Actor) -> Complaint | None:
+        """The owner's answers given some other way than a call (an online questionnaire answered on the
+        portal): checked question by question, kept with the visit's summary and, when dissatisfied, the
+        complaint linked both ways — all or nothing. The caller then delivers the workflow's message."""
+        if visit.answered_at is not None:
+            raise Conflict(f"visit {visit.id} was already answered")
+        form = self.form(visit)
+        if not isinstance(answers, Mapping):
+            raise InvalidData("the visit has errors", {"answers": "must be an object of answers"})
+        try:
+            cleaned = form.validate(answers)
+        except FormInvalid as invalid:
+            raise InvalidData(
+                "the visit has errors", {f"answers.{k}": v for k, v in invalid.errors.items()}
+            ) from invalid
+        savepoint = self.session.begin_nested()
+        try:
+            self._answer(visit, form, cleaned, self.clock.now())
+            complaint = self._complaint(visit, form, cleaned, actor) if visit.dissatisfied else None
+            self.session.flush()
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        return complaint
+
     def _write(
         self,
         visit: Visit,

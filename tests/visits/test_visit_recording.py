@@ -226,3 +226,16 @@ def test_the_step_completed_elsewhere_cannot_claim_an_answer_without_answers(pla
     [attempt] = platform.visits.attempts(made)
     assert (attempt.outcome, attempt.note, attempt.by, made.attempts) == ("no_answer", "关机", "crc", 1)
     assert made.status == "open" and platform.visits.next_call_at(made) is not None
+
+
+def test_answers_given_online_are_kept_the_same_way(platform: Platform) -> None:
+    made = visit(platform, campaign(platform, method="online"))
+    owner = actor(platform, "crc")
+    with pytest.raises(InvalidData) as refused:
+        platform.visits.save_answers(made, {**CONTENT, "nps": -1}, owner)
+    assert set(refused.value.fields) == {"answers.nps"}
+    complaint = platform.visits.save_answers(made, {**CONTENT, "overall": "dissatisfied"}, owner)
+    assert complaint is not None and complaint.visit_id == made.id and made.complaint_id == complaint.id
+    assert made.dissatisfied and made.answered_at is not None and made.lowest_score == 4
+    with pytest.raises(Conflict, match="already answered"):
+        platform.visits.save_answers(made, CONTENT, owner)
