@@ -24,7 +24,6 @@ from engine.events import (
     InstanceCompleted,
     TaskCompleted,
     TaskCompleting,
-    TaskCreated,
 )
 from engine.models import HumanTask, ProcessInstance
 from engine.tasks import TaskService
@@ -357,6 +356,8 @@ def visit_link(session: Session, instance_id: int, process_key: str) -> VisitLin
 
 
 # -- the visit kept in step with its workflow, whichever path completes its step ---------------------------
+# Nothing listens to TaskCreated: a visit stays open between its attempts (the launcher opens it), and a
+# launch of tens of thousands of visits must not cost a query per instance.
 
 
 def subscribe(events: EventBus, clock: Clock) -> None:
@@ -371,13 +372,6 @@ def subscribe(events: EventBus, clock: Clock) -> None:
             if found is not None:
                 return found
         return visit_of_instance(session, instance.id)
-
-    def created(session: Session, event: TaskCreated) -> None:
-        if event.task.element_id != CALL_STEP or event.task.kind != "task":
-            return
-        visit = visit_for(session, event.instance)
-        if visit is not None and visit.status in ("queued", "open"):
-            visit.status = "open"
 
     def completing(session: Session, event: TaskCompleting) -> None:
         if event.task.element_id != CALL_STEP or event.data.get("outcome") != "answered":
@@ -429,7 +423,6 @@ def subscribe(events: EventBus, clock: Clock) -> None:
             visit.closed_at = clock.now()
             session.flush()
 
-    events.subscribe(TaskCreated, created)
     events.subscribe(TaskCompleting, completing)
     events.subscribe(TaskCompleted, completed)
     events.subscribe(InstanceCompleted, ended)
