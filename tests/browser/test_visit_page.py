@@ -72,7 +72,17 @@ def test_a_visitor_records_a_visit_on_a_phone(served, browser) -> None:  # type:
     page.click("button.save")
     expect(page.locator(".flash")).to_contain_text("已生成投诉")
     shot(page, "visit-phone-answered")
+    page.goto(f"{base}/visits?visitor=all&status=answered")
+    expect(page.locator("table.visits")).to_contain_text("张伟")
+    shot(page, "visits-phone-list")
     context.close()
+
+    desk = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    sign_in(desk, base, "crc_sup")
+    desk.goto(f"{base}/visits/{visit_id}")
+    expect(desk.locator("#history")).to_contain_text("未结请求")
+    shot(desk, "visit-desktop-answered")
+    desk.close()
 
     with served.session() as session:
         done = session.get(Visit, visit_id)

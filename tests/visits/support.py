@@ -105,3 +105,41 @@ CONTENT = {
     "nps": 9,
     "comment": "",
 }
+
+
+def visits_at_once(
+    platform: Platform, of: Campaign, phones: tuple[str, ...], visitor: str | None = "crc"
+) -> list[Visit]:
+    """Several owners' visits started in one call, as a campaign's launch starts them (Runtime.start_many)."""
+    made = []
+    items = []
+    for phone in phones:
+        owner = platform.session.scalars(select(Owner).where(Owner.phone == phone)).one()
+        unit = owner.units[0]
+        row = Visit(
+            campaign_id=of.id,
+            owner_id=owner.id,
+            unit_id=unit.id,
+            visitor=None if of.method == "online" else visitor,
+            status="open",
+            created_at=platform.clock.now(),
+        )
+        platform.session.add(row)
+        made.append(row)
+    platform.session.flush()
+    for row in made:
+        items.append(
+            {
+                "visit_id": row.id,
+                "visitor": row.visitor,
+                "title": f"{of.name}：{row.owner.name}",
+                "owner_id": row.owner_id,
+                "unit_id": row.unit_id,
+            }
+        )
+    shared = {"method": of.method, "visit_days": of.visit_days, "attempts": 0}
+    ids = platform.runtime.start_many("return_visit", shared, items, actor(platform, "crc"))
+    for row, instance_id in zip(made, ids, strict=True):
+        row.instance_id = instance_id
+    platform.session.flush()
+    return made

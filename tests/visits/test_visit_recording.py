@@ -17,7 +17,7 @@ from engine.errors import Conflict, InvalidData
 from engine.models import HumanTask, ProcessInstance
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
-from tests.visits.support import CONTENT, actor, call_step, campaign, visit
+from tests.visits.support import CONTENT, actor, call_step, campaign, visit, visits_at_once
 
 
 def sh(*parts: int) -> datetime:
@@ -239,3 +239,38 @@ def test_answers_given_online_are_kept_the_same_way(platform: Platform) -> None:
     assert made.dissatisfied and made.answered_at is not None and made.lowest_score == 4
     with pytest.raises(Conflict, match="already answered"):
         platform.visits.save_answers(made, CONTENT, owner)
+
+
+def test_visits_started_together_are_made_like_any(platform: Platform) -> None:
+    run = campaign(platform)
+    first, second = visits_at_once(platform, run, ("13800000001", "13800000002"))
+    assert call_step(platform, first).assignee == "crc" and call_step(platform, second).assignee == "crc"
+    platform.visits.record(first.id, actor(platform, "crc"), outcome="refused")
+    platform.visits.record(second.id, actor(platform, "crc"), outcome="answered", answers=CONTENT)
+    assert (first.status, second.status) == ("refused", "answered")
+
+
+def test_an_online_visit_closes_when_the_owner_answers_or_when_its_days_run_out(
+    session_factory: sessionmaker[Session], foundation: Foundation, clock: FixedClock
+) -> None:
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        run = campaign(platform, method="online", visit_days=3)
+        answered_visit, silent = visits_at_once(platform, run, ("13800000001", "13800000002"), None)
+        assert platform.visits.call_step(answered_visit) is None
+        owner_side = actor(platform, "crc")
+        platform.visits.save_answers(answered_visit, CONTENT, owner_side)
+        assert answered_visit.instance_id is not None
+        platform.runtime.send_message(
+            answered_visit.instance_id, "visit_answered", {"answers": CONTENT}, owner_side
+        )
+        assert answered_visit.status == "answered" and answered_visit.closed_at is not None
+        ids = (answered_visit.id, silent.id)
+        session.commit()
+    job = TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
+    job.run_until(sh(2026, 11, 27, 12, 0), clock)
+    with session_factory() as session:
+        done, expired = (session.get(Visit, i) for i in ids)
+        assert done is not None and expired is not None
+        assert (done.status, expired.status) == ("answered", "given_up")
+        assert expired.answered_at is None and expired.closed_at is not None
