@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm.attachments import UploadRefused, megabytes
 from crm.models import RequestIndex
 from crm.policy import Permission, Target
-from crm.visits.visits import visit_link
+from crm.visits.links import visit_link
 from engine.errors import InvalidData, NotFound
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from webapp import db_session, platform
