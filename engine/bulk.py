@@ -260,6 +260,11 @@ class BulkStarter:
             text = runtime.serializer.dumps(workflow)
         except Exception:
             return None  # each item then starts (and fails) as a start does
+        # Every task the pilot reached holds the start data, the sentinel with it; one that lost it (a
+        # script that rebuilt its data) would lose an item's data too.
+        reached = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        if any(SENTINEL not in task.data for task in workflow.get_tasks(state=reached)):
+            return None
         task_ids = [str(i) for i in workflow.tasks]
         for sub in workflow.subprocesses.values():
             task_ids.extend(str(i) for i in sub.tasks)
