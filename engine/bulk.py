@@ -37,7 +37,7 @@ from engine.actors import SYSTEM, Actor
 from engine.audit import _jsonable
 from engine.definitions import CompiledDefinition
 from engine.errors import InvalidData
-from engine.events import InstanceStarted, TaskCreated
+from engine.events import BusinessKeysWanted, InstanceStarted, TaskCreated
 from engine.models import AuditEvent, HumanTask, HumanTaskCandidate, ProcessDefinition, ProcessInstance
 from engine.task_data import refuse_unstorable
 from engine.timing import engine_clock, next_timer_due
@@ -380,6 +380,12 @@ class BulkStarter:
         audit_table: Table = AuditEvent.__table__  # type: ignore[assignment]
         session.flush()
         self._lap(None)
+        properties = compiled.meta.properties
+        wanted = BusinessKeysWanted(definition.key, properties.number_prefix, now, len(planned))
+        runtime.events.publish(session, wanted)
+        keys: list[str | None] = [None] * len(planned)
+        if wanted.keys is not None and len(wanted.keys) == len(planned):
+            keys = [key[:100] if isinstance(key, str) and key else None for key in wanted.keys]
         instance_ids = insert_rows(
             session,
             instances_table,
@@ -387,7 +393,7 @@ class BulkStarter:
                 {
                     "definition_id": definition.id,
                     "process_key": definition.key,
-                    "business_key": None,
+                    "business_key": key,
                     "status": "running",
                     "state": plan.state,
                     "revision": 1,
@@ -396,7 +402,7 @@ class BulkStarter:
                     "started_by": actor.username,
                     "next_timer_at": pilot.next_timer_at,
                 }
-                for plan in planned
+                for plan, key in zip(planned, keys, strict=True)
             ],
             ids=True,
         )
@@ -471,17 +477,16 @@ class BulkStarter:
 
         # The events, with the instances and rows as subscribers know them (not in the session: a batch of
         # tens of thousands would weigh on every later flush).
-        properties = compiled.meta.properties
         instances: list[ProcessInstance] = []
         started: list[InstanceStarted] = []
-        for plan, instance_id in zip(planned, instance_ids, strict=True):
+        for plan, instance_id, key in zip(planned, instance_ids, keys, strict=True):
             instance = _transient(
                 ProcessInstance,
                 {
                     "id": instance_id,
                     "definition_id": definition.id,
                     "process_key": definition.key,
-                    "business_key": None,
+                    "business_key": key,
                     "status": "running",
                     "revision": 1,
                     "started_at": now,
@@ -502,8 +507,13 @@ class BulkStarter:
         runtime.events.publish_many(session, started)
         # Business keys the subscribers gave the instances (a request number) are stored with them.
         self._lap("events.instance_started")
-        keys = [(i.business_key, i.id) for i in instances if i.business_key]
-        _set_business_keys(session, keys)
+        # Business keys a subscriber gave (or changed) on InstanceStarted are stored too.
+        changed = [
+            (i.business_key, i.id)
+            for i, key in zip(instances, keys, strict=True)
+            if i.business_key and i.business_key != key
+        ]
+        _set_business_keys(session, changed)
         created = [
             TaskCreated(
                 instances[n],
