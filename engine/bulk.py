@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
@@ -452,7 +453,7 @@ class BulkStarter:
                 instance_id=i,
                 kind="instance.started",
                 to_state="running",
-                data=_jsonable(plan.data) if plan.data else None,
+                data=_json_ready(plan.data) if plan.data else None,
             )
             for plan, i in zip(planned, instance_ids, strict=True)
         ]
@@ -542,6 +543,16 @@ def _transient(cls: type[_Model], values: dict[str, Any]) -> _Model:
     return obj
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_ready(data: dict[str, Any]) -> Any:
+    """What the audit stores of start data: as it is when it holds only plain values (the usual case)."""
+    if all(type(value) in _JSON_SCALARS for value in data.values()):
+        return data
+    return _jsonable(data)
+
+
 def _remembered(check: Callable[[str], bool]) -> Callable[[str], bool]:
     known: dict[str, bool] = {}
 
@@ -584,12 +595,23 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect
     names = list(rows[0])
-    converters = []
-    for name in names:
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        converters.append(_memoised(processor) if processor is not None else None)
-    pairs = list(zip(names, converters, strict=True))
-    values = [tuple(row[n] if c is None else c(row[n]) for n, c in pairs) for row in rows]
+    values: list[tuple[Any, ...]]
+    if len(names) == 1:
+        only = names[0]
+        values = [(row[only],) for row in rows]
+    else:
+        getter = itemgetter(*names)
+        values = [getter(row) for row in rows]
+    converting = [
+        (n, processor)
+        for n, name in enumerate(names)
+        if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    if converting:
+        columns: list[Sequence[Any]] = list(zip(*values, strict=True))
+        for n, convert in converting:
+            columns[n] = _converted(columns[n], convert)
+        values = list(zip(*columns, strict=True))
     raw = connection.connection.driver_connection
     count = len(values)
     if dialect.name == "postgresql":
@@ -626,20 +648,15 @@ def insert_rows(
     return list(range(first, first + count))
 
 
-def _memoised(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A column's conversion, done once per distinct value (a batch repeats its moment, names, codes)."""
-    done: dict[Any, Any] = {}
-
-    def memoised(value: Any) -> Any:
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = converted = convert(value)
-            return converted
-        except TypeError:  # not hashable (a dict for a JSON column)
-            return convert(value)
-
-    return memoised
+def _converted(column: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """A column's values as its type converts them: once per distinct value where they can be told apart
+    (a batch repeats its moment, names and codes), else one by one (a JSON column's dicts)."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return [convert(value) for value in column]
+    done = {value: convert(value) for value in distinct}
+    return [done[value] for value in column]
 
 
 def _set_business_keys(session: Session, keys: Sequence[tuple[str, int]]) -> None:
