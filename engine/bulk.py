@@ -627,9 +627,22 @@ def insert_rows(
             values = [(i, *v) for i, v in zip(new_ids, values, strict=True)]
             names = ["id", *names]
         statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        # LZ4 compresses the large values (an instance's state) several times faster than the default
+        # pglz; each stored value records how it was compressed, so reading is the same.
+        # (A server without LZ4, or older than 14, has no such choice: the default is kept.)
+        found = connection.exec_driver_sql(
+            "SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).first()
+        previous = found[0] if found is not None and found[1] else None
+        if previous is not None:
+            connection.exec_driver_sql("SELECT set_config('default_toast_compression', 'lz4', true)")
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for value in values:
                 copy.write_row(value)
+        if previous is not None:  # (after a failed COPY the transaction is lost anyway)
+            connection.exec_driver_sql(
+                "SELECT set_config('default_toast_compression', %(previous)s, true)", {"previous": previous}
+            )
         return new_ids
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
