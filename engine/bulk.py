@@ -505,6 +505,7 @@ class BulkStarter:
             started.append(
                 InstanceStarted(instance, plan.data, title=plan.title, number_prefix=properties.number_prefix)
             )
+        self._lap("events.prepare")
         runtime.events.publish_many(session, started)
         # Business keys the subscribers gave the instances (a request number) are stored with them.
         self._lap("events.instance_started")
