@@ -148,15 +148,18 @@ def test_an_item_whose_assignee_is_no_user_leaves_the_step_to_the_queue_and_the_
 
 
 def test_an_item_that_fails_its_start_fails_alone(platform: Platform, session: Session) -> None:
-    """A visitor that is not even text cannot route the step: that instance starts on its own and fails
-    as a start would (an incident), the others are started together."""
-    items: list[dict[str, Any]] = [item(0), {**item(1), "visitor": ["a", "list"]}, item(2)]
+    """An item whose own data breaks the diagram's first script (campaign days that are no number) starts
+    on its own and fails as a start fails (an incident, its step never opened); the others are started
+    together and wait for their visitors."""
+    items: list[dict[str, Any]] = [item(0), {**item(1), "visit_days": "很多"}, item(2)]
     ids = platform.runtime.start_many(KEY, SHARED, items, SYSTEM)
     session.flush()
-    statuses = [i.status for i in platform.runtime.get_many(ids)]
-    assert statuses[0] == statuses[2] == "running"
-    assert len(ids) == 3
-    assert [r.assignee for r in (row_of(platform, ids[0]), row_of(platform, ids[2]))] == ["crc", "crc"]
+    instances = platform.runtime.get_many(ids)
+    assert [i.status for i in instances] == ["running", "error", "running"]
+    assert instances[1].error_element == "visit_due_set"
+    assert platform.tasks.open_tasks_of(ids[1]) == []
+    assert [row_of(platform, i).assignee for i in (ids[0], ids[2])] == ["crc", "crc"]
+    assert "instance.failed" in timeline(session, ids[1])
 
 
 def test_data_that_cannot_be_stored_refuses_the_whole_call(platform: Platform, session: Session) -> None:
