@@ -39,8 +39,9 @@ from crm.staff import StaffAdmin
 from crm.validation import FormValidator
 from crm.version_forms import VersionForms
 from crm.visits import online as online_visits
-from crm.visits.answers import AnswerRecorder
+from crm.visits import visits
 from crm.visits.online import OnlineVisits
+from crm.visits.visits import Visits
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
@@ -95,6 +96,7 @@ class Foundation:
         handover_steps.subscribe(self.events, self.clock)
         loop.subscribe(self.events)
         bulletins.subscribe(self.events, self.clock)
+        visits.subscribe(self.events, self.clock)
         # Last: the notices see the change as the other subscribers left it (an escalation's manager); a
         # defect sent back is told as such, in place of its rework's new-task notice.
         defect_notices.subscribe(self.events, self)
@@ -156,6 +158,8 @@ class Platform:
         # Notices to buyers: the monthly progress notice and design changes.
         self.bulletins = Bulletins(session, self.runtime, clock)
         self.progress_reports = ProgressReports(session, clock, self.bulletins, self.tasks)
+        # Return visits: recording a visit's calls and answers.
+        self.visits = Visits(session, self.tasks, self.complaints, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(
@@ -182,6 +186,5 @@ class Platform:
         # Each owner's channels per kind of message; the portal's side of an owner's messages and choices.
         self.notice_preferences = NoticePreferences(session, clock)
         self.owner_messages = OwnerMessages(session, clock)
-        # Return visits: the answers (a call's or the portal's) and the online questionnaires.
-        self.visit_answers = AnswerRecorder(session, clock, self.complaints)
-        self.online_visits = OnlineVisits(session, clock, self.visit_answers, self.runtime.send_message)
+        # Return visits: the online questionnaires on the portal.
+        self.online_visits = OnlineVisits(session, clock, self.visits, self.runtime.send_message)

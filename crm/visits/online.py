@@ -10,7 +10,7 @@ owners' channel choices for `visit.questionnaire` in another, the messages throu
 
 The portal knows a person by the phone they proved they hold: every owner record with it is theirs. A visit
 of another owner is not found (404), exactly like a missing one. Answering writes the answers and the summary
-(crm.visits.answers: the same rules as a call, the complaint from a low score) and delivers the BPMN message
+(crm.visits.visits: the same rules as a call, the complaint from a low score) and delivers the BPMN message
 `visit_answered`: the instance ends, in the same transaction.
 """
 
@@ -29,13 +29,14 @@ from crm.bulletins.sending import addresses_of
 from crm.estate.models import Building, Owner, Unit
 from crm.messaging.notices import Wiring, outbox
 from crm.messaging.preferences import NoticePreferences
+from crm.models import Complaint
 from crm.portal import SCOPE, normalise_phone
 from crm.throttle import Throttle
-from crm.visits.answers import AnswerRecorder, Recorded
 from crm.visits.models import Campaign, Visit
+from crm.visits.visits import Visits
 from engine.actors import Actor
-from engine.errors import Conflict, NotFound
-from engine.events import EventBus, InstanceCompleted, InstanceStarted
+from engine.errors import Conflict, InvalidData, NotFound
+from engine.events import EventBus, InstanceStarted
 from engine.models import ProcessInstance
 from lintel.clock import Clock
 
@@ -124,26 +125,10 @@ def _invite_chunk(wiring: Wiring, session: Session, visit_ids: list[int]) -> int
     return outbox(session, wiring).queue_many(KIND, messages, link=link)
 
 
-# -- the end of an unanswered questionnaire -------------------------------------------------------------
-
-
-def _on_completed(clock: Clock, session: Session, event: InstanceCompleted) -> None:
-    """An online visit's instance ended while the visit is still open: its days ran out (the answer marks
-    the visit answered before the instance ends)."""
-    if event.instance.process_key != PROCESS_KEY or event.data.get("method") != METHOD:
-        return
-    visit = session.scalar(select(Visit).where(Visit.instance_id == event.instance.id))
-    if visit is None:
-        visit_id = event.data.get("visit_id")
-        visit = session.get(Visit, visit_id) if isinstance(visit_id, int) else None
-    if visit is not None and visit.status in ("queued", "open"):
-        visit.status = "given_up"
-        visit.closed_at = clock.now()
-
-
 def subscribe(events: EventBus, wiring: Wiring) -> None:
+    """The visit's status follows its instance's end (crm.visits.visits): answered, or given up when its
+    days ran out."""
     events.subscribe_many(InstanceStarted, partial(invite, wiring))
-    events.subscribe(InstanceCompleted, partial(_on_completed, wiring.clock))
 
 
 # -- the portal -----------------------------------------------------------------------------------------
@@ -180,12 +165,12 @@ class OnlineVisits:
         self,
         session: Session,
         clock: Clock,
-        recorder: AnswerRecorder,
+        visits: Visits,
         send_message: Callable[[int, str, dict[str, Any], Actor], Any],
     ) -> None:
         self.session = session
         self.clock = clock
-        self.recorder = recorder
+        self.visits = visits
         self.send_message = send_message
 
     def owner_ids(self, phone: str) -> list[int]:
@@ -251,10 +236,11 @@ class OnlineVisits:
         throttle.succeed(SCOPE, subject, client)
         return number
 
-    def answer(self, owner_ids: Sequence[int], visit_id: int, answers: Mapping[str, Any]) -> Recorded:
-        """The owner's answers: written with the visit's summary (and the complaint a low score opens), and
-        the workflow told (`visit_answered`), all in the caller's transaction. Raises NotFound, InvalidData
-        (per question), AlreadyAnswered, Expired."""
+    def answer(self, owner_ids: Sequence[int], visit_id: int, answers: Mapping[str, Any]) -> Complaint | None:
+        """The owner's answers: written with the visit's summary and the complaint a low score opens
+        (crm.visits.visits, the same rules as a call), and the workflow told (`visit_answered`), which ends
+        the visit — all in the caller's transaction. The complaint opened, if any. Raises NotFound,
+        InvalidData (per question), AlreadyAnswered, Expired."""
         shown = self.get(owner_ids, visit_id)
         if shown.state == "answered":
             raise AlreadyAnswered(shown.visit.answered_at)
@@ -267,12 +253,16 @@ class OnlineVisits:
         if visit.status != "open" or visit.answered_at is not None:
             raise AlreadyAnswered(visit.answered_at)
         actor = owner_actor(visit.owner_id)
-        recorded = self.recorder.record_answers(visit, answers, actor)
-        assert visit.instance_id is not None
-        payload = {"visit_id": visit.id, "answered_at": recorded.visit.answered_at.isoformat()}  # type: ignore[union-attr]
+        try:
+            complaint = self.visits.save_answers(visit, answers, actor)
+        except InvalidData as invalid:  # the questions by their own names, as the page shows them
+            fields = {k.removeprefix("answers."): v for k, v in invalid.fields.items()}
+            raise InvalidData(str(invalid), fields) from None
+        assert visit.instance_id is not None and visit.answered_at is not None
+        payload = {"visit_id": visit.id, "answered_at": visit.answered_at.isoformat()}
         try:
             self.send_message(visit.instance_id, MESSAGE, payload, actor)
         except Conflict:
             # Not waiting any more: its days ran out in the meantime. The caller rolls everything back.
             raise Expired() from None
-        return recorded
+        return complaint

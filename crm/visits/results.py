@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from crm.estate.models import Building, Owner, Project, Unit
 from crm.models import Complaint
-from crm.visits.answers import is_nps
 from crm.visits.models import MAX_ATTEMPTS, VISIT_STATUSES, Campaign, Visit, VisitAnswer
 from crm.visits.questionnaires import as_form
+from crm.visits.visits import is_nps
 from engine.errors import NotFound
 from forms import Field, Form
 
@@ -145,7 +145,7 @@ class Results:
 def kind_of(field: Field) -> str:
     if field.type == "rating":
         return "rating"
-    if is_nps(field):
+    if is_nps(field) and field.type == "number":  # the 0–10 question (crm.visits.visits: named nps)
         return "nps"
     if field.type in ("choice", "multichoice", "yesno"):
         return "choice"

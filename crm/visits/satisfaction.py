@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 
 from crm.estate.models import Building, Project, Unit
 from crm.models import Complaint, Department, RequestRating
-from crm.visits.answers import is_nps
 from crm.visits.models import Campaign, Visit, VisitAnswer
 from crm.visits.questionnaires import as_form
 from lintel.clock import SHANGHAI
@@ -266,9 +265,7 @@ class Satisfaction:
         )
         conditions = []
         for campaign in campaigns:
-            names = [
-                f.name for f in as_form(campaign.questionnaire).fields if f.type == "rating" and not is_nps(f)
-            ]
+            names = [f.name for f in as_form(campaign.questionnaire).fields if f.type == "rating"]
             if names:
                 conditions.append(
                     and_(VisitAnswer.campaign_id == campaign.id, VisitAnswer.question.in_(names))

@@ -79,9 +79,9 @@ def test_the_owner_answers_and_the_visit_is_answered_its_instance_completed_noth
     owner_ids = [visit.owner_id]
     assert [v.visit.id for v in platform.online_visits.open_for(owner_ids)] == [visit.id]
 
-    recorded = platform.online_visits.answer(owner_ids, visit.id, GOOD)
+    complaint = platform.online_visits.answer(owner_ids, visit.id, GOOD)
 
-    assert recorded.complaint is None
+    assert complaint is None
     assert visit.status == "answered" and visit.answered_at == platform.clock.now()
     assert (visit.lowest_score, visit.average_score, visit.nps, visit.dissatisfied) == (3, 4.0, 9, False)
     instance = platform.session.get(ProcessInstance, visit.instance_id)
@@ -140,10 +140,9 @@ def test_missing_answers_are_named_per_question_and_nothing_is_written(
 
 def test_a_low_online_score_opens_a_complaint_linked_both_ways(platform: Platform, site: Estate) -> None:
     visit = add_visits(platform, campaign(platform), people(site))[0]
-    recorded = platform.online_visits.answer(
+    complaint = platform.online_visits.answer(
         [visit.owner_id], visit.id, {**GOOD, "q_quality": "2", "comment": "卫生间渗水"}
     )
-    complaint = recorded.complaint
     assert complaint is not None
     assert complaint.visit_id == visit.id and visit.complaint_id == complaint.id
     assert complaint.channel == "return_visit" and complaint.owner_id == visit.owner_id
@@ -154,8 +153,8 @@ def test_a_low_online_score_opens_a_complaint_linked_both_ways(platform: Platfor
 
 def test_overall_dissatisfied_opens_a_complaint_too(platform: Platform, site: Estate) -> None:
     visit = add_visits(platform, campaign(platform), people(site))[0]
-    recorded = platform.online_visits.answer([visit.owner_id], visit.id, {**GOOD, "overall": "dissatisfied"})
-    assert recorded.complaint is not None and "总体评价：不满意" in recorded.complaint.description
+    complaint = platform.online_visits.answer([visit.owner_id], visit.id, {**GOOD, "overall": "dissatisfied"})
+    assert complaint is not None and "总体评价：不满意" in complaint.description
     opened = select(func.count()).select_from(Complaint).where(Complaint.visit_id == visit.id)
     assert platform.session.scalar(opened) == 1
 

@@ -54,7 +54,7 @@ def made(platform: Platform) -> tuple[Campaign, list[Visit]]:
     for visit, (status, attempts, given) in zip(visits, plan, strict=True):
         visit.attempts = attempts
         if given is not None:
-            platform.visit_answers.record_answers(visit, given, owner_actor(visit.owner_id))
+            platform.visits.save_answers(visit, given, owner_actor(visit.owner_id))
         visit.status = status
     platform.session.flush()
     return c, visits

@@ -26,7 +26,8 @@ from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
 from notifications.models import OutboxMessage
-from tests.visits.online_support import add_visits, campaign
+from tests.visits import online_support
+from tests.visits.support import campaign, visit
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
 
@@ -100,8 +101,9 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
     bulletin = bulletin_of(platform.session, notice)
     assert bulletin is not None
-    online = campaign(platform, name="样板在线回访")
-    [visit] = add_visits(platform, online, [(owner, unit)])
+    sample_visit = visit(platform, campaign(platform))
+    online = online_support.campaign(platform, name="样板在线回访")
+    online_support.add_visits(platform, online, [(owner, unit)])
     platform.session.commit()
     return Samples(
         {
@@ -135,8 +137,8 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
             "bulletin_id": bulletin.id,
+            "visit_id": sample_visit.id,
             "campaign_id": online.id,
-            "visit_id": visit.id,
             "questionnaire_id": online.questionnaire_id,
         }
     )

@@ -23,6 +23,7 @@ from webapp.api import (
     rectification,
     schemas,
     visit_results,
+    visits,
 )
 from webapp.api.schemas import MAX_ID
 
@@ -267,6 +268,7 @@ def build_spec() -> dict[str, Any]:
     bulletin_progress.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     bulletin_owners.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     visit_results.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)

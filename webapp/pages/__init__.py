@@ -73,6 +73,7 @@ def init_pages(app: Flask) -> None:
         satisfaction,
         start,
         tasks,
+        visits,
     )
 
     config = app.config
@@ -123,6 +124,7 @@ def init_pages(app: Flask) -> None:
         campaign_results,
         questionnaires,
         satisfaction,
+        visits,
         assets,
     )
     for module in pages:
