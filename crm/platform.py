@@ -38,6 +38,8 @@ from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
 from crm.validation import FormValidator
 from crm.version_forms import VersionForms
+from crm.visits.campaigns import Campaigns, refuse_manual_start
+from crm.visits.launch import PROCESS_KEY as RETURN_VISIT
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
@@ -165,6 +167,7 @@ class Platform:
                 handovers.PROCESS_KEY: self.handovers.start_from_data,
                 bulletins.PROGRESS_PROCESS: self.bulletins.start_progress,
                 bulletins.DESIGN_CHANGE_PROCESS: self.bulletins.start_design_change,
+                RETURN_VISIT: refuse_manual_start,
             },
         )
         self.worklist = Worklist(session, clock)
@@ -178,3 +181,5 @@ class Platform:
         # Each owner's channels per kind of message; the portal's side of an owner's messages and choices.
         self.notice_preferences = NoticePreferences(session, clock)
         self.owner_messages = OwnerMessages(session, clock)
+        # Return visits: campaigns, their audience, launch, pause, resume, finish.
+        self.campaigns = Campaigns(session, clock)
