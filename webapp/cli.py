@@ -38,6 +38,7 @@ from webapp.scheduler import (
     run_blocking,
     send_bulletins,
     start_in_background,
+    start_visits,
     tick,
     timer_job,
 )
@@ -399,6 +400,8 @@ def worker(once: bool, batch: int) -> None:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
         click.echo(describe_sending(send_bulletins(app)))
+        visits = start_visits(app)
+        click.echo(f"started {visits.started} return visits, cancelled {visits.cancelled}")
         click.echo(describe(dispatch(app, batch=batch)))
         return
     configure_logging()
@@ -579,5 +582,12 @@ if __name__ == "__main__":
     main()
 
 
-# Registering `lintel import`, `lintel incidents`, `lintel notices` and `lintel bulletins`.
-from webapp import cli_bulletins, cli_imports, cli_incidents, cli_notices, cli_reports  # noqa: E402,F401
+# Registering `lintel import`, `lintel incidents`, `lintel notices`, `lintel bulletins`, `lintel campaigns`.
+from webapp import (  # noqa: E402,F401
+    cli_bulletins,
+    cli_campaigns,
+    cli_imports,
+    cli_incidents,
+    cli_notices,
+    cli_reports,
+)
