@@ -44,6 +44,7 @@ def init_pages(app: Flask) -> None:
         auth,
         bulletin_progress,
         bulletins,
+        campaigns,
         capture,
         catalogue,
         contractor,
@@ -117,6 +118,7 @@ def init_pages(app: Flask) -> None:
         defect_reports,
         bulletins,
         bulletin_progress,
+        campaigns,
         assets,
     )
     for module in pages:
