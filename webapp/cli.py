@@ -18,7 +18,7 @@ from crm.credentials import Credentials
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import actor_for, hash_password
 from crm.models import Department, User
-from crm.platform import Foundation
+from crm.platform import Foundation, Platform
 from crm.staff import contact
 from engine.actors import Actor
 from engine.bundle_files import base_name
@@ -142,6 +142,16 @@ def demo() -> None:
         f"demo progress notices added: {notices}"
         if notices
         else "progress notices exist already: no demo progress notices added"
+    )
+    from crm.visits.demo_visits import load_demo_visits
+
+    visits = load_demo_visits(
+        sessions, foundation.clock, lambda session: Platform(session, foundation).runtime
+    )
+    click.echo(
+        f"demo return visits started: {visits}"
+        if visits
+        else "campaigns exist already: no demo campaigns added"
     )
 
 

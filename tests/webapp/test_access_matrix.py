@@ -99,6 +99,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
     bulletin = bulletin_of(platform.session, notice)
     assert bulletin is not None
+    campaign = sample_campaign(platform, project.id)
     platform.session.commit()
     return Samples(
         {
@@ -132,6 +133,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
             "bulletin_id": bulletin.id,
+            "campaign_id": campaign.id,
         }
     )
 
@@ -155,6 +157,20 @@ def open_day(platform: Platform, project_id: int, building_id: int, unit_id: int
         inspector, {"walk_id": walk.id, "unit_id": unit_id, "catalogue_id": item.id}
     )
     return walk, defect
+
+
+def sample_campaign(platform: Platform, project_id: int) -> Any:
+    """A draft return-visit campaign over the sample project."""
+    questionnaire = platform.campaigns.questionnaires()[0]
+    values = {
+        "name": "样板回访",
+        "kind": "thematic",
+        "method": "phone",
+        "questionnaire_id": questionnaire.id,
+        "visitors": ["crc"],
+        "audience": {"project_ids": [project_id]},
+    }
+    return platform.campaigns.create(values, actor(platform, "crc_sup"))
 
 
 def dead_letter(platform: Platform) -> OutboxMessage:
