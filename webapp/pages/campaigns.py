@@ -141,6 +141,8 @@ def new() -> Any:
     values = _values(form)
     if not form:
         values.update(kind="post_handover", method="phone", visit_days="5", days_after="30")
+        usual = [q.id for q in p.campaigns.questionnaires() if q.key == "post_handover"]
+        values["questionnaire_id"] = str(usual[0]) if usual else ""
         values["visitors"] = (
             [actor().username] if actor().username in dict(p.campaigns.visitor_choices()) else []
         )
