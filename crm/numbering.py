@@ -19,3 +19,18 @@ def next_number(session: Session, prefix: str, year: int) -> str:
     )
     value = session.execute(statement).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
+
+
+def reserve_numbers(session: Session, prefix: str, year: int, count: int) -> list[str]:
+    """`count` consecutive numbers of a prefix and year in one statement (a batch of requests started at
+    once), in order."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = NumberSequence.__table__
+    statement = (
+        dialect.insert(table)
+        .values(prefix=prefix, year=year, value=count)
+        .on_conflict_do_update(index_elements=["prefix", "year"], set_={"value": table.c.value + count})
+        .returning(table.c.value)
+    )
+    last = session.execute(statement).scalar_one()
+    return [f"{prefix}-{year}-{value:06d}" for value in range(last - count + 1, last + 1)]

@@ -11,18 +11,20 @@ without loading any request. A process whose records add more to its row (the co
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm import complaints, ratings
-from crm.estate.models import Owner, Project, Unit
+from crm.estate.models import Building, Owner, Ownership, Project, Unit
 from crm.models import RequestIndex, RequestRating
-from crm.numbering import next_number
+from crm.numbering import next_number, reserve_numbers
 from crm.records import stage_update
 from engine.bpmn_meta import default_prefix
+from engine.bulk import insert_rows
 from engine.errors import NotFound
 from engine.events import (
     EventBus,
@@ -162,6 +164,139 @@ def _on_started(session: Session, event: InstanceStarted) -> None:
     )
 
 
+def _on_started_many(session: Session, events: list[InstanceStarted]) -> None:
+    """Many requests started at once (engine.bulk): their numbers reserved per prefix and year in one
+    statement, their owners and units read together, their rows written together."""
+    if len(events) == 1:
+        _on_started(session, events[0])
+        return
+    wanting: dict[tuple[str, int], list[ProcessInstance]] = defaultdict(list)
+    for event in events:
+        instance = event.instance
+        if not instance.business_key:
+            prefix = event.number_prefix or default_prefix(instance.process_key)
+            wanting[(prefix, instance.started_at.astimezone(SHANGHAI).year)].append(instance)
+    for (prefix, year), instances in wanting.items():
+        for instance, number in zip(
+            instances, reserve_numbers(session, prefix, year, len(instances)), strict=True
+        ):
+            instance.business_key = number
+    about = _about_many(session, [event.data for event in events])
+    rows: list[dict[str, Any]] = []
+    for event, values in zip(events, about, strict=True):
+        instance = event.instance
+        values = {
+            "number": (instance.business_key or "")[:NUMBER_LENGTH],
+            "title": title_of(event.title or instance.definition.name),
+            **values,
+        }
+        details = DETAILS.get(instance.process_key)
+        if details is not None:
+            values.update(details(session, instance, event.data) or {})
+        rows.append(
+            {
+                **_EMPTY_ROW,
+                "instance_id": instance.id,
+                "kind": instance.process_key,
+                "status": "open",
+                "created_at": instance.started_at,
+                **values,
+            }
+        )
+    insert_rows(session, RequestIndex.__table__, rows)  # type: ignore[arg-type]
+
+
+_CHUNK = 1000
+# Every column a started request's row may be given (a batch's rows all name the same columns).
+_EMPTY_ROW: dict[str, Any] = {
+    "record_id": None,
+    "owner_id": None,
+    "owner_name": None,
+    "owner_phone": None,
+    "unit_id": None,
+    "unit_label": None,
+    "project": None,
+    "category": None,
+}
+
+
+def _about_many(session: Session, datas: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`_about` for many start data at once: a few queries, whatever their number."""
+    owner_ids = {d["owner_id"] for d in datas if is_record_id(d.get("owner_id"))}
+    unit_ids = {d["unit_id"] for d in datas if is_record_id(d.get("unit_id"))}
+    owners: dict[int, tuple[str, str]] = {}
+    only_unit: dict[int, int] = {}
+    for chunk in _chunked(owner_ids):
+        owners.update(
+            (i, (name, phone))
+            for i, name, phone in session.execute(
+                select(Owner.id, Owner.name, Owner.phone).where(Owner.id.in_(chunk))
+            )
+        )
+        held: dict[int, list[int]] = defaultdict(list)
+        for owner_id, unit_id in session.execute(
+            select(Ownership.owner_id, Ownership.unit_id).where(
+                Ownership.owner_id.in_(chunk), Ownership.ended_on.is_(None)
+            )
+        ):
+            held[owner_id].append(unit_id)
+        only_unit.update((o, units[0]) for o, units in held.items() if len(units) == 1)
+    units: dict[int, tuple[str, str]] = {}
+    for chunk in _chunked(unit_ids | set(only_unit.values())):
+        units.update(
+            (i, (f"{project_name} {building} {number}", code))
+            for i, number, building, project_name, code in session.execute(
+                select(Unit.id, Unit.number, Building.name, Project.name, Project.code)
+                .join(Building, Unit.building_id == Building.id)
+                .join(Project, Building.project_id == Project.id)
+                .where(Unit.id.in_(chunk))
+            )
+        )
+    found: list[dict[str, Any]] = []
+    for data in datas:
+        values: dict[str, Any] = {}
+        owner_id = data.get("owner_id") if is_record_id(data.get("owner_id")) else None
+        unit_id = data.get("unit_id") if is_record_id(data.get("unit_id")) else None
+        if unit_id not in units:
+            unit_id = None
+        if owner_id in owners:
+            name, phone = owners[owner_id]
+            values.update(owner_id=owner_id, owner_name=name, owner_phone=re.sub(r"\D", "", phone))
+            if unit_id is None:
+                unit_id = only_unit.get(owner_id)
+        if unit_id is not None and unit_id in units:
+            label, code = units[unit_id]
+            values.update(unit_id=unit_id, unit_label=label, project=code)
+        category = data.get("category")
+        if isinstance(category, str) and category.strip():
+            values["category"] = category.strip()[:CATEGORY_LENGTH]
+        found.append(values)
+    return found
+
+
+def _chunked(values: set[int], size: int = _CHUNK) -> list[list[int]]:
+    ordered = sorted(values)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+def _on_task_created_many(session: Session, events: list[TaskCreated]) -> None:
+    """Many steps opened at once (engine.bulk): one UPDATE per step name, not one per request."""
+    if len(events) == 1:
+        _on_task_created(session, events[0])
+        return
+    by_step: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        if (getattr(event.task, "kind", None) or "task") == "task":
+            by_step[event.task.name].append(event.instance.id)
+    for step, instance_ids in by_step.items():
+        for start in range(0, len(instance_ids), _CHUNK):
+            session.execute(
+                update(RequestIndex.__table__)
+                .where(RequestIndex.instance_id.in_(instance_ids[start : start + _CHUNK]))
+                .values(step=step, status="open")
+            )
+
+
 def _on_task_created(session: Session, event: TaskCreated) -> None:
     if (getattr(event.task, "kind", None) or "task") != "task":
         return  # an escalation is about a step, not a step of its own
@@ -200,8 +335,8 @@ def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
 
 
 def subscribe(events: EventBus) -> None:
-    events.subscribe(InstanceStarted, _on_started)
-    events.subscribe(TaskCreated, _on_task_created)
+    events.subscribe_many(InstanceStarted, _on_started_many)
+    events.subscribe_many(TaskCreated, _on_task_created_many)
     events.subscribe(TaskCompleted, _on_task_completed)
     events.subscribe(InstanceCompleted, _on_completed)
     events.subscribe(InstanceFailed, _on_failed)

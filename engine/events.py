@@ -7,7 +7,7 @@ Subscribers run synchronously inside the transaction that produced the event, so
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -117,17 +117,47 @@ class TimerStartDue:
 
 
 Handler = Callable[[Session, Any], None]
+# A batch handler gets every event of one publication as a list (one item for a plain `publish`).
+BatchHandler = Callable[[Session, list[Any]], None]
 
 
 @dataclass
 class EventBus:
-    _handlers: dict[type, list[Handler]] = field(default_factory=lambda: defaultdict(list))
+    """Plain handlers get each event; batch handlers (`subscribe_many`) the events of one publication at
+    once, for a reaction that would otherwise cost a query per event (many instances started together).
+    Handlers run in the order they subscribed, whichever kind they are."""
+
+    _handlers: dict[type, list[tuple[Callable[..., None], bool]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def subscribe(self, event_type: type, handler: Handler) -> None:
-        self._handlers[event_type].append(handler)
+        self._handlers[event_type].append((handler, False))
+
+    def subscribe_many(self, event_type: type, handler: BatchHandler) -> None:
+        self._handlers[event_type].append((handler, True))
 
     def publish(self, session: Session, event: object) -> None:
         # Handlers see the session as it is; flushing before each of them would flush once per event.
         with session.no_autoflush:
-            for handler in self._handlers.get(type(event), ()):
-                handler(session, event)
+            for handler, batch in self._handlers.get(type(event), ()):
+                if batch:
+                    handler(session, [event])
+                else:
+                    handler(session, event)
+
+    def publish_many(self, session: Session, events: Sequence[object]) -> None:
+        """Publish events of one type together: each batch handler once with all of them, each plain handler
+        with every event in turn."""
+        if not events:
+            return
+        kinds = {type(event) for event in events}
+        if len(kinds) > 1:
+            raise ValueError("publish_many takes events of one type")
+        with session.no_autoflush:
+            for handler, batch in self._handlers.get(type(events[0]), ()):
+                if batch:
+                    handler(session, list(events))
+                else:
+                    for event in events:
+                        handler(session, event)

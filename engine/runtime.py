@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.actors import SYSTEM, Actor
 from engine.audit import AuditLog
 from engine.bpmn_meta import ProcessProperties
+from engine.bulk import BulkStarter
 from engine.business_time import BusinessCalendar
 from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
 from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
@@ -75,6 +78,8 @@ class Runtime:
         self.script_engine = script_engine(evaluator, functions)
         self.audit = AuditLog(session, clock)
         self.calendar = calendar
+        # Seconds per phase of the last start_many (for benchmarks).
+        self.start_many_timings: dict[str, float] = {}
         self.deadlines = DeadlineKeeper(
             session,
             clock=clock,
@@ -131,6 +136,54 @@ class Runtime:
             ),
         )
         self.advance(instance, workflow, actor, compiled, new=True)
+        return instance
+
+    def start_many(
+        self, key: str, shared: Mapping[str, Any], items: Sequence[Mapping[str, Any]], actor: Actor
+    ) -> list[int]:
+        """Start one instance of the latest version of `key` per item, its data `{**shared, **item}`; the ids
+        in the order of `items`. The way to the first wait state is run once with `shared` (engine.bulk), so
+        an item's data must not change which way the start goes; an item that sets a value the shared data
+        or the diagram's first scripts set starts on its own, as `start` would. Every instance gets what a
+        start leaves (state, inbox rows, audit) and the events, published together (`publish_many`). Data
+        that cannot be stored refuses the whole call (InvalidData) before anything is written."""
+        starter = BulkStarter(self)
+        try:
+            return starter.start_many(key, shared, items, actor)
+        finally:
+            self.start_many_timings = starter.timings
+
+    def send_message(
+        self, instance_id: int, name: str, payload: Mapping[str, Any], actor: Actor
+    ) -> ProcessInstance:
+        """Deliver the BPMN message `name` to the instance waiting for it and advance it (the payload goes
+        where the diagram's message variable says). Conflict when the instance is not running or nothing in
+        it waits for that message (already delivered, expired, cancelled): nothing changes then. A delivery
+        racing another one fails on the instance's revision (Conflict) rather than applying twice."""
+        refuse_unstorable(payload)
+        instance = self.get(instance_id, with_state=True)
+        if instance.status != "running":
+            raise Conflict(f"instance {instance_id} is {instance.status}: it waits for no message")
+        workflow, compiled = self.load(instance)
+        waiting = {
+            event.name
+            for event in workflow.waiting_events()
+            if event.event_type == MessageEventDefinition.__name__
+        }
+        if name not in waiting:
+            raise Conflict(f"instance {instance_id} is not waiting for the message '{name}'")
+        try:
+            with engine_clock(self.clock):
+                workflow.send_event(BpmnEvent(MessageEventDefinition(name), dict(payload)))
+        except WorkflowException as exc:
+            raise Conflict(f"instance {instance_id} is not waiting for the message '{name}'") from exc
+        self.audit.record(instance, "message.received", actor.username, data={"name": name})
+        try:
+            self.advance(instance, workflow, actor, compiled)
+        except StaleDataError as exc:
+            raise Conflict(
+                f"instance {instance_id} was changed by someone else at the same time; reload and retry"
+            ) from exc
         return instance
 
     def properties(self, key: str) -> ProcessProperties:
@@ -367,26 +420,13 @@ class Runtime:
     def _new_row(
         self, instance: ProcessInstance, task: Task, compiled: CompiledDefinition, now: datetime
     ) -> HumanTask:
-        element_id = task.task_spec.name.split(" [", 1)[0]
-        meta = compiled.meta.tasks.get(element_id) or HumanTaskMeta(
-            element_id=element_id,
-            name=task.task_spec.bpmn_name or element_id,
-            lane=task.task_spec.lane,
-            department=self.routes.lane(task.task_spec.lane, compiled.meta.options),
-            candidate_groups=None,
-            candidate_groups_is_expression=False,
-            assignee=None,
-            assignee_is_expression=False,
-            form_key=None,
-            priority=None,
-            due_date=None,
-        )
+        meta = self.task_meta(task, compiled)
         due_at, clock = self._due(task, meta, compiled)
         department, *others = self._departments(task, meta)
         return HumanTask(
             instance_id=instance.id,
             task_guid=str(task.id),
-            element_id=element_id,
+            element_id=element_of(task),
             name=meta.name,
             process_key=instance.process_key,
             department=department,
@@ -402,6 +442,23 @@ class Runtime:
             created_at=now,
         )
 
+    def task_meta(self, task: Task, compiled: CompiledDefinition) -> HumanTaskMeta:
+        """What deploy stored about a manual task (routing, form, deadline), or what its lane gives."""
+        element_id = task.task_spec.name.split(" [", 1)[0]
+        return compiled.meta.tasks.get(element_id) or HumanTaskMeta(
+            element_id=element_id,
+            name=task.task_spec.bpmn_name or element_id,
+            lane=task.task_spec.lane,
+            department=self.routes.lane(task.task_spec.lane, compiled.meta.options),
+            candidate_groups=None,
+            candidate_groups_is_expression=False,
+            assignee=None,
+            assignee_is_expression=False,
+            form_key=None,
+            priority=None,
+            due_date=None,
+        )
+
     def _value(self, task: Task, source: str | None, is_expression: bool) -> Any:
         if not source:
             return None
@@ -412,28 +469,29 @@ class Runtime:
     def _assignee(self, instance: ProcessInstance, task: Task, meta: HumanTaskMeta) -> str | None:
         """The assignee the diagram names; a value that is not a username leaves the task to its department,
         with a note on the timeline, rather than failing every request that touches it."""
+        value, ignored = self.assignee_of(task, meta)
+        if ignored is not None:
+            self.audit.record(instance, "task.assignee_ignored", SYSTEM.username, data=ignored)
+        return value
+
+    def assignee_of(self, task: Task, meta: HumanTaskMeta) -> tuple[str | None, dict[str, Any] | None]:
+        """The assignee the diagram names, and what the timeline notes when the value is ignored."""
         value = self._value(task, meta.assignee, meta.assignee_is_expression)
         if value is None:
-            return None
+            return None, None
         reason = None
         if not (isinstance(value, str) and 0 < len(value) <= MAX_USERNAME):
             reason = "not a username"
         elif self.user_active is not None and not self.user_active(value):
             reason = "no active account"  # unknown, or deactivated since the diagram named them
         if reason is None:
-            return value
+            return value, None
         shown = repr(value)
-        self.audit.record(
-            instance,
-            "task.assignee_ignored",
-            SYSTEM.username,
-            data={
-                "step": meta.name,
-                "value": shown if len(shown) <= 200 else shown[:200] + "…",
-                "reason": reason,
-            },
-        )
-        return None
+        return None, {
+            "step": meta.name,
+            "value": shown if len(shown) <= 200 else shown[:200] + "…",
+            "reason": reason,
+        }
 
     def _priority(self, task: Task, meta: HumanTaskMeta) -> int:
         value = self._value(task, meta.priority, True)

@@ -18,6 +18,24 @@ from lintel.clock import SHANGHAI, FixedClock
 from webapp import create_app
 from webapp.database import ROOT, make_engine, upgrade
 
+
+def _worker_database(url: str) -> str:
+    """The PostgreSQL test database of this pytest-xdist worker (`test_gw0`, …), created when missing, so
+    workers running side by side never drop each other's schema; the URL as given without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+        if not exists:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 POSTGRES_URL = os.environ.get("LINTEL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATA = Path(__file__).parent / "data"
 COMPLAINT_BPMN = ROOT / "workflows" / "complaint.bpmn"
@@ -29,19 +47,20 @@ def fresh_database_url(kind: str, folder: Path, name: str = "") -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder / 'lintel.db'}"
     if name:
-        url = make_url(POSTGRES_URL)
+        url = make_url(_worker_database(POSTGRES_URL))
         admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {url.database}_{name} WITH (FORCE)"))
             connection.execute(text(f"CREATE DATABASE {url.database}_{name}"))
         admin.dispose()
         return url.set(database=f"{url.database}_{name}").render_as_string(hide_password=False)
-    engine = make_engine(POSTGRES_URL)
+    url = _worker_database(POSTGRES_URL)
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return POSTGRES_URL
+    return url
 
 
 def prepare(engine: Engine, clock: FixedClock) -> None:

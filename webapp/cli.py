@@ -508,6 +508,20 @@ def bench_engine(instances: int, postgres_url: str, processes: int) -> None:
     run(instances=instances, postgres_url=postgres_url, processes=processes, echo=click.echo)
 
 
+@bench.command("starts")
+@click.option("--instances", default=50_000, show_default=True, help="Return visits started in one call.")
+@click.option(
+    "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True
+)
+@click.option("--sqlite-only", is_flag=True, help="Leave PostgreSQL out.")
+def bench_starts(instances: int, postgres_url: str, sqlite_only: bool) -> None:
+    """Return-visit instances started at once (start_many) per second on SQLite and PostgreSQL (database
+    lintel_bench_starts)."""
+    from bench.starts import run
+
+    run(instances=instances, postgres_url=None if sqlite_only else postgres_url, echo=click.echo)
+
+
 @bench.command("timers")
 @click.option(
     "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", show_default=True

@@ -21,6 +21,7 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind("task.new", "部门待办新任务", "staff", ("inapp", "email", "robot")),
         Kind("task.assigned", "任务指派给我", "staff", ("inapp", "email")),
+        Kind("task.batch", "批量新任务", "staff", ("inapp", "email")),
         Kind("task.reminder", "任务临近期限", "staff", ("inapp", "email")),
         Kind("task.escalated", "任务逾期升级", "staff", ("inapp", "email", "sms")),
         Kind("request.chased", "业主催办", "staff", ("inapp", "email")),

@@ -30,6 +30,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
     # A batch of two: what the department's email and robot show once the batching window closes.
     "task.new": {"department": "工程部", "item": _TASK, "items": [_TASK, _SECOND]},
     "task.assigned": {**_TASK, "by": "孙经理（工程部经理）"},
+    # Many tasks opened at once (a campaign's visits): one notice per person, with the count.
+    "task.batch": {
+        "count": 1200,
+        "process": "客户回访",
+        "task": "回访",
+        "department": "客户关系中心",
+        "link": f"{PUBLIC_URL}/inbox",
+    },
     "task.reminder": dict(_TASK),
     "task.escalated": {
         **_TASK,

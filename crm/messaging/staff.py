@@ -30,6 +30,7 @@ from engine.models import HumanTask, ProcessInstance
 from notifications.outbox import Address
 
 CONTRACTOR_WORK_PATH = "/contractor"
+INBOX_PATH = "/inbox"
 
 
 def _department(session: Session, code: str) -> Department | None:
@@ -126,6 +127,40 @@ def _on_task_created(wiring: Wiring, session: Session, event: TaskCreated) -> No
         _new_in_queue(session, wiring, event.instance, task)
 
 
+def _on_tasks_created(wiring: Wiring, session: Session, events: list[TaskCreated]) -> None:
+    """Many tasks opened at once (a campaign's thousands of visits started together): a notice per task
+    would bury everyone's inbox, so each person given some hears once how many, and each department whose
+    queue received some unassigned ones hears once too. A single task is told as ever."""
+    if len(events) == 1:
+        _on_task_created(wiring, session, events[0])
+        return
+    # (assignee or None, department, process, step) -> how many; escalations are told one by one.
+    counts: dict[tuple[str | None, str, str, str], int] = {}
+    for event in events:
+        task = event.task
+        if inspect(task).persistent or not first_time(session, "task.created", f"task:{task.task_guid}"):
+            continue
+        if task.kind == "escalation":
+            _escalated(session, wiring, event.instance, task)
+            continue
+        process = event.instance.definition.name if event.instance.definition else task.process_key
+        group = (task.assignee, task.department, process, task.name)
+        counts[group] = counts.get(group, 0) + 1
+    link = wiring.messaging.public_url + INBOX_PATH
+    for (assignee, code, process, step), count in counts.items():
+        department = _department(session, code)
+        context = {
+            "count": count,
+            "process": process,
+            "task": step,
+            "department": department.name if department else code,
+            "link": link,
+        }
+        person = active_user(session, assignee)
+        people = [person] if person is not None else department_members(session, code)
+        _queue(session, wiring, "task.batch", people, context)
+
+
 def _on_task_assigned(wiring: Wiring, session: Session, event: TaskAssigned) -> None:
     if event.assignee == event.actor:
         return  # they claimed it themselves
@@ -172,7 +207,7 @@ def _on_chased(wiring: Wiring, session: Session, event: RequestChased) -> None:
 
 def subscribe(events: EventBus, wiring: Wiring) -> None:
     """After crm.escalations: an escalation is already assigned to its manager when it is told."""
-    events.subscribe(TaskCreated, partial(_on_task_created, wiring))
+    events.subscribe_many(TaskCreated, partial(_on_tasks_created, wiring))
     events.subscribe(TaskAssigned, partial(_on_task_assigned, wiring))
     events.subscribe(TaskReminded, partial(_on_task_reminded, wiring))
     events.subscribe(RequestChased, partial(_on_chased, wiring))

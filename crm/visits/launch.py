@@ -15,9 +15,8 @@ A finished campaign's open visits have their instances cancelled, a chunk at a t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,16 +44,6 @@ class LaunchReport:
     @property
     def busy(self) -> bool:
         return bool(self.started or self.cancelled or self.running)
-
-
-def start_many(
-    runtime: Runtime, key: str, shared: Mapping[str, Any], items: Sequence[Mapping[str, Any]], actor: Actor
-) -> list[int]:
-    """`Runtime.start_many`, one instance per item."""
-    many: Callable[..., list[int]] | None = getattr(runtime, "start_many", None)
-    if many is not None:
-        return many(key, shared, items, actor)
-    return [runtime.start(key, {**shared, **item}, actor).id for item in items]
 
 
 def visit_title(campaign_name: str, owner: str, building: str, number: str) -> str:
@@ -150,7 +139,7 @@ class Launcher:
             }
             for visit_id, owner_id, unit_id, visitor, owner, building, number in rows
         ]
-        instance_ids = start_many(self.runtime_for(session), PROCESS_KEY, shared, items, self.actor)
+        instance_ids = self.runtime_for(session).start_many(PROCESS_KEY, shared, items, self.actor)
         session.execute(
             update(Visit),
             [

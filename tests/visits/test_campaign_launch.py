@@ -142,14 +142,13 @@ def test_a_failed_chunk_rolls_back_and_nothing_is_started_twice(
         chunks += 1
         runtime = Platform(session, foundation).runtime
         if chunks == 2:  # the second chunk dies after starting its instances, before its visits are marked
-            original = runtime.start
+            original = runtime.start_many
 
             def start_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
                 original(*args, **kwargs)
                 raise RuntimeError("the database went away")
 
-            runtime.start = start_then_fail  # type: ignore[method-assign]
-            runtime.start_many = None  # type: ignore[attr-defined]
+            runtime.start_many = start_then_fail  # type: ignore[method-assign]
         return runtime
 
     launcher = Launcher(session_factory, flaky, foundation.clock, chunk=4)

@@ -20,6 +20,7 @@ bp = Blueprint("message_templates", __name__, url_prefix="/admin/message-templat
 KIND_LABELS = {
     "task.new": N_("部门待办新任务"),
     "task.assigned": N_("任务指派给我"),
+    "task.batch": N_("批量新任务"),
     "task.reminder": N_("任务临近期限"),
     "task.escalated": N_("任务逾期升级"),
     "request.chased": N_("业主催办"),
@@ -39,6 +40,10 @@ WHO_WHEN = {
     "task.assigned": (
         N_("被指派的人"),
         N_("任务创建时已指定处理人，或由他人指派、改派给此人时（自己认领不通知）"),
+    ),
+    "task.batch": (
+        N_("被指派的人；未指派的为部门全体在岗成员"),
+        N_("一次批量发起大量任务时（如回访活动启动），每人只收到一条，告知新任务条数"),
     ),
     "task.reminder": (N_("任务处理人；无人认领时为部门全体成员"), N_("任务临近处理期限时")),
     "task.escalated": (
