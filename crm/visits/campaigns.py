@@ -89,7 +89,7 @@ class Campaigns:
     # -- reading ---------------------------------------------------------------------------------------
 
     def get(self, campaign_id: int) -> Campaign:
-        campaign = self.session.get(Campaign, campaign_id)
+        campaign = self.session.get(Campaign, campaign_id) if 0 < campaign_id < 2**31 else None
         if campaign is None:
             raise NotFound(f"campaign {campaign_id} does not exist")
         return campaign
@@ -428,6 +428,8 @@ class Campaigns:
         return campaign
 
     def _locked(self, campaign_id: int) -> Campaign:
+        if not 0 < campaign_id < 2**31:
+            raise NotFound(f"campaign {campaign_id} does not exist")
         campaign = self.session.scalars(
             select(Campaign).where(Campaign.id == campaign_id).with_for_update(of=Campaign)
         ).first()

@@ -20,6 +20,15 @@ from webapp.api import api, json_body
 _ID = validate.Range(min=1, max=2**31 - 1)
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false, not 0, 1 or "yes"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class AudienceFilter(Schema):
     class Meta:
         unknown = RAISE
@@ -34,7 +43,7 @@ class AudienceFilter(Schema):
     signed_to = fields.Date(allow_none=True)
     handed_over_from = fields.Date(allow_none=True)
     handed_over_to = fields.Date(allow_none=True)
-    with_complaints = fields.Boolean(metadata={"description": "only owners with a complaint on file"})
+    with_complaints = StrictBoolean(metadata={"description": "only owners with a complaint on file"})
     not_visited_months = fields.Integer(
         strict=True,
         allow_none=True,
