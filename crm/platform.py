@@ -38,8 +38,10 @@ from crm.saved_filters import SavedFilters
 from crm.staff import StaffAdmin
 from crm.validation import FormValidator
 from crm.version_forms import VersionForms
+from crm.visits import visits
 from crm.visits.campaigns import Campaigns, refuse_manual_start
 from crm.visits.launch import PROCESS_KEY as RETURN_VISIT
+from crm.visits.visits import Visits
 from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
@@ -94,6 +96,7 @@ class Foundation:
         handover_steps.subscribe(self.events, self.clock)
         loop.subscribe(self.events)
         bulletins.subscribe(self.events, self.clock)
+        visits.subscribe(self.events, self.clock)
         # Last: the notices see the change as the other subscribers left it (an escalation's manager); a
         # defect sent back is told as such, in place of its rework's new-task notice.
         defect_notices.subscribe(self.events, self)
@@ -154,6 +157,8 @@ class Platform:
         # Notices to buyers: the monthly progress notice and design changes.
         self.bulletins = Bulletins(session, self.runtime, clock)
         self.progress_reports = ProgressReports(session, clock, self.bulletins, self.tasks)
+        # Return visits: recording a visit's calls and answers.
+        self.visits = Visits(session, self.tasks, self.complaints, clock)
         # The web workplace: the request index, the worklist over the inbox, notes, administration.
         self.requests = RequestDirectory(session)
         self.process_requests = ProcessRequests(

@@ -27,6 +27,7 @@ from engine.bpmn_meta import default_prefix
 from engine.bulk import insert_rows
 from engine.errors import NotFound
 from engine.events import (
+    BusinessKeysWanted,
     EventBus,
     InstanceCancelled,
     InstanceCompleted,
@@ -36,7 +37,7 @@ from engine.events import (
     TaskCompleted,
     TaskCreated,
 )
-from engine.models import ProcessInstance
+from engine.models import HumanTask, ProcessInstance
 from lintel.clock import SHANGHAI
 
 TITLE_LENGTH = 200  # the column's
@@ -164,6 +165,16 @@ def _on_started(session: Session, event: InstanceStarted) -> None:
     )
 
 
+def _number_many(session: Session, event: BusinessKeysWanted) -> None:
+    """Many requests about to start together: their numbers reserved in one statement, stored with them."""
+    prefix = event.number_prefix or default_prefix(event.process_key)
+    event.keys = reserve_numbers(session, prefix, event.started_at.astimezone(SHANGHAI).year, event.count)
+
+
+# The steps of requests indexed with their step already (a batch): their TaskCreated changes nothing.
+_INDEXED_STEPS = "lintel.request_index_steps"
+
+
 def _on_started_many(session: Session, events: list[InstanceStarted]) -> None:
     """Many requests started at once (engine.bulk): their numbers reserved per prefix and year in one
     statement, their owners and units read together, their rows written together."""
@@ -182,6 +193,18 @@ def _on_started_many(session: Session, events: list[InstanceStarted]) -> None:
         ):
             instance.business_key = number
     about = _about_many(session, [event.data for event in events])
+    # A batch's steps are written before it is told (engine.bulk): each row gets its step as it is written.
+    steps: dict[int, tuple[int, str]] = {}
+    indexed: set[str] = session.info.setdefault(_INDEXED_STEPS, set())
+    for chunk in _chunked({event.instance.id for event in events}):
+        for task_id, instance_id, name, guid in session.execute(
+            select(HumanTask.id, HumanTask.instance_id, HumanTask.name, HumanTask.task_guid).where(
+                HumanTask.instance_id.in_(chunk), HumanTask.state == "open", HumanTask.kind == "task"
+            )
+        ):
+            indexed.add(guid)
+            if instance_id not in steps or steps[instance_id][0] < task_id:
+                steps[instance_id] = (task_id, name)
     rows: list[dict[str, Any]] = []
     for event, values in zip(events, about, strict=True):
         instance = event.instance
@@ -200,6 +223,7 @@ def _on_started_many(session: Session, events: list[InstanceStarted]) -> None:
                 "kind": instance.process_key,
                 "status": "open",
                 "created_at": instance.started_at,
+                "step": steps[instance.id][1] if instance.id in steps else None,
                 **values,
             }
         )
@@ -285,7 +309,11 @@ def _on_task_created_many(session: Session, events: list[TaskCreated]) -> None:
         _on_task_created(session, events[0])
         return
     by_step: dict[str, list[int]] = defaultdict(list)
+    indexed: set[str] = session.info.get(_INDEXED_STEPS) or set()
     for event in events:
+        if event.task.task_guid in indexed:
+            indexed.discard(event.task.task_guid)  # written with its row
+            continue
         if (getattr(event.task, "kind", None) or "task") == "task":
             by_step[event.task.name].append(event.instance.id)
     for step, instance_ids in by_step.items():
@@ -335,6 +363,7 @@ def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
 
 
 def subscribe(events: EventBus) -> None:
+    events.subscribe(BusinessKeysWanted, _number_many)
     events.subscribe_many(InstanceStarted, _on_started_many)
     events.subscribe_many(TaskCreated, _on_task_created_many)
     events.subscribe(TaskCompleted, _on_task_completed)

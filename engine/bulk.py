@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
@@ -37,7 +38,7 @@ from engine.actors import SYSTEM, Actor
 from engine.audit import _jsonable
 from engine.definitions import CompiledDefinition
 from engine.errors import InvalidData
-from engine.events import InstanceStarted, TaskCreated
+from engine.events import BusinessKeysWanted, InstanceStarted, TaskCreated
 from engine.models import AuditEvent, HumanTask, HumanTaskCandidate, ProcessDefinition, ProcessInstance
 from engine.task_data import refuse_unstorable
 from engine.timing import engine_clock, next_timer_due
@@ -260,6 +261,11 @@ class BulkStarter:
             text = runtime.serializer.dumps(workflow)
         except Exception:
             return None  # each item then starts (and fails) as a start does
+        # Every task the pilot reached holds the start data, the sentinel with it; one that lost it (a
+        # script that rebuilt its data) would lose an item's data too.
+        reached = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        if any(SENTINEL not in task.data for task in workflow.get_tasks(state=reached)):
+            return None
         task_ids = [str(i) for i in workflow.tasks]
         for sub in workflow.subprocesses.values():
             task_ids.extend(str(i) for i in sub.tasks)
@@ -375,6 +381,12 @@ class BulkStarter:
         audit_table: Table = AuditEvent.__table__  # type: ignore[assignment]
         session.flush()
         self._lap(None)
+        properties = compiled.meta.properties
+        wanted = BusinessKeysWanted(definition.key, properties.number_prefix, now, len(planned))
+        runtime.events.publish(session, wanted)
+        keys: list[str | None] = [None] * len(planned)
+        if wanted.keys is not None and len(wanted.keys) == len(planned):
+            keys = [key[:100] if isinstance(key, str) and key else None for key in wanted.keys]
         instance_ids = insert_rows(
             session,
             instances_table,
@@ -382,7 +394,7 @@ class BulkStarter:
                 {
                     "definition_id": definition.id,
                     "process_key": definition.key,
-                    "business_key": None,
+                    "business_key": key,
                     "status": "running",
                     "state": plan.state,
                     "revision": 1,
@@ -391,7 +403,7 @@ class BulkStarter:
                     "started_by": actor.username,
                     "next_timer_at": pilot.next_timer_at,
                 }
-                for plan in planned
+                for plan, key in zip(planned, keys, strict=True)
             ],
             ids=True,
         )
@@ -441,7 +453,7 @@ class BulkStarter:
                 instance_id=i,
                 kind="instance.started",
                 to_state="running",
-                data=_jsonable(plan.data) if plan.data else None,
+                data=_json_ready(plan.data) if plan.data else None,
             )
             for plan, i in zip(planned, instance_ids, strict=True)
         ]
@@ -466,17 +478,16 @@ class BulkStarter:
 
         # The events, with the instances and rows as subscribers know them (not in the session: a batch of
         # tens of thousands would weigh on every later flush).
-        properties = compiled.meta.properties
         instances: list[ProcessInstance] = []
         started: list[InstanceStarted] = []
-        for plan, instance_id in zip(planned, instance_ids, strict=True):
+        for plan, instance_id, key in zip(planned, instance_ids, keys, strict=True):
             instance = _transient(
                 ProcessInstance,
                 {
                     "id": instance_id,
                     "definition_id": definition.id,
                     "process_key": definition.key,
-                    "business_key": None,
+                    "business_key": key,
                     "status": "running",
                     "revision": 1,
                     "started_at": now,
@@ -494,11 +505,17 @@ class BulkStarter:
             started.append(
                 InstanceStarted(instance, plan.data, title=plan.title, number_prefix=properties.number_prefix)
             )
+        self._lap("events.prepare")
         runtime.events.publish_many(session, started)
         # Business keys the subscribers gave the instances (a request number) are stored with them.
         self._lap("events.instance_started")
-        keys = [(i.business_key, i.id) for i in instances if i.business_key]
-        _set_business_keys(session, keys)
+        # Business keys a subscriber gave (or changed) on InstanceStarted are stored too.
+        changed = [
+            (i.business_key, i.id)
+            for i, key in zip(instances, keys, strict=True)
+            if i.business_key and i.business_key != key
+        ]
+        _set_business_keys(session, changed)
         created = [
             TaskCreated(
                 instances[n],
@@ -525,6 +542,16 @@ def _transient(cls: type[_Model], values: dict[str, Any]) -> _Model:
     obj: _Model = manager_of_class(cls).new_instance()
     obj.__dict__.update(values)
     return obj
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_ready(data: dict[str, Any]) -> Any:
+    """What the audit stores of start data: as it is when it holds only plain values (the usual case)."""
+    if all(type(value) in _JSON_SCALARS for value in data.values()):
+        return data
+    return _jsonable(data)
 
 
 def _remembered(check: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -569,12 +596,23 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect
     names = list(rows[0])
-    converters = []
-    for name in names:
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        converters.append(_memoised(processor) if processor is not None else None)
-    pairs = list(zip(names, converters, strict=True))
-    values = [tuple(row[n] if c is None else c(row[n]) for n, c in pairs) for row in rows]
+    values: list[tuple[Any, ...]]
+    if len(names) == 1:
+        only = names[0]
+        values = [(row[only],) for row in rows]
+    else:
+        getter = itemgetter(*names)
+        values = [getter(row) for row in rows]
+    converting = [
+        (n, processor)
+        for n, name in enumerate(names)
+        if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    if converting:
+        columns: list[Sequence[Any]] = list(zip(*values, strict=True))
+        for n, convert in converting:
+            columns[n] = _converted(columns[n], convert)
+        values = list(zip(*columns, strict=True))
     raw = connection.connection.driver_connection
     count = len(values)
     if dialect.name == "postgresql":
@@ -590,9 +628,22 @@ def insert_rows(
             values = [(i, *v) for i, v in zip(new_ids, values, strict=True)]
             names = ["id", *names]
         statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        # LZ4 compresses the large values (an instance's state) several times faster than the default
+        # pglz; each stored value records how it was compressed, so reading is the same.
+        # (A server without LZ4, or older than 14, has no such choice: the default is kept.)
+        found = connection.exec_driver_sql(
+            "SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).first()
+        previous = found[0] if found is not None and found[1] else None
+        if previous is not None:
+            connection.exec_driver_sql("SELECT set_config('default_toast_compression', 'lz4', true)")
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for value in values:
                 copy.write_row(value)
+        if previous is not None:  # (after a failed COPY the transaction is lost anyway)
+            connection.exec_driver_sql(
+                "SELECT set_config('default_toast_compression', %(previous)s, true)", {"previous": previous}
+            )
         return new_ids
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
@@ -611,20 +662,15 @@ def insert_rows(
     return list(range(first, first + count))
 
 
-def _memoised(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A column's conversion, done once per distinct value (a batch repeats its moment, names, codes)."""
-    done: dict[Any, Any] = {}
-
-    def memoised(value: Any) -> Any:
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = converted = convert(value)
-            return converted
-        except TypeError:  # not hashable (a dict for a JSON column)
-            return convert(value)
-
-    return memoised
+def _converted(column: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """A column's values as its type converts them: once per distinct value where they can be told apart
+    (a batch repeats its moment, names and codes), else one by one (a JSON column's dicts)."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return [convert(value) for value in column]
+    done = {value: convert(value) for value in distinct}
+    return [done[value] for value in column]
 
 
 def _set_business_keys(session: Session, keys: Sequence[tuple[str, int]]) -> None:

@@ -28,6 +28,20 @@ class InstanceStarted:
     number_prefix: str | None = None
 
 
+@dataclass
+class BusinessKeysWanted:
+    """`count` instances of `process_key` are about to start together (`Runtime.start_many`). A subscriber
+    that gives instances their business keys (a request number) may set `keys`, one per instance in
+    order: they are stored with the instances as they are written, rather than each written again after
+    its InstanceStarted."""
+
+    process_key: str
+    number_prefix: str | None
+    started_at: datetime
+    count: int
+    keys: list[str] | None = None
+
+
 @dataclass(frozen=True)
 class TaskCreated:
     instance: ProcessInstance

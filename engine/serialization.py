@@ -24,7 +24,51 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 
 from engine.pruning import PRUNE_ABOVE, Pruning, plan
 
-FORMAT = "lintel-1"
+FORMAT = "lintel-2"
+# Saved before tasks left out what every task has (below): still read.
+FORMATS = frozenset({"lintel-1", FORMAT})
+_NO_CHANGE: dict[str, Any] = {"updates": {}, "deletions": []}
+
+
+def _compact(tasks: dict[str, Any]) -> None:
+    """Leave out of each saved task what most tasks hold and `_expand` puts back: its id (the key), empty
+    internal data, no data of its own (a delta with no change), not triggered, the plain task type. A
+    return visit's state is a third smaller, and every save and load handles that much less."""
+    for task in tasks.values():
+        del task["id"]
+        if not task["internal_data"]:
+            del task["internal_data"]
+        if task["parent"] is None:
+            if task["delta"] == {}:
+                del task["delta"]
+        elif task["data"] == {} and task["delta"] == _NO_CHANGE:
+            del task["data"], task["delta"]
+        if task["triggered"] is False:
+            del task["triggered"]
+        if task.get("typename") == "Task":
+            del task["typename"]
+
+
+def _expand(tasks: dict[str, Any]) -> None:
+    for key, task in tasks.items():
+        task["id"] = key
+        task.setdefault("internal_data", {})
+        if task["parent"] is None:
+            task.setdefault("delta", {})
+        elif "delta" not in task:
+            task["data"] = {}
+            task["delta"] = {"updates": {}, "deletions": []}
+        task.setdefault("data", {})
+        task.setdefault("triggered", False)
+        task.setdefault("typename", "Task")
+
+
+def _each_task_map(dct: dict[str, Any]) -> list[dict[str, Any]]:
+    maps = [dct["tasks"]]
+    for sub in (dct.get("subprocesses") or {}).values():
+        if isinstance(sub, dict) and isinstance(sub.get("tasks"), dict):
+            maps.append(sub["tasks"])
+    return maps
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -111,6 +155,8 @@ class InstanceSerializer:
         registry._encoder_mode = True
         try:
             dct = registry.convert(workflow)
+            for tasks in _each_task_map(dct):
+                _compact(tasks)
             dct["format"] = FORMAT
             dct["spiff"] = self.spec_version
             return json.dumps(dct, cls=self._serializer._encoder_cls, separators=(",", ":"))
@@ -121,8 +167,12 @@ class InstanceSerializer:
         self, state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
     ) -> BpmnWorkflow:
         dct = json.loads(state, cls=self._serializer.json_decoder_cls)
-        if dct.pop("format", None) != FORMAT:
+        saved_as = dct.pop("format", None)
+        if saved_as not in FORMATS:
             raise ValueError("instance state was saved in an unknown format")
+        if saved_as == FORMAT:
+            for tasks in _each_task_map(dct):
+                _expand(tasks)
         if dct.pop("spiff", None) != self.spec_version:
             raise ValueError("instance state was saved by another SpiffWorkflow serializer version")
         workflow: BpmnWorkflow = self.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from crm.platform import Platform
 from crm.visits.launch import Launcher
 from tests.browser.test_walkthrough import DESKTOP, PHONE, shot, sign_in, sign_out
-from tests.visits.support import site
+from tests.visits.campaign_support import site
 
 
 def sold(served) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ run, its step in the right inbox with the due time a single start gives, and it 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from engine.actors import SYSTEM, Actor
 from engine.errors import InvalidData
 from engine.events import InstanceStarted, TaskCreated
 from engine.models import AuditEvent, HumanTask, HumanTaskCandidate, ProcessInstance
+from engine.serialization import _each_task_map, _expand
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
 from notifications.models import InAppMessage
@@ -146,15 +148,18 @@ def test_an_item_whose_assignee_is_no_user_leaves_the_step_to_the_queue_and_the_
 
 
 def test_an_item_that_fails_its_start_fails_alone(platform: Platform, session: Session) -> None:
-    """A visitor that is not even text cannot route the step: that instance starts on its own and fails
-    as a start would (an incident), the others are started together."""
-    items: list[dict[str, Any]] = [item(0), {**item(1), "visitor": ["a", "list"]}, item(2)]
+    """An item whose own data breaks the diagram's first script (campaign days that are no number) starts
+    on its own and fails as a start fails (an incident, its step never opened); the others are started
+    together and wait for their visitors."""
+    items: list[dict[str, Any]] = [item(0), {**item(1), "visit_days": "很多"}, item(2)]
     ids = platform.runtime.start_many(KEY, SHARED, items, SYSTEM)
     session.flush()
-    statuses = [i.status for i in platform.runtime.get_many(ids)]
-    assert statuses[0] == statuses[2] == "running"
-    assert len(ids) == 3
-    assert [r.assignee for r in (row_of(platform, ids[0]), row_of(platform, ids[2]))] == ["crc", "crc"]
+    instances = platform.runtime.get_many(ids)
+    assert [i.status for i in instances] == ["running", "error", "running"]
+    assert instances[1].error_element == "visit_due_set"
+    assert platform.tasks.open_tasks_of(ids[1]) == []
+    assert [row_of(platform, i).assignee for i in (ids[0], ids[2])] == ["crc", "crc"]
+    assert "instance.failed" in timeline(session, ids[1])
 
 
 def test_data_that_cannot_be_stored_refuses_the_whole_call(platform: Platform, session: Session) -> None:
@@ -251,3 +256,24 @@ def test_candidate_departments_are_written_for_each_row(platform: Platform, sess
     session.flush()
     row = row_of(platform, ids[0])
     assert session.scalars(select(HumanTaskCandidate).where(HumanTaskCandidate.task_id == row.id)).all() == []
+
+
+def test_states_saved_in_the_earlier_format_still_load(platform: Platform, session: Session) -> None:
+    """Saved tasks leave out what most tasks hold (engine.serialization); a state saved whole still loads,
+    to the same tasks and data."""
+    instance = platform.runtime.start(KEY, {**SHARED, **item(0)}, SYSTEM)
+    session.flush()
+    whole = json.loads(instance.state)
+    for tasks in _each_task_map(whole):
+        _expand(tasks)
+    whole["format"] = "lintel-1"
+    earlier = json.dumps(whole)
+    assert len(earlier) > len(instance.state) * 1.3
+    compiled = platform.runtime.specs.get(instance.definition)
+    serializer = platform.runtime.serializer
+
+    def tasks_of(state: str) -> dict[str, Any]:
+        workflow = serializer.loads(state, compiled.spec, compiled.subprocess_specs)
+        return {str(t.id): (t.task_spec.name, t.state, t.data, t.internal_data) for t in workflow.get_tasks()}
+
+    assert tasks_of(earlier) == tasks_of(instance.state)

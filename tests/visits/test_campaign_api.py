@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.platform import Foundation, Platform
 from crm.visits.launch import Launcher
 from crm.visits.models import Campaign
-from tests.visits.support import questionnaire, site
+from tests.visits.campaign_support import questionnaire, site
 
 
 def _body(platform: Platform, project_id: int, **more: object) -> dict[str, object]:

@@ -15,7 +15,7 @@ from crm.platform import Platform
 from crm.visits.models import Visit
 from engine.errors import InvalidData
 from lintel.clock import SHANGHAI
-from tests.visits.support import Site, actor, campaign, site
+from tests.visits.campaign_support import Site, actor, campaign, site
 
 D = date
 

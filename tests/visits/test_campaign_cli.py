@@ -15,7 +15,7 @@ from crm.platform import Foundation, Platform
 from crm.visits.launch import Launcher
 from crm.visits.models import Visit
 from lintel.clock import SystemClock
-from tests.visits.support import actor, campaign, site
+from tests.visits.campaign_support import actor, campaign, site
 from tests.webapp.test_cli import Lintel
 from webapp.database import make_engine
 

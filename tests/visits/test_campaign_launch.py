@@ -20,7 +20,7 @@ from engine.errors import Conflict, InvalidData
 from engine.models import HumanTask, ProcessInstance
 from engine.runtime import Runtime
 from lintel.clock import SHANGHAI
-from tests.visits.support import actor, campaign, site
+from tests.visits.campaign_support import actor, campaign, site
 
 VISITORS = ["admin", "crc", "crc_sup"]
 

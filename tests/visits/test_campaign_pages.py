@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.platform import Foundation, Platform
 from crm.visits.launch import Launcher
 from crm.visits.models import Campaign
-from tests.visits.support import questionnaire, site
+from tests.visits.campaign_support import questionnaire, site
 from tests.webapp.pages_support import login, text
 from tests.webapp.test_pages_chinese import ALLOWED, foreign_words
 

@@ -26,6 +26,7 @@ from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
 from notifications.models import OutboxMessage
+from tests.visits.support import campaign, visit
 from tests.webapp.pages_support import actor, login, open_task, register
 from webapp.access import Rule, rule_of
 
@@ -99,7 +100,8 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     notice = platform.bulletins.start_progress({"project_id": project.id}, actor(platform, "crc"))
     bulletin = bulletin_of(platform.session, notice)
     assert bulletin is not None
-    campaign = sample_campaign(platform, project.id)
+    drafted = sample_campaign(platform, project.id)
+    sample_visit = visit(platform, campaign(platform))
     platform.session.commit()
     return Samples(
         {
@@ -133,7 +135,8 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "defect_id": defect.id,
             "item_id": defect.catalogue_id,
             "bulletin_id": bulletin.id,
-            "campaign_id": campaign.id,
+            "campaign_id": drafted.id,
+            "visit_id": sample_visit.id,
         }
     )
 

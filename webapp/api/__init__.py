@@ -133,4 +133,5 @@ from webapp.api import (  # noqa: E402,F401
     rectification,
     requests,
     tasks,
+    visits,
 )

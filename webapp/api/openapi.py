@@ -15,7 +15,16 @@ from flask import current_app
 
 from crm.complaints import INTAKE_FORM
 from webapp.access import public
-from webapp.api import api, bulletin_owners, bulletin_progress, bulletins, campaigns, rectification, schemas
+from webapp.api import (
+    api,
+    bulletin_owners,
+    bulletin_progress,
+    bulletins,
+    campaigns,
+    rectification,
+    schemas,
+    visits,
+)
 from webapp.api.schemas import MAX_ID
 
 # What each error status means here; the body is always the Error schema.
@@ -259,6 +268,7 @@ def build_spec() -> dict[str, Any]:
     bulletin_progress.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     bulletin_owners.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     campaigns.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)

@@ -71,6 +71,7 @@ def init_pages(app: Flask) -> None:
         requests,
         start,
         tasks,
+        visits,
     )
 
     config = app.config
@@ -119,6 +120,7 @@ def init_pages(app: Flask) -> None:
         bulletins,
         bulletin_progress,
         campaigns,
+        visits,
         assets,
     )
     for module in pages:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from crm.attachments import UploadRefused, megabytes
 from crm.models import RequestIndex
 from crm.policy import Permission, Target
+from crm.visits.links import visit_link
 from engine.errors import InvalidData, NotFound
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from webapp import db_session, platform
@@ -85,6 +86,7 @@ def show(instance_id: int) -> Any:
         related=p.requests.related(shown["req"]),
         max_upload=megabytes(attachments().max_bytes),
         rating=p.requests.rating(instance_id),
+        visit=visit_link(p.session, instance_id, shown["req"].kind),
     )
 
 

@@ -20,6 +20,8 @@ from crm.handover.defects import PROCESS_KEY as DEFECT_PROCESS
 from crm.handover.rectifications import defect_of
 from crm.models import User
 from crm.policy import Permission, Target
+from crm.visits.visits import CALL_STEP, visit_of_instance
+from crm.visits.visits import PROCESS_KEY as VISIT_PROCESS
 from engine.errors import Conflict, InvalidData, NotFound
 from engine.inbox import departments_of, is_overdue, works_on
 from engine.models import HumanTask
@@ -167,7 +169,13 @@ def _refusal(conflict: Conflict) -> str:
 @bp.get("/tasks/<int:task_id>")
 @allow(Permission.VIEW_TASK, Target.task())
 def show(task_id: int) -> Any:
-    return render_task(platform().tasks.get(task_id, actor()), None, {})
+    row = platform().tasks.get(task_id, actor())
+    if row.state == "open" and row.process_key == VISIT_PROCESS and row.element_id == CALL_STEP:
+        # A visit's call is recorded with its questionnaire on the visit's page.
+        visit = visit_of_instance(platform().session, row.instance_id)
+        if visit is not None:
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_task(row, None, {})
 
 
 @bp.post("/tasks/<int:task_id>/complete")
