@@ -128,13 +128,13 @@ class CampaignList(Schema):
     campaigns = fields.List(fields.Nested(CampaignDetail))
 
 
-class VisitQuery(Schema):
+class CampaignVisitQuery(Schema):
     status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
     visitor = fields.String(validate=validate.Length(min=1, max=100))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
 
 
-class VisitRow(Schema):
+class CampaignVisitRow(Schema):
     id = fields.Integer()
     owner_id = fields.Integer()
     owner_name = fields.String()
@@ -150,8 +150,8 @@ class VisitRow(Schema):
     complaint_id = fields.Integer(allow_none=True)
 
 
-class VisitList(Schema):
-    visits = fields.List(fields.Nested(VisitRow))
+class CampaignVisitList(Schema):
+    visits = fields.List(fields.Nested(CampaignVisitRow))
     total = fields.Integer()
     page = fields.Integer()
     pages = fields.Integer()
@@ -165,8 +165,8 @@ SCHEMAS = (
     AudiencePreview,
     CampaignDetail,
     CampaignList,
-    VisitRow,
-    VisitList,
+    CampaignVisitRow,
+    CampaignVisitList,
 )
 
 
@@ -269,7 +269,7 @@ def finish_campaign(campaign_id: int) -> Any:
 @api.get("/campaigns/<int:campaign_id>/visits")
 @allow(Permission.VIEW_VISITS)
 def campaign_visits(campaign_id: int) -> Any:
-    query = VisitQuery().load(request.args)
+    query = CampaignVisitQuery().load(request.args)
     p = platform()
     p.campaigns.get(campaign_id)
     found = p.campaigns.visits(
@@ -293,7 +293,9 @@ def campaign_visits(campaign_id: int) -> Any:
         }
         for visit, owner, _phone, number, building in found.rows
     ]
-    return VisitList().dump({"visits": rows, "total": found.total, "page": found.page, "pages": found.pages})
+    return CampaignVisitList().dump(
+        {"visits": rows, "total": found.total, "page": found.page, "pages": found.pages}
+    )
 
 
 def paths(
@@ -377,9 +379,9 @@ def paths(
         operations={
             "get": {
                 "summary": "A campaign's visits, 50 a page, by status and visitor",
-                "parameters": [*ident("campaign_id"), {"in": "query", "schema": VisitQuery}],
+                "parameters": [*ident("campaign_id"), {"in": "query", "schema": CampaignVisitQuery}],
                 "responses": responses(
-                    {"200": {"description": "the visits", **json("VisitList")}}, *read, 404, 422
+                    {"200": {"description": "the visits", **json("CampaignVisitList")}}, *read, 404, 422
                 ),
             }
         },
