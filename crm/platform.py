@@ -40,6 +40,8 @@ from crm.validation import FormValidator
 from crm.version_forms import VersionForms
 from crm.visits import online as online_visits
 from crm.visits import visits
+from crm.visits.campaigns import Campaigns, refuse_manual_start
+from crm.visits.launch import PROCESS_KEY as RETURN_VISIT
 from crm.visits.online import OnlineVisits
 from crm.visits.visits import Visits
 from crm.worklist import Worklist
@@ -173,6 +175,7 @@ class Platform:
                 handovers.PROCESS_KEY: self.handovers.start_from_data,
                 bulletins.PROGRESS_PROCESS: self.bulletins.start_progress,
                 bulletins.DESIGN_CHANGE_PROCESS: self.bulletins.start_design_change,
+                RETURN_VISIT: refuse_manual_start,
             },
         )
         self.worklist = Worklist(session, clock)
@@ -188,3 +191,5 @@ class Platform:
         self.owner_messages = OwnerMessages(session, clock)
         # Return visits: the online questionnaires on the portal.
         self.online_visits = OnlineVisits(session, clock, self.visits, self.runtime.send_message)
+        # Return visits: campaigns, their audience, launch, pause, resume, finish.
+        self.campaigns = Campaigns(session, clock)

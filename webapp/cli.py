@@ -18,7 +18,7 @@ from crm.credentials import Credentials
 from crm.demo import DEMO_PASSWORD, USERS, load_demo, load_departments
 from crm.directory import actor_for, hash_password
 from crm.models import Department, User
-from crm.platform import Foundation
+from crm.platform import Foundation, Platform
 from crm.staff import contact
 from engine.actors import Actor
 from engine.bundle_files import base_name
@@ -38,6 +38,7 @@ from webapp.scheduler import (
     run_blocking,
     send_bulletins,
     start_in_background,
+    start_visits,
     tick,
     timer_job,
 )
@@ -141,6 +142,16 @@ def demo() -> None:
         f"demo progress notices added: {notices}"
         if notices
         else "progress notices exist already: no demo progress notices added"
+    )
+    from crm.visits.demo_visits import load_demo_visits
+
+    visits = load_demo_visits(
+        sessions, foundation.clock, lambda session: Platform(session, foundation).runtime
+    )
+    click.echo(
+        f"demo return visits started: {visits}"
+        if visits
+        else "campaigns exist already: no demo campaigns added"
     )
 
 
@@ -399,6 +410,8 @@ def worker(once: bool, batch: int) -> None:
         report = tick(app, timer_job(app, batch=batch))
         click.echo(f"fired {report.timers} timers, started {report.starts} instances")
         click.echo(describe_sending(send_bulletins(app)))
+        visits = start_visits(app)
+        click.echo(f"started {visits.started} return visits, cancelled {visits.cancelled}")
         click.echo(describe(dispatch(app, batch=batch)))
         return
     configure_logging()
@@ -593,5 +606,12 @@ if __name__ == "__main__":
     main()
 
 
-# Registering `lintel import`, `lintel incidents`, `lintel notices` and `lintel bulletins`.
-from webapp import cli_bulletins, cli_imports, cli_incidents, cli_notices, cli_reports  # noqa: E402,F401
+# Registering `lintel import`, `lintel incidents`, `lintel notices`, `lintel bulletins`, `lintel campaigns`.
+from webapp import (  # noqa: E402,F401
+    cli_bulletins,
+    cli_campaigns,
+    cli_imports,
+    cli_incidents,
+    cli_notices,
+    cli_reports,
+)

@@ -14,11 +14,15 @@ from flask import Flask
 
 from crm.bulletins.sending import Sender, SendReport
 from crm.platform import Foundation, Platform
+from crm.visits.automatic import AutomaticReport, run_automatic
+from crm.visits.launch import CHUNK as VISIT_CHUNK
+from crm.visits.launch import Launcher, LaunchReport
 from engine.timers import FireReport, TimerJob
 from notifications.dispatch import Dispatcher, DispatchReport
 
 log = logging.getLogger("lintel.timers")
 notices_log = logging.getLogger("lintel.notices")
+visits_log = logging.getLogger("lintel.visits")
 
 
 def timer_job(app: Flask, foundation: Foundation | None = None, batch: int = 50) -> TimerJob:
@@ -71,6 +75,41 @@ def send_bulletins(app: Flask, job: Sender | None = None) -> SendReport:
     return report
 
 
+def campaign_launcher(app: Flask, chunk: int = VISIT_CHUNK) -> Launcher:
+    """The starter of launched campaigns' visits of this process (crm.visits.launch)."""
+    foundation: Foundation = app.extensions["lintel.foundation"]
+    return Launcher(
+        app.extensions["lintel.sessions"],
+        lambda session: Platform(session, foundation).runtime,
+        foundation.clock,
+        chunk=chunk,
+    )
+
+
+def start_visits(app: Flask, job: Launcher | None = None) -> LaunchReport:
+    """One pass: start the queued visits of launched campaigns, cancel a finished one's, a chunk per
+    transaction."""
+    report = (job or campaign_launcher(app)).run_once()
+    if report.busy:
+        visits_log.info(
+            "started %d visits, cancelled %d; campaigns running: %s",
+            report.started,
+            report.cancelled,
+            ", ".join(str(i) for i in report.running) or "-",
+        )
+    return report
+
+
+def take_in_visits(app: Flask) -> AutomaticReport:
+    """The automatic campaigns' daily take-in (missed days caught up), then their visits started."""
+    with app.extensions["lintel.sessions"].begin() as session:
+        report = run_automatic(session, app.extensions["lintel.foundation"].clock)
+    if report.added:
+        visits_log.info("automatic campaigns took in %d owners", report.total)
+        start_visits(app)
+    return report
+
+
 def describe_sending(report: SendReport) -> str:
     if not report.busy:
         return "no notice to send"
@@ -108,6 +147,30 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
         args=[app, sender(app)],
         seconds=app.extensions["lintel.notice_poll"],
         id="lintel-bulletins",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    # Launched campaigns' visits started, a finished one's cancelled; the automatic campaigns' daily take-in
+    # (at start too: a day missed while everything was down is caught up).
+    scheduler.add_job(
+        start_visits,
+        "interval",
+        args=[app, campaign_launcher(app)],
+        seconds=app.extensions["lintel.notice_poll"],
+        id="lintel-visits",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        take_in_visits,
+        "cron",
+        args=[app],
+        hour=0,
+        minute=30,
+        timezone="Asia/Shanghai",
+        id="lintel-automatic-visits",
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(UTC),

@@ -122,6 +122,7 @@ from webapp.api import (  # noqa: E402,F401
     bulletin_owners,
     bulletin_progress,
     bulletins,
+    campaigns,
     complaints,
     defects,
     definitions,

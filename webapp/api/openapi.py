@@ -20,6 +20,7 @@ from webapp.api import (
     bulletin_owners,
     bulletin_progress,
     bulletins,
+    campaigns,
     rectification,
     schemas,
     visit_results,
@@ -268,6 +269,7 @@ def build_spec() -> dict[str, Any]:
     bulletin_progress.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     bulletin_owners.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     visit_results.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    campaigns.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.

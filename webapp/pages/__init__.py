@@ -45,6 +45,7 @@ def init_pages(app: Flask) -> None:
         bulletin_progress,
         bulletins,
         campaign_results,
+        campaigns,
         capture,
         catalogue,
         contractor,
@@ -124,6 +125,7 @@ def init_pages(app: Flask) -> None:
         campaign_results,
         questionnaires,
         satisfaction,
+        campaigns,
         visits,
         assets,
     )
