@@ -67,7 +67,7 @@ def workbook(service: CampaignResults, results: Results, now: datetime) -> bytes
         ["不满意（已生成投诉）", results.dissatisfied_count, ratio(results.dissatisfied_count, results.total)]
     )
     if results.nps is not None and results.nps.score is not None:
-        summary.row(["NPS（推荐者% − 贬损者%）", results.nps.score, None])
+        summary.row(["净推荐值（推荐者% − 贬损者%）", results.nps.score, None])
 
     attempts = Sheet(
         book,
@@ -105,8 +105,8 @@ def workbook(service: CampaignResults, results: Results, now: datetime) -> bytes
         assert q.nps is not None
         nps = Sheet(
             book,
-            "NPS",
-            "推荐意愿（NPS）",
+            "净推荐值",
+            "推荐意愿（净推荐值）",
             scope,
             [Column("项目", 24), Column("人数", 10), Column("占比", 10, "pct")],
         )
@@ -114,7 +114,7 @@ def workbook(service: CampaignResults, results: Results, now: datetime) -> bytes
         nps.row(["推荐者（9–10 分）", q.nps.promoters, ratio(q.nps.promoters, q.nps.answers)])
         nps.row(["中立者（7–8 分）", q.nps.passives, ratio(q.nps.passives, q.nps.answers)])
         nps.row(["贬损者（0–6 分）", q.nps.detractors, ratio(q.nps.detractors, q.nps.answers)])
-        nps.row(["NPS", q.nps.score, None], total=True)
+        nps.row(["净推荐值", q.nps.score, None], total=True)
         for n in range(0, 11):
             nps.row([f"{n} 分", q.distribution.get(n, 0), ratio(q.distribution.get(n, 0), q.nps.answers)])
         break

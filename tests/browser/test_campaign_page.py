@@ -34,7 +34,8 @@ def test_a_campaign_created_previewed_launched_and_followed(served, browser) -> 
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     sign_in(page, base, "crc_sup")
-    page.click("nav >> text=客户回访")
+    page.click("nav summary:has-text('通报与回访')")
+    page.click("nav a:text-is('客户回访')")
     page.click("text=新建回访活动")
     page.fill("#name", "湖畔苑交付回访")
     page.select_option("#kind", "thematic")

@@ -83,7 +83,8 @@ def test_a_coordinator_enters_a_project_with_units_on_a_phone(served, browser, t
     page = browser.new_page(viewport=PHONE)  # type: ignore[attr-defined]
     base = served.url
     sign_in(page, base, "crc")
-    page.click("nav >> text=档案")
+    page.click("nav summary:has-text('业主与档案')")
+    page.click("nav a:text-is('档案')")
     page.wait_for_url(f"{base}/records")
     page.click("text=新建项目")
     page.fill("#code", "hpy")
@@ -119,7 +120,8 @@ def test_a_coordinator_enters_a_project_with_units_on_a_phone(served, browser, t
             page.fill("#area_m2", "89.5")
             page.click("button:has-text('保存并继续添加')")
             page.wait_for_selector(".flash.ok")
-    page.click("nav >> text=档案")
+    page.click("nav summary:has-text('业主与档案')")
+    page.click("nav a:text-is('档案')")
     page.click("text=湖畔苑")
     grid = page.locator("table.unit-grid")
     assert grid.locator("a.unit-cell").count() == 9

@@ -39,7 +39,8 @@ def test_a_caller_not_on_file_is_registered_as_an_owner_and_found_again(served, 
     assert "赵敏" in header and "139****1111" in header and "13900001111" not in header
     shot(page, "register-unknown-caller-registered")
 
-    page.click("nav >> text=业主查询")
+    page.click("nav summary:has-text('业主与档案')")
+    page.click("nav a:text-is('业主查询')")
     page.fill("#q", "1111")
     page.press("#q", "Enter")
     row = page.locator("table.owners tbody tr", has_text="赵敏")

@@ -109,7 +109,7 @@ def test_the_workbook_holds_every_table_and_one_row_per_visit(
         "概况",
         "回访次数",
         "各题评分",
-        "NPS",
+        "净推荐值",
         "选项统计",
         "不满意",
         "意见建议",
@@ -119,7 +119,7 @@ def test_the_workbook_holds_every_table_and_one_row_per_visit(
     summary = {row[0]: row[1:] for row in book["概况"].iter_rows(min_row=4, values_only=True) if row[0]}
     assert summary["回访总数"][0] == 8 and summary["已完成"][0] == 4
     assert summary["回访成功率（已完成 ÷ 回访总数）"][1] == 0.5
-    assert summary["NPS（推荐者% − 贬损者%）"][0] == 25.0
+    assert summary["净推荐值（推荐者% − 贬损者%）"][0] == 25.0
 
     scores = {row[0]: row for row in book["各题评分"].iter_rows(min_row=4, values_only=True)}
     assert scores["交付流程与现场服务"][1:] == (4, 4.0, 0, 1, 0, 1, 2)

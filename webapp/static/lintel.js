@@ -10,6 +10,20 @@
     }
   });
 
+  // The top bar's menus: one open at a time, closed by a click elsewhere or Escape.
+  document.addEventListener("click", function (event) {
+    var menus = document.querySelectorAll("nav details.menu[open]");
+    Array.prototype.forEach.call(menus, function (menu) {
+      if (!menu.contains(event.target)) { menu.removeAttribute("open"); }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("nav details.menu[open]"), function (menu) {
+      menu.removeAttribute("open");
+    });
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
