@@ -40,7 +40,7 @@ check-migrations: $(DEV_STAMP)
 	$(BIN)/python -m webapp.migration_check
 
 test: $(DEV_STAMP) node_modules/.installed lint check-migrations
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench: $(RUN_STAMP)
 	$(BIN)/lintel bench engine

@@ -55,7 +55,7 @@ def test_a_drawn_diagram_with_its_files_is_deployed_and_its_steps_worked(served,
 
     page.goto(f"{base}/processes")
     page.set_input_files("#file", [str(BUNDLES / n) for n in ("camunda_forms.bpmn", "site_visit.form")])
-    page.click("summary")
+    page.click("main summary")
     page.select_option("#default_department", "crc")
     shot(page, "03-upload")
     page.click("form[action$='/processes'] button[type=submit]")

@@ -45,7 +45,8 @@ def test_an_administrator_imports_a_large_units_file_and_sees_its_progress_and_s
     page = browser.new_page(viewport=DESKTOP, accept_downloads=True)  # type: ignore[attr-defined]
     base = served.url
     sign_in(page, base, "admin")
-    page.click("nav >> text=导入档案")
+    page.click("nav summary:has-text('业主与档案')")
+    page.click("nav a:text-is('导入档案')")
     page.wait_for_url(f"{base}/admin/import")
     shot(page, "import")
 

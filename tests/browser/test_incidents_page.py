@@ -44,7 +44,8 @@ def test_an_administrator_retries_one_incident_on_the_fixed_version_and_cancels_
     page = browser.new_page(viewport=DESKTOP)  # type: ignore[attr-defined]
     base = served.url
     sign_in(page, base, "admin")
-    page.click("nav >> text=流程异常")
+    page.click("nav summary:has-text('管理')")
+    page.click("nav a:text-is('流程异常')")
     page.wait_for_url(f"{base}/incidents")
     row = page.locator(f"#incident-{reminder}")
     assert "记录提醒" in row.inner_text() and "第 1 版" in row.inner_text()

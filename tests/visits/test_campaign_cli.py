@@ -4,7 +4,7 @@ for a given day, with clear refusals."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.platform import Foundation, Platform
 from crm.visits.launch import Launcher
 from crm.visits.models import Visit
-from lintel.clock import SystemClock
+from lintel.clock import SHANGHAI, SystemClock
 from tests.visits.campaign_support import actor, campaign, site
 from tests.webapp.test_cli import Lintel
 from webapp.database import make_engine
@@ -35,7 +35,7 @@ def test_launch_pause_resume_and_the_automatic_take_in(lintel: Lintel) -> None:
     engine = make_engine(lintel.url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     foundation = Foundation(clock=SystemClock())
-    today = date.today()
+    today = datetime.now(SHANGHAI).date()  # the centre's day: the take-in counts days in Shanghai
     with sessions() as session:
         platform = Platform(session, foundation)
         plan = [("handed_over", date(2024, 1, 1), date(2026, 1, 1))] * 7
