@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from engine.definitions import CompiledDefinition
 from engine.errors import Conflict, InvalidData, NotFound
-from engine.events import InstanceCancelled, InstanceRetried, TaskCreated
+from engine.events import InstanceRetried, TaskCreated
 from engine.inbox import reopen_candidates
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.runtime import Runtime, describe, element_of
@@ -284,20 +284,8 @@ class IncidentService:
                 "the reason is too long", {"reason": f"must be at most {MAX_REASON} characters"}
             )
         instance = self._failed_instance(instance_id)
-        now = self.clock.now()
-        instance.status = "cancelled"
-        instance.next_timer_at = None
-        instance.updated_at = now
-        instance.completed_at = now
-        self.audit.record(
-            instance,
-            "instance.cancelled",
-            actor.username,
-            "error",
-            "cancelled",
-            {"reason": reason, "error": instance.error, "element": instance.error_element},
+        self.runtime.cancel(
+            instance, actor, reason, {"error": instance.error, "element": instance.error_element}
         )
-        self.runtime.close_open_rows(instance, actor, "instance_cancelled")
-        self.runtime.events.publish(self.session, InstanceCancelled(instance, reason, actor.username))
         self.session.flush()
         return instance

@@ -26,7 +26,14 @@ from engine.definitions import CompiledDefinition, DefinitionService, SpecCache
 from engine.errors import Conflict, NotFound
 from engine.escalation import DeadlineKeeper, is_boundary_timer, timers_of
 from engine.evaluator import EvaluatorPool
-from engine.events import EventBus, InstanceCompleted, InstanceFailed, InstanceStarted, TaskCreated
+from engine.events import (
+    EventBus,
+    InstanceCancelled,
+    InstanceCompleted,
+    InstanceFailed,
+    InstanceStarted,
+    TaskCreated,
+)
 from engine.inbox import close_candidates
 from engine.models import HumanTask, HumanTaskCandidate, ProcessInstance
 from engine.next_gateway import refusal
@@ -334,6 +341,31 @@ class Runtime:
         self.audit.record(instance, "instance.failed", actor.username, "running", "error", data)
         self.close_open_rows(instance, actor, "instance_failed")
         self.events.publish(self.session, InstanceFailed(instance, message))
+
+    def cancel(
+        self, instance: ProcessInstance, actor: Actor, reason: str, data: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Cancel a running or failed instance: cancelled with the reason (and `data`) on the timeline, its
+        open rows closed, its timers cleared. False when it had ended already."""
+        if instance.status not in ("running", "error"):
+            return False
+        now = self.clock.now()
+        before = instance.status
+        instance.status = "cancelled"
+        instance.next_timer_at = None
+        instance.updated_at = now
+        instance.completed_at = now
+        self.audit.record(
+            instance,
+            "instance.cancelled",
+            actor.username,
+            before,
+            "cancelled",
+            {"reason": reason, **(data or {})},
+        )
+        self.close_open_rows(instance, actor, "instance_cancelled")
+        self.events.publish(self.session, InstanceCancelled(instance, reason, actor.username))
+        return True
 
     def close_open_rows(self, instance: ProcessInstance, actor: Actor, reason: str) -> list[HumanTask]:
         """Cancel every open inbox row of the instance (its steps and their escalations), the reason on the

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.estate.models import Building, Owner, Unit
 from crm.visits.models import Campaign, Visit
 from engine.actors import SYSTEM, Actor
-from engine.events import InstanceCancelled
 from engine.models import ProcessInstance
 from engine.runtime import Runtime
 from lintel.clock import Clock
@@ -198,28 +197,9 @@ class Launcher:
         for visit in visits:
             instance = instances.get(visit.instance_id) if visit.instance_id else None
             if instance is not None:
-                cancel_instance(runtime, instance, self.actor, FINISHED_REASON)
+                runtime.cancel(instance, self.actor, FINISHED_REASON)
             visit.status = "cancelled"
             visit.closed_at = now
         session.flush()
         report.cancelled += len(visits)
         return len(visits)
-
-
-def cancel_instance(runtime: Runtime, instance: ProcessInstance, actor: Actor, reason: str) -> bool:
-    """Cancel a running instance: its open steps closed with the reason on the timeline, its timers
-    cleared. False when it had ended already."""
-    if instance.status not in ("running", "error"):
-        return False
-    now = runtime.clock.now()
-    before = instance.status
-    instance.status = "cancelled"
-    instance.next_timer_at = None
-    instance.updated_at = now
-    instance.completed_at = now
-    runtime.audit.record(
-        instance, "instance.cancelled", actor.username, before, "cancelled", {"reason": reason}
-    )
-    runtime.close_open_rows(instance, actor, "instance_cancelled")
-    runtime.events.publish(runtime.session, InstanceCancelled(instance, reason, actor.username))
-    return True
