@@ -12,6 +12,7 @@ from crm.bulletins import models as bulletin_models  # noqa: F401  (notices to b
 from crm.estate import import_models  # noqa: F401  (registers import_jobs on the metadata)
 from crm.estate.models import Caller, Owner, Unit
 from crm.handover import models as handover_models  # noqa: F401  (defects, inspections, handovers)
+from crm.kpis import models as kpi_models  # noqa: F401  (the figures read from the audit trail)
 from crm.messaging import models as messaging_models  # noqa: F401  (owner_notice_preferences)
 from crm.visits import models as visit_models  # noqa: F401  (return-visit campaigns)
 from engine.models import BigId

@@ -26,6 +26,8 @@ from crm.handover.defects import Defects
 from crm.handover.handovers import Handovers
 from crm.handover.rectifications import Rectifications
 from crm.handover.slots import HandoverSlots
+from crm.kpis.figures import Kpis
+from crm.kpis.refresh import KpiRefresher
 from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
 from crm.messaging import staff as staff_notices
@@ -193,3 +195,6 @@ class Platform:
         self.online_visits = OnlineVisits(session, clock, self.visits, self.runtime.send_message)
         # Return visits: campaigns, their audience, launch, pause, resume, finish.
         self.campaigns = Campaigns(session, clock)
+        # The figures (及时率, 封闭率, times, rework, escalations), read from the audit trail.
+        self.kpis = Kpis(session)
+        self.kpi_refresher = KpiRefresher(session, clock, foundation.calendar)

@@ -612,6 +612,7 @@ from webapp import (  # noqa: E402,F401
     cli_campaigns,
     cli_imports,
     cli_incidents,
+    cli_kpis,
     cli_notices,
     cli_reports,
 )

@@ -13,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from crm.bulletins.sending import Sender, SendReport
+from crm.kpis.refresh import KpiRefresher, RefreshReport
 from crm.platform import Foundation, Platform
 from crm.visits.automatic import AutomaticReport, run_automatic
 from crm.visits.launch import CHUNK as VISIT_CHUNK
@@ -23,6 +24,8 @@ from notifications.dispatch import Dispatcher, DispatchReport
 log = logging.getLogger("lintel.timers")
 notices_log = logging.getLogger("lintel.notices")
 visits_log = logging.getLogger("lintel.visits")
+kpis_log = logging.getLogger("lintel.kpis")
+KPI_REFRESH_SECONDS = 60
 
 
 def timer_job(app: Flask, foundation: Foundation | None = None, batch: int = 50) -> TimerJob:
@@ -110,6 +113,16 @@ def take_in_visits(app: Flask) -> AutomaticReport:
     return report
 
 
+def refresh_kpis(app: Flask) -> RefreshReport:
+    """The figures brought up to date with the audit trail (every minute: they lag by at most that)."""
+    foundation = app.extensions["lintel.foundation"]
+    with app.extensions["lintel.sessions"].begin() as session:
+        report = KpiRefresher(session, foundation.clock, foundation.calendar).run()
+    if report.instances:
+        kpis_log.info("figures: %d requests recomputed, %d days added up", report.instances, report.days)
+    return report
+
+
 def describe_sending(report: SendReport) -> str:
     if not report.busy:
         return "no notice to send"
@@ -171,6 +184,16 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
         minute=30,
         timezone="Asia/Shanghai",
         id="lintel-automatic-visits",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        refresh_kpis,
+        "interval",
+        args=[app],
+        seconds=KPI_REFRESH_SECONDS,
+        id="lintel-kpis",
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(UTC),

@@ -1,0 +1,286 @@
+"""The centre's figures over a period, per slice, each with its numerator and denominator.
+
+Definitions (the pages show them beside every figure, from `webapp/pages/kpi_labels.py`):
+
+- 封闭率 (closure rate) = requests registered in the period and closed by now ÷ requests registered in the
+  period (cancelled ones — withdrawn, duplicates — are in neither); 累计封闭率 the same from the first request
+  up to the period's end.
+- 及时率 (on-time rate), steps = workflow steps completed in the period within their deadline ÷ steps with a
+  deadline completed in the period; cases = requests closed in the period none of whose steps missed a
+  deadline ÷ requests closed in the period. A step missed its deadline if it was completed late, its deadline
+  fired, or its deadline was moved after it had passed; waiting for the owner moves the deadline on by the
+  wait and does not count against it (crm.kpis.refresh).
+- 首次响应时长 = registration → the first step completed, over requests registered in the period;
+  办结时长 = registration → closed, over requests closed in the period; both in calendar and in working time
+  (the business calendar's working hours and China's holidays), median and p90 (nearest rank: the smallest
+  time at least half, or nine tenths, of the requests were within).
+- 返工率 (rework rate) = requests closed in the period that the owner sent back at least once ÷ requests
+  closed in the period.
+- 升级次数 = escalations raised in the period, per level.
+- 满意度: `crm.visits.satisfaction` (complaint ratings and visit scores), by project, department or month.
+
+Days are Shanghai calendar days; `start`…`end` both included. The figures come from the tables the refresher
+keeps (at most a minute behind the audit trail); `refreshed_at` says when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from math import ceil
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
+from crm.kpis.models import DIMS, KpiCase, KpiDay
+from crm.visits.satisfaction import Ratio
+
+BY = (*DIMS, "process", "month")
+LONGEST_DAYS = 3 * 366  # the longest period asked for at once
+TIMES = {
+    # name: (basis, column)
+    "response": (REGISTERED, KpiCase.response_s),
+    "response_work": (REGISTERED, KpiCase.response_work_s),
+    "resolution": (CLOSED, KpiCase.resolution_s),
+    "resolution_work": (CLOSED, KpiCase.resolution_work_s),
+}
+PERCENTILES = (("median", 0.5), ("p90", 0.9))
+
+
+class BadScope(ValueError):
+    def __init__(self, message: str, field_name: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: date
+    end: date
+    process: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()  # (slice, value); value "" = not known
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise BadScope("the period ends before it starts", "to")
+        if (self.end - self.start).days >= LONGEST_DAYS:
+            raise BadScope("the period is longer than three years", "to")
+        for name, _ in self.filters:
+            if name not in DIMS:
+                raise BadScope(f"cannot filter by {name}", name)
+
+    def where(self, basis: Basis, *, since_start: bool = True) -> list[Any]:
+        conditions: list[Any] = [basis.day <= self.end]
+        conditions.append(basis.day >= self.start if since_start else basis.day.is_not(None))
+        if self.process:
+            conditions.append(basis.column("process_key") == self.process)
+        for name, value in self.filters:
+            column = basis.column(name)
+            conditions.append(column == value if value else column.is_(None))
+        return conditions
+
+
+@dataclass
+class Group:
+    key: Any  # the slice's value ("" not known), the process key, "2026-11"; None: the whole period
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    cumulative: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    times: dict[str, dict[str, int | None]] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, Ratio]:
+        c, k = self.counts, self.cumulative
+        return {
+            "closure_rate": Ratio(c["registered_closed"], c["registered"]),
+            "closure_rate_cumulative": Ratio(k["registered_closed"], k["registered"]),
+            "on_time_steps": Ratio(c["steps_on_time"], c["steps_done"]),
+            "on_time_cases": Ratio(c["closed_on_time"], c["closed"]),
+            "rework_rate": Ratio(c["closed_reworked"], c["closed"]),
+        }
+
+
+class Kpis:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def table(self, scope: Scope, by: str | None = None) -> tuple[list[Group], Group]:
+        """One group per value of `by` (None: only the total), in order, and the total."""
+        if by is not None and by not in BY:
+            raise BadScope(f"by must be one of {', '.join(BY)}", "by")
+        groups: dict[Any, Group] = {}
+        total = Group(None)
+
+        def group(key: Any) -> Group:
+            return groups.setdefault(key, Group(key))
+
+        for key, counts in self._counts(scope, by, since_start=True).items():
+            if by is not None:
+                _add(group(key).counts, counts)
+            _add(total.counts, counts)
+        if by == "month":  # each month: everything up to its end
+            day_before = scope.start - timedelta(days=1)
+            earlier = Scope(day_before, day_before, scope.process, scope.filters)
+            running = dict.fromkeys(COUNTERS, 0)
+            for counts in self._counts(earlier, None, since_start=False).values():
+                _add(running, counts)
+            for key in sorted(groups):
+                _add(running, groups[key].counts)
+                groups[key].cumulative = dict(running)
+            total.cumulative = running
+        else:
+            for key, counts in self._counts(scope, by, since_start=False).items():
+                if by is not None and key in groups:
+                    _add(groups[key].cumulative, counts)
+                _add(total.cumulative, counts)
+        if by is not None:
+            for key, times in self._times(scope, by).items():
+                group(key).times = times
+        total.times = self._times(scope, None).get(None, {})
+        ordered = [groups[key] for key in sorted(groups, key=lambda k: (k == "", str(k)))]
+        return ordered, total
+
+    # -- counters: from the days where they can answer, from the facts otherwise --------------------------
+
+    def _counts(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
+        filters = dict(scope.filters)
+        by_dim = by in DIMS
+        if len(filters) == 0 or (len(filters) == 1 and not by_dim):
+            return self._from_days(scope, by, since_start)
+        return self._from_facts(scope, by, since_start)
+
+    def _from_days(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
+        filters = dict(scope.filters)
+        dim, value = (by, None) if by in DIMS else next(iter(filters.items()), (ALL, ""))
+        conditions: list[Any] = [KpiDay.day <= scope.end, KpiDay.dim == dim]
+        if since_start:
+            conditions.append(KpiDay.day >= scope.start)
+        if value is not None and dim != ALL:
+            conditions.append(KpiDay.value == value)
+        if scope.process:
+            conditions.append(KpiDay.process_key == scope.process)
+        key_column: Any
+        if by in DIMS:
+            key_column = KpiDay.value
+        elif by == "process":
+            key_column = KpiDay.process_key
+        elif by == "month":
+            key_column = KpiDay.day
+        else:
+            key_column = None
+        columns = [func.sum(getattr(KpiDay, name)).label(name) for name in COUNTERS]
+        query = select(*([key_column] if key_column is not None else []), *columns).where(*conditions)
+        if key_column is not None:
+            query = query.group_by(key_column)
+        found: dict[Any, dict[str, int]] = {}
+        for row in self.session.execute(query):
+            key = row[0] if key_column is not None else None
+            if by == "month":
+                key = _month(key)
+            counts = {name: int(row._mapping[name] or 0) for name in COUNTERS}
+            _add(found.setdefault(key, dict.fromkeys(COUNTERS, 0)), counts)
+        return {k: v for k, v in found.items() if any(v.values())}
+
+    def _from_facts(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
+        groups: list[tuple[str, Any]] = []
+        if by in DIMS:
+            groups.append((by, "blank"))
+        elif by == "process":
+            groups.append(("process_key", None))
+        elif by == "month":
+            groups.append(("day", None))
+        found: dict[Any, dict[str, int]] = {}
+        for key, counts in count(
+            self.session, groups, lambda basis: scope.where(basis, since_start=since_start)
+        ).items():
+            name = (_month(key[0]) if by == "month" else key[0]) if groups else None
+            _add(found.setdefault(name, dict.fromkeys(COUNTERS, 0)), counts)
+        return found
+
+    # -- times: from the facts ---------------------------------------------------------------------------
+
+    def _times(self, scope: Scope, by: str | None) -> dict[Any, dict[str, int | None]]:
+        found: dict[Any, dict[str, int | None]] = {}
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        for name, (basis, column) in TIMES.items():
+            key = self._key(basis, by) if by is not None else None
+            keys = [key] if key is not None else []
+            conditions = [basis.rows, column.is_not(None), *scope.where(basis)]
+            if postgres:
+                parts = [
+                    func.percentile_disc(fraction).within_group(column.asc()).label(label)
+                    for label, fraction in PERCENTILES
+                ]
+                query = select(*keys, *parts, func.count().label("n")).where(*conditions).group_by(*keys)
+                for row in self.session.execute(query):
+                    if not row.n:
+                        continue
+                    into = found.setdefault(row[0] if keys else None, {})
+                    for label, _ in PERCENTILES:
+                        into[f"{name}_{label}"] = row._mapping[label]
+                    into[f"{name}_n"] = row.n
+            else:
+                values: dict[Any, list[int]] = {}
+                query = select(*keys, column).where(*conditions).order_by(*keys, column)
+                for row in self.session.execute(query):
+                    values.setdefault(row[0] if keys else None, []).append(row[-1])
+                for group_key, ordered in values.items():
+                    into = found.setdefault(group_key, {})
+                    for label, fraction in PERCENTILES:
+                        into[f"{name}_{label}"] = ordered[max(ceil(fraction * len(ordered)) - 1, 0)]
+                    into[f"{name}_n"] = len(ordered)
+        return found
+
+    def _key(self, basis: Basis, by: str) -> ColumnElement[Any]:
+        if by in DIMS:
+            return func.coalesce(basis.column(by), "")
+        if by == "process":
+            return basis.column("process_key")
+        if by == "month":
+            if self.session.get_bind().dialect.name == "postgresql":
+                return func.to_char(basis.day, "YYYY-MM")
+            return func.strftime("%Y-%m", basis.day)
+        raise BadScope(f"by must be one of {', '.join(BY)}", "by")
+
+    # -- the rows behind a number -------------------------------------------------------------------------
+
+    def drill(
+        self,
+        scope: Scope,
+        figure: str,
+        *,
+        by: str | None = None,
+        key: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[Any]]:
+        """The rows a counter counted (kpi_cases, kpi_steps or kpi_escalations rows), newest first, with how
+        many there are. `by` and `key` pick one group of `table(scope, by)`."""
+        if figure not in DRILLS:
+            raise BadScope(f"no such figure: {figure}", "figure")
+        basis, condition = DRILLS[figure]
+        conditions: list[Any] = [basis.rows, condition, *scope.where(basis)]
+        if by is not None:
+            if by not in BY:
+                raise BadScope(f"by must be one of {', '.join(BY)}", "by")
+            conditions.append(self._key(basis, by) == (key or ""))
+        table = basis.table
+        total = self.session.scalar(select(func.count()).select_from(table).where(and_(*conditions))) or 0
+        order = basis.day.desc()
+        rows = list(
+            self.session.scalars(select(table).where(*conditions).order_by(order).offset(offset).limit(limit))
+        )
+        return int(total), rows
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        into[name] = into.get(name, 0) + value
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope"]
