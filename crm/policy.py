@@ -71,6 +71,8 @@ class Permission(StrEnum):
     VIEW_VISITS = "visits.view"  # campaigns with their figures, a visit with its answers
     MAKE_VISITS = "visits.make"  # make a visit: record the call and the owner's answers
     MANAGE_CAMPAIGNS = "visits.manage"  # create, launch, pause, resume and finish campaigns; questionnaires
+    # The centre's figures: dashboards, the figures per slice with the requests behind them, their exports.
+    VIEW_KPIS = "kpis.view"
 
 
 # "*": every member of the homebuilder's own staff. People of an outside company (a contractor's) are not
@@ -124,6 +126,7 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.VIEW_VISITS: frozenset({EVERY_STAFF_MEMBER}),
     Permission.MAKE_VISITS: frozenset({"coordinator", "supervisor", "administrator"}),
     Permission.MANAGE_CAMPAIGNS: frozenset({"coordinator", "supervisor", "administrator"}),
+    Permission.VIEW_KPIS: frozenset({"manager", "coordinator", "process_owner"}) | OVERSEEING_ROLES,
 }
 
 # What a permission is about, when it is about one object.

@@ -1,4 +1,4 @@
-"""The few npm files the pages load (bpmn-js, htmx), served from node_modules as installed by npm — never
+"""The few npm files the pages load (bpmn-js, htmx, ECharts), served from node_modules as installed by npm — never
 copied into the repository, never anything else from that folder."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ VENDOR_FILES = frozenset(
         "bpmn-js/dist/assets/diagram-js.css",
         "bpmn-js/dist/assets/bpmn-js.css",
         "htmx.org/dist/htmx.min.js",
+        "echarts/dist/echarts.min.js",
     }
 )
 
