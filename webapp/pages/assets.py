@@ -1,5 +1,5 @@
-"""The few npm files the pages load (bpmn-js, htmx, ECharts), served from node_modules as installed by npm — never
-copied into the repository, never anything else from that folder."""
+"""The few npm files the pages load (bpmn-js, htmx, ECharts), served from node_modules as installed by
+npm — never copied into the repository, never anything else from that folder."""
 
 from __future__ import annotations
 
