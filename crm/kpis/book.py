@@ -113,7 +113,13 @@ def figures_sheet(
 
 
 def definitions_sheet(
-    book: Workbook, definitions: Iterable[tuple[str, str]], *, name: str, title: str, scope: str, headers: Sequence[str]
+    book: Workbook,
+    definitions: Iterable[tuple[str, str]],
+    *,
+    name: str,
+    title: str,
+    scope: str,
+    headers: Sequence[str],
 ) -> Sheet:
     sheet = Sheet(book, name, title, scope, [Column(headers[0], 16), Column(headers[1], 100)])
     sheet.rows_of(definitions)
@@ -127,12 +133,18 @@ class HeatLabels:
     headers: Sequence[str]  # category, project, registered, closed, closed on time, on-time rate
 
 
-def heat_sheet(book: Workbook, found: Heat, labels: HeatLabels, *, name: str, title: str, scope: str) -> Sheet:
+def heat_sheet(
+    book: Workbook, found: Heat, labels: HeatLabels, *, name: str, title: str, scope: str
+) -> Sheet:
     """The heat table as a list: one row per category × project that has requests."""
     kinds = ("text", "text", "int", "int", "int", "pct")
     widths = (18, 22, 9, 9, 11, 10)
     sheet = Sheet(
-        book, name, title, scope, [Column(h, w, k) for h, w, k in zip(labels.headers, widths, kinds, strict=True)]
+        book,
+        name,
+        title,
+        scope,
+        [Column(h, w, k) for h, w, k in zip(labels.headers, widths, kinds, strict=True)],
     )
     for category in found.categories:
         for project in found.projects:
@@ -166,7 +178,9 @@ def figures_workbook(
     and the definitions' two headers (`definition_name`, `definition_text`)."""
     book = new_book()
     scope = texts["scope"]
-    figures_sheet(book, groups, total, figure_labels, name=texts["figures"], title=texts["figures_title"], scope=scope)
+    figures_sheet(
+        book, groups, total, figure_labels, name=texts["figures"], title=texts["figures_title"], scope=scope
+    )
     heat_sheet(book, found, heat_labels, name=texts["heat"], title=texts["heat_title"], scope=scope)
     definitions_sheet(
         book,
@@ -236,13 +250,28 @@ def list_row(listed: Listed, row: Any, labels: ListLabels) -> list[Any]:
             row.reworked,
         ]
     if listed.kind == "steps":
-        return [row.name, value("department", row.department), number, title, row.due_at, row.completed_at, value("yes_no", row.late)]
+        return [
+            row.name,
+            value("department", row.department),
+            number,
+            title,
+            row.due_at,
+            row.completed_at,
+            value("yes_no", row.late),
+        ]
     step = listed.steps.get(row.task_id, "") if row.task_id is not None else ""
     return [value("level", row.level), step, value("department", row.department), number, title, row.at]
 
 
 def list_workbook(
-    out: IO[bytes], kind: str, chunks: Iterable[Listed], labels: ListLabels, *, name: str, title: str, scope: str
+    out: IO[bytes],
+    kind: str,
+    chunks: Iterable[Listed],
+    labels: ListLabels,
+    *,
+    name: str,
+    title: str,
+    scope: str,
 ) -> int:
     """The whole list behind a number; returns how many rows were written."""
     book = new_book()

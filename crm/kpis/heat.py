@@ -1,6 +1,6 @@
 """The heat table: category × project over a period, each cell the requests registered in it and its
 工单及时率 (closed in the period with no step late ÷ closed in the period) — one GROUP BY over kpi_cases,
-with the counters' own conditions (crm.kpis.counters), so every cell agrees with the drill-down it links to."""
+with the counters' own conditions (crm.kpis.counters): every cell agrees with the list it links to."""
 
 from __future__ import annotations
 

@@ -139,7 +139,9 @@ def test_the_page_shows_each_figure_with_its_parts_and_definition(client, novemb
     # Durations in readable Chinese, the charts' data beside the tables, the related reports.
     assert re.search(r"\d+(\.\d)? (分钟|小时|天)", total)
     assert 'id="kpi-charts"' in html and "/vendor/echarts/dist/echarts.min.js" in html
-    assert 'href="/satisfaction?from=2026-11-01&amp;to=2026-11-30"' in html and 'href="/defect-reports"' in html
+    assert (
+        'href="/satisfaction?from=2026-11-01&amp;to=2026-11-30"' in html and 'href="/defect-reports"' in html
+    )
     assert '<a href="/kpis"' in html  # the menu's entry
 
 
@@ -165,7 +167,10 @@ def test_every_number_opens_exactly_the_requests_behind_it(client, november: Nov
     steps = client.get(by_figure["steps_late"])
     assert "2026年11月 步骤及时率 — 超时的步骤" in text(steps)
     # The property centre's step: due three days after triage, done two weeks later.
-    assert f"责任部门处理 物业服务中心 {november.late} 小区门禁失灵 2026-11-05 09:30 2026-11-16 10:00 是" in text(steps)
+    assert (
+        f"责任部门处理 物业服务中心 {november.late} 小区门禁失灵 2026-11-05 09:30 2026-11-16 10:00 是"
+        in text(steps)
+    )
     assert set(re.findall(r"TS-\d{4}-\d{6}", steps.get_data(as_text=True))) == {november.late}
 
     department = client.get(f"/kpis/cases?{NOVEMBER}&figure=registered&by=department&key=engineering")
@@ -248,6 +253,11 @@ def test_bad_filters_are_answered_in_chinese(client, path: str, message: str) ->
 @pytest.mark.parametrize("username", ["eng", "builder", "property"])
 def test_who_may_not_see_the_figures_is_refused(client, username: str) -> None:  # type: ignore[no-untyped-def]
     login(client, username)
-    for path in ("/kpis", "/kpis.xlsx", "/kpis/cases?figure=registered", "/kpis/cases.xlsx?figure=registered"):
+    for path in (
+        "/kpis",
+        "/kpis.xlsx",
+        "/kpis/cases?figure=registered",
+        "/kpis/cases.xlsx?figure=registered",
+    ):
         assert client.get(path).status_code == 403, path
     assert '<a href="/kpis"' not in client.get("/").get_data(as_text=True)

@@ -52,7 +52,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "response": (
         N_("首次响应时长"),
         N_(
-            "从登记到第一个流程步骤完成的时长，按期间内登记的工单统计；中位数为一半工单在此时长内，90% 为九成工单在此时长内。"
+            "从登记到第一个流程步骤完成的时长，按期间内登记的工单统计；"
+            "中位数为一半工单在此时长内，90% 为九成工单在此时长内。"
         ),
     ),
     "resolution": (
@@ -117,9 +118,12 @@ SLICES: dict[str, str] = {
 }
 UNKNOWN = {"department": N_("未分派")}  # any other slice: 未填写
 CASE_STATUS = {"open": N_("办理中"), "closed": N_("已办结"), "cancelled": N_("已撤销"), "error": N_("出错")}
-PERCENTILES = {"median": N_("中位"), "p90": N_("90%")}
 # Defect severities named apart from the complaint's when both are listed (both say "normal").
-DEFECT_SEVERITY_APART = {"minor": N_("一般（缺陷）"), "normal": N_("较重（缺陷）"), "serious": N_("严重（缺陷）")}
+DEFECT_SEVERITY_APART = {
+    "minor": N_("一般（缺陷）"),
+    "normal": N_("较重（缺陷）"),
+    "serious": N_("严重（缺陷）"),
+}
 
 
 def figure_name(name: str) -> str:
@@ -140,7 +144,7 @@ def slice_name(by: str) -> str:
 
 
 def month_label(key: str) -> str:
-    """"2026-11" → 2026年11月."""
+    """ "2026-11" → 2026年11月."""
     year, month = key.split("-")
     return _("%(y)s年%(m)d月", y=year, m=int(month))
 
@@ -216,11 +220,6 @@ def slice_names(p: Platform, process: str | None = None) -> SliceNames:
     return SliceNames(projects, departments, categories, channels, severities, processes)
 
 
-def hours(seconds: int | None) -> float | None:
-    """A duration in hours for a spreadsheet cell."""
-    return round(seconds / 3600, 1) if seconds is not None else None
-
-
 def duration(seconds: int | None, working_day_seconds: int | None = None) -> str:
     """A duration in readable Chinese: 45 分钟, 3.5 小时, 2.1 天; in working time (`working_day_seconds`
     given) a day is a working day: 2.1 个工作日."""
@@ -230,10 +229,12 @@ def duration(seconds: int | None, working_day_seconds: int | None = None) -> str
         return _("%(n)d 分钟", n=max(round(seconds / 60), 1) if seconds else 0)
     day = working_day_seconds or 24 * 3600
     if seconds < (day if working_day_seconds else 2 * day):
-        return _("%(n)s 小时", n=f"{seconds / 3600:.1f}")
+        shown = f"{seconds / 3600:.1f}"
+        return _("%(n)s 小时", n=shown)
+    shown = f"{seconds / day:.1f}"
     if working_day_seconds:
-        return _("%(n)s 个工作日", n=f"{seconds / day:.1f}")
-    return _("%(n)s 天", n=f"{seconds / day:.1f}")
+        return _("%(n)s 个工作日", n=shown)
+    return _("%(n)s 天", n=shown)
 
 
 def percent(value: float | None) -> str:

@@ -94,7 +94,9 @@ def quick_periods(today: date) -> list[tuple[str, date, date]]:
     ]
 
 
-def read_asked(args: Any, processes: dict[str, str], *, default_by: str | None = DEFAULT_BY) -> tuple[Asked, list[str]]:
+def read_asked(
+    args: Any, processes: dict[str, str], *, default_by: str | None = DEFAULT_BY
+) -> tuple[Asked, list[str]]:
     """The period, process, slice and filters asked for, and what is wrong with them (problem codes)."""
     today = _today()
     start, end = month_start(today), month_end(today)
@@ -161,7 +163,9 @@ class Shown:
 
     def link(self, figure: str, count: int) -> Markup:
         """A count as a link to the list behind it."""
-        extra = {} if self.total or self.asked.by is None else {"by": self.asked.by, "key": self.group.key or ""}
+        extra = (
+            {} if self.total or self.asked.by is None else {"by": self.asked.by, "key": self.group.key or ""}
+        )
         href = url_for("kpis.cases", **self.asked.args(figure=figure, **extra))
         label = _("查看%(what)s", what=_(words.DRILLS[figure][1]))
         return Markup('<a href="{}" title="{}">{}</a>').format(href, label, count)
@@ -185,7 +189,9 @@ def _charts(asked: Asked, names: SliceNames, shown: list[Shown]) -> dict[str, An
     first = month_start(asked.end, 11)
     months, _total = kpis.table(Scope(first, asked.end, asked.process, asked.filters), "month")
     by_month = {g.key: g.figures() for g in months}
-    keys = [f"{d.year:04d}-{d.month:02d}" for d in (month_start(asked.end, back) for back in range(11, -1, -1))]
+    keys = [
+        f"{d.year:04d}-{d.month:02d}" for d in (month_start(asked.end, back) for back in range(11, -1, -1))
+    ]
 
     def pct(ratio: Any) -> float | None:
         return round(ratio.value * 100, 1) if ratio is not None and ratio.value is not None else None
@@ -212,7 +218,7 @@ def _charts(asked: Asked, names: SliceNames, shown: list[Shown]) -> dict[str, An
                 for f in ("on_time_steps", "on_time_cases")
             ],
         },
-        "percent": _("%"),
+        "percent": "%",
     }
 
 
@@ -235,7 +241,13 @@ def _heat_cells(found: Heat, asked: Asked, names: SliceNames) -> list[dict[str, 
                     "on_time": words.percent(value),
                     "on_time_parts": f"{cell.closed_on_time}/{cell.closed}",
                     "on_time_href": url_for("kpis.cases", **{**base, "figure": "closed_on_time"}),
-                    "tone": "none" if value is None else "good" if value >= 0.9 else "fair" if value >= 0.7 else "poor",
+                    "tone": "none"
+                    if value is None
+                    else "good"
+                    if value >= 0.9
+                    else "fair"
+                    if value >= 0.7
+                    else "poor",
                 }
             )
         rows.append({"name": names.label("category", category), "cells": cells})
@@ -261,7 +273,13 @@ def _page(asked: Asked, problems: list[str]) -> Any:
         "processes": names.choices("process"),
         "slices": [(by, words.slice_name(by)) for by in BY],
         "quick": [
-            (text, url_for("kpis.index", **{**asked.args(by=asked.by or ""), "from": s.isoformat(), "to": e.isoformat()}))
+            (
+                text,
+                url_for(
+                    "kpis.index",
+                    **{**asked.args(by=asked.by or ""), "from": s.isoformat(), "to": e.isoformat()},
+                ),
+            )
             for text, s, e in quick_periods(_today())
         ],
         "updated": _updated(),
@@ -271,7 +289,9 @@ def _page(asked: Asked, problems: list[str]) -> Any:
         "related": [
             (
                 Permission.VIEW_VISITS.value,
-                url_for("satisfaction.index", **{"from": asked.start.isoformat(), "to": asked.end.isoformat()}),
+                url_for(
+                    "satisfaction.index", **{"from": asked.start.isoformat(), "to": asked.end.isoformat()}
+                ),
                 _("满意度"),
             ),
             (Permission.EXPORT_DEFECT_REPORTS.value, url_for("defect_reports.index"), _("缺陷报表")),
