@@ -267,9 +267,12 @@ class Kpis:
             conditions.append(self._key(basis, by) == (key or ""))
         table = basis.table
         total = self.session.scalar(select(func.count()).select_from(table).where(and_(*conditions))) or 0
-        order = basis.day.desc()
+        # The key after the day: pages of a list with many rows on one day never repeat or skip a row.
+        order = (basis.day.desc(), *(c.desc() for c in table.__table__.primary_key.columns))
         rows = list(
-            self.session.scalars(select(table).where(*conditions).order_by(order).offset(offset).limit(limit))
+            self.session.scalars(
+                select(table).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            )
         )
         return int(total), rows
 
