@@ -51,17 +51,22 @@
         }),
       })
     );
+    // Departments' names are long: bars lie down, one row per department, every name shown.
     var bars = data.departments;
+    var box = document.getElementById("chart-departments");
+    if (box) {
+      box.style.height = Math.max(240, 60 + bars.names.length * 36) + "px";
+    }
     charts.push(
-      draw(document.getElementById("chart-departments"), {
+      draw(box, {
         color: COLOURS,
         tooltip: tooltip(unit),
         legend: { top: 0 },
-        grid: { left: 44, right: 16, top: 36, bottom: 28, containLabel: true },
-        xAxis: { type: "category", data: bars.names, axisLabel: { interval: 0, hideOverlap: true } },
-        yAxis: percentAxis(unit),
+        grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+        yAxis: { type: "category", data: bars.names.slice().reverse(), axisLabel: { interval: 0 } },
+        xAxis: percentAxis(unit),
         series: bars.series.map(function (s) {
-          return { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+          return { name: s.name, type: "bar", data: s.data.slice().reverse(), barMaxWidth: 14 };
         }),
       })
     );
