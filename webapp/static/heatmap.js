@@ -64,7 +64,11 @@
         var overlays = viewer.get("overlays");
         steps.forEach(function (step) {
           if (registry.get(step.id)) {
-            overlays.add(step.id, "heat", { position: { top: -14, right: 26 }, html: badge(step, container) });
+            overlays.add(step.id, "heat", {
+              position: { top: -26, left: -2 }, // above the step, clear of the labels beside it
+              scale: { min: 1 }, // readable however far the diagram is zoomed out
+              html: badge(step, container),
+            });
           }
         });
         colour(canvas, registry, steps, choice ? choice.value : "overdue");
