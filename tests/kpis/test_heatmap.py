@@ -28,6 +28,7 @@ from crm.platform import Platform
 from engine.errors import NotFound
 from engine.models import HumanTask
 from lintel.clock import SHANGHAI, FixedClock
+from tests.conftest import COMPLAINT_BPMN
 from tests.webapp.pages_support import complete, login, register, text
 
 REPLY = {"reached": "yes", "reply": "已维修完毕", "satisfied": "yes", "score": 5}
@@ -135,6 +136,24 @@ def test_a_shorter_period_leaves_out_older_steps(platform: Platform, week: Any) 
     assert times_of(found)["triage"] == (5850, 4 * HOUR, 4950, 3 * HOUR)
     assert times_of(found)["reply"] == (None, None, None, None)
     assert platform.heatmaps.of("complaint", version=1).steps == platform.heatmaps.of("complaint").steps
+
+
+def test_one_version_counts_only_its_own_instances(platform: Platform, week: Any) -> None:
+    changed = COMPLAINT_BPMN.read_bytes().replace("回复业主并确认".encode(), "回复业主并回访".encode())
+    assert platform.definitions.deploy(changed, "complaint.bpmn", actor="admin").version == 2
+    platform.session.commit()
+    g = register(platform, description="G 地下室渗水")  # on version 2, waits at triage, in time
+    second = platform.heatmaps.of("complaint", version=2)
+    assert [s.name for s in second.steps] == ["客服分派", "责任部门处理", "回复业主并回访"]
+    assert steps_of(second) == {
+        "triage": (1, 0, 0, 0, 0),
+        "handle": (0, 0, 0, 0, 0),
+        "reply": (0, 0, 0, 0, 0),
+    }
+    assert steps_of(platform.heatmaps.of("complaint", version=1))["triage"] == (1, 1, 5, 0, 5)
+    every = platform.heatmaps.of("complaint")
+    assert every.drawn.version == 2 and steps_of(every)["triage"] == (2, 1, 5, 0, 5)
+    assert [r.number for r in platform.heatmaps.waiting("complaint", "triage", version=2)[1]] == [g.number]
 
 
 def test_what_waits_at_a_step_longest_first(platform: Platform, week: Any) -> None:
