@@ -126,11 +126,21 @@ class Heatmaps:
         def into(element_id: str, name: str) -> dict[str, Any]:
             return steps.setdefault(element_id, {"name": name or element_id, "in_diagram": False})
 
-        for row in self.session.execute(self._waiting_counts(key, definition_id, now)):
-            found = into(row.element_id, row.name)
-            found.update(waiting=int(row.waiting), overdue=int(row.overdue or 0))
         for element_id, name, figures in self._done(key, definition_id, start, end):
             into(element_id, name).update(figures)
+        unnamed: list[str] = []
+        for row in self.session.execute(self._waiting_counts(key, definition_id, now)):
+            if row.element_id not in steps:
+                unnamed.append(row.element_id)
+            found = into(row.element_id, "")
+            found.update(waiting=int(row.waiting), overdue=int(row.overdue or 0))
+        if unnamed:  # steps of an older version that none completed lately: their names from the inbox
+            for element_id, name in self.session.execute(
+                select(HumanTask.element_id, func.max(HumanTask.name))
+                .where(*_open_tasks(key), HumanTask.element_id.in_(unnamed))
+                .group_by(HumanTask.element_id)
+            ):
+                steps[element_id]["name"] = name
         return Heatmap(
             key,
             version,
@@ -204,9 +214,9 @@ class Heatmaps:
 
     def _waiting_counts(self, key: str, definition_id: int | None, now: datetime) -> Select[Any]:
         overdue = case((HumanTask.due_at < now, 1), else_=0)
+        # Only indexed columns (no name): an index-only scan of ix_human_tasks_process_open.
         query = select(
             HumanTask.element_id,
-            func.max(HumanTask.name).label("name"),
             func.count().label("waiting"),
             func.sum(overdue).label("overdue"),
         ).where(*_open_tasks(key))
