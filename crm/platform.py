@@ -27,6 +27,7 @@ from crm.handover.handovers import Handovers
 from crm.handover.rectifications import Rectifications
 from crm.handover.slots import HandoverSlots
 from crm.kpis.figures import Kpis
+from crm.kpis.heatmap import Heatmaps
 from crm.kpis.refresh import KpiRefresher
 from crm.lookup import CaseLookup
 from crm.messaging import owners as owner_notices
@@ -198,3 +199,5 @@ class Platform:
         # The figures (及时率, 封闭率, times, rework, escalations), read from the audit trail.
         self.kpis = Kpis(session)
         self.kpi_refresher = KpiRefresher(session, clock, foundation.calendar)
+        # The process heatmap: what waits at each step now, how the steps done there lately went.
+        self.heatmaps = Heatmaps(session, clock)

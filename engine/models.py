@@ -82,6 +82,8 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_inbox", "department", "state", "due_at", "id"),
         Index("ix_human_tasks_assignee", "assignee", "state", "due_at"),
+        # The process heatmap: a process's open steps counted per element, overdue ones by due time.
+        Index("ix_human_tasks_process_open", "process_key", "state", "kind", "element_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -66,6 +66,13 @@ class KpiStep(Base):
         Index("ix_kpi_steps_completed", "completed_day", "process_key"),
         Index("ix_kpi_steps_element", "process_key", "element_id", "completed_day"),
         Index("ix_kpi_steps_instance", "instance_id"),
+        # The process heatmap: a process's steps completed in a period, read from the index alone.
+        Index(
+            "ix_kpi_steps_heat",
+            "process_key",
+            "completed_day",
+            postgresql_include=["element_id", "state", "has_deadline", "late", "spent_s", "spent_work_s"],
+        ),
     )
 
     task_id: Mapped[int] = mapped_column(BigId, primary_key=True)

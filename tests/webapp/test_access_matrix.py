@@ -117,6 +117,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "code": "design",
             "key": "complaint",
             "version": 1,
+            "element_id": "triage",  # the process heatmap's list of what waits at a step
             "name": "htmx.org/dist/htmx.min.js",
             "filename": "lintel.css",
             "file_name": "complaint.bpmn",

@@ -295,6 +295,15 @@ def _page(asked: Asked, problems: list[str]) -> Any:
                 _("满意度"),
             ),
             (Permission.EXPORT_DEFECT_REPORTS.value, url_for("defect_reports.index"), _("缺陷报表")),
+            *(
+                (
+                    Permission.VIEW_KPIS.value,
+                    url_for("process_heatmap.page", key=key),
+                    _("流程热力图：%(name)s", name=name),
+                )
+                for key, name in sorted(_processes().items(), key=lambda item: item[1])
+                if not asked.process or asked.process == key
+            ),
         ],
     }
     if problems:
