@@ -35,6 +35,8 @@ PAGE_SIZE = 50
 VIEWS = ("department", "mine")
 STATUSES = ("open", "unclaimed", "claimed", "completed")
 DUES = ("overdue", "today", "week")
+KINDS = ("task", "escalation")  # a step of the diagram, or the note an escalation timer raised about one
+LEVELS = ("1", "2", "3")  # escalated at least this far (3: the group centre)
 ALL_DEPARTMENTS = "*"
 MAX_FILTER_LENGTH = 100
 COUNT_CAP = 1000
@@ -50,6 +52,8 @@ class WorklistFilter:
     project: str = ""
     category: str = ""
     q: str = ""  # request number, owner name or phone, or unit
+    kind: str = ""  # "" every task; "task" the diagram's steps only; "escalation" escalations only
+    escalated: str = ""  # "" any; "3": escalated at least to level 3
 
     @classmethod
     def parse(cls, args: Mapping[str, Any]) -> WorklistFilter:
@@ -68,7 +72,14 @@ class WorklistFilter:
                 errors[field.name] = f"must be at most {MAX_FILTER_LENGTH} characters"
             elif value:
                 values[field.name] = value
-        for name, allowed in (("view", VIEWS), ("status", STATUSES), ("due", DUES)):
+        choices = (
+            ("view", VIEWS),
+            ("status", STATUSES),
+            ("due", DUES),
+            ("kind", KINDS),
+            ("escalated", LEVELS),
+        )
+        for name, allowed in choices:
             if name in values and values[name] not in allowed:
                 errors[name] = "must be one of: " + ", ".join(allowed)
         if errors:
@@ -209,6 +220,10 @@ class Worklist:
         elif f.due in ("today", "week"):
             start, end = day_bounds(now) if f.due == "today" else week_bounds(now)
             where.extend([HumanTask.due_at >= start, HumanTask.due_at < end])
+        if f.kind:
+            where.append(HumanTask.kind == f.kind)
+        if f.escalated:
+            where.append(HumanTask.escalation_level >= int(f.escalated))
         if f.process:
             where.append(HumanTask.process_key == f.process)
         if f.project:
@@ -284,6 +299,30 @@ class Worklist:
             part, last_id, last_due = found[-1]
             next_cursor = str(_Cursor(part, last_id, last_due if part == "a" else None))
         return WorklistPage(self._rows([i for _, i, _ in found], now), next_cursor)
+
+    def count(self, actor: Actor, worklist_filter: WorklistFilter) -> int:
+        """How many tasks `page` would list over all its pages: the figure a link to the list shows. Each
+        department's queue is counted on its own (one index range each), the candidate tasks apart."""
+        now = self.clock.now()
+        scope = self.scope(actor, worklist_filter)
+        where = self._conditions(actor, worklist_filter, now)
+        join = bool(worklist_filter.project or worklist_filter.category)
+
+        def counted(*extra: ColumnElement[bool]) -> int:
+            query = select(func.count()).select_from(HumanTask)
+            if join:
+                query = query.join(RequestIndex, RequestIndex.instance_id == HumanTask.instance_id)
+            return int(self.session.scalar(query.where(*where, *extra)) or 0)
+
+        if scope is None:
+            return counted()
+        if not scope:
+            return 0
+        total = sum(counted(HumanTask.department == code) for code in scope)
+        candidates = open_candidate_tasks(self.session, scope)
+        if candidates:
+            total += counted(HumanTask.id.in_(candidates), HumanTask.department.not_in(scope))
+        return total
 
     def _ordered(
         self,
