@@ -37,6 +37,7 @@ from lintel.clock import SHANGHAI, Clock
 EVENING = time(18, 0)  # the morning's "overnight" starts at 18:00 Shanghai the day before
 GROUP_LEVEL = 3  # 三级督办: the group CR centre (the complaint diagram's level-3 timers)
 TRENDS_DAYS = 30
+ROLLING_DAYS = 7  # the trend's rates are of the week ending on each day
 TOP_CATEGORIES = 5
 # How long an open step has waited since it reached the queue: (name, more than, at most) in days.
 AGES: tuple[tuple[str, float, float | None], ...] = (
@@ -108,6 +109,18 @@ class Trend:
     total: Group
     days: list[tuple[date, Group]]  # every day of the period, in order
     categories: list[tuple[str, int]]  # (category, registered) most first; "" not known
+
+    def rolling(self, width: int = ROLLING_DAYS) -> list[tuple[date, Group]]:
+        """Each day with the counters of the `width` days ending on it (fewer at the start): a daily rate
+        of a small department jumps between 0 and 100%, a week's does not."""
+        found = []
+        for index, (day, _group) in enumerate(self.days):
+            window = Group(day)
+            for _day, group in self.days[max(0, index - width + 1) : index + 1]:
+                for name, value in group.counts.items():
+                    window.counts[name] += value
+            found.append((day, window))
+        return found
 
 
 @dataclass

@@ -107,13 +107,15 @@ def morning() -> Any:
         ("due_today", found.due_today, inbox_url(steps(due="today")) if everything else None),
         ("open_requests", found.open_requests, _drill("registered_open", open_since(today), today)),
     ]
+    busy = [d for d in found.departments if d.open]  # the chart leaves out the empty queues
     charts = {
         "departments": {
             "type": "bar",
-            "categories": [d.name for d in found.departments],
+            "late": True,
+            "categories": [d.name for d in busy],
             "series": [
-                {"name": words.queue_figure("overdue"), "data": [d.overdue for d in found.departments]},
-                {"name": words.queue_figure("open_steps"), "data": [d.open for d in found.departments]},
+                {"name": words.queue_figure("overdue"), "data": [d.overdue for d in busy]},
+                {"name": words.queue_figure("open_steps"), "data": [d.open for d in busy]},
             ],
         }
     }
@@ -225,7 +227,7 @@ def department() -> Any:
                     "series": [
                         {
                             "name": words.figure_name(f),
-                            "data": [_pct(g.figures()[f]) for _d, g in trend.days],
+                            "data": [_pct(g.figures()[f]) for _d, g in trend.rolling()],
                         }
                         for f in ("closure_rate", "on_time_steps")
                     ],

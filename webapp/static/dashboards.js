@@ -5,12 +5,13 @@
 (function () {
   "use strict";
 
-  var COLOURS = ["#c0392b", "#1f5f8b", "#1c7c46", "#c77c0e"];
+  var COLOURS = ["#1f5f8b", "#1c7c46", "#c77c0e", "#6b2d91"];
+  var LATE = "#c0392b"; // a chart whose first series is what is overdue draws it in the inbox's red
 
   function option(spec) {
     var unit = spec.percent ? "%" : "";
     var line = spec.type === "line";
-    var colours = spec.percent || line ? COLOURS.slice(1) : COLOURS;
+    var colours = spec.late ? [LATE].concat(COLOURS) : COLOURS;
     var valueAxis = { type: "value", minInterval: 1, axisLabel: { formatter: "{value}" + unit } };
     if (spec.percent) {
       valueAxis.min = 0;
