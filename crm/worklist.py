@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_, union, union_all
 from sqlalchemy.orm import Session
 
 from crm.estate.models import Owner
@@ -301,28 +301,44 @@ class Worklist:
         return WorklistPage(self._rows([i for _, i, _ in found], now), next_cursor)
 
     def count(self, actor: Actor, worklist_filter: WorklistFilter) -> int:
-        """How many tasks `page` would list over all its pages: the figure a link to the list shows. Each
-        department's queue is counted on its own (one index range each), the candidate tasks apart."""
-        now = self.clock.now()
-        scope = self.scope(actor, worklist_filter)
-        where = self._conditions(actor, worklist_filter, now)
-        join = bool(worklist_filter.project or worklist_filter.category)
+        """How many tasks `page` would list over all its pages: the figure a link to the list shows."""
+        return self.count_each(actor, [worklist_filter])[0]
 
-        def counted(*extra: ColumnElement[bool]) -> int:
-            query = select(func.count()).select_from(HumanTask)
+    def count_each(self, actor: Actor, filters: Sequence[WorklistFilter]) -> list[int]:
+        """`count` of each filter, reading each department's queue once for all of them: one index range
+        per department (the filters' own conditions summed side by side), the candidate tasks apart. A
+        dashboard asks a dozen questions of the same queues for the price of one walk."""
+        now = self.clock.now()
+        scopes = [self.scope(actor, f) for f in filters]
+        wheres = [self._conditions(actor, f, now) for f in filters]
+        joins = [bool(f.project or f.category) for f in filters]
+        totals = [0] * len(filters)
+
+        def counted(indexes: list[int], *extra: ColumnElement[bool]) -> list[int]:
+            join = any(joins[i] for i in indexes)
+            sums = [func.coalesce(func.sum(case((and_(*wheres[i]), 1), else_=0)), 0) for i in indexes]
+            query = select(*sums).select_from(HumanTask)
             if join:
                 query = query.join(RequestIndex, RequestIndex.instance_id == HumanTask.instance_id)
-            return int(self.session.scalar(query.where(*where, *extra)) or 0)
+            states = {"completed" if filters[i].status == "completed" else "open" for i in indexes}
+            row = self.session.execute(query.where(HumanTask.state.in_(sorted(states)), *extra)).one()
+            return [int(value or 0) for value in row]
 
-        if scope is None:
-            return counted()
-        if not scope:
-            return 0
-        total = sum(counted(HumanTask.department == code) for code in scope)
-        candidates = open_candidate_tasks(self.session, scope)
-        if candidates:
-            total += counted(HumanTask.id.in_(candidates), HumanTask.department.not_in(scope))
-        return total
+        unscoped = [i for i, scope in enumerate(scopes) if scope is None]
+        if unscoped:
+            for i, n in zip(unscoped, counted(unscoped), strict=True):
+                totals[i] = n
+        codes = sorted({code for scope in scopes if scope for code in scope})
+        for code in codes:
+            indexes = [i for i, scope in enumerate(scopes) if scope and code in scope]
+            for i, n in zip(indexes, counted(indexes, HumanTask.department == code), strict=True):
+                totals[i] += n
+        for i, scope in enumerate(scopes):
+            candidates = open_candidate_tasks(self.session, scope) if scope else []
+            if candidates:
+                extra = (HumanTask.id.in_(candidates), HumanTask.department.not_in(scope or []))
+                totals[i] += counted([i], *extra)[0]
+        return totals
 
     def _ordered(
         self,

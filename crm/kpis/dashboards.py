@@ -159,33 +159,29 @@ class Dashboards:
         today = self.today()
         since = evening_before(now)
         overnight, _rows = self.kpis.drill(self.overnight_scope(today), "registered", limit=0, since=since)
+        departments = list(self.session.execute(select(Department.code, Department.name)))
+        # Every question of the queues in one walk of each department's open tasks.
+        asked = [steps(escalated=str(GROUP_LEVEL)), steps(due="today")]
+        for code, _name in departments:
+            asked += [steps(code), steps(code, "overdue")]
+        counts = self.worklist.count_each(EVERYONE, asked)
+        queues = [
+            DepartmentQueue(code, name, counts[2 + 2 * n], counts[3 + 2 * n])
+            for n, (code, name) in enumerate(departments)
+        ]
         return Morning(
             since=since,
             today=today,
             overnight=overnight,
-            departments=self.departments(),
-            escalated=self.worklist.count(EVERYONE, steps(escalated=str(GROUP_LEVEL))),
-            due_today=self.worklist.count(EVERYONE, steps(due="today")),
+            departments=sorted(queues, key=lambda d: (-d.overdue, d.name)),
+            escalated=counts[0],
+            due_today=counts[1],
             open_requests=self.open_requests(today),
         )
 
     @staticmethod
     def overnight_scope(today: date) -> Scope:
         return Scope(today - timedelta(days=1), today)
-
-    def departments(self) -> list[DepartmentQueue]:
-        """Every department's open and overdue steps, by name."""
-        found = []
-        for code, name in self.session.execute(select(Department.code, Department.name)):
-            found.append(
-                DepartmentQueue(
-                    code,
-                    name,
-                    self.worklist.count(EVERYONE, steps(code)),
-                    self.worklist.count(EVERYONE, steps(code, "overdue")),
-                )
-            )
-        return sorted(found, key=lambda d: (-d.overdue, d.name))
 
     def open_requests(self, today: date) -> int:
         """Requests registered since `open_since(today)` and not yet closed (cancelled ones are not)."""
@@ -200,15 +196,10 @@ class Dashboards:
 
     def queue(self, department: str) -> Queue:
         now = self.clock.now()
-        count = self.worklist.count
-        return Queue(
-            department=department,
-            open=count(EVERYONE, steps(department)),
-            overdue=count(EVERYONE, steps(department, "overdue")),
-            due_today=count(EVERYONE, steps(department, "today")),
-            due_week=count(EVERYONE, steps(department, "week")),
-            ages=self._ages(department, now),
+        counts = self.worklist.count_each(
+            EVERYONE, [steps(department, due) for due in ("", "overdue", "today", "week")]
         )
+        return Queue(department, *counts, ages=self._ages(department, now))
 
     def _ages(self, department: str, now: datetime) -> dict[str, int]:
         """The open steps of the queue by how long they have waited (own and candidate tasks apart, as
