@@ -27,8 +27,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.kpis.dashboards import Dashboards, evening_before
+from crm.kpis.dashboards import EVERYONE, Dashboards, evening_before, steps
 from crm.platform import Foundation, Platform
+from crm.worklist import WorklistFilter
 from engine.models import HumanTask
 from engine.timers import TimerJob
 from lintel.clock import SHANGHAI, FixedClock
@@ -138,6 +139,14 @@ def test_a_departments_queue(platform: Platform, clock: FixedClock, week: Week) 
     by_day = {day: g.counts["registered"] for day, g in trend.days if g.counts["registered"]}
     assert by_day == {date(2026, 11, 30): 2}
     assert len(trend.days) == 30
+    # The trend's rates are of the seven days ending on each day: R2 and R7 (registered Mon 11-30) count
+    # until Sun 12-06, so on Tue 12-01 the week's 封闭率 is R7's 1 of 2 — and nothing before Monday.
+    rolling = dict(trend.rolling())
+    assert (
+        rolling[date(2026, 12, 1)].counts["registered"],
+        rolling[date(2026, 12, 1)].counts["registered_closed"],
+    ) == (2, 1)
+    assert rolling[date(2026, 11, 29)].figures()["closure_rate"].value is None
 
 
 def test_the_projects_side_by_side(platform: Platform, clock: FixedClock, week: Week) -> None:
@@ -283,3 +292,31 @@ def test_those_without_the_figures_are_refused(client, week: Week) -> None:  # t
     login(client, "eng")
     assert client.get("/dashboards/morning").status_code == 403
     assert "/dashboards/" not in client.get("/").get_data(as_text=True)
+
+
+def test_bad_addresses_get_a_clear_answer(client, week: Week) -> None:  # type: ignore[no-untyped-def]
+    login(client, "crc_sup")
+    since = client.get("/kpis/cases?figure=steps_done&from=2026-12-02&to=2026-12-03&since=2026-12-02T18:00")
+    assert since.status_code == 400 and "只用于登记的工单" in text(since)
+    garbled = client.get("/kpis/cases?figure=registered&from=2026-12-02&to=2026-12-03&since=昨晚")
+    assert garbled.status_code == 400 and "起始时刻应写成" in text(garbled)
+    assert client.get("/inbox?kind=holiday").status_code == 400
+    assert client.get("/inbox?escalated=9").status_code == 400
+
+
+def test_many_counts_at_once_agree_with_each_alone(platform: Platform, week: Week) -> None:
+    who = EVERYONE
+    asked = [
+        steps(),
+        steps(due="overdue"),
+        steps("crc", "today"),
+        steps(escalated="2"),
+        WorklistFilter(department="*", kind="escalation"),
+        WorklistFilter(department="engineering", status="completed"),
+    ]
+    alone = [platform.worklist.count(who, f) for f in asked]
+    assert platform.worklist.count_each(who, asked) == alone
+    # Open steps 7 (R0, R1, R2 handling, R3–R6 triage), overdue 3, the centre's due today 2, escalated at
+    # least to level 2: R0, R1 and R6; the escalation notes themselves; engineering completed nothing.
+    assert alone[:4] == [7, 3, 2, 3]
+    assert alone[5] == 0
