@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from math import ceil
 from typing import Any
 
@@ -254,13 +254,19 @@ class Kpis:
         key: str | None = None,
         offset: int = 0,
         limit: int = 50,
+        since: datetime | None = None,
     ) -> tuple[int, list[Any]]:
         """The rows a counter counted (kpi_cases, kpi_steps or kpi_escalations rows), newest first, with how
-        many there are. `by` and `key` pick one group of `table(scope, by)`."""
+        many there are. `by` and `key` pick one group of `table(scope, by)`; `since` keeps the requests
+        registered from that moment on (the morning's 昨夜新增: from 18:00 the evening before)."""
         if figure not in DRILLS:
             raise BadScope(f"no such figure: {figure}", "figure")
         basis, condition = DRILLS[figure]
         conditions: list[Any] = [basis.rows, condition, *scope.where(basis)]
+        if since is not None:
+            if basis is not REGISTERED:
+                raise BadScope("only registered requests can be listed from a moment on", "since")
+            conditions.append(KpiCase.registered_at >= since)
         if by is not None:
             if by not in BY:
                 raise BadScope(f"by must be one of {', '.join(BY)}", "by")

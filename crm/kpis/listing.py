@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -66,12 +67,18 @@ def describe(session: Session, kind: str, rows: Sequence[Any]) -> Listed:
 
 
 def every_row(
-    kpis: Kpis, scope: Scope, figure: str, by: str | None = None, key: str | None = None
+    kpis: Kpis,
+    scope: Scope,
+    figure: str,
+    by: str | None = None,
+    key: str | None = None,
+    *,
+    since: datetime | None = None,
 ) -> Iterator[list[Any]]:
     """The whole list a chunk at a time (an export never holds a million rows at once)."""
     offset = 0
     while True:
-        _, rows = kpis.drill(scope, figure, by=by, key=key, offset=offset, limit=CHUNK)
+        _, rows = kpis.drill(scope, figure, by=by, key=key, offset=offset, limit=CHUNK, since=since)
         if not rows:
             return
         yield rows

@@ -239,3 +239,67 @@ def duration(seconds: int | None, working_day_seconds: int | None = None) -> str
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+# -- the dashboards (webapp/pages/kpi_dashboards.py, crm.kpis.dashboards) ---------------------------------
+
+DASHBOARDS: dict[str, str] = {
+    "morning": N_("中心晨会看板"),
+    "department": N_("部门看板"),
+    "group": N_("集团看板"),
+}
+# name: (Chinese name, definition) of what the dashboards count besides the figures above.
+QUEUE_FIGURES: dict[str, tuple[str, str]] = {
+    "overnight": (
+        N_("昨夜新增"),
+        N_("昨天 18:00（北京时间）以来登记的工单，按登记时间计；已撤销的不计。"),
+    ),
+    "overdue": (
+        N_("超时未办"),
+        N_("已过时限仍未完成的流程步骤，取自收件箱（实时）；等待业主答复期间时限顺延，督办提醒本身不另计。"),
+    ),
+    "escalated": (
+        N_("已升级至集团"),
+        N_("尚未完成、已升级到三级督办（集团客户关系中心）的流程步骤。"),
+    ),
+    "due_today": (
+        N_("今日到期"),
+        N_("时限在今天（北京时间）的未完成流程步骤，含今天已过时限的。"),
+    ),
+    "due_week": (
+        N_("本周到期"),
+        N_("时限在本周（周一至周日，北京时间）的未完成流程步骤，含已过时限的。"),
+    ),
+    "open_steps": (
+        N_("未完成"),
+        N_("部门收件箱中尚未完成的流程步骤（含可由本部门办理的协办步骤，不含督办提醒）。"),
+    ),
+    "open_requests": (
+        N_("在办工单"),
+        N_("近三年登记、至今尚未办结的工单；已撤销的不计。"),
+    ),
+    "ages": (
+        N_("等待时长"),
+        N_("未完成的流程步骤自进入收件箱起已等待的时间。"),
+    ),
+}
+# How long an open step has waited (crm.kpis.dashboards.AGES).
+AGES: dict[str, str] = {
+    "day": N_("1天内"),
+    "days_3": N_("1–3天"),
+    "days_7": N_("3–7天"),
+    "older": N_("7天以上"),
+}
+
+
+def queue_figure(name: str) -> str:
+    return _(QUEUE_FIGURES[name][0])
+
+
+def queue_definition(name: str) -> str:
+    return _(QUEUE_FIGURES[name][1])
+
+
+def day_label(day: date) -> str:
+    """12月3日."""
+    return _("%(m)d月%(d)d日", m=day.month, d=day.day)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from crm.kpis import book
-from crm.kpis.counters import DRILLS
+from crm.kpis.counters import DRILLS, REGISTERED
 from crm.kpis.figures import BY, BadScope, Group, Scope
 from crm.kpis.heat import Heat, heat
 from crm.kpis.listing import describe, every_row, kind_of
@@ -44,6 +44,7 @@ PROBLEMS = {
     "bad_process": N_("没有这个流程，请从列表中选择。"),
     "bad_figure": N_("没有这个指标，请从指标分析页面的数字进入。"),
     "bad_filter": N_("筛选条件有误。"),
+    "bad_since": N_("起始时刻应写成 2026-12-02T18:00+08:00 这样的格式，且只用于登记的工单。"),
 }
 
 
@@ -452,8 +453,29 @@ def _read_drill(args: Any) -> tuple[Asked, str | None, str | None, list[str]]:
     return asked, figure, key, problems
 
 
-def _drill_title(asked: Asked, names: SliceNames, figure: str, key: str | None, total: int) -> str:
-    parts = [words.period_label(asked.start, asked.end)]
+def read_since(args: Any, figure: str | None) -> tuple[datetime | None, list[str]]:
+    """`since` (2026-12-02T18:00+08:00): only the requests registered from that moment on."""
+    text = args.get("since", "")[:40]
+    if not text:
+        return None, []
+    try:
+        since = datetime.fromisoformat(text.replace(" ", "+"))
+    except ValueError:
+        return None, ["bad_since"]
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=SHANGHAI)
+    if figure is not None and DRILLS[figure][0] is not REGISTERED:
+        return None, ["bad_since"]
+    return since, []
+
+
+def _drill_title(
+    asked: Asked, names: SliceNames, figure: str, key: str | None, total: int, since: datetime | None = None
+) -> str:
+    if since is None:
+        parts = [words.period_label(asked.start, asked.end)]
+    else:
+        parts = [_("%(t)s 以来", t=since.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))]
     if asked.process:
         parts.append(names.label("process", asked.process))
     if asked.by is not None:
@@ -488,6 +510,8 @@ def _value(names: SliceNames) -> Any:
 @allow(Permission.VIEW_KPIS)
 def cases() -> Any:
     asked, figure, key, problems = _read_drill(request.args)
+    since, wrong = read_since(request.args, figure)
+    problems += wrong
     p = platform()
     names = slice_names(p, asked.process)
     back = url_for("kpis.index", **asked.args(by=asked.by or DEFAULT_BY))
@@ -501,12 +525,18 @@ def cases() -> Any:
     except ValueError:
         page = 1
     total, rows = p.kpis.drill(
-        asked.scope, figure, by=asked.by, key=key, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        asked.scope,
+        figure,
+        by=asked.by,
+        key=key,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        since=since,
     )
     kind = kind_of(figure)
     listed = describe(db_session(), kind, rows)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    here = asked.args(figure=figure, by=asked.by, key=key)
+    here = asked.args(figure=figure, by=asked.by, key=key, since=since.isoformat() if since else None)
 
     def page_url(n: int) -> str:
         return url_for("kpis.cases", **here, page=n)
@@ -515,7 +545,7 @@ def cases() -> Any:
         "kpis/cases.html",
         problem=None,
         back=back,
-        title=_drill_title(asked, names, figure, key, total),
+        title=_drill_title(asked, names, figure, key, total, since),
         updated=_updated(),
         listed=listed,
         kind=kind,
@@ -534,6 +564,8 @@ def cases() -> Any:
 @allow(Permission.VIEW_KPIS)
 def cases_export() -> Any:
     asked, figure, key, problems = _read_drill(request.args)
+    since, wrong = read_since(request.args, figure)
+    problems += wrong
     if problems or figure is None:
         back = url_for("kpis.index", **asked.args(by=asked.by or DEFAULT_BY))
         return (
@@ -544,8 +576,11 @@ def cases_export() -> Any:
     names = slice_names(p, asked.process)
     kind = kind_of(figure)
     session = db_session()
-    chunks = (describe(session, kind, rows) for rows in every_row(p.kpis, asked.scope, figure, asked.by, key))
-    total, _rows = p.kpis.drill(asked.scope, figure, by=asked.by, key=key, limit=0)
+    chunks = (
+        describe(session, kind, rows)
+        for rows in every_row(p.kpis, asked.scope, figure, asked.by, key, since=since)
+    )
+    total, _rows = p.kpis.drill(asked.scope, figure, by=asked.by, key=key, limit=0, since=since)
     out = io.BytesIO()
     book.list_workbook(
         out,
@@ -553,7 +588,7 @@ def cases_export() -> Any:
         chunks,
         book.ListLabels({k: _(v) for k, v in LIST_HEADERS.items()}, _value(names)),
         name=_("明细"),
-        title=_drill_title(asked, names, figure, key, total),
+        title=_drill_title(asked, names, figure, key, total, since),
         scope=_scope_line(replace(asked), names),
     )
     stamp = f"{asked.start:%Y%m%d}-{asked.end:%Y%m%d}"
