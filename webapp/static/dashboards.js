@@ -11,6 +11,7 @@
   function option(spec) {
     var unit = spec.percent ? "%" : "";
     var line = spec.type === "line";
+    var lying = lies(spec);
     var colours = spec.late ? [LATE].concat(COLOURS) : COLOURS;
     var valueAxis = { type: "value", minInterval: 1, axisLabel: { formatter: "{value}" + unit } };
     if (spec.percent) {
@@ -27,18 +28,24 @@
       },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-      xAxis: {
-        type: "category",
-        data: spec.categories,
-        axisLabel: { interval: line ? "auto" : 0, hideOverlap: true },
-      },
-      yAxis: valueAxis,
+      xAxis: lying ? valueAxis : { type: "category", data: spec.categories, axisLabel: { interval: line ? "auto" : 0 } },
+      yAxis: lying ? { type: "category", data: spec.categories.slice().reverse(), axisLabel: { interval: 0 } } : valueAxis,
       series: spec.series.map(function (s) {
         return line
           ? { name: s.name, type: "line", data: s.data, connectNulls: true, symbolSize: 5 }
-          : { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+          : { name: s.name, type: "bar", data: lying ? s.data.slice().reverse() : s.data, barMaxWidth: lying ? 14 : 28 };
       }),
     };
+  }
+
+  // Bars named by departments or projects (long names) lie down, one row each, so that every name shows.
+  function lies(spec) {
+    return (
+      spec.type !== "line" &&
+      spec.categories.some(function (name) {
+        return String(name).length > 4;
+      })
+    );
   }
 
   function start() {
@@ -54,6 +61,9 @@
         return;
       }
       element.textContent = "";
+      if (lies(spec)) {
+        element.style.height = Math.max(240, 60 + spec.categories.length * 18 * spec.series.length + spec.categories.length * 10) + "px";
+      }
       var chart = window.echarts.init(element, null, { renderer: "canvas" });
       chart.setOption(option(spec));
       charts.push(chart);
