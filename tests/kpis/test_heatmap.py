@@ -242,7 +242,7 @@ def test_the_page_lists_every_step_and_links_each_count(client, week: Any) -> No
     assert "等待中 其中超时 近30天完成 平均用时 90分位用时 超时占比" in shown
     assert (
         row_text(html, "责任部门处理")
-        == "责任部门处理 2 1 50.0% 3 15.7 小时 （5.0 小时） 44.0 小时 （1.6 个工作日） 33.3% 1/3"
+        == "责任部门处理 2 1 50.0% 3 15.7 小时 工作时间 5.0 小时 44.0 小时 工作时间 1.6 个工作日 33.3% 1/3"
     )
     assert row_text(html, "客服分派").startswith("客服分派 1 1 100.0% 5 1.5 小时")
     assert 'data-heat="' in html and "/processes/complaint/heatmap.xml" in html

@@ -26,12 +26,12 @@ from webapp.pages.inbox import inbox_url
 from webapp.pages.kpi_labels import SliceNames, slice_names
 from webapp.pages.kpis import (
     UNKNOWN_VALUE,
-    _heat_cells,
-    _problem_text,
-    _processes,
-    _updated,
+    heat_cells,
+    problem_text,
+    process_labels,
     quick_periods,
     read_asked,
+    updated_line,
 )
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
@@ -126,7 +126,7 @@ def morning() -> Any:
         departments=departments,
         words=words,
         since=found.since,
-        updated=_updated(),
+        updated=updated_line(),
         charts=_island(charts),
         menu=_menu(),
         here="morning",
@@ -169,7 +169,7 @@ def department() -> Any:
         "words": words,
         "menu": _menu(),
         "here": "department",
-        "updated": _updated(),
+        "updated": updated_line(),
     }
     if not code:
         return render_template("dashboards/department.html", **context), status
@@ -254,7 +254,7 @@ def department() -> Any:
 @bp.get("/group")
 @allow(Permission.VIEW_KPIS)
 def group() -> Any:
-    asked, problems = read_asked(request.args, _processes(), default_by=None)
+    asked, problems = read_asked(request.args, process_labels(), default_by=None)
     p = platform()
     names: SliceNames = slice_names(p)
     context: dict[str, Any] = {
@@ -262,8 +262,8 @@ def group() -> Any:
         "words": words,
         "menu": _menu(),
         "here": "group",
-        "updated": _updated(),
-        "problem": _problem_text(problems) if problems else None,
+        "updated": updated_line(),
+        "problem": problem_text(problems) if problems else None,
         "quick": [
             (text, url_for("dashboards.group", **{"from": s.isoformat(), "to": e.isoformat()}))
             for text, s, e in quick_periods(_dashboards().today())
@@ -307,7 +307,7 @@ def group() -> Any:
             "satisfaction.index", **{"from": asked.start.isoformat(), "to": asked.end.isoformat()}
         ),
         heat_projects=[names.label("project", k) for k in heat_found.projects],
-        heat_rows=_heat_cells(heat_found, asked, names),
+        heat_rows=heat_cells(heat_found, asked, names),
         figures_href=url_for(
             "kpis.index", by="project", **{"from": asked.start.isoformat(), "to": asked.end.isoformat()}
         ),

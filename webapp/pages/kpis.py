@@ -134,11 +134,11 @@ def read_asked(
     return asked, problems
 
 
-def _problem_text(problems: list[str]) -> str:
+def problem_text(problems: list[str]) -> str:
     return " ".join(_(PROBLEMS[code]) for code in problems)
 
 
-def _updated() -> str:
+def updated_line() -> str:
     at = refreshed_at(db_session())
     if at is None:
         return _("数据尚未统计（每分钟更新）")
@@ -147,7 +147,7 @@ def _updated() -> str:
     return _("数据更新于 %(t)s（每分钟更新）", t=shown)
 
 
-def _processes() -> dict[str, str]:
+def process_labels() -> dict[str, str]:
     return slice_names(platform()).processes
 
 
@@ -223,7 +223,7 @@ def _charts(asked: Asked, names: SliceNames, shown: list[Shown]) -> dict[str, An
     }
 
 
-def _heat_cells(found: Heat, asked: Asked, names: SliceNames) -> list[dict[str, Any]]:
+def heat_cells(found: Heat, asked: Asked, names: SliceNames) -> list[dict[str, Any]]:
     """The heat table's rows: each category with a cell per project."""
     rows = []
     for category in found.categories:
@@ -268,7 +268,7 @@ def _page(asked: Asked, problems: list[str]) -> Any:
     context: dict[str, Any] = {
         "asked": asked,
         "given": {name: value or UNKNOWN_VALUE for name, value in asked.filters},
-        "problem": _problem_text(problems) if problems else None,
+        "problem": problem_text(problems) if problems else None,
         "names": names,
         "choices": _choices(names),
         "processes": names.choices("process"),
@@ -283,7 +283,7 @@ def _page(asked: Asked, problems: list[str]) -> Any:
             )
             for text, s, e in quick_periods(_today())
         ],
-        "updated": _updated(),
+        "updated": updated_line(),
         "definitions": words.definitions(),
         "words": words,
         "period": words.period_label(asked.start, asked.end),
@@ -302,7 +302,7 @@ def _page(asked: Asked, problems: list[str]) -> Any:
                     url_for("process_heatmap.page", key=key),
                     _("流程热力图：%(name)s", name=name),
                 )
-                for key, name in sorted(_processes().items(), key=lambda item: item[1])
+                for key, name in sorted(process_labels().items(), key=lambda item: item[1])
                 if not asked.process or asked.process == key
             ),
         ],
@@ -315,7 +315,7 @@ def _page(asked: Asked, problems: list[str]) -> Any:
         rows=rows,
         total=total,
         heat_projects=[names.label("project", k) for k in found.projects],
-        heat_rows=_heat_cells(found, asked, names),
+        heat_rows=heat_cells(found, asked, names),
         charts=Markup(json.dumps(_charts(asked, names, rows), ensure_ascii=False).replace("<", "\\u003c")),
         xlsx=url_for("kpis.export", **asked.args(by=asked.by or "")),
     )
@@ -325,7 +325,7 @@ def _page(asked: Asked, problems: list[str]) -> Any:
 @bp.get("/kpis")
 @allow(Permission.VIEW_KPIS)
 def index() -> Any:
-    asked, problems = read_asked(request.args, _processes())
+    asked, problems = read_asked(request.args, process_labels())
     return _page(asked, problems)
 
 
@@ -399,7 +399,7 @@ def _download(data: bytes, ascii_name: str, name: str) -> Response:
 @bp.get("/kpis.xlsx")
 @allow(Permission.VIEW_KPIS)
 def export() -> Any:
-    asked, problems = read_asked(request.args, _processes())
+    asked, problems = read_asked(request.args, process_labels())
     if problems:
         return _page(asked, problems)
     p = platform()
@@ -444,7 +444,7 @@ def export() -> Any:
 
 
 def _read_drill(args: Any) -> tuple[Asked, str | None, str | None, list[str]]:
-    asked, problems = read_asked(args, _processes(), default_by=None)
+    asked, problems = read_asked(args, process_labels(), default_by=None)
     figure = args.get("figure", "")
     if figure not in DRILLS or figure not in words.DRILLS:
         problems.append("bad_figure")
@@ -517,7 +517,7 @@ def cases() -> Any:
     back = url_for("kpis.index", **asked.args(by=asked.by or DEFAULT_BY))
     if problems or figure is None:
         return (
-            render_template("kpis/cases.html", problem=_problem_text(problems), back=back, listed=None),
+            render_template("kpis/cases.html", problem=problem_text(problems), back=back, listed=None),
             400,
         )
     try:
@@ -546,7 +546,7 @@ def cases() -> Any:
         problem=None,
         back=back,
         title=_drill_title(asked, names, figure, key, total, since),
-        updated=_updated(),
+        updated=updated_line(),
         listed=listed,
         kind=kind,
         total=total,
@@ -569,7 +569,7 @@ def cases_export() -> Any:
     if problems or figure is None:
         back = url_for("kpis.index", **asked.args(by=asked.by or DEFAULT_BY))
         return (
-            render_template("kpis/cases.html", problem=_problem_text(problems), back=back, listed=None),
+            render_template("kpis/cases.html", problem=problem_text(problems), back=back, listed=None),
             400,
         )
     p = platform()

@@ -19,7 +19,7 @@ from engine.models import ProcessDefinition
 from webapp import db_session, platform
 from webapp.access import allow
 from webapp.pages import kpi_labels as words
-from webapp.pages.kpis import _updated
+from webapp.pages.kpis import updated_line
 
 bp = Blueprint("process_heatmap", __name__, url_prefix="/processes")
 
@@ -136,7 +136,7 @@ def page(key: str) -> Any:
         time_legend=_time_legend(found),
         words=words,
         day_seconds=day_seconds,
-        updated=_updated(),
+        updated=updated_line(),
         problem=problem,
     )
     return (body, 400) if problem else body
