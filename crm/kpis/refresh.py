@@ -199,16 +199,17 @@ class KpiRefresher:
             "channel": known.channel,
             "severity": known.severity,
         }
-        late_tasks: set[int] = set()
+        missed: dict[int, datetime] = {}  # the first deadline each late step missed, by task
         reworked = 0
         escalations: list[Any] = []
         for event in events:
             if event.kind == "task.overdue" and event.task_id is not None:
-                late_tasks.add(event.task_id)
+                due = (event.data or {}).get("due_at")
+                missed.setdefault(event.task_id, datetime.fromisoformat(due) if due else event.at)
             elif event.kind == "task.deadline_moved" and event.task_id is not None:
                 moved_from = (event.data or {}).get("from")
                 if moved_from and datetime.fromisoformat(moved_from) < event.at:
-                    late_tasks.add(event.task_id)
+                    missed.setdefault(event.task_id, datetime.fromisoformat(moved_from))
             elif event.kind == "task.completed":
                 data = event.data or {}
                 if any(data.get(name) == answer for name, answer in REWORK_ANSWERS):
@@ -220,7 +221,7 @@ class KpiRefresher:
         steps_late = 0
         any_late = False
         for t in steps:
-            late = t.id in late_tasks or (
+            late = t.id in missed or (
                 t.state == "completed"
                 and t.completed_at is not None
                 and t.due_at is not None
@@ -243,7 +244,9 @@ class KpiRefresher:
                     "created_at": t.created_at,
                     "completed_at": t.completed_at,
                     "completed_day": day_of(t.completed_at) if t.completed_at is not None else None,
-                    "due_at": t.due_at,
+                    # The deadline it missed, when one fired or was moved after it had passed: the step's
+                    # deadline may have been moved on or erased since.
+                    "due_at": missed.get(t.id, t.due_at),
                     "has_deadline": t.due_at is not None or late,
                     "late": late,
                     "spent_s": int(spent.total_seconds()) if spent is not None else None,

@@ -251,6 +251,23 @@ def test_every_number_drills_down_to_its_cases(platform: Platform, week: Week) -
                 assert found == value, (by, group.key, figure)
 
 
+def test_a_late_step_is_listed_with_the_deadline_it_missed(platform: Platform, week: Week) -> None:
+    """C8's handling was due Thu 10:30 and moved to Fri 18:00 after that had passed; C2's handling's deadline
+    fired Tue 10:30 — and its inbox row is left without a due time (as a step whose first escalation is its
+    deadline has none): the drill-down list shows the deadline each one missed, never "—"."""
+    c2, c8 = week.cases["C2"].instance_id, week.cases["C8"].instance_id
+    handling = platform.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == c2, HumanTask.element_id == "handle")
+    ).one()
+    handling.due_at = None
+    platform.session.flush()
+    platform.kpi_refresher.refresh_instances([c2, c8])
+    _, rows = platform.kpis.drill(NOVEMBER, "steps_late")
+    due = {(r.instance_id, r.element_id): r.due_at for r in rows}
+    assert due[(c2, "handle")] == sh(2026, 11, 24, 10, 30)
+    assert due[(c8, "handle")] == sh(2026, 11, 26, 10, 30)
+
+
 def test_the_refresh_follows_new_events_and_changes_nothing_run_again(
     platform: Platform, week: Week, session: Session
 ) -> None:
