@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
 from crm.kpis.models import DIMS, KpiCase, KpiDay
 from crm.visits.satisfaction import Ratio
+from lintel.db import month_of
 
 BY = (*DIMS, "process", "month")
 LONGEST_DAYS = 3 * 366  # the longest period asked for at once
@@ -238,9 +239,7 @@ class Kpis:
         if by == "process":
             return basis.column("process_key")
         if by == "month":
-            if self.session.get_bind().dialect.name == "postgresql":
-                return func.to_char(basis.day, "YYYY-MM")
-            return func.strftime("%Y-%m", basis.day)
+            return month_of(self.session, basis.day)
         raise BadScope(f"by must be one of {', '.join(BY)}", "by")
 
     # -- the rows behind a number -------------------------------------------------------------------------
