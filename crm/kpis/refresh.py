@@ -2,9 +2,9 @@
 
 `KpiRefresher.run()` (every minute in `lintel serve` and every `lintel worker`; `lintel kpis refresh`) finds
 the instances that have new audit events since the last run, recomputes each one's case, steps and
-escalations from its events and inbox rows, and adds the touched days up again (`kpi_days`). Everything is
-recomputed per instance, never incremented, so running it twice, or over events already read, changes
-nothing; `rebuild()` recomputes every instance. The figures therefore lag the events by at most a minute,
+escalations from its events and inbox rows, adds the touched days up again (`kpi_days`) and sorts the
+touched months' times again (`kpi_times`). Everything is recomputed per instance, never incremented, so
+running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The figures therefore lag the events by at most a minute,
 and the pages say when they were last brought up to date.
 
 What the events mean here (the definitions the dashboards show, `crm.kpis.figures`):
@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from crm.kpis import times
 from crm.kpis.counters import count_rows
 from crm.kpis.dims import Dims, dims_of
 from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiState, KpiStep
@@ -88,6 +89,8 @@ class KpiRefresher:
             )
         )
         report = self.refresh_instances(ids)
+        if not times.kept(self.session):  # the first run after the upgrade that added them
+            times.write_months(self.session, None)
         state.last_event_id = newest
         state.refreshed_at = now
         state.marks = _marks(state.marks, now, newest)
@@ -110,6 +113,7 @@ class KpiRefresher:
             if progress is not None:
                 progress(report.instances, len(ids))
         report.days = self.roll_up(None)
+        times.write_months(self.session, None)
         state = self._state()
         now = self.clock.now()
         state.last_event_id = newest
@@ -130,6 +134,7 @@ class KpiRefresher:
             touched |= _days_in(facts)
             report.instances += len(chunk)
         report.days = self.roll_up(touched) if touched else 0
+        times.write_months(self.session, touched)
         return report
 
     # -- one batch of instances --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm.kpis.figures import BadScope, Scope
 from crm.kpis.models import KpiCase, KpiDay
+from crm.kpis.times import month_times
 from crm.platform import Foundation, Platform
 from engine.models import HumanTask
 from engine.timers import TimerJob
@@ -220,6 +221,33 @@ def test_the_facts_and_the_days_agree(platform: Platform, week: Week) -> None:
     engineering = Scope(NOVEMBER.start, NOVEMBER.end, filters=(("department", "engineering"),))
     groups, _ = platform.kpis.table(engineering, "severity")
     assert {g.key: g.counts["registered"] for g in groups} == {"urgent": 2, "normal": 1, "high": 1}
+
+
+def test_whole_months_and_any_other_days_give_the_same_times(platform: Platform, week: Week) -> None:
+    """November (and November–December) is answered from the months' sorted times, the same days from the
+    2nd from the facts — no case happened on the 1st: the same medians and 90th percentiles."""
+    for start, end in ((date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 11, 1), date(2026, 12, 31))):
+        for by, filters in (
+            (None, ()),
+            ("department", ()),
+            ("severity", ()),
+            ("process", ()),
+            ("month", ()),
+            (None, (("department", "engineering"),)),
+            ("month", (("channel", "hotline"),)),
+            ("process", (("severity", "urgent"),)),
+        ):
+            whole = Scope(start, end, filters=filters)
+            assert month_times(platform.session, whole, by) is not None
+            days = Scope(date(2026, 11, 2), end, filters=filters)
+            assert month_times(platform.session, days, by) is None
+            kept_groups, kept_total = platform.kpis.table(whole, by)
+            fact_groups, fact_total = platform.kpis.table(days, by)
+            assert [(g.key, g.times) for g in kept_groups] == [(g.key, g.times) for g in fact_groups]
+            assert kept_total.times == fact_total.times, (start, end, by, filters)
+    _, both = platform.kpis.table(Scope(date(2026, 11, 1), date(2026, 12, 31)))
+    # Resolutions of C4 5 h, C1 27.5 h, C2 29 h, C3 53 h and C5 (December) 25 h: the median is C5's.
+    assert (both.times["resolution_n"], both.times["resolution_median"]) == (5, 99000)
 
 
 def test_every_number_drills_down_to_its_cases(platform: Platform, week: Week) -> None:
