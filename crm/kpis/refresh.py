@@ -4,8 +4,9 @@
 the instances that have new audit events since the last run, recomputes each one's case, steps and
 escalations from its events and inbox rows, adds the touched days up again (`kpi_days`) and sorts the
 touched months' times again (`kpi_times`). Everything is recomputed per instance, never incremented, so
-running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The figures therefore lag the events by at most a minute,
-and the pages say when they were last brought up to date.
+running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The
+figures therefore lag the events by at most a minute, and the pages say when they were last brought up to
+date.
 
 What the events mean here (the definitions the dashboards show, `crm.kpis.figures`):
 
