@@ -497,7 +497,12 @@ def run(
 
     began = time.perf_counter()
     with Session(engine) as session:
-        report = KpiRefresher(session, clock, foundation.calendar).rebuild()
+
+        def progress(done: int, total: int) -> None:
+            if done % 100_000 < 2000 and done < total:
+                echo(f"  rebuild: {done:,} of {total:,} ({time.perf_counter() - began:.0f} s)")
+
+        report = KpiRefresher(session, clock, foundation.calendar).rebuild(progress)
         session.commit()
     rebuild_s = time.perf_counter() - began
     echo(f"rebuild: {report.instances:,} requests, {report.days:,} days in {rebuild_s:.1f} s")
