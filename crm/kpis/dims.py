@@ -36,34 +36,27 @@ def dims_of(session: Session, ids: Sequence[int]) -> dict[int, Dims]:
         ).where(RequestIndex.instance_id.in_(ids))
     ):
         found[row.instance_id] = Dims(number=row.number, project=row.project, category=row.category)
-    for row in session.execute(
-        select(
-            Complaint.instance_id,
-            Complaint.channel,
-            Complaint.severity,
-            Complaint.department,
-            Complaint.category,
-        ).where(Complaint.instance_id.in_(ids))
-    ):
-        known = found.get(row.instance_id, Dims())
-        found[row.instance_id] = replace(
-            known,
-            channel=row.channel,
-            severity=row.severity,
-            department=row.department,
-            category=row.category or known.category,
-        )
-    for row in session.execute(
+    complaints = select(
+        Complaint.instance_id,
+        Complaint.channel,
+        Complaint.severity,
+        Complaint.category,
+        Complaint.department,
+    ).where(Complaint.instance_id.in_(ids))
+    defects = (
         select(Defect.instance_id, Defect.source, Defect.severity, Defect.category, Department.code)
         .outerjoin(Department, Department.contractor_id == Defect.contractor_id)
         .where(Defect.instance_id.in_(ids))
-    ):
-        known = found.get(row.instance_id, Dims())
-        found[row.instance_id] = replace(
-            known,
-            channel=row.source,
-            severity=row.severity,
-            category=row.category,
-            department=row.code or known.department,
-        )
+    )
+    # The record behind a request (a complaint, a defect) knows more than the index: its slices win.
+    for query in (complaints, defects):
+        for instance_id, channel, severity, category, department in session.execute(query):
+            known = found.get(instance_id, Dims())
+            found[instance_id] = replace(
+                known,
+                channel=channel,
+                severity=severity,
+                category=category or known.category,
+                department=department or known.department,
+            )
     return found

@@ -28,26 +28,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
+from crm.kpis.counters import ALL, COUNTERS, DRILLS, REGISTERED, Basis, count
 from crm.kpis.models import DIMS, KpiCase, KpiDay
+from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
 from crm.visits.satisfaction import Ratio
+from lintel.db import month_of
 
 BY = (*DIMS, "process", "month")
 LONGEST_DAYS = 3 * 366  # the longest period asked for at once
-TIMES = {
-    # name: (basis, column)
-    "response": (REGISTERED, KpiCase.response_s),
-    "response_work": (REGISTERED, KpiCase.response_work_s),
-    "resolution": (CLOSED, KpiCase.resolution_s),
-    "resolution_work": (CLOSED, KpiCase.resolution_work_s),
-}
-PERCENTILES = (("median", 0.5), ("p90", 0.9))
 
 
 class BadScope(ValueError):
@@ -134,10 +127,14 @@ class Kpis:
                 if by is not None and key in groups:
                     _add(groups[key].cumulative, counts)
                 _add(total.cumulative, counts)
+        # Times: from the months' sorted times where they can answer (whole months), else from the facts.
+        found = month_times(self.session, scope, by)
+        if found is None:
+            found = (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
         if by is not None:
-            for key, times in self._times(scope, by).items():
+            for key, times in found[0].items():
                 group(key).times = times
-        total.times = self._times(scope, None).get(None, {})
+        total.times = found[1]
         ordered = [groups[key] for key in sorted(groups, key=lambda k: (k == "", str(k)))]
         return ordered, total
 
@@ -228,7 +225,7 @@ class Kpis:
                 for group_key, ordered in values.items():
                     into = found.setdefault(group_key, {})
                     for label, fraction in PERCENTILES:
-                        into[f"{name}_{label}"] = ordered[max(ceil(fraction * len(ordered)) - 1, 0)]
+                        into[f"{name}_{label}"] = ordered[rank(fraction, len(ordered)) - 1]
                     into[f"{name}_n"] = len(ordered)
         return found
 
@@ -238,9 +235,7 @@ class Kpis:
         if by == "process":
             return basis.column("process_key")
         if by == "month":
-            if self.session.get_bind().dialect.name == "postgresql":
-                return func.to_char(basis.day, "YYYY-MM")
-            return func.strftime("%Y-%m", basis.day)
+            return month_of(self.session, basis.day)
         raise BadScope(f"by must be one of {', '.join(BY)}", "by")
 
     # -- the rows behind a number -------------------------------------------------------------------------

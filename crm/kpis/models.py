@@ -9,6 +9,9 @@
 - `kpi_days`: the additive counters per Shanghai day, process and one slice (`dim` = all, project,
   department, category, channel, severity; `value` '' where the slice is unknown): the dashboards' trend
   lines and tables add these up instead of counting a million cases.
+- `kpi_times`: per month, process, slice and value, every time to first response and to closure of the
+  requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
+  percentiles without sorting a million cases.
 - `kpi_state`: how far the audit trail has been read, and when.
 
 Nothing here is ever edited by hand: every row is recomputed from the events of its instance.
@@ -19,7 +22,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lintel.db import Base, BigId
@@ -134,6 +137,18 @@ class KpiDay(Base):
     escalations_1: Mapped[int] = mapped_column(Integer, default=0)
     escalations_2: Mapped[int] = mapped_column(Integer, default=0)
     escalations_3: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiTimes(Base):
+    __tablename__ = "kpi_times"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(20), primary_key=True)  # all, or one of DIMS
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)  # '' where the slice is unknown
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)  # response, resolution_work, ...
+    n: Mapped[int] = mapped_column(Integer)
+    times: Mapped[bytes] = mapped_column(LargeBinary)  # n seconds, ascending, 32-bit little-endian
 
 
 class KpiState(Base):

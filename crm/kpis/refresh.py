@@ -2,10 +2,11 @@
 
 `KpiRefresher.run()` (every minute in `lintel serve` and every `lintel worker`; `lintel kpis refresh`) finds
 the instances that have new audit events since the last run, recomputes each one's case, steps and
-escalations from its events and inbox rows, and adds the touched days up again (`kpi_days`). Everything is
-recomputed per instance, never incremented, so running it twice, or over events already read, changes
-nothing; `rebuild()` recomputes every instance. The figures therefore lag the events by at most a minute,
-and the pages say when they were last brought up to date.
+escalations from its events and inbox rows, adds the touched days up again (`kpi_days`) and sorts the
+touched months' times again (`kpi_times`). Everything is recomputed per instance, never incremented, so
+running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The
+figures therefore lag the events by at most a minute, and the pages say when they were last brought up to
+date.
 
 What the events mean here (the definitions the dashboards show, `crm.kpis.figures`):
 
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from crm.kpis import times
 from crm.kpis.counters import count_rows
 from crm.kpis.dims import Dims, dims_of
 from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiState, KpiStep
@@ -88,6 +90,8 @@ class KpiRefresher:
             )
         )
         report = self.refresh_instances(ids)
+        if not times.kept(self.session):  # the first run after the upgrade that added them
+            times.write_months(self.session, None)
         state.last_event_id = newest
         state.refreshed_at = now
         state.marks = _marks(state.marks, now, newest)
@@ -110,6 +114,7 @@ class KpiRefresher:
             if progress is not None:
                 progress(report.instances, len(ids))
         report.days = self.roll_up(None)
+        times.write_months(self.session, None)
         state = self._state()
         now = self.clock.now()
         state.last_event_id = newest
@@ -130,6 +135,7 @@ class KpiRefresher:
             touched |= _days_in(facts)
             report.instances += len(chunk)
         report.days = self.roll_up(touched) if touched else 0
+        times.write_months(self.session, touched)
         return report
 
     # -- one batch of instances --------------------------------------------------------------------------
@@ -199,16 +205,17 @@ class KpiRefresher:
             "channel": known.channel,
             "severity": known.severity,
         }
-        late_tasks: set[int] = set()
+        missed: dict[int, datetime] = {}  # the first deadline each late step missed, by task
         reworked = 0
         escalations: list[Any] = []
         for event in events:
             if event.kind == "task.overdue" and event.task_id is not None:
-                late_tasks.add(event.task_id)
+                due = (event.data or {}).get("due_at")
+                missed.setdefault(event.task_id, datetime.fromisoformat(due) if due else event.at)
             elif event.kind == "task.deadline_moved" and event.task_id is not None:
                 moved_from = (event.data or {}).get("from")
                 if moved_from and datetime.fromisoformat(moved_from) < event.at:
-                    late_tasks.add(event.task_id)
+                    missed.setdefault(event.task_id, datetime.fromisoformat(moved_from))
             elif event.kind == "task.completed":
                 data = event.data or {}
                 if any(data.get(name) == answer for name, answer in REWORK_ANSWERS):
@@ -220,7 +227,7 @@ class KpiRefresher:
         steps_late = 0
         any_late = False
         for t in steps:
-            late = t.id in late_tasks or (
+            late = t.id in missed or (
                 t.state == "completed"
                 and t.completed_at is not None
                 and t.due_at is not None
@@ -243,7 +250,9 @@ class KpiRefresher:
                     "created_at": t.created_at,
                     "completed_at": t.completed_at,
                     "completed_day": day_of(t.completed_at) if t.completed_at is not None else None,
-                    "due_at": t.due_at,
+                    # The deadline it missed, when one fired or was moved after it had passed: the step's
+                    # deadline may have been moved on or erased since.
+                    "due_at": missed.get(t.id, t.due_at),
                     "has_deadline": t.due_at is not None or late,
                     "late": late,
                     "spent_s": int(spent.total_seconds()) if spent is not None else None,
@@ -307,12 +316,15 @@ class KpiRefresher:
             s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids)))
             s.execute(delete(KpiStep).where(KpiStep.instance_id.in_(ids)))
             s.execute(delete(KpiEscalation).where(KpiEscalation.instance_id.in_(ids)))
+        postgres = s.get_bind().dialect.name == "postgresql"
         for table, rows in (
             (KpiCase, facts.cases),
             (KpiStep, facts.steps),
             (KpiEscalation, facts.escalations),
         ):
-            if rows:
+            if rows and postgres:
+                _copy(s, table.__tablename__, rows)
+            elif rows:
                 s.execute(insert(table), rows)
 
     def _days_of(self, ids: Sequence[int]) -> set[date]:
@@ -358,6 +370,15 @@ class KpiRefresher:
         if self.session.get_bind().dialect.name != "postgresql":
             return True  # SQLite: one writer at a time anyway
         return bool(self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": LOCK_ID}))
+
+
+def _copy(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows written with COPY (PostgreSQL): a rebuild of a million requests writes millions of rows."""
+    columns = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
 
 
 def refreshed_at(session: Session) -> datetime | None:

@@ -36,6 +36,7 @@ from crm.models import Complaint, Department, RequestRating
 from crm.visits.models import Campaign, Visit, VisitAnswer
 from crm.visits.questionnaires import as_form
 from lintel.clock import SHANGHAI
+from lintel.db import month_of
 
 BY = ("project", "department", "month")
 SATISFIED = 4  # 4 and 5
@@ -132,13 +133,6 @@ def period(start: date, end: date) -> tuple[datetime, datetime]:
         datetime.combine(start, time(), SHANGHAI),
         datetime.combine(end + timedelta(days=1), time(), SHANGHAI),
     )
-
-
-def _month(session: Session, column: Any) -> ColumnElement[str]:
-    """The Shanghai calendar month of a stored UTC time, as "2026-11" (China keeps no summer time)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+8 hours")
 
 
 class Satisfaction:
@@ -242,14 +236,14 @@ class Satisfaction:
             return Building.project_id
         if by == "department":
             return func.coalesce(Complaint.department, "")  # "": not yet given one (None is the visits')
-        return _month(self.session, RequestRating.rated_at)
+        return month_of(self.session, RequestRating.rated_at, moment=True)
 
     def _visit_key(self, by: str) -> ColumnElement[Any]:
         if by == "project":
             return Building.project_id
         if by == "department":
             return literal(None)
-        return _month(self.session, Visit.answered_at)
+        return month_of(self.session, Visit.answered_at, moment=True)
 
     def _rating_questions(self, since: datetime, until: datetime) -> ColumnElement[bool]:
         """Which answers are ratings: per campaign answered in the period, its questionnaire's rating

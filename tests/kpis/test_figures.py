@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm.kpis.figures import BadScope, Scope
 from crm.kpis.models import KpiCase, KpiDay
+from crm.kpis.times import month_times
 from crm.platform import Foundation, Platform
 from engine.models import HumanTask
 from engine.timers import TimerJob
@@ -222,6 +223,33 @@ def test_the_facts_and_the_days_agree(platform: Platform, week: Week) -> None:
     assert {g.key: g.counts["registered"] for g in groups} == {"urgent": 2, "normal": 1, "high": 1}
 
 
+def test_whole_months_and_any_other_days_give_the_same_times(platform: Platform, week: Week) -> None:
+    """November (and November–December) is answered from the months' sorted times, the same days from the
+    2nd from the facts — no case happened on the 1st: the same medians and 90th percentiles."""
+    for start, end in ((date(2026, 11, 1), date(2026, 11, 30)), (date(2026, 11, 1), date(2026, 12, 31))):
+        for by, filters in (
+            (None, ()),
+            ("department", ()),
+            ("severity", ()),
+            ("process", ()),
+            ("month", ()),
+            (None, (("department", "engineering"),)),
+            ("month", (("channel", "hotline"),)),
+            ("process", (("severity", "urgent"),)),
+        ):
+            whole = Scope(start, end, filters=filters)
+            assert month_times(platform.session, whole, by) is not None
+            days = Scope(date(2026, 11, 2), end, filters=filters)
+            assert month_times(platform.session, days, by) is None
+            kept_groups, kept_total = platform.kpis.table(whole, by)
+            fact_groups, fact_total = platform.kpis.table(days, by)
+            assert [(g.key, g.times) for g in kept_groups] == [(g.key, g.times) for g in fact_groups]
+            assert kept_total.times == fact_total.times, (start, end, by, filters)
+    _, both = platform.kpis.table(Scope(date(2026, 11, 1), date(2026, 12, 31)))
+    # Resolutions of C4 5 h, C1 27.5 h, C2 29 h, C3 53 h and C5 (December) 25 h: the median is C5's.
+    assert (both.times["resolution_n"], both.times["resolution_median"]) == (5, 99000)
+
+
 def test_every_number_drills_down_to_its_cases(platform: Platform, week: Week) -> None:
     kpis = platform.kpis
     n, rows = kpis.drill(NOVEMBER, "closed_on_time")
@@ -249,6 +277,23 @@ def test_every_number_drills_down_to_its_cases(platform: Platform, week: Week) -
             for figure, value in group.counts.items():
                 found, _ = kpis.drill(NOVEMBER, figure, by=by, key=group.key)
                 assert found == value, (by, group.key, figure)
+
+
+def test_a_late_step_is_listed_with_the_deadline_it_missed(platform: Platform, week: Week) -> None:
+    """C8's handling was due Thu 10:30 and moved to Fri 18:00 after that had passed; C2's handling's deadline
+    fired Tue 10:30 — and its inbox row is left without a due time (as a step whose first escalation is its
+    deadline has none): the drill-down list shows the deadline each one missed, never "—"."""
+    c2, c8 = week.cases["C2"].instance_id, week.cases["C8"].instance_id
+    handling = platform.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == c2, HumanTask.element_id == "handle")
+    ).one()
+    handling.due_at = None
+    platform.session.flush()
+    platform.kpi_refresher.refresh_instances([c2, c8])
+    _, rows = platform.kpis.drill(NOVEMBER, "steps_late")
+    due = {(r.instance_id, r.element_id): r.due_at for r in rows}
+    assert due[(c2, "handle")] == sh(2026, 11, 24, 10, 30)
+    assert due[(c8, "handle")] == sh(2026, 11, 26, 10, 30)
 
 
 def test_the_refresh_follows_new_events_and_changes_nothing_run_again(
