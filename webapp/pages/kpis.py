@@ -295,6 +295,17 @@ def _page(asked: Asked, problems: list[str]) -> Any:
                 _("满意度"),
             ),
             (Permission.EXPORT_DEFECT_REPORTS.value, url_for("defect_reports.index"), _("缺陷报表")),
+            (Permission.VIEW_KPIS.value, url_for("kpi_reports.index"), _("指标月报")),
+            (
+                Permission.EXPORT_DEFECT_REPORTS.value,
+                url_for("defect_reports.download", kind="feedback", month=f"{asked.end:%Y-%m}"),
+                _("缺陷反馈报告（含环比）"),
+            ),
+            (
+                Permission.EXPORT_DEFECT_REPORTS.value,
+                url_for("defect_reports.download", kind="summary"),
+                _("交付前整改统计（住建部门）"),
+            ),
         ],
     }
     if problems:
