@@ -95,7 +95,7 @@ class ReportWords:
     columns: Mapping[str, str]  # crm.kpis.book.FIGURE_COLUMNS keys: headers
     group: Callable[[str, Any], str]  # (slice, key): the group's name
     figure: Callable[[str], str]  # a figure or counter: its name
-    texts: Mapping[str, str]  # sheet names, titles and headers (see `build`)
+    texts: Mapping[str, str]  # sheet names, titles, headers (see `build`), the attachment's file name
     month: Callable[[str], str]  # "2026-11": 2026年11月
 
 
@@ -295,7 +295,7 @@ class MonthlyReports:
 
     def send(self, report: KpiReport, outbox: Outbox, words: ReportWords, context: dict[str, Any]) -> int:
         """Queue the report to every manager (email with the workbook, and the bell); how many."""
-        attachment = Attachment(words.texts["attachment"].format(month=report.month), XLSX, report.data)
+        attachment = Attachment(words.texts["attachment"], XLSX, report.data)
         count = 0
         for user in self.recipients():
             person_context = {**context, "name": user.display_name, "month": words.month(report.month)}

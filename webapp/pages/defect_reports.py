@@ -96,7 +96,7 @@ def _page(given: dict[str, str], scope: ReportScope | None, errors: dict[str, st
     if scope is not None:
         month, rows = trend(session, platform().clock.now(), scope)
         shown_trend = {
-            "month": _("%(y)d年%(m)d月", y=month.year, m=month.month),
+            "month": _("%(y)s年%(m)d月", y=month.year, m=month.month),
             "rows": rows,
             "slice_name": lambda name: _(TREND_SLICES[name]),
         }

@@ -58,7 +58,6 @@ def report_words(p: Platform) -> ReportWords:
         "nps": _("净推荐值"),
         "by_department": _("按部门"),
         "by_project": _("按项目"),
-        "attachment": _("指标月报-{month}.xlsx"),
     }
     for by in ("process", "department", "project", "category"):
         texts[f"sheet_{by}"] = _("按%(name)s", name=words.slice_name(by))
@@ -80,7 +79,13 @@ def scoped_words(p: Platform, month: str) -> ReportWords:
         month=words.month_label(month),
         t=now.strftime("%Y-%m-%d %H:%M"),
     )
-    return ReportWords(found.columns, found.group, found.figure, {**found.texts, "scope": line}, found.month)
+    return ReportWords(
+        found.columns,
+        found.group,
+        found.figure,
+        {**found.texts, "scope": line, "attachment": _("指标月报-%(month)s.xlsx", month=month)},
+        found.month,
+    )
 
 
 def message_context(p: Platform, month: str) -> dict[str, Any]:
