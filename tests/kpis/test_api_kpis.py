@@ -144,6 +144,7 @@ def test_bad_input_is_answered_with_what_is_wrong(
 ) -> None:
     cases = {
         "from=2026-13-01&to=2026-11-30": "from",
+        "from=0001-01-01&to=0001-01-31": "from",  # before any figures could be
         "from=2026-11-01": "to",
         "from=2026-11-30&to=2026-11-01": "to",
         "from=2020-01-01&to=2026-11-30": "to",

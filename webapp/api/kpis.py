@@ -10,6 +10,7 @@ it is given for those slices (and the total) when neither a process nor a filter
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from apispec import APISpec
@@ -30,6 +31,8 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.api import api
 
+# The days a period may cover: any the centre can have figures of, far from the calendar's ends.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 UNKNOWN_VALUE = "-"  # a filter's value for "not filled in / not assigned", as on the page
 TIMES = ("response", "resolution")
 LEVELS = (1, 2, 3)
@@ -50,10 +53,14 @@ class _Period(Schema):
         unknown = EXCLUDE
 
     from_ = fields.Date(
-        required=True, data_key="from", metadata={"description": "the first day (Shanghai), e.g. 2026-11-01"}
+        required=True,
+        data_key="from",
+        validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
+        metadata={"description": "the first day (Shanghai), e.g. 2026-11-01"},
     )
     to = fields.Date(
         required=True,
+        validate=validate.Range(min=FIRST_DAY, max=LAST_DAY),
         metadata={"description": "the last day, included; at most three years after `from`"},
     )
     process = fields.String(
