@@ -7,6 +7,15 @@ from typing import Any, Protocol, TextIO
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (email only; the other channels carry text)."""
+
+    filename: str
+    content_type: str  # e.g. application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message as a channel sees it: the outbox row, detached from its session."""
 
@@ -19,6 +28,7 @@ class Outgoing:
     params: dict[str, Any]
     idempotency_key: str
     attempt: int  # 1 for the first try
+    attachments: tuple[Attachment, ...] = ()
 
 
 class DeliveryFailed(Exception):

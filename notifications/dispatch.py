@@ -20,7 +20,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import count
@@ -31,8 +31,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lintel.clock import Clock
-from notifications.channels import Channel, DeliveryFailed, Outgoing
-from notifications.models import OutboxMessage
+from notifications.channels import Attachment, Channel, DeliveryFailed, Outgoing
+from notifications.models import OutboxFile, OutboxMessage
 from notifications.quiet import QuietHours
 
 log = logging.getLogger("lintel.notices")
@@ -183,7 +183,7 @@ class Dispatcher:
                 OUTBOX.c.attempts,
             )
         )
-        return [
+        claimed = [
             Outgoing(
                 id=row.id,
                 kind=row.kind,
@@ -197,6 +197,7 @@ class Dispatcher:
             )
             for row in session.execute(statement)
         ]
+        return _with_attachments(session, claimed)
 
     def _hold_sms(self, session: Session, now: datetime) -> int:
         """SMS due in quiet hours wait for the morning, untried (their attempts are not counted)."""
@@ -318,3 +319,21 @@ class Dispatcher:
                 if attempt == WRITE_TRIES:
                     log.warning("outbox: the database refused a write %d times, giving up: %s", attempt, exc)
         return default  # type: ignore[return-value]
+
+
+def _with_attachments(session: Session, claimed: list[Outgoing]) -> list[Outgoing]:
+    """The claimed emails with their files (one query for the batch; most messages have none)."""
+    keys = [m.idempotency_key for m in claimed if m.channel == "email"]
+    if not keys:
+        return claimed
+    files: dict[str, list[Attachment]] = {}
+    query = (
+        select(OutboxFile.message_key, OutboxFile.filename, OutboxFile.content_type, OutboxFile.data)
+        .where(OutboxFile.message_key.in_(keys))
+        .order_by(OutboxFile.id)
+    )
+    for key, filename, content_type, data in session.execute(query):
+        files.setdefault(key, []).append(Attachment(filename, content_type, bytes(data)))
+    if not files:
+        return claimed
+    return [replace(m, attachments=tuple(files.get(m.idempotency_key, ()))) for m in claimed]

@@ -76,6 +76,11 @@ class SmtpChannel:
         # Notices are machine-made: out-of-office replies should not answer them (RFC 3834).
         mail["Auto-Submitted"] = "auto-generated"
         mail.set_content(message.body, charset="utf-8")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            mail.add_attachment(
+                attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
         return mail
 
     def send(self, message: Outgoing) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lintel.db import Base, BigId
@@ -65,3 +65,16 @@ class InAppMessage(Base):
     link: Mapped[str | None] = mapped_column(String(500))  # a path inside Lintel, e.g. /tasks/12
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class OutboxFile(Base):
+    """A file attached to an outbox message (an email's attachment), found by the message's idempotency
+    key: the message row is written when its transaction commits, its id unknown while it is queued."""
+
+    __tablename__ = "outbox_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64), index=True)  # OutboxMessage.idempotency_key
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

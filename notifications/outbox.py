@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -12,8 +12,9 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from lintel.clock import Clock
+from notifications.channels import Attachment
 from notifications.desk import NoSuchMessage, NotResendable, OutboxDesk
-from notifications.models import InAppMessage, OutboxMessage
+from notifications.models import InAppMessage, OutboxFile, OutboxMessage
 from notifications.pending import added, insert_rows, rows_of
 from notifications.quiet import QuietHours
 from notifications.templates import Templates
@@ -74,13 +75,18 @@ class Outbox:
         link: str | None = None,
         batch_key: str | None = None,
         ref: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> list[Queued]:
         """Queue `kind` rendered with `context` to each address. In-app messages are written at once; the
         others are written when the caller's transaction commits (`notifications.pending`).
 
         With `batch_key`, `context["item"]` is one item of a batch: a message still pending for the same
         key and address gains the item (the template sees them all as `items`) instead of a new message
-        going out, and a new batch waits `batch_window` for more."""
+        going out, and a new batch waits `batch_window` for more.
+
+        `attachments` go with the emails (the other channels carry text only); not with a batch."""
+        if attachments and batch_key is not None:
+            raise ValueError("a batched message carries no attachments")
         now = self.clock.now()
         rows = rows_of(self.session)
         queued: list[Queued] = []
@@ -111,6 +117,16 @@ class Outbox:
                 not_before = now + self.batch_window
             rows.append(self._row(kind, addr, params, not_before, now, batch_key=batch_key, ref=ref))
             row = rows[-1]
+            if addr.channel == "email":
+                for attachment in attachments:
+                    self.session.add(
+                        OutboxFile(
+                            message_key=row["idempotency_key"],
+                            filename=attachment.filename,
+                            content_type=attachment.content_type,
+                            data=attachment.data,
+                        )
+                    )
             queued.append(
                 Queued(
                     kind,

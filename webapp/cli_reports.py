@@ -37,6 +37,12 @@ OPTIONS = {"project": "--project", "building": "--building", "contractor": "--co
 @click.option("--status", default="", type=click.Choice(("", *STATUS_CHOICES)), help="Defects in this state.")
 @click.option("--from", "found_from", default="", metavar="DATE", help="Found on or after this day.")
 @click.option("--to", "found_to", default="", metavar="DATE", help="Found on or before this day.")
+@click.option(
+    "--month",
+    default="",
+    metavar="YYYY-MM",
+    help="Found in this month (not with --from/--to); the feedback report compares it with the last.",
+)
 def report(
     kind: str,
     path: Path,
@@ -46,6 +52,7 @@ def report(
     status: str,
     found_from: str,
     found_to: str,
+    month: str,
 ) -> None:
     """Write a defect report: `defects` (the defect list), `summary` (the housing bureau's rectification
     summary) or `feedback` (the defect-feedback report for design and engineering).
@@ -58,6 +65,7 @@ def report(
         "status": status,
         "found_from": found_from,
         "found_to": found_to,
+        "month": month,
     }
     session = db_session()
     try:

@@ -1,6 +1,7 @@
 """The defect-feedback report (缺陷反馈报告) for the design and engineering departments: what goes wrong where
 (category → part), how each contractor rectifies (on time, late, days to close, rework), each project, and
-the items that keep coming back — what the next project's drawings and contracts should learn from."""
+the items that keep coming back, and the month against the month before (环比, crm.handover.report_trend) —
+what the next project's drawings and contracts should learn from."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from crm.estate.models import Contractor, Project
 from crm.handover.models import OPEN_DEFECT_STATUSES, Defect
 from crm.handover.report_book import Column, Sheet, generated_line, new_book, ratio, save
 from crm.handover.report_scope import RECTIFIED, ReportScope, overdue
+from crm.handover.report_trend import trend, trend_sheet
 
 TOP_ITEMS = 20
 SELF = "工程部（自行整改）"  # defects engineering's own engineers rectify, with no contractor
@@ -288,5 +290,7 @@ def write_feedback(session: Session, now: datetime, scope: ReportScope, out: IO[
                 row["units"],
             )
         )
+    month, trend_rows = trend(session, now, scope)
+    trend_sheet(book, line, month, trend_rows)
     save(book, out)
     return rows

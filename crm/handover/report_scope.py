@@ -21,7 +21,7 @@ T = TypeVar("T", Project, Building, Contractor)
 # Besides each status: every defect not yet closed, and those past their rectification deadline.
 STATUS_CHOICES = (*DEFECT_STATUSES, "open", "overdue")
 RECTIFIED = ("verifying", "confirming", "closed")  # rectified and not sent back (待复验, 待业主确认, 已销号)
-FILTERS = ("project", "building", "contractor", "status", "found_from", "found_to")
+FILTERS = ("project", "building", "contractor", "status", "found_from", "found_to", "month")
 MAX_ID = 2**31 - 1
 # Why a filter was refused, by field: a code the pages turn into their words, and the English message.
 MESSAGES = {
@@ -29,6 +29,8 @@ MESSAGES = {
     "unknown": "not found",
     "not_in_project": "the building is not in this project",
     "bad_date": "must be a date like 2026-11-20",
+    "bad_month": "must be a month like 2026-11",
+    "month_and_dates": "give either a month or the dates found, not both",
     "ambiguous": "several projects have a building of this name: give the project too",
     "reversed": "the period ends before it starts",
     "bad_status": "must be one of: " + ", ".join(STATUS_CHOICES),
@@ -51,6 +53,7 @@ class ReportScope:
     status: str = ""
     found_from: date | None = None
     found_to: date | None = None
+    month: date | None = None  # its first day: the period is that month, its trend against the one before
 
     def conditions(self, now: datetime, *, with_cancelled: bool = False) -> list[ColumnElement[bool]]:
         """Conditions on `defects` for this scope. Withdrawn defects (已撤销) count in no total; only a list
@@ -90,7 +93,9 @@ class ReportScope:
             parts.append(f"楼栋：{self.building.name}")
         if self.contractor is not None:
             parts.append(f"整改单位：{self.contractor.name}")
-        if self.found_from or self.found_to:
+        if self.month is not None:
+            parts.append(f"发现月份：{self.month.year}年{self.month.month}月")
+        elif self.found_from or self.found_to:
             since = self.found_from.isoformat() if self.found_from else "最早"
             until = self.found_to.isoformat() if self.found_to else "至今"
             parts.append(f"发现日期：{since} 至 {until}")
@@ -168,11 +173,16 @@ class Scopes:
         until = _date(values.get("found_to"), "found_to", codes)
         if since is not None and until is not None and until < since:
             codes["found_to"] = "reversed"
+        month = _month(values.get("month"), codes)
+        if month is not None and (since is not None or until is not None):
+            codes["month"] = "month_and_dates"
+        elif month is not None:
+            since, until = month, _next_month(month) - timedelta(days=1)
         if codes:
             raise BadScope(codes)
         if project is None and building is not None:
             project = building.project
-        return ReportScope(project, building, contractor, status, since, until)
+        return ReportScope(project, building, contractor, status, since, until, month)
 
     def _by_id(self, model: type[T], raw: str | None, field: str, codes: dict[str, str]) -> T | None:
         text = (raw or "").strip()
@@ -196,3 +206,22 @@ def _date(raw: str | None, field: str, codes: dict[str, str]) -> date | None:
     except ValueError:
         codes[field] = "bad_date"
         return None
+
+
+def _month(raw: str | None, codes: dict[str, str]) -> date | None:
+    """ "2026-11" → 2026-11-01."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        year, month = text.split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError(text)
+        return date(int(year), int(month), 1)
+    except ValueError:
+        codes["month"] = "bad_month"
+        return None
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)

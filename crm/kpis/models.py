@@ -13,8 +13,10 @@
   requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
   percentiles without sorting a million cases.
 - `kpi_state`: how far the audit trail has been read, and when.
+- `kpi_reports`: the monthly report of each month (its workbook), and when it was sent to the managers.
 
-Nothing here is ever edited by hand: every row is recomputed from the events of its instance.
+Nothing here is ever edited by hand: every row but the reports' is recomputed from the events of its
+instance.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lintel.db import Base, BigId
@@ -160,3 +162,20 @@ class KpiState(Base):
     # Recent (time, last event id) marks: the next run reads again from the mark five minutes old, so an
     # event whose transaction committed after a later one (ids are handed out before commit) is not missed.
     marks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class KpiReport(Base):
+    """One month's report: the workbook as it was made, and when it went to the managers (one row per month:
+    the scheduler sends it once however many workers run it)."""
+
+    __tablename__ = "kpi_reports"
+    __table_args__ = (UniqueConstraint("month", name="uq_kpi_reports_month"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # 2026-11
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(64))  # a username; None: the scheduler
+    sent_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)  # managers it was sent to
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -26,6 +26,7 @@ KINDS: dict[str, Kind] = {
         Kind("task.escalated", "任务逾期升级", "staff", ("inapp", "email", "sms")),
         Kind("request.chased", "业主催办", "staff", ("inapp", "email")),
         Kind("defect.returned", "整改复验未通过退回", "staff", ("inapp", "email")),
+        Kind("kpi.monthly", "月度指标报表", "staff", ("inapp", "email")),
         Kind("complaint.registered", "投诉已受理", "owner", ("sms", "inapp")),
         Kind("complaint.replied", "投诉处理答复", "owner", ("sms", "inapp")),
         Kind("complaint.closed", "投诉已办结（邀请评价）", "owner", ("sms", "inapp")),

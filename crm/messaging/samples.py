@@ -46,6 +46,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "answer_by": "11月25日 18:00",
     },
     "request.chased": {**_TASK, "chased_at": "11月22日 09:30"},
+    "kpi.monthly": {
+        "name": "孙经理（工程部经理）",
+        "month": "2026年11月",
+        "figures": [("封闭率", "71.4%"), ("工单及时率", "50.0%")],
+        "link": f"{PUBLIC_URL}/kpis/reports",
+        "path": "/kpis/reports",
+    },
     "defect.returned": {
         **_TASK,
         "number": "ZG-2026-000045",

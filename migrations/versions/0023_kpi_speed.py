@@ -1,7 +1,7 @@
 """kpi speed: the times of each month, sorted, for the figures of whole months
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-03 07:30:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0023'
-down_revision = '0020'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -69,6 +69,7 @@ def test_a_report_downloads_as_a_workbook_of_the_filter(client, known: Known) ->
         "按整改单位",
         "按项目",
         "高发问题",
+        "环比",
     ]
     assert client.get("/defect-reports/owners.xlsx").status_code == 404
 

@@ -20,6 +20,7 @@ from crm.estate.import_jobs import ImportJobs
 from crm.handover.inspections import Inspections
 from crm.handover.models import CatalogueItem
 from crm.handover.walks import Walks
+from crm.kpis.models import KpiReport
 from crm.models import User
 from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
@@ -104,6 +105,14 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     sample_visit = visit(platform, campaign(platform))
     online = online_support.campaign(platform, name="样板在线回访")
     online_support.add_visits(platform, online, [(owner, unit)])
+    report = KpiReport(
+        month="2026-10",
+        created_at=platform.clock.now(),
+        recipients=0,
+        filename="kpis-2026-10.xlsx",
+        data=b"PK",
+    )
+    platform.session.add(report)
     platform.session.commit()
     return Samples(
         {
@@ -141,6 +150,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "visit_id": sample_visit.id,
             "campaign_id": online.id,
             "questionnaire_id": online.questionnaire_id,
+            "report_id": report.id,
         }
     )
 

@@ -127,6 +127,7 @@ from webapp.api import (  # noqa: E402,F401
     defects,
     definitions,
     incidents,
+    kpis,
     messages,
     openapi,
     owners,

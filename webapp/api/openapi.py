@@ -22,6 +22,7 @@ from webapp.api import (
     bulletins,
     campaigns,
     definitions,
+    kpis,
     rectification,
     schemas,
     visit_results,
@@ -273,6 +274,7 @@ def build_spec() -> dict[str, Any]:
     campaigns.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     definitions.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    kpis.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)

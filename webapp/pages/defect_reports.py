@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from crm.estate.models import Building, Project
 from crm.handover.report_scope import STATUS_CHOICES, BadScope, ReportScope, Scopes
+from crm.handover.report_trend import trend
 from crm.handover.reports import KINDS, DefectReports, Names
 from crm.policy import Permission
 from lintel.clock import SHANGHAI
@@ -44,7 +45,8 @@ REPORTS = {
     "feedback": (
         N_("缺陷反馈报告"),
         N_(
-            "供设计、工程部门改进：按类别和部位、按整改单位（按期、逾期、平均销号天数、返工）、按项目统计，以及高发问题排行。"
+            "供设计、工程部门改进：按类别和部位、按整改单位（按期、逾期、平均销号天数、返工）、按项目统计，高发问题排行，"
+            "以及所选月份（未选为本月）与上月相比的环比。"
         ),
     ),
 }
@@ -56,6 +58,7 @@ FIELD_NAMES = {
     "status": N_("状态"),
     "found_from": N_("发现日期（起）"),
     "found_to": N_("发现日期（止）"),
+    "month": N_("月份（环比）"),
 }
 PROBLEMS = {
     "not_an_id": N_("请从列表中选择"),
@@ -65,6 +68,14 @@ PROBLEMS = {
     "bad_date": N_("日期应写成 2026-11-20 这样的格式"),
     "reversed": N_("结束日期早于开始日期"),
     "bad_status": N_("请选择列表中的状态"),
+    "bad_month": N_("月份应写成 2026-11 这样的格式"),
+    "month_and_dates": N_("选了月份就不必再填发现日期，请只填其一"),
+}
+TREND_SLICES = {
+    "category": N_("类别"),
+    "part": N_("类别·部位"),
+    "contractor": N_("整改单位"),
+    "project": N_("项目"),
 }
 STATUS_FILTERS = {"open": N_("未销号（全部在办）"), "overdue": N_("整改已逾期")}
 FILTERS = tuple(FIELD_NAMES)
@@ -81,6 +92,14 @@ def _page(given: dict[str, str], scope: ReportScope | None, errors: dict[str, st
     contractors = platform().estate.contractors()
     statuses = [(code, _(DEFECT_STATUS.get(code) or STATUS_FILTERS[code])) for code in STATUS_CHOICES]
     count = DefectReports(session, platform().clock).count(scope) if scope is not None else None
+    shown_trend = None
+    if scope is not None:
+        month, rows = trend(session, platform().clock.now(), scope)
+        shown_trend = {
+            "month": _("%(y)s年%(m)d月", y=month.year, m=month.month),
+            "rows": rows,
+            "slice_name": lambda name: _(TREND_SLICES[name]),
+        }
     return (
         render_template(
             "handover/reports.html",
@@ -92,6 +111,7 @@ def _page(given: dict[str, str], scope: ReportScope | None, errors: dict[str, st
             statuses=statuses,
             reports=[(kind, _(title), _(text)) for kind, (title, text) in REPORTS.items()],
             count=count,
+            trend=shown_trend,
         ),
         status,
     )

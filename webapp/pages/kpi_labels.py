@@ -74,6 +74,13 @@ FIGURES: dict[str, tuple[str, str]] = {
         N_("满意度"),
         N_("业主对已办结投诉的评分和回访问卷中的评分（1–5 分），4 分及以上为满意；见满意度报表。"),
     ),
+    # The monthly report's satisfaction lines (crm.visits.satisfaction).
+    "satisfaction_average": (N_("满意度平均分"), N_("评分之和 ÷ 评分条数（1–5 分）。")),
+    "satisfaction_satisfied": (N_("满意率（%）"), N_("4 分及以上的评分 ÷ 评分条数。")),
+    "satisfaction_nps": (
+        N_("净推荐值"),
+        N_("回访中推荐意愿 9–10 分的比例减去 0–6 分的比例，−100 至 100。"),
+    ),
 }
 # The order the definitions are listed in (pages and exports).
 DEFINED = (

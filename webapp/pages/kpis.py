@@ -305,6 +305,17 @@ def _page(asked: Asked, problems: list[str]) -> Any:
                 for key, name in sorted(process_labels().items(), key=lambda item: item[1])
                 if not asked.process or asked.process == key
             ),
+            (Permission.VIEW_KPIS.value, url_for("kpi_reports.index"), _("指标月报")),
+            (
+                Permission.EXPORT_DEFECT_REPORTS.value,
+                url_for("defect_reports.download", kind="feedback", month=f"{asked.end:%Y-%m}"),
+                _("缺陷反馈报告（含环比）"),
+            ),
+            (
+                Permission.EXPORT_DEFECT_REPORTS.value,
+                url_for("defect_reports.download", kind="summary"),
+                _("交付前整改统计（住建部门）"),
+            ),
         ],
     }
     if problems:

@@ -25,6 +25,7 @@ KIND_LABELS = {
     "task.escalated": N_("任务逾期升级"),
     "request.chased": N_("业主催办"),
     "defect.returned": N_("整改复验未通过退回"),
+    "kpi.monthly": N_("月度指标报表"),
     "complaint.registered": N_("投诉已受理"),
     "complaint.replied": N_("投诉处理答复"),
     "complaint.closed": N_("投诉已办结（邀请评价）"),
@@ -55,6 +56,10 @@ WHO_WHEN = {
     "defect.returned": (
         N_("整改工程师；交给承建商时为该单位全体人员"),
         N_("复验不通过或业主不认可、退回重新整改时，附意见和新的整改期限"),
+    ),
+    "kpi.monthly": (
+        N_("部门经理、客服中心主管和集团客户关系中心"),
+        N_("每月第一个工作日 8:30，附上月指标报表（Excel 工作簿）"),
     ),
     "complaint.registered": (N_("业主；非业主来电人（仅短信）"), N_("投诉登记后，附编号和查询链接")),
     "complaint.replied": (N_("业主"), N_("客服记录给业主的答复后")),
