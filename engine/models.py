@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lintel.db import Base, BigId
@@ -84,6 +84,16 @@ class HumanTask(Base):
         Index("ix_human_tasks_assignee", "assignee", "state", "due_at"),
         # The process heatmap: a process's open steps counted per element, overdue ones by due time.
         Index("ix_human_tasks_process_open", "process_key", "state", "kind", "element_id", "due_at"),
+        # The dashboards: each department's open steps counted by due time, kind and escalation level from
+        # the index alone (PostgreSQL).
+        Index(
+            "ix_human_tasks_open_queue",
+            "department",
+            "due_at",
+            postgresql_include=["kind", "escalation_level", "waiting_since"],
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
