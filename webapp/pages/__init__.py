@@ -74,6 +74,7 @@ def init_pages(app: Flask) -> None:
         requests,
         satisfaction,
         start,
+        studio,
         tasks,
         visits,
     )
@@ -111,6 +112,7 @@ def init_pages(app: Flask) -> None:
         portal_handover,
         portal_defects,
         processes,
+        studio,
         incidents,
         admin,
         message_templates,

@@ -427,13 +427,13 @@ function groupsOf(element) {
   const groups = [];
   if (is(element, 'bpmn:Process') || is(element, 'bpmn:Participant') || is(element, 'bpmn:Collaboration')) {
     if (!processOf(element)) return groups;
-    groups.push({ id: 'lintel-process', label: '流程', entries: [
+    groups.push({ shouldOpen: true, id: 'lintel-process', label: '流程', entries: [
       entry('lintel-process-name', ProcessNameEntry, element),
       entry('lintel-process-key', ProcessKeyEntry, element),
     ] });
     return groups;
   }
-  groups.push({ id: 'lintel-general', label: '基本信息', entries: [
+  groups.push({ shouldOpen: true, id: 'lintel-general', label: '基本信息', entries: [
     entry('lintel-name', NameEntry, element),
     entry('lintel-id', IdEntry, element),
   ] });
@@ -448,7 +448,7 @@ function groupsOf(element) {
       entry('lintel-form', FormEntry, element),
       entry('lintel-priority', PriorityEntry, element),
     );
-    groups.push({ id: 'lintel-step', label: '办理', entries });
+    groups.push({ shouldOpen: true, id: 'lintel-step', label: '办理', entries });
   }
   if (is(element, 'bpmn:BoundaryEvent') && timerDefinition(element)) {
     const entries = [entry('lintel-role', RoleEntry, element)];
@@ -459,19 +459,19 @@ function groupsOf(element) {
     } else {
       entries.push(entry('lintel-advanced', AdvancedEntry, element));
     }
-    groups.push({ id: 'lintel-timer', label: '时限', entries });
+    groups.push({ shouldOpen: true, id: 'lintel-timer', label: '时限', entries });
   }
   if (is(element, 'bpmn:SequenceFlow') && bo.sourceRef
       && (is(bo.sourceRef, 'bpmn:ExclusiveGateway') || is(bo.sourceRef, 'bpmn:InclusiveGateway'))) {
-    groups.push({ id: 'lintel-condition', label: '条件', entries: [entry('lintel-condition-text', ConditionEntry, element)] });
+    groups.push({ shouldOpen: true, id: 'lintel-condition', label: '条件', entries: [entry('lintel-condition-text', ConditionEntry, element)] });
   }
-  groups.push({ id: 'lintel-documentation', label: '说明', entries: [entry('lintel-documentation-text', DocumentationEntry, element)] });
+  groups.push({ shouldOpen: true, id: 'lintel-documentation', label: '说明', entries: [entry('lintel-documentation-text', DocumentationEntry, element)] });
   return groups;
 }
 
 function LintelPropertiesProvider(propertiesPanel) {
-  propertiesPanel.registerProvider(500, this);
   this.getGroups = (element) => () => groupsOf(element);
+  propertiesPanel.registerProvider(500, this);
 }
 LintelPropertiesProvider.$inject = ['propertiesPanel'];
 

@@ -1,0 +1,125 @@
+"""A process owner draws a new process in the studio: a user task with its department and a deadline of two
+working days set in Lintel's panel, sees the problem the deploy checks find marked on the step, fixes it,
+undoes and redoes a change, saves a draft, deploys with a change note and reads the version page. Screenshots
+under test-output/screenshots/ (studio-*)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_walkthrough import DESKTOP, sign_in
+from webapp.database import ROOT
+
+PANEL = "#bio-properties-panel-"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built() -> None:
+    """The studio's bundle (not committed): `make test` builds it; built here too when it is missing."""
+    if not (ROOT / "webapp" / "static" / "build" / "studio.js").is_file():
+        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(SCREENSHOTS / f"studio-{name}.png"), full_page=True)
+
+
+DRAW = """() => {
+  const modeling = bpmnjs.get('modeling');
+  const registry = bpmnjs.get('elementRegistry');
+  const factory = bpmnjs.get('elementFactory');
+  const task = modeling.appendShape(registry.get('start'), { type: 'bpmn:UserTask' }, { x: 330, y: 200 });
+  modeling.updateProperties(task, { id: 'visit', name: '上门维修' });
+  modeling.appendShape(task, { type: 'bpmn:EndEvent' }, { x: 520, y: 200 });
+  const timer = factory.createShape({
+    type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition' });
+  timer.businessObject.cancelActivity = false;
+  const at = { x: task.x + 70, y: task.y + task.height };
+  const attached = modeling.createShape(timer, at, task, { attach: true });
+  modeling.updateProperties(attached, { id: 'visit_deadline', name: '维修时限' });
+  const below = { x: attached.x + 18, y: attached.y + 120 };
+  const late = modeling.appendShape(attached, { type: 'bpmn:EndEvent' }, below);
+  modeling.updateProperties(late, { id: 'visit_late', name: '已超时' });
+}"""
+
+
+def select(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate("(id) => bpmnjs.get('selection').select(bpmnjs.get('elementRegistry').get(id))", element_id)
+
+
+def expression(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "() => { const d = bpmnjs.get('elementRegistry').get('visit_deadline').businessObject"
+        ".eventDefinitions[0]; return d.timeDate ? d.timeDate.body : ''; }"
+    )
+
+
+def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser) -> None:
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/processes")
+    page.click("text=在工作室中新建流程")
+    page.wait_for_selector("#studio[data-ready=true]")
+
+    # The process: its key and name, in the panel shown for the diagram itself.
+    page.click("#studio-canvas", position={"x": 700, "y": 60})
+    page.fill(f"{PANEL}lintel-process-key", "repair_visit")
+    page.fill(f"{PANEL}lintel-process-name", "上门维修")
+
+    page.evaluate(DRAW)
+    # Nothing routes the step yet: the deploy checks say so, on the step.
+    page.wait_for_selector('g.djs-element.lintel-problem[data-element-id="visit"]')
+    problems = page.inner_text("#studio-problems")
+    assert "上门维修" in problems
+    shot(page, "01-problem")
+
+    select(page, "visit")
+    page.select_option(f"{PANEL}lintel-department", "engineering")
+    select(page, "visit_deadline")
+    page.select_option(f"{PANEL}lintel-unit", "days")
+    page.fill(f"{PANEL}lintel-amount", "2")
+    page.wait_for_function("() => document.querySelector('#studio').dataset.problems === '0'")
+    assert expression(page) == "working_days(2)"
+    assert page.locator('g.djs-element.lintel-problem[data-element-id="visit"]').count() == 0
+    assert "没有问题" in page.inner_text("#studio-problem-count")
+    shot(page, "02-fixed")
+
+    # Undo takes the duration back, redo brings it again.
+    page.click("#studio-undo")
+    assert expression(page) == ""
+    page.click("#studio-redo")
+    assert expression(page) == "working_days(2)"
+
+    page.click("#studio-save")
+    page.wait_for_function(
+        "() => document.querySelector('#studio-status').textContent.includes('草稿已保存')"
+    )
+
+    # Reopening the studio brings the draft back, with the panel filled from the diagram.
+    page.goto(f"{base}/processes/studio/new")
+    page.wait_for_selector("#studio[data-ready=true]")
+    select(page, "visit_deadline")
+    assert page.input_value(f"{PANEL}lintel-amount") == "2"
+    assert page.input_value(f"{PANEL}lintel-unit") == "days"
+    shot(page, "03-timer-panel")
+
+    page.click("#studio-deploy button[type=submit]")
+    assert "请填写变更说明" in page.inner_text("#studio-deploy-error")
+    page.fill("#studio-note", "新增上门维修流程：工程部两个工作日内完成")
+    page.click("#studio-deploy button[type=submit]")
+    page.wait_for_url(f"{base}/processes/repair_visit/1")
+    main = page.inner_text("main")
+    assert "已部署「上门维修」第 1 版" in main
+    assert "新增上门维修流程：工程部两个工作日内完成" in main
+    step = page.inner_text('li[data-step="visit"]')
+    assert "工程部" in step and "时限：2 个工作日" in step
+    shot(page, "04-version")
+    assert errors == []
