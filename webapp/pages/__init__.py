@@ -182,6 +182,8 @@ def error_page(status: int, message: str, title: str | None = None) -> Response:
     if request.path.startswith("/api/"):
         body = {"error": title or "error", "message": message, "fields": {}}
         return make_response(jsonify(body), status)
+    if request.blueprint == "studio" and request.method == "POST":  # the studio's page reads JSON answers
+        return make_response(jsonify({"message": message, "problems": []}), status)
     titles = {
         400: _("请求无效"),
         401: _("请先登录"),
