@@ -78,7 +78,7 @@ def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser
     # Nothing routes the step yet: the deploy checks say so, on the step.
     page.wait_for_selector('g.djs-element.lintel-problem[data-element-id="visit"]')
     problems = page.inner_text("#studio-problems")
-    assert "上门维修" in problems
+    assert "「上门维修」：没有指定部门" in problems and "定时器没有时长" in problems
     shot(page, "01-problem")
 
     select(page, "visit")
@@ -122,4 +122,30 @@ def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser
     step = page.inner_text('li[data-step="visit"]')
     assert "工程部" in step and "时限：2 个工作日" in step
     shot(page, "04-version")
+    assert errors == []
+
+
+def test_a_deployed_diagram_opens_with_its_steps_and_deadlines_in_the_panel(served, browser) -> None:
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/processes/complaint/1")
+    page.click("text=在工作室中编辑")
+    page.wait_for_selector("#studio[data-ready=true]")
+    # What the modeler writes back passes the deploy checks: nothing of the diagram is lost on the way.
+    page.wait_for_function("() => document.querySelector('#studio').dataset.problems === '0'")
+
+    select(page, "triage")
+    assert page.input_value(f"{PANEL}lintel-form") == "complaint_triage"
+    assert page.input_value(f"{PANEL}lintel-department") == ""  # by its lane
+    # A deadline the diagram's script computes stays an expression, shown as it is.
+    select(page, "handle_overdue")
+    assert page.input_value(f"{PANEL}lintel-role") == "escalation"
+    assert page.input_value(f"{PANEL}lintel-level") == "1"
+    assert page.input_value(f"{PANEL}lintel-advanced") == "handle_due"
+    assert page.locator(f"{PANEL}lintel-amount").count() == 0
+    shot(page, "05-advanced")
     assert errors == []

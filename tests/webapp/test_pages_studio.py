@@ -81,7 +81,7 @@ def test_the_checks_name_each_problem_and_its_element_in_chinese(client) -> None
     assert checked.status_code == 200
     problems = checked.json["problems"]
     assert [p["element_id"] for p in problems] == ["visit"]
-    assert "任务不在任何泳道里" in problems[0]["message"]
+    assert "没有指定部门：请在右侧「办理」中选择部门" in problems[0]["message"]
     good = client.post("/processes/studio/new/check", json={"xml": REPAIR}).json
     assert good["problems"] == []
     # The key of a deployed process stays; a new process may not take another's.

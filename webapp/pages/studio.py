@@ -5,6 +5,7 @@ files again as a new version."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from engine.errors import DeployRefused, NotFound
 from engine.models import ProcessDefinition
 from webapp import db_session, platform
 from webapp.access import allow
-from webapp.i18n import label, local_time, translate
+from webapp.i18n import N_, label, local_time, translate
 from webapp.pages.common import actor, commit, ok, problem
 
 bp = Blueprint("studio", __name__, url_prefix="/processes")
@@ -90,10 +91,36 @@ def _key(data: dict[str, Any]) -> str:
     return key
 
 
+# The checks' messages that name what to set in an upload; in the studio, what to set in its panel.
+_IN_THE_PANEL = [
+    (re.compile(r"^task has no lane and no candidateGroups"), N_("没有指定部门：请在右侧「办理」中选择部门")),
+    (
+        re.compile(r"^lane '(?P<lane>.+)' is not a department and task has no candidateGroups"),
+        N_("泳道「%(lane)s」不是部门：请在右侧「办理」中为此步骤选择部门"),
+    ),
+    (
+        re.compile(r"^timer has no timeDate, timeDuration or timeCycle$"),
+        N_("定时器没有时长：请在右侧「时限」中填写时长和单位"),
+    ),
+    (
+        re.compile(r"^flow \S+ from gateway \S+ has no condition and is not the default flow$"),
+        N_("网关的这条流出线没有条件：请在右侧「条件」中填写条件"),
+    ),
+]
+
+
+def _in_words(message: str) -> str:
+    for pattern, words in _IN_THE_PANEL:
+        found = pattern.match(message)
+        if found is not None:
+            return _(words, **found.groupdict())
+    return translate(message)
+
+
 def _shown(problem: Problem | str) -> dict[str, Any]:
     if isinstance(problem, Problem):
-        return {"element_id": problem.element_id, "line": problem.line, "message": translate(problem.message)}
-    return {"element_id": None, "line": None, "message": translate(str(problem))}
+        return {"element_id": problem.element_id, "line": problem.line, "message": _in_words(problem.message)}
+    return {"element_id": None, "line": None, "message": _in_words(str(problem))}
 
 
 def _bundle(key: str, xml: str, filename: str | None = None) -> tuple[list[tuple[str, bytes]], DeployOptions]:
