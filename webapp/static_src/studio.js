@@ -75,6 +75,7 @@ function start() {
   let saveTimer = null;
   let checkTimer = null;
   let checking = 0;
+  let deployed = false;
 
   function say(text, kind) {
     status.textContent = text;
@@ -158,6 +159,7 @@ function start() {
   }
 
   function changed() {
+    if (deployed) return;
     undo.disabled = !commandStack.canUndo();
     redo.disabled = !commandStack.canRedo();
     dirty = true;
@@ -196,13 +198,18 @@ function start() {
     }
     const button = deployForm.querySelector('button[type=submit]');
     button.disabled = true;
+    // No autosave may bring the draft back once the version is deployed (deploying discards it).
+    clearTimeout(saveTimer);
+    clearTimeout(checkTimer);
     const { ok, answer } = await post(data.urls.deploy, { xml: await xml(), note: note.value });
     button.disabled = false;
     if (ok) {
       dirty = false;
+      deployed = true;
       window.location.assign(answer.url);
       return;
     }
+    if (dirty) saveTimer = setTimeout(() => saveDraft(false), AUTOSAVE_MS);
     deployError.textContent = answer.message || '未部署';
     if (answer.problems) showProblems(answer.problems, []);
   });
