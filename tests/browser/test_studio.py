@@ -68,6 +68,9 @@ def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser
     page.goto(f"{base}/processes")
     page.click("text=在工作室中新建流程")
     page.wait_for_selector("#studio[data-ready=true]")
+    # Drawing advice (bpmnlint) beside the deploy checks: a lone start event leads nowhere.
+    page.wait_for_selector("#studio[data-advice]")
+    assert "建议：「新流程」：流程没有结束事件" in page.inner_text("#studio-problems")
 
     # The process: its key and name, in the panel shown for the diagram itself.
     page.click("#studio-canvas", position={"x": 700, "y": 60})
@@ -90,6 +93,7 @@ def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser
     assert expression(page) == "working_days(2)"
     assert page.locator('g.djs-element.lintel-problem[data-element-id="visit"]').count() == 0
     assert "没有问题" in page.inner_text("#studio-problem-count")
+    assert page.get_attribute("#studio", "data-advice") == "0", page.inner_text("#studio-problems")
     shot(page, "02-fixed")
 
     # Undo takes the duration back, redo brings it again.

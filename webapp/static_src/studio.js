@@ -8,6 +8,7 @@ import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import './studio.css';
 import spiffworkflow from './spiffworkflow.json';
+import { advice } from './lint.js';
 import LintelPanelModule from './panel.js';
 import translate from './translate.js';
 
@@ -100,9 +101,12 @@ function start() {
     }
   }
 
-  function showProblems(problems, notices) {
+  function showProblems(problems, notices, suggestions = []) {
     for (const id of marked) {
-      if (registry.get(id)) canvas.removeMarker(id, 'lintel-problem');
+      if (registry.get(id)) {
+        canvas.removeMarker(id, 'lintel-problem');
+        canvas.removeMarker(id, 'lintel-advice');
+      }
     }
     overlays.remove({ type: 'lintel-problem' });
     marked = [];
@@ -136,6 +140,26 @@ function start() {
       badge.title = count + ' 个问题';
       overlays.add(id, 'lintel-problem', { position: { top: -10, right: 10 }, html: badge });
     }
+    for (const suggestion of suggestions) {
+      const where = suggestion.element_id && registry.get(suggestion.element_id);
+      const item = document.createElement('li');
+      item.className = 'advice';
+      const name = where ? (where.businessObject.name || '') : '';
+      item.textContent = '建议：' + (name ? '「' + name + '」：' : '') + suggestion.message;
+      if (where) {
+        item.dataset.element = suggestion.element_id;
+        item.addEventListener('click', () => {
+          selection.select(where);
+          canvas.scrollToElement(where);
+        });
+        if (!counts[suggestion.element_id]) {
+          canvas.addMarker(suggestion.element_id, 'lintel-advice');
+          marked.push(suggestion.element_id);
+        }
+      }
+      list.appendChild(item);
+    }
+    root.dataset.advice = String(suggestions.length);
     for (const notice of notices) {
       const item = document.createElement('li');
       item.className = 'notice';
@@ -151,10 +175,13 @@ function start() {
     clearTimeout(checkTimer);
     const mine = ++checking;
     root.dataset.checking = 'true';
-    const { ok, answer } = await post(data.urls.check, { xml: await xml() });
+    const [{ ok, answer }, suggestions] = await Promise.all([
+      post(data.urls.check, { xml: await xml() }),
+      advice(modeler.getDefinitions()).catch(() => []),
+    ]);
     if (mine !== checking) return; // a later check is on its way
     root.dataset.checking = 'false';
-    if (ok) showProblems(answer.problems || [], answer.notices || []);
+    if (ok) showProblems(answer.problems || [], answer.notices || [], suggestions);
     else say('检查失败：' + (answer.message || '请稍后再试'), 'error');
   }
 
