@@ -132,7 +132,7 @@ def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "新增上门维修"})
     page = text(client.get("/processes/repair_visit/1"))
     assert "上门维修" in page and "部门：工程部" in page
-    assert "表单：无表单：填写完成说明后完成" in page
+    assert "表单：无表单：填写完成说明（可不填）后完成" in page
     assert "时限：2 个工作日" in page
     assert "提醒：36 小时" in page
     assert "升级（一级督办）：20 个工作小时" in page

@@ -92,7 +92,7 @@ def outline(
             own = task.get("department") or ""
             department = departments.get(own, own or task.get("lane") or "—")
         form_key = task.get("form_key")
-        form = form_titles.get(form_key, "") if form_key else _("无表单：填写完成说明后完成")
+        form = form_titles.get(form_key, "") if form_key else _("无表单：填写完成说明（可不填）后完成")
         steps.append(
             Step(
                 element_id=task["element_id"],

@@ -210,7 +210,7 @@ function FormEntry({ element, id }) {
     getOptions: () => {
       const current = property(bo, 'formKey');
       const forms = studioData().forms;
-      const options = [{ value: '', label: '无表单：填写完成说明后完成' }];
+      const options = [{ value: '', label: '无表单：填写完成说明（可不填）后完成' }];
       options.push(...forms.map(([key, title]) => ({ value: key, label: title })));
       if (current && !forms.some(([key]) => key === current)) options.push({ value: current, label: current });
       return options;
