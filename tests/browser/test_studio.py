@@ -153,3 +153,19 @@ def test_a_deployed_diagram_opens_with_its_steps_and_deadlines_in_the_panel(serv
     assert page.locator(f"{PANEL}lintel-amount").count() == 0
     shot(page, "05-advanced")
     assert errors == []
+
+
+def test_the_studio_speaks_english_to_an_english_reader(served, browser) -> None:
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, base, "admin")
+    page.select_option("#lang", "en")
+    page.wait_for_selector("html[lang=en]")
+    page.goto(f"{base}/processes/complaint/studio")
+    page.wait_for_selector("#studio[data-ready=true]")
+    select(page, "handle_overdue")
+    panel = page.inner_text("#studio-panel")
+    assert "Purpose" in panel and "Advanced expression" in panel and "作用" not in panel
+    assert "Process studio" in page.inner_text("main")
+    shot(page, "06-english")

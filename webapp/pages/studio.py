@@ -21,7 +21,7 @@ from engine.errors import DeployRefused, NotFound
 from engine.models import ProcessDefinition
 from webapp import db_session, platform
 from webapp.access import allow
-from webapp.i18n import N_, label, local_time, translate
+from webapp.i18n import N_, is_english, label, local_time, translate
 from webapp.pages.common import actor, commit, ok, problem
 
 bp = Blueprint("studio", __name__, url_prefix="/processes")
@@ -187,6 +187,7 @@ def _page(key: str) -> Any:
     forms = p.validator.forms_of(base)
     data = {
         "key": key,
+        "english": is_english(),
         "keyFixed": base is not None,
         "baseVersion": base.version if base is not None else None,
         "xml": xml,

@@ -1,6 +1,8 @@
 // A boundary timer's duration as the panel shows it (a number and a unit) and as the engine reads it:
 // a timeDate expression calling one of the deadline functions the script environment offers
 // (engine/deadlines.py). Anything else is an advanced expression, kept exactly as written.
+import { t } from './words.js';
+
 const CALL = /^\s*(calendar_hours|business_hours|working_days)\(\s*(\d+(?:\.\d+)?)\s*\)\s*$/;
 
 export function timerText(definition) {
@@ -31,7 +33,7 @@ export function durationExpression(amount, unit, clock) {
 export function validAmount(value) {
   const text = String(value || '').trim();
   if (!text) return null;
-  if (!/^\d+(\.\d+)?$/.test(text)) return '请填写一个正数，例如 2 或 1.5';
-  if (Number(text) <= 0) return '时长必须大于 0';
+  if (!/^\d+(\.\d+)?$/.test(text)) return t('请填写一个正数，例如 2 或 1.5');
+  if (Number(text) <= 0) return t('时长必须大于 0');
   return null;
 }

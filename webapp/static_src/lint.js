@@ -2,8 +2,8 @@
 // drawing (an element with no flow, a task that splits without a gateway…). Advice never blocks a deploy;
 // each rule's message is said in Chinese.
 import { Linter } from 'bpmnlint';
+import { t } from './words.js';
 import endEventRequired from 'bpmnlint/rules/end-event-required';
-import fakeJoin from 'bpmnlint/rules/fake-join';
 import noDisconnected from 'bpmnlint/rules/no-disconnected';
 import noGatewayJoinFork from 'bpmnlint/rules/no-gateway-join-fork';
 import noImplicitSplit from 'bpmnlint/rules/no-implicit-split';
@@ -12,7 +12,6 @@ import superfluousGateway from 'bpmnlint/rules/superfluous-gateway';
 
 const RULES = {
   'end-event-required': endEventRequired,
-  'fake-join': fakeJoin,
   'no-disconnected': noDisconnected,
   'no-gateway-join-fork': noGatewayJoinFork,
   'no-implicit-split': noImplicitSplit,
@@ -22,7 +21,6 @@ const RULES = {
 
 const WORDS = [
   [/is missing end event$/, '流程没有结束事件：请在最后一步之后加一个'],
-  [/^Incoming flows do not join$/, '多条线直接汇入此元素，并不会等齐：需要等齐时请用并行网关汇合'],
   [/^Element is not connected$/, '此元素没有连线，永远不会执行'],
   [/^Gateway forks and joins$/, '网关既汇合又分支：请拆成一个汇合网关和一个分支网关'],
   [/^Flow splits implicitly$/, '从此元素直接分出多条线：请用网关分支，并写明条件'],
@@ -42,7 +40,7 @@ const linter = new Linter({
 
 function inChinese(message) {
   const found = WORDS.find(([pattern]) => pattern.test(message));
-  return found ? found[1] : message;
+  return found ? t(found[1]) : message;
 }
 
 // [{element_id, message}] for the diagram the modeler holds.

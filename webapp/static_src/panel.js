@@ -3,6 +3,7 @@
 // properties formKey, candidateGroups, assignee, priority; on a boundary timer role, level and clock, and a
 // timeDate expression calling working_days / business_hours / calendar_hours. Every change goes through
 // the command stack, so undo and redo take it back.
+import { t } from './words.js';
 import { h } from '@bpmn-io/properties-panel/preact';
 import { SelectEntry, TextAreaEntry, TextFieldEntry } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
@@ -78,7 +79,7 @@ function NameEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextAreaEntry, {
     element, id, debounce, rows: 1, autoResize: true,
-    label: '名称',
+    label: t('名称'),
     getValue: () => getBusinessObject(element).name || '',
     setValue: (value) => modeling.updateProperties(element, { name: value }),
   });
@@ -90,14 +91,14 @@ function IdEntry({ element, id }) {
   const registry = useService('elementRegistry');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '编号',
-    description: '字母、数字、下划线；检查结果按编号指向元素。',
+    label: t('编号'),
+    description: t('字母、数字、下划线；检查结果按编号指向元素。'),
     getValue: () => getBusinessObject(element).id,
     setValue: (value) => modeling.updateProperties(element, { id: value }),
     validate: (value) => {
-      if (!ID.test(value || '')) return '编号以字母开头，只用字母、数字和下划线';
+      if (!ID.test(value || '')) return t('编号以字母开头，只用字母、数字和下划线');
       const other = registry.get(value);
-      if (other && other !== element) return '此编号已被其他元素使用';
+      if (other && other !== element) return t('此编号已被其他元素使用');
       return null;
     },
   });
@@ -116,7 +117,7 @@ function ProcessNameEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '流程名称',
+    label: t('流程名称'),
     getValue: () => processOf(element).name || '',
     setValue: (value) => injector.get('commandStack').execute('element.updateModdleProperties', {
       element, moddleElement: processOf(element), properties: { name: value },
@@ -130,14 +131,14 @@ function ProcessKeyEntry({ element, id }) {
   const fixed = studioData().keyFixed;
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '流程编号',
+    label: t('流程编号'),
     disabled: fixed,
-    description: fixed ? '已部署流程的编号不能更改。' : '部署后不能更改；字母开头，只用字母、数字和下划线。',
+    description: fixed ? t('已部署流程的编号不能更改。') : t('部署后不能更改；字母开头，只用字母、数字和下划线。'),
     getValue: () => processOf(element).id,
     setValue: (value) => injector.get('commandStack').execute('element.updateModdleProperties', {
       element, moddleElement: processOf(element), properties: { id: value },
     }),
-    validate: (value) => (ID.test(value || '') ? null : '编号以字母开头，只用字母、数字和下划线'),
+    validate: (value) => (ID.test(value || '') ? null : t('编号以字母开头，只用字母、数字和下划线')),
   });
 }
 
@@ -152,8 +153,8 @@ function DepartmentEntry({ element, id }) {
   const bo = getBusinessObject(element);
   return h(SelectEntry, {
     element, id,
-    label: '部门',
-    description: '不选则按泳道对应的部门。',
+    label: t('部门'),
+    description: t('不选则按泳道对应的部门。'),
     getValue: () => {
       const groups = property(bo, 'candidateGroups');
       if (!groups) return '';
@@ -168,9 +169,9 @@ function DepartmentEntry({ element, id }) {
       }
     },
     getOptions: () => [
-      { value: '', label: '— 按泳道 —' },
+      { value: '', label: t('— 按泳道 —') },
       ...studioData().departments.map(([code, name]) => ({ value: code, label: name })),
-      { value: EXPRESSION, label: '按数据决定（候选部门表达式）' },
+      { value: EXPRESSION, label: t('按数据决定（候选部门表达式）') },
     ],
   });
 }
@@ -180,8 +181,8 @@ function CandidateExpressionEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '候选部门表达式',
-    description: '例如 ${department}：取流程数据中的部门；也可写多个部门，用逗号分隔。',
+    label: t('候选部门表达式'),
+    description: t('例如 ${department}：取流程数据中的部门；也可写多个部门，用逗号分隔。'),
     getValue: () => property(getBusinessObject(element), 'candidateGroups'),
     setValue: (value) => setProperties(injector, element, { candidateGroups: value }),
   });
@@ -192,8 +193,8 @@ function AssigneeEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '办理人',
-    description: '用户名，或 ${...} 表达式；不填则由部门认领。',
+    label: t('办理人'),
+    description: t('用户名，或 ${...} 表达式；不填则由部门认领。'),
     getValue: () => property(getBusinessObject(element), 'assignee'),
     setValue: (value) => setProperties(injector, element, { assignee: value }),
   });
@@ -204,13 +205,13 @@ function FormEntry({ element, id }) {
   const bo = getBusinessObject(element);
   return h(SelectEntry, {
     element, id,
-    label: '表单',
+    label: t('表单'),
     getValue: () => property(bo, 'formKey'),
     setValue: (value) => setProperties(injector, element, { formKey: value }),
     getOptions: () => {
       const current = property(bo, 'formKey');
       const forms = studioData().forms;
-      const options = [{ value: '', label: '无表单：填写完成说明（可不填）后完成' }];
+      const options = [{ value: '', label: t('无表单：填写完成说明（可不填）后完成') }];
       options.push(...forms.map(([key, title]) => ({ value: key, label: title })));
       if (current && !forms.some(([key]) => key === current)) options.push({ value: current, label: current });
       return options;
@@ -223,14 +224,14 @@ function PriorityEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '优先级',
-    description: '0 到 1000 的整数（越大越靠前），或 ${...} 表达式。',
+    label: t('优先级'),
+    description: t('0 到 1000 的整数（越大越靠前），或 ${...} 表达式。'),
     getValue: () => property(getBusinessObject(element), 'priority'),
     setValue: (value) => setProperties(injector, element, { priority: value }),
     validate: (value) => {
       const text = (value || '').trim();
       if (!text || text.startsWith('${') || text.startsWith('#{')) return null;
-      return /^\d+$/.test(text) && Number(text) <= 1000 ? null : '请填写 0 到 1000 的整数';
+      return /^\d+$/.test(text) && Number(text) <= 1000 ? null : t('请填写 0 到 1000 的整数');
     },
   });
 }
@@ -241,7 +242,7 @@ function DocumentationEntry({ element, id }) {
   const bo = getBusinessObject(element);
   return h(TextAreaEntry, {
     element, id, debounce, rows: 3, autoResize: true,
-    label: '说明',
+    label: t('说明'),
     getValue: () => ((bo.documentation || [])[0] || {}).text || '',
     setValue: (value) => {
       const bpmnFactory = injector.get('bpmnFactory');
@@ -285,16 +286,16 @@ function RoleEntry({ element, id }) {
   const injector = useService('injector');
   return h(SelectEntry, {
     element, id,
-    label: '作用',
+    label: t('作用'),
     getValue: () => property(getBusinessObject(element), 'role') || 'deadline',
     setValue: (value) => setProperties(injector, element, {
       role: value,
       level: value === 'escalation' ? property(getBusinessObject(element), 'level') || '1' : '',
     }),
     getOptions: () => [
-      { value: 'deadline', label: '时限（到时即为超时）' },
-      { value: 'reminder', label: '提醒（提醒部门，记入时间线）' },
-      { value: 'escalation', label: '升级（交上级督办）' },
+      { value: 'deadline', label: t('时限（到时即为超时）') },
+      { value: 'reminder', label: t('提醒（提醒部门，记入时间线）') },
+      { value: 'escalation', label: t('升级（交上级督办）') },
     ],
   });
 }
@@ -304,11 +305,11 @@ function LevelEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '升级级别',
-    description: '1 部门经理，2 客服中心主管，3 集团客户关系中心。',
+    label: t('升级级别'),
+    description: t('1 部门经理，2 客服中心主管，3 集团客户关系中心。'),
     getValue: () => property(getBusinessObject(element), 'level'),
     setValue: (value) => setProperties(injector, element, { level: value }),
-    validate: (value) => (/^[1-9]\d{0,2}$/.test((value || '').trim()) ? null : '请填写 1、2、3 这样的级别'),
+    validate: (value) => (/^[1-9]\d{0,2}$/.test((value || '').trim()) ? null : t('请填写 1、2、3 这样的级别')),
   });
 }
 
@@ -316,7 +317,7 @@ function ClockEntry({ element, id }) {
   const injector = useService('injector');
   return h(SelectEntry, {
     element, id,
-    label: '计时',
+    label: t('计时'),
     getValue: () => clockOf(element),
     setValue: (value) => {
       const duration = readDuration(timerDefinition(element));
@@ -326,8 +327,8 @@ function ClockEntry({ element, id }) {
       setProperties(injector, element, { clock: value }, more);
     },
     getOptions: () => [
-      { value: 'calendar', label: '日历时间（含夜间、周末、节假日）' },
-      { value: 'business', label: '工作时间（只算工作日的上班时间）' },
+      { value: 'calendar', label: t('日历时间（含夜间、周末、节假日）') },
+      { value: 'business', label: t('工作时间（只算工作日的上班时间）') },
     ],
   });
 }
@@ -337,7 +338,7 @@ function AmountEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '时长',
+    label: t('时长'),
     getValue: () => (readDuration(timerDefinition(element)) || {}).amount || '',
     setValue: (value) => {
       const duration = readDuration(timerDefinition(element)) || {};
@@ -354,7 +355,7 @@ function UnitEntry({ element, id }) {
   const injector = useService('injector');
   return h(SelectEntry, {
     element, id,
-    label: '单位',
+    label: t('单位'),
     getValue: () => {
       const duration = readDuration(timerDefinition(element)) || {};
       return duration.unit || (clockOf(element) === 'business' ? 'days' : 'hours');
@@ -368,8 +369,8 @@ function UnitEntry({ element, id }) {
       setProperties(injector, element, { clock }, more);
     },
     getOptions: () => [
-      { value: 'hours', label: '小时' },
-      { value: 'days', label: '工作日' },
+      { value: 'hours', label: t('小时') },
+      { value: 'days', label: t('工作日') },
     ],
   });
 }
@@ -379,8 +380,8 @@ function AdvancedEntry({ element, id }) {
   const debounce = useService('debounceInput');
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '高级表达式',
-    description: '此时限由表达式给出，无法按数字和单位显示，保持原样。清空后可按数字和单位填写。',
+    label: t('高级表达式'),
+    description: t('此时限由表达式给出，无法按数字和单位显示，保持原样。清空后可按数字和单位填写。'),
     getValue: () => timerText(timerDefinition(element)).text,
     setValue: (value) => {
       const definition = timerDefinition(element);
@@ -406,8 +407,8 @@ function ConditionEntry({ element, id }) {
   const bo = getBusinessObject(element);
   return h(TextFieldEntry, {
     element, id, debounce,
-    label: '条件',
-    description: '流程数据上的条件，例如 approved == True 或 severity == "urgent"。',
+    label: t('条件'),
+    description: t('流程数据上的条件，例如 approved == True 或 severity == "urgent"。'),
     getValue: () => (bo.conditionExpression && bo.conditionExpression.body) || '',
     setValue: (value) => {
       let condition;
@@ -427,13 +428,13 @@ function groupsOf(element) {
   const groups = [];
   if (is(element, 'bpmn:Process') || is(element, 'bpmn:Participant') || is(element, 'bpmn:Collaboration')) {
     if (!processOf(element)) return groups;
-    groups.push({ shouldOpen: true, id: 'lintel-process', label: '流程', entries: [
+    groups.push({ shouldOpen: true, id: 'lintel-process', label: t('流程'), entries: [
       entry('lintel-process-name', ProcessNameEntry, element),
       entry('lintel-process-key', ProcessKeyEntry, element),
     ] });
     return groups;
   }
-  groups.push({ shouldOpen: true, id: 'lintel-general', label: '基本信息', entries: [
+  groups.push({ shouldOpen: true, id: 'lintel-general', label: t('基本信息'), entries: [
     entry('lintel-name', NameEntry, element),
     entry('lintel-id', IdEntry, element),
   ] });
@@ -448,7 +449,7 @@ function groupsOf(element) {
       entry('lintel-form', FormEntry, element),
       entry('lintel-priority', PriorityEntry, element),
     );
-    groups.push({ shouldOpen: true, id: 'lintel-step', label: '办理', entries });
+    groups.push({ shouldOpen: true, id: 'lintel-step', label: t('办理'), entries });
   }
   if (is(element, 'bpmn:BoundaryEvent') && timerDefinition(element)) {
     const entries = [entry('lintel-role', RoleEntry, element)];
@@ -459,13 +460,13 @@ function groupsOf(element) {
     } else {
       entries.push(entry('lintel-advanced', AdvancedEntry, element));
     }
-    groups.push({ shouldOpen: true, id: 'lintel-timer', label: '时限', entries });
+    groups.push({ shouldOpen: true, id: 'lintel-timer', label: t('时限'), entries });
   }
   if (is(element, 'bpmn:SequenceFlow') && bo.sourceRef
       && (is(bo.sourceRef, 'bpmn:ExclusiveGateway') || is(bo.sourceRef, 'bpmn:InclusiveGateway'))) {
-    groups.push({ shouldOpen: true, id: 'lintel-condition', label: '条件', entries: [entry('lintel-condition-text', ConditionEntry, element)] });
+    groups.push({ shouldOpen: true, id: 'lintel-condition', label: t('条件'), entries: [entry('lintel-condition-text', ConditionEntry, element)] });
   }
-  groups.push({ shouldOpen: true, id: 'lintel-documentation', label: '说明', entries: [entry('lintel-documentation-text', DocumentationEntry, element)] });
+  groups.push({ shouldOpen: true, id: 'lintel-documentation', label: t('说明'), entries: [entry('lintel-documentation-text', DocumentationEntry, element)] });
   return groups;
 }
 

@@ -1,5 +1,6 @@
 // The process owners' studio: the bpmn-js modeler with Lintel's properties panel, drafts saved as you go,
 // the server's deploy checks marked on the elements, and deploying with a change note.
+import { t, useEnglish } from './words.js';
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule } from 'bpmn-js-properties-panel';
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -34,7 +35,7 @@ async function post(url, body) {
   try {
     answer = await response.json();
   } catch (e) {
-    answer = { message: '服务器没有给出可读的回答' };
+    answer = { message: t('服务器没有给出可读的回答') };
   }
   return { ok: response.ok, status: response.status, answer };
 }
@@ -48,6 +49,7 @@ function start() {
   if (!root) return;
   const data = JSON.parse(document.getElementById('studio-data').textContent);
   window.lintelStudio = data;
+  useEnglish(data.english);
   const status = document.getElementById('studio-status');
   const list = document.getElementById('studio-problems');
   const summary = document.getElementById('studio-problem-count');
@@ -94,10 +96,10 @@ function start() {
     dirty = false;
     const { ok, answer } = await post(data.urls.draft, { xml: sent, base_version: data.baseVersion });
     if (ok) {
-      say((explicit ? '草稿已保存 ' : '已自动保存草稿 ') + timeNow(), 'saved');
+      say((explicit ? t('草稿已保存 ') : t('已自动保存草稿 ')) + timeNow(), 'saved');
     } else {
       dirty = true;
-      say('草稿未保存：' + (answer.message || '请稍后再试'), 'error');
+      say(t('草稿未保存：') + (answer.message || t('请稍后再试')), 'error');
     }
   }
 
@@ -116,7 +118,7 @@ function start() {
       const item = document.createElement('li');
       const where = problem.element_id && registry.get(problem.element_id);
       const name = where ? (where.businessObject.name || problem.element_id) : '';
-      item.textContent = (name ? '「' + name + '」：' : '') + problem.message;
+      item.textContent = (name ? t('「') + name + t('」：') : '') + problem.message;
       item.className = 'problem';
       if (where) {
         item.dataset.element = problem.element_id;
@@ -137,7 +139,7 @@ function start() {
       const badge = document.createElement('div');
       badge.className = 'lintel-problem-badge';
       badge.textContent = String(count);
-      badge.title = count + ' 个问题';
+      badge.title = count + t(' 个问题');
       overlays.add(id, 'lintel-problem', { position: { top: -10, right: 10 }, html: badge });
     }
     for (const suggestion of suggestions) {
@@ -145,7 +147,7 @@ function start() {
       const item = document.createElement('li');
       item.className = 'advice';
       const name = where ? (where.businessObject.name || '') : '';
-      item.textContent = '建议：' + (name ? '「' + name + '」：' : '') + suggestion.message;
+      item.textContent = t('建议：') + (name ? t('「') + name + t('」：') : '') + suggestion.message;
       if (where) {
         item.dataset.element = suggestion.element_id;
         item.addEventListener('click', () => {
@@ -163,10 +165,10 @@ function start() {
     for (const notice of notices) {
       const item = document.createElement('li');
       item.className = 'notice';
-      item.textContent = '提示：' + notice.message;
+      item.textContent = t('提示：') + notice.message;
       list.appendChild(item);
     }
-    summary.textContent = problems.length ? problems.length + ' 个问题' : '没有问题，可以部署';
+    summary.textContent = problems.length ? problems.length + t(' 个问题') : t('没有问题，可以部署');
     summary.className = problems.length ? 'problem-count bad' : 'problem-count good';
     root.dataset.problems = String(problems.length);
   }
@@ -182,7 +184,7 @@ function start() {
     if (mine !== checking) return; // a later check is on its way
     root.dataset.checking = 'false';
     if (ok) showProblems(answer.problems || [], answer.notices || [], suggestions);
-    else say('检查失败：' + (answer.message || '请稍后再试'), 'error');
+    else say(t('检查失败：') + (answer.message || t('请稍后再试')), 'error');
   }
 
   function changed() {
@@ -190,7 +192,7 @@ function start() {
     undo.disabled = !commandStack.canUndo();
     redo.disabled = !commandStack.canRedo();
     dirty = true;
-    say('有未保存的修改…', '');
+    say(t('有未保存的修改…'), '');
     clearTimeout(saveTimer);
     clearTimeout(checkTimer);
     saveTimer = setTimeout(() => saveDraft(false), AUTOSAVE_MS);
@@ -219,7 +221,7 @@ function start() {
     event.preventDefault();
     deployError.textContent = '';
     if (!note.value.trim()) {
-      deployError.textContent = '请填写变更说明：这一版改了什么、为什么改。';
+      deployError.textContent = t('请填写变更说明：这一版改了什么、为什么改。');
       note.focus();
       return;
     }
@@ -237,7 +239,7 @@ function start() {
       return;
     }
     if (dirty) saveTimer = setTimeout(() => saveDraft(false), AUTOSAVE_MS);
-    deployError.textContent = answer.message || '未部署';
+    deployError.textContent = answer.message || t('未部署');
     if (answer.problems) showProblems(answer.problems, []);
   });
 
@@ -246,12 +248,12 @@ function start() {
     canvas.zoom('fit-viewport', 'auto');
     undo.disabled = true;
     redo.disabled = true;
-    say(data.draftSavedAt ? '已打开 ' + data.draftSavedAt + ' 保存的草稿' : '已打开', '');
-    if (warnings && warnings.length) say('流程图中有 ' + warnings.length + ' 处无法识别的内容，已保持原样', '');
+    say(data.draftSavedAt ? t('已打开 ') + data.draftSavedAt + t(' 保存的草稿') : t('已打开'), '');
+    if (warnings && warnings.length) say(t('流程图中有 ') + warnings.length + t(' 处无法识别的内容，已保持原样'), '');
     root.dataset.ready = 'true';
     check();
   }).catch((error) => {
-    say('流程图无法打开：' + error.message, 'error');
+    say(t('流程图无法打开：') + error.message, 'error');
   });
 }
 

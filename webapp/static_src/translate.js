@@ -1,5 +1,7 @@
 // The modeler's own words (palette, context pad, replace menu, panel header) in Chinese, so a process
 // owner meets no English in the studio. Words not listed keep bpmn-js's text.
+import { isEnglish } from './words.js';
+
 const WORDS = {
   'Activate hand tool': '抓手工具（拖动画布）',
   'Activate lasso tool': '框选工具',
@@ -87,6 +89,6 @@ const WORDS = {
 };
 
 export default function translate(template, replacements) {
-  const text = WORDS[template] || template;
+  const text = (!isEnglish() && WORDS[template]) || template;
   return text.replace(/{([^}]+)}/g, (_, key) => (replacements && key in replacements ? replacements[key] : `{${key}}`));
 }
