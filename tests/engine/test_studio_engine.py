@@ -3,11 +3,15 @@ timer expressions a version page reads in plain words."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from engine.bpmn_outline import TimerText, boundary_timers
 from engine.models import ProcessDefinition, ProcessDraft
+from lintel.clock import SHANGHAI
 from tests.conftest import COMPLAINT_BPMN, DATA
+from tests.webapp.pages_support import actor
 
 REPAIR = (DATA / "studio" / "repair_visit.bpmn").read_bytes()
 
@@ -52,3 +56,12 @@ def test_a_timer_says_its_duration_when_it_is_a_simple_one() -> None:
     complaint = boundary_timers(COMPLAINT_BPMN.read_text())
     assert complaint["handle_overdue"] == TimerText("timeDate", "handle_due")
     assert boundary_timers("<not xml") == {}
+
+
+def test_a_deadline_the_studio_writes_runs_on_working_days(platform, clock) -> None:
+    platform.definitions.deploy(REPAIR, "repair_visit.bpmn", actor="admin", note="两个工作日")
+    instance = platform.runtime.start("repair_visit", {}, actor(platform, "crc"))
+    task = platform.tasks.open_tasks_of(instance.id)[0]
+    # Friday 10:00 in Shanghai plus two working days: Tuesday 10:00.
+    assert task.due_at == datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
+    assert task.department == "engineering"
