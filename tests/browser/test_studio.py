@@ -126,6 +126,28 @@ def test_a_process_is_drawn_checked_and_deployed_from_the_studio(served, browser
     step = page.inner_text('li[data-step="visit"]')
     assert "工程部" in step and "时限：2 个工作日" in step
     shot(page, "04-version")
+
+    # A second version with three days, then back to the first.
+    page.click("text=在工作室中编辑")
+    page.wait_for_selector("#studio[data-ready=true]")
+    select(page, "visit_deadline")
+    page.fill(f"{PANEL}lintel-amount", "3")
+    page.wait_for_function(
+        "() => bpmnjs.get('elementRegistry').get('visit_deadline').businessObject"
+        ".eventDefinitions[0].timeDate.body === 'working_days(3)'"
+    )
+    page.fill("#studio-note", "维修时限放宽到三个工作日")
+    page.click("#studio-deploy button[type=submit]")
+    page.wait_for_url(f"{base}/processes/repair_visit/2")
+    assert "时限：3 个工作日" in page.inner_text('li[data-step="visit"]')
+    page.click("text=第 1 版")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("text=回滚到此版本")
+    page.wait_for_url(f"{base}/processes/repair_visit/3")
+    main = page.inner_text("main")
+    assert "已回滚：第 3 版与第 1 版相同" in main and "回滚到第1版" in main
+    assert "时限：2 个工作日" in page.inner_text('li[data-step="visit"]')
+    shot(page, "05-rolled-back")
     assert errors == []
 
 
@@ -151,7 +173,7 @@ def test_a_deployed_diagram_opens_with_its_steps_and_deadlines_in_the_panel(serv
     assert page.input_value(f"{PANEL}lintel-level") == "1"
     assert page.input_value(f"{PANEL}lintel-advanced") == "handle_due"
     assert page.locator(f"{PANEL}lintel-amount").count() == 0
-    shot(page, "05-advanced")
+    shot(page, "06-advanced")
     assert errors == []
 
 
@@ -168,4 +190,4 @@ def test_the_studio_speaks_english_to_an_english_reader(served, browser) -> None
     panel = page.inner_text("#studio-panel")
     assert "Purpose" in panel and "Advanced expression" in panel and "作用" not in panel
     assert "Process studio" in page.inner_text("main")
-    shot(page, "06-english")
+    shot(page, "07-english")
