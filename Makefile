@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint check-migrations bench clean
+.PHONY: run test lint check-migrations bench clean assets
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -25,7 +25,20 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
 
-run: $(RUN_STAMP) node_modules/.installed
+# The studio's modeler (bpmn-js, its properties panel and Lintel's panel) bundled by esbuild into
+# webapp/static/build/, which is not committed: `make` builds it again when its sources or packages change.
+STUDIO_SOURCES := $(wildcard webapp/static_src/*)
+STUDIO_BUILD := webapp/static/build/studio.js
+
+$(STUDIO_BUILD): node_modules/.installed $(STUDIO_SOURCES)
+	node_modules/.bin/esbuild webapp/static_src/studio.js --bundle --minify --format=iife \
+		--target=es2020 --outdir=webapp/static/build --asset-names=[name] \
+		--loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file \
+		--log-level=warning
+
+assets: $(STUDIO_BUILD)
+
+run: $(RUN_STAMP) node_modules/.installed assets
 	$(BIN)/lintel init --demo
 	$(BIN)/lintel demo
 	$(BIN)/lintel serve
@@ -39,11 +52,11 @@ lint: $(DEV_STAMP)
 check-migrations: $(DEV_STAMP)
 	$(BIN)/python -m webapp.migration_check
 
-test: $(DEV_STAMP) node_modules/.installed lint check-migrations
+test: $(DEV_STAMP) node_modules/.installed assets lint check-migrations
 	$(BIN)/pytest -n 2
 
 bench: $(RUN_STAMP)
 	$(BIN)/lintel bench engine
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules webapp/static/build instance .pytest_cache .mypy_cache .ruff_cache

@@ -51,6 +51,7 @@ from crm.worklist import Worklist
 from engine.business_time import BusinessCalendar
 from engine.deadlines import deadline_library
 from engine.definitions import DefinitionService, SpecCache
+from engine.drafts import DraftService
 from engine.evaluator import EvaluatorLimits, EvaluatorPool, FunctionLibrary, shared_pool
 from engine.events import EventBus
 from engine.inbox import Inbox
@@ -146,6 +147,7 @@ class Platform:
         )
         self.timer_starts = TimerStarts(session, self.runtime)
         self.definitions.on_deployed = self.timer_starts.schedule
+        self.drafts = DraftService(session, clock=clock)
         self.tasks = TaskService(session, self.runtime, self.validator)
         self.incidents = IncidentService(session, self.runtime)
         self.inbox = Inbox(session)

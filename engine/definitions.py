@@ -192,10 +192,12 @@ class DefinitionService:
         options: DeployOptions | None = None,
         actor: str | None = None,
         dry_run: bool = False,
+        note: str | None = None,
     ) -> DeployResult:
         """Store a deploy (its main BPMN file, the BPMN files its call activities reach, its DMN tables and
         forms) as a new version of its process; the same files with the same options reuse the latest
-        version. `files` is a list of (file name, content), or one file's content with `filename`."""
+        version. `files` is a list of (file name, content), or one file's content with `filename`; `note`
+        is the change note kept with a new version."""
         checked = self.check_bundle(files, filename, options)
         parsed = checked.parsed
         latest = self.latest_or_none(parsed.key)
@@ -216,6 +218,7 @@ class DefinitionService:
             meta=parsed.to_json(),
             deployed_at=self.clock.now(),
             deployed_by=actor,
+            change_note=(note or "").strip() or None,
         )
         self.session.add(definition)
         self.session.flush()
@@ -233,6 +236,19 @@ class DefinitionService:
         if self.on_deployed is not None:
             self.on_deployed(definition)
         return DeployResult(definition, definition.key, version, created=True, notices=parsed.notices)
+
+    def deployed_files(self, definition: ProcessDefinition) -> list[tuple[str, bytes]]:
+        """A version's files as a deploy takes them, the main diagram first."""
+        return [(f.filename, f.content.encode("utf-8")) for f in stored_files(definition, with_content=True)]
+
+    def roll_back(self, definition: ProcessDefinition, *, actor: str | None, note: str) -> DeployResult:
+        """Deploy an earlier version's files and routing again, as a new version; instances started on the
+        versions between keep them. When the latest version already equals it, nothing is stored."""
+        files = self.deployed_files(definition) or [
+            (definition.filename, definition.bpmn_xml.encode("utf-8"))
+        ]
+        options = ParsedDefinition.from_json(definition.meta).options
+        return self.deploy(files, options=options, actor=actor, note=note)
 
     def files(self, definition: ProcessDefinition, *, with_content: bool = False) -> list[DefinitionFile]:
         return stored_files(definition, with_content=with_content)

@@ -27,6 +27,25 @@ class ProcessDefinition(Base):
     meta: Mapped[dict[str, Any]]
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str | None] = mapped_column(String(100))
+    # What the process owner said changed in this version (the studio asks for it; uploads may leave it out).
+    change_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessDraft(Base):
+    """A process owner's diagram in the studio, saved as they draw. A draft is nobody else's and nothing
+    runs it: it is never deployed (deploying stores a version and forgets the draft), never started, never
+    in an inbox. `process_key` is '' for a process not deployed yet."""
+
+    __tablename__ = "process_drafts"
+    __table_args__ = (UniqueConstraint("owner", "process_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # The version the draft was started from (None for a new process).
+    base_version: Mapped[int | None]
+    updated_at: Mapped[datetime]
 
 
 class DefinitionFile(Base):

@@ -286,7 +286,7 @@ def test_every_page_renders_in_english(client, platform) -> None:
         f"/requests/{complaint.instance_id}": "Timeline",
         "/complaints/new?q=13800000001": "Find by phone, name, pinyin initials, unit or request number",
         "/processes": "Deploy a new version",
-        "/processes/complaint/1": "Human steps",
+        "/processes/complaint/1": "Steps: who handles them, with which form, by when",
         "/admin/users": "New account",
         f"/admin/users/{admin_id}": "Reset password",
         "/admin/departments": "New department",

@@ -21,6 +21,7 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import label
 from webapp.pages.common import actor, commit, ok, problem
+from webapp.pages.process_outline import outline
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -126,6 +127,18 @@ def version(key: str, version: int) -> Any:
     except FormError as exc:  # a version stored before a form format changed: say so, show the rest
         forms, own_forms = p.validator.forms_of(None), {}
         problem(str(exc))
+    form_titles = {
+        t["form_key"]: label(forms.get(t["form_key"]), "title") for t in tasks if t.get("form_key") in forms
+    }
+    diagrams = [f.content for f in p.definitions.files(definition, with_content=True) if f.kind == "bpmn"]
+    if not diagrams:  # a version stored before its files were
+        diagrams = [
+            db_session().scalar(
+                select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id)
+            )
+            or ""
+        ]
+    departments = dict(p.directory.department_choices())
     used_by: dict[str, list[str]] = {}
     for t in tasks:
         if t.get("form_key") in forms:
@@ -134,17 +147,11 @@ def version(key: str, version: int) -> Any:
         "processes/version.html",
         definition=definition,
         versions=versions[::-1],
-        tasks=tasks,
+        steps=outline(definition.meta or {}, diagrams, departments, form_titles),
         notices=(definition.meta or {}).get("notices", []),
-        departments=dict(p.directory.department_choices()),
         deployers=deployers(versions),
         files=p.definitions.files(definition),
         own_forms=[(key, form, used_by.get(id_of(form), [])) for key, form in own_forms.items()],
-        form_titles={
-            t["form_key"]: label(forms.get(t["form_key"]), "title")
-            for t in tasks
-            if t.get("form_key") in forms
-        },
     )
 
 

@@ -1,0 +1,107 @@
+"""A version's steps in plain words for its page: who does each human step, with which form, and what its
+timers do and when (时限、提醒、升级 with their durations), read from the version's stored routing and the
+timer expressions of its diagram."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from engine.bpmn_outline import TimerText, boundary_timers
+from webapp.i18n import escalation_name
+
+
+@dataclass(frozen=True)
+class Timer:
+    role: str  # 时限 / 提醒 / 升级（一级督办）
+    when: str  # 2 个工作日 / 24 小时 / …
+    expression: str | None  # the expression itself, when the words cannot say it
+
+
+@dataclass(frozen=True)
+class Step:
+    element_id: str
+    name: str
+    department: str
+    department_code: str | None  # shown as a code when it is an expression
+    form: str
+    form_key: str | None
+    timers: list[Timer] = field(default_factory=list)
+
+
+def _number(amount: float) -> str:
+    return f"{amount:g}"
+
+
+def duration_words(timer: TimerText, clock: str) -> tuple[str, str | None]:
+    """(words, the expression when the words cannot say it) for one timer."""
+    simple = timer.duration()
+    if simple is not None:
+        unit, amount = simple
+        if unit == "working_days":
+            return _("%(n)s 个工作日", n=_number(amount)), None
+        if unit == "business_hours":
+            return _("%(n)s 个工作小时", n=_number(amount)), None
+        return _("%(n)s 小时", n=_number(amount)), None
+    if not timer.text:
+        return _("未设时长"), None
+    if timer.kind == "timeCycle":
+        return _("按周期重复"), timer.text
+    if clock == "business":
+        return _("按工作时间，由表达式计算"), timer.text
+    return _("由表达式计算"), timer.text
+
+
+def _role(meta: Mapping[str, Any]) -> str:
+    role = meta.get("role", "deadline")
+    if role == "reminder":
+        return _("提醒")
+    if role == "escalation":
+        return _("升级（%(level)s）", level=escalation_name(meta.get("level")))
+    return _("时限")
+
+
+def outline(
+    meta: Mapping[str, Any],
+    diagrams: list[str],
+    departments: Mapping[str, str],
+    form_titles: Mapping[str, str],
+) -> list[Step]:
+    texts: dict[str, TimerText] = {}
+    for xml in diagrams:
+        texts.update(boundary_timers(xml))
+    timers_of: dict[str, list[Timer]] = {}
+    for element_id, timer in (meta.get("boundary_timers") or {}).items():
+        text = texts.get(element_id, TimerText("timeDate", ""))
+        when, expression = duration_words(text, timer.get("clock", "calendar"))
+        timers_of.setdefault(timer.get("attached_to", ""), []).append(Timer(_role(timer), when, expression))
+    steps = []
+    for task in (meta.get("tasks") or {}).values():
+        groups = task.get("candidate_groups")
+        code: str | None = None
+        if groups and task.get("candidate_groups_is_expression"):
+            department, code = _("按流程数据决定"), groups
+        elif task.get("candidate_departments"):
+            department = "、".join(departments.get(c, c) for c in task["candidate_departments"])
+        elif groups:
+            department = departments.get(groups, groups)
+        else:
+            own = task.get("department") or ""
+            department = departments.get(own, own or task.get("lane") or "—")
+        form_key = task.get("form_key")
+        form = form_titles.get(form_key, "") if form_key else _("无表单：填写完成说明（可不填）后完成")
+        steps.append(
+            Step(
+                element_id=task["element_id"],
+                name=task.get("name") or task["element_id"],
+                department=department,
+                department_code=code,
+                form=form,
+                form_key=form_key,
+                timers=timers_of.get(task["element_id"], []),
+            )
+        )
+    return steps

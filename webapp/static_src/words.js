@@ -1,0 +1,91 @@
+// The studio's own words are written in Chinese; an English reader (the language menu) gets these.
+const ENGLISH = {
+  ' 个问题': ' problem(s)',
+  ' 保存的草稿': '',
+  ' 处无法识别的内容，已保持原样': ' part(s) the modeler does not know; they are kept as they are',
+  '0 到 1000 的整数（越大越靠前），或 ${...} 表达式。': 'A whole number from 0 to 1000 (higher comes first), or a ${...} expression.',
+  '1 部门经理，2 客服中心主管，3 集团客户关系中心。': '1 department manager, 2 centre supervisor, 3 group CR centre.',
+  '— 按泳道 —': '— by its lane —',
+  '「': '"',
+  '」：': '": ',
+  '不选则按泳道对应的部门。': 'When none is chosen, the department of its lane.',
+  '从此元素直接分出多条线：请用网关分支，并写明条件': 'Several flows leave this element directly: split with a gateway and its conditions',
+  '优先级': 'Priority',
+  '作用': 'Purpose',
+  '例如 ${department}：取流程数据中的部门；也可写多个部门，用逗号分隔。': 'For example ${department}: the department in the process data; or several departments separated by commas.',
+  '候选部门表达式': 'Candidate department expression',
+  '办理': 'Handling',
+  '办理人': 'Assignee',
+  '升级级别': 'Escalation level',
+  '升级（交上级督办）': 'Escalation (to a higher level)',
+  '单位': 'Unit',
+  '名称': 'Name',
+  '基本信息': 'General',
+  '多余的网关：只有一条流入线和一条流出线': 'Superfluous gateway: one flow in and one flow out',
+  '字母、数字、下划线；检查结果按编号指向元素。': 'Letters, digits and underscores; the checks name elements by it.',
+  '小时': 'hours',
+  '工作日': 'working days',
+  '工作时间（只算工作日的上班时间）': 'Working time (working hours of working days only)',
+  '已打开 ': 'Opened the draft saved ',
+  '已打开': 'Opened',
+  '已自动保存草稿 ': 'Draft saved automatically ',
+  '已部署流程的编号不能更改。': 'A deployed process keeps its key.',
+  '建议：': 'Advice: ',
+  '按数据决定（候选部门表达式）': 'Decided by the data (candidate department expression)',
+  '提示：': 'Notice: ',
+  '提醒（提醒部门，记入时间线）': 'Reminder (the department is reminded, the timeline notes it)',
+  '无表单：填写完成说明（可不填）后完成': 'No form: completed with an optional note',
+  '日历时间（含夜间、周末、节假日）': 'Calendar time (nights, weekends and holidays count)',
+  '时长': 'Duration',
+  '时长必须大于 0': 'The duration must be more than 0',
+  '时限': 'Deadline',
+  '时限（到时即为超时）': 'Deadline (overdue when it fires)',
+  '有多个空白开始事件：只保留一个': 'Several blank start events: keep one',
+  '有未保存的修改…': 'Unsaved changes…',
+  '服务器没有给出可读的回答': 'The server gave no readable answer',
+  '未部署': 'Not deployed',
+  '条件': 'Condition',
+  '检查失败：': 'The check failed: ',
+  '此元素没有连线，永远不会执行': 'This element has no flow: it never runs',
+  '此时限由表达式给出，无法按数字和单位显示，保持原样。清空后可按数字和单位填写。': 'An expression gives this deadline; it cannot be shown as a number and unit and is kept as written. Empty it to enter a number and unit.',
+  '此编号已被其他元素使用': 'Another element has this id',
+  '没有问题，可以部署': 'No problems: ready to deploy',
+  '流程': 'Process',
+  '流程名称': 'Process name',
+  '流程图中有 ': 'The diagram has ',
+  '流程图无法打开：': 'The diagram cannot be opened: ',
+  '流程数据上的条件，例如 approved == True 或 severity == "urgent"。': 'A condition on the process data, e.g. approved == True or severity == "urgent".',
+  '流程没有结束事件：请在最后一步之后加一个': 'The process has no end event: add one after its last step',
+  '流程编号': 'Process key',
+  '用户名，或 ${...} 表达式；不填则由部门认领。': 'A username, or a ${...} expression; when empty, the department claims it.',
+  '编号': 'Id',
+  '编号以字母开头，只用字母、数字和下划线': 'An id starts with a letter and has only letters, digits and underscores',
+  '网关既汇合又分支：请拆成一个汇合网关和一个分支网关': 'The gateway joins and splits: make it a joining and a splitting gateway',
+  '草稿已保存 ': 'Draft saved ',
+  '草稿未保存：': 'Draft not saved: ',
+  '表单': 'Form',
+  '计时': 'Clock',
+  '说明': 'Documentation',
+  '请填写 0 到 1000 的整数': 'Enter a whole number from 0 to 1000',
+  '请填写 1、2、3 这样的级别': 'Enter a level such as 1, 2 or 3',
+  '请填写一个正数，例如 2 或 1.5': 'Enter a positive number, such as 2 or 1.5',
+  '请填写变更说明：这一版改了什么、为什么改。': 'Write a change note: what this version changes, and why.',
+  '请稍后再试': 'try again later',
+  '部署后不能更改；字母开头，只用字母、数字和下划线。': 'Fixed once deployed; a letter first, then letters, digits and underscores.',
+  '部门': 'Department',
+  '高级表达式': 'Advanced expression',
+};
+
+let english = false;
+
+export function useEnglish(on) {
+  english = Boolean(on);
+}
+
+export function isEnglish() {
+  return english;
+}
+
+export function t(text) {
+  return english && text in ENGLISH ? ENGLISH[text] : text;
+}
