@@ -429,4 +429,3 @@ def _name(spec: TaskSpec, plan: MigrationPlan) -> str:
             own = plan.compiled_source.spec.task_specs.get(name)
             return (own.bpmn_name if own is not None else None) or name
     return spec.bpmn_name or name
-

@@ -23,26 +23,29 @@ def with_step_added(xml: str | None = None) -> str:
     """A review step 分派复核 between triage and the department's handling."""
     xml = xml or source()
     xml = xml.replace(
-        '<bpmn:incoming>flow_triage_deadline</bpmn:incoming>', '<bpmn:incoming>flow_check_deadline</bpmn:incoming>'
+        "<bpmn:incoming>flow_triage_deadline</bpmn:incoming>",
+        "<bpmn:incoming>flow_check_deadline</bpmn:incoming>",
     )
     xml = xml.replace(
         '<bpmn:sequenceFlow id="flow_triage_deadline" sourceRef="triage" targetRef="set_deadline" />',
         '<bpmn:sequenceFlow id="flow_triage_deadline" sourceRef="triage" targetRef="triage_check" />\n'
         + CHECK_TASK,
     )
-    return xml.replace(
-        "<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>",
-        "<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>triage_check</bpmn:flowNodeRef>",
-    )
+    ref = "<bpmn:flowNodeRef>{}</bpmn:flowNodeRef>"
+    return xml.replace(ref.format("triage"), ref.format("triage") + "\n        " + ref.format("triage_check"))
 
 
 def with_triage_replaced(xml: str | None = None) -> str:
     """Triage (客服分派) removed, a step 分派登记 (`dispatch`) in its place with the same deadlines."""
     xml = xml or source()
-    xml = xml.replace('<bpmn:userTask id="triage" name="客服分派">', '<bpmn:userTask id="dispatch" name="分派登记">')
+    xml = xml.replace(
+        '<bpmn:userTask id="triage" name="客服分派">', '<bpmn:userTask id="dispatch" name="分派登记">'
+    )
     for attribute in ("targetRef", "sourceRef", "attachedToRef", "bpmnElement"):
         xml = xml.replace(f'{attribute}="triage"', f'{attribute}="dispatch"')
-    return xml.replace("<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>dispatch</bpmn:flowNodeRef>")
+    return xml.replace(
+        "<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>dispatch</bpmn:flowNodeRef>"
+    )
 
 
 def with_triage_deadline(expression: str, xml: str | None = None) -> str:

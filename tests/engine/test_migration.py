@@ -8,17 +8,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from crm.models import RequestIndex
-from crm.platform import Platform
+from crm.platform import Foundation, Platform
 from engine.actors import SYSTEM
 from engine.errors import InvalidData, NotFound
 from engine.migration import Migrations
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.timers import TimerJob
 from lintel.clock import FixedClock
-from tests.engine.test_start_many import actor, job  # noqa: F401  (the timer job fixture)
+from tests.engine.test_start_many import actor
 from tests.migration_support import (
     COMPLAINT,
     deploy,
@@ -26,6 +26,11 @@ from tests.migration_support import (
     with_triage_deadline,
     with_triage_replaced,
 )
+
+
+@pytest.fixture
+def job(session_factory: sessionmaker[Session], foundation: Foundation) -> TimerJob:
+    return TimerJob(session_factory, lambda session: Platform(session, foundation).runtime)
 
 
 def start(platform: Platform, count: int) -> list[int]:
@@ -47,7 +52,15 @@ def open_rows(session: Session, ids: list[int]) -> dict[int, HumanTask]:
 
 
 def snapshot(row: HumanTask) -> tuple[object, ...]:
-    return (row.id, row.task_guid, row.assignee, row.department, row.created_at, row.due_at, row.deadline_clock)
+    return (
+        row.id,
+        row.task_guid,
+        row.assignee,
+        row.department,
+        row.created_at,
+        row.due_at,
+        row.deadline_clock,
+    )
 
 
 def test_a_thousand_complaints_move_to_a_version_that_adds_a_step(
@@ -60,6 +73,7 @@ def test_a_thousand_complaints_move_to_a_version_that_adds_a_step(
         platform.tasks.claim(rows[instance_id].id, crc)
     clock.advance(timedelta(hours=5))
     before = {i: snapshot(r) for i, r in rows.items()}
+    session.commit()  # what starting them queued (notices) is written, as it is before anyone migrates
     v2 = deploy(platform, with_step_added())
     migrations = Migrations(session, platform.runtime)
     plan = migrations.plan("complaint", 1, v2.version)
@@ -80,7 +94,9 @@ def test_a_thousand_complaints_move_to_a_version_that_adds_a_step(
     # The new step comes after triage on the moved requests.
     moved = ids[0]
     row = after[moved]
-    platform.tasks.complete(row.id, {"category": "quality", "severity": "normal", "department": "engineering"}, crc)
+    platform.tasks.complete(
+        row.id, {"category": "quality", "severity": "normal", "department": "engineering"}, crc
+    )
     nxt = open_rows(session, [moved])[moved]
     assert nxt.element_id == "triage_check" and nxt.name == "分派复核"
 
@@ -160,7 +176,9 @@ def test_the_move_is_on_the_request_timeline(platform: Platform, session: Sessio
     )
     assert kinds[0] == "instance.started" and "task.created" in kinds
     event = session.scalars(
-        select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.kind == "instance.migrated")
+        select(AuditEvent).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.kind == "instance.migrated"
+        )
     ).one()
     assert event.actor == "admin" and event.data == {"version": [1, v2.version]}
     # Nothing new was opened or cancelled by the move.
