@@ -128,6 +128,7 @@ from webapp.api import (  # noqa: E402,F401
     definitions,
     incidents,
     messages,
+    migrations,
     openapi,
     owners,
     rectification,

@@ -21,6 +21,7 @@ from webapp.api import (
     bulletin_progress,
     bulletins,
     campaigns,
+    migrations,
     rectification,
     schemas,
     visit_results,
@@ -271,6 +272,7 @@ def build_spec() -> dict[str, Any]:
     visit_results.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     campaigns.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    migrations.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)
