@@ -79,7 +79,7 @@ class Step:
     """An element of a version, as the page offers it."""
 
     element_id: str
-    name: str
+    name: str  # "" for an element drawn without a name
 
 
 @dataclass
@@ -104,14 +104,21 @@ class MigrationPlan:
         found = []
         for spec, aligned in self.spec_diff.alignment.items():
             if aligned is None and _shown(spec) and not spec.name.endswith(_HIDDEN):
-                found.append(Step(spec.name, spec.bpmn_name or spec.name))
+                found.append(Step(spec.name, spec.bpmn_name or ""))
         return sorted(found, key=lambda s: s.element_id)
 
-    def target_steps(self) -> list[Step]:
-        """The target's elements a step may be mapped to."""
+    def target_steps(self, element_id: str) -> list[Step]:
+        """The target's elements the source's `element_id` may be mapped to: named ones of its kind."""
+        kind = type(self.compiled_source.spec.task_specs[element_id])
         specs = self.compiled_target.spec.task_specs.values()
-        steps = [Step(s.name, s.bpmn_name or s.name) for s in specs if _shown(s)]
+        steps = [Step(s.name, s.bpmn_name) for s in specs if _shown(s) and type(s) is kind and s.bpmn_name]
         return sorted(steps, key=lambda s: s.element_id)
+
+    def mapped_steps(self) -> list[str]:
+        """The hand mapping by the steps' names: "客服分派 → 分派登记"."""
+        old = self.compiled_source.spec.task_specs
+        new = self.compiled_target.spec.task_specs
+        return [f"{old[a].bpmn_name or a} → {new[b].bpmn_name or b}" for a, b in sorted(self.mapping.items())]
 
     def new_element(self, element_id: str) -> str:
         return self.mapping.get(element_id, element_id)
@@ -268,7 +275,7 @@ class Migrations:
             actor.username,
             data={
                 "version": [plan.source.version, plan.target.version],
-                **({"mapping": dict(plan.mapping)} if plan.mapping else {}),
+                **({"mapping": dict(plan.mapping), "steps": plan.mapped_steps()} if plan.mapping else {}),
             },
         )
         self.runtime.events.publish(
