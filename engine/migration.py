@@ -39,7 +39,9 @@ from engine.errors import InvalidData, NotFound
 from engine.escalation import is_boundary_timer
 from engine.events import InstanceMigrated
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.pruning import plan as prune_plan
 from engine.runtime import Runtime, deadline_of, describe, element_of
+from engine.serialization import InstanceSerializer
 from engine.timing import engine_clock
 from lintel.clock import FixedClock
 
@@ -133,6 +135,7 @@ class Migrations:
     def __init__(self, session: Session, runtime: Runtime) -> None:
         self.session = session
         self.runtime = runtime
+        self._pruning: InstanceSerializer | None = None  # saves only what a running instance reads
 
     # -- the plan ----------------------------------------------------------------------------------------
 
@@ -334,25 +337,30 @@ class Migrations:
         for task in workflow.get_tasks(state=TaskState.READY):
             if task.id in kept:
                 task.data = kept[task.id]
-        self._check_specs(plan, workflow)
-        return workflow
+        return self._on_target(plan, workflow)
 
-    @staticmethod
-    def _check_specs(plan: MigrationPlan, workflow: BpmnWorkflow) -> None:
+    def _on_target(self, plan: MigrationPlan, workflow: BpmnWorkflow) -> BpmnWorkflow:
         """Every task left in the tree must stand on an element of the target, finished ones too: the saved
-        state names each task's element, and one the target lacks could not be loaded again."""
-        target = plan.compiled_target
-        gone = []
-        for task in workflow.get_tasks():
-            specs = target.spec.task_specs if task.workflow is workflow else None
-            if specs is None:
-                sub = target.subprocess_specs.get(task.workflow.spec.name)
-                specs = sub.task_specs if sub is not None else {}
-            if specs.get(task.task_spec.name) is not task.task_spec:
-                gone.append(task)
-        if gone:
-            names = "、".join(dict.fromkeys(f"『{_name(t.task_spec, plan)}』" for t in gone))
+        state names each task's element, and one the target lacks could not be loaded again. Finished
+        tasks of removed elements that nothing running reads any more (a step the request passed long
+        ago) are left behind, as a long instance's saved state leaves them (engine.pruning): the timeline
+        keeps them. One still read (the step a join waits on) blocks the move."""
+        gone = _gone(plan, workflow)
+        if not gone:
+            return workflow
+        pruning = prune_plan(workflow, 0)
+        kept = set(pruning.keep) if pruning is not None else set(workflow.tasks)
+        still_read = [t for t in gone if t.id in kept or t.workflow is not workflow]
+        if still_read:
+            names = "、".join(dict.fromkeys(f"『{_name(t.task_spec, plan)}』" for t in still_read))
             raise Blocked(f"已完成的步骤{names}在第{plan.target.version}版中不存在")
+        if self._pruning is None:
+            self._pruning = InstanceSerializer(prune_above=0)
+        state = self._pruning.dumps(workflow)
+        target = plan.compiled_target
+        moved: BpmnWorkflow = self.runtime.serializer.loads(state, target.spec, target.subprocess_specs)
+        moved.script_engine = self.runtime.script_engine
+        return moved
 
     def _open_rows(self, instance: ProcessInstance) -> list[HumanTask]:
         return list(
@@ -425,6 +433,21 @@ class Migrations:
                 else:
                     definition.has_fired(timer)
                 timer.internal_data.pop("event_fired", None)
+
+
+def _gone(plan: MigrationPlan, workflow: BpmnWorkflow) -> list[Task]:
+    """Tasks whose element is not the target's (a task spec missing from a loaded state is None)."""
+    target = plan.compiled_target
+    gone = []
+    for task in workflow.get_tasks():
+        if task.workflow is workflow:
+            specs = target.spec.task_specs
+        else:
+            sub = target.subprocess_specs.get(task.workflow.spec.name)
+            specs = sub.task_specs if sub is not None else {}
+        if specs.get(task.task_spec.name) is not task.task_spec:
+            gone.append(task)
+    return gone
 
 
 def _name(spec: TaskSpec, plan: MigrationPlan) -> str:

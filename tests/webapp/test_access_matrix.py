@@ -25,6 +25,7 @@ from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
+from engine.models import MigrationRun
 from notifications.models import OutboxMessage
 from tests.visits import online_support
 from tests.visits.support import campaign, visit
@@ -104,6 +105,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
     sample_visit = visit(platform, campaign(platform))
     online = online_support.campaign(platform, name="样板在线回访")
     online_support.add_visits(platform, online, [(owner, unit)])
+    run = migration_run(platform)
     platform.session.commit()
     return Samples(
         {
@@ -140,6 +142,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "visit_id": sample_visit.id,
             "campaign_id": online.id,
             "questionnaire_id": online.questionnaire_id,
+            "run_id": run.id,
         }
     )
 
@@ -163,6 +166,26 @@ def open_day(platform: Platform, project_id: int, building_id: int, unit_id: int
         inspector, {"walk_id": walk.id, "unit_id": unit_id, "catalogue_id": item.id}
     )
     return walk, defect
+
+
+def migration_run(platform: Platform) -> MigrationRun:
+    """A finished move of the complaint's running requests (none) from its version to itself."""
+    definition = platform.definitions.latest("complaint")
+    run = MigrationRun(
+        process_key="complaint",
+        from_definition_id=definition.id,
+        to_definition_id=definition.id,
+        status="done",
+        work={"mapping": {}, "instances": [], "moved": [], "blocked": []},
+        total=0,
+        done=0,
+        created_by="admin",
+        created_at=platform.clock.now(),
+        finished_at=platform.clock.now(),
+    )
+    platform.session.add(run)
+    platform.session.flush()
+    return run
 
 
 def dead_letter(platform: Platform) -> OutboxMessage:
