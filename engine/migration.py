@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 from engine.actors import Actor
 from engine.definitions import CompiledDefinition
 from engine.errors import InvalidData, NotFound
-from engine.escalation import is_boundary_timer
+from engine.escalation import timers_of
 from engine.events import InstanceMigrated
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.pruning import plan as prune_plan
@@ -74,6 +73,14 @@ class Outcome:
     @property
     def moved(self) -> list[int]:
         return self.movable
+
+
+@dataclass(frozen=True)
+class SavedTimer:
+    """A waiting boundary timer of a ready step before the move: its element and its state."""
+
+    spec: TaskSpec
+    internal_data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ class Migrations:
         for start in range(0, len(ids), 200):
             for instance in self.runtime.get_many(ids[start : start + 200]):
                 try:
-                    self._moved_workflow(plan, instance)
+                    self._moved_workflow(plan, instance)  # (its timers are not needed here)
                 except Blocked as blocked:
                     outcome.blocked.append(BlockedInstance(instance.id, str(blocked)))
                 else:
@@ -266,10 +273,10 @@ class Migrations:
         instance = self.session.get(ProcessInstance, instance_id)
         if instance is None:
             raise Blocked("工单不存在")
-        workflow = self._moved_workflow(plan, instance)
+        workflow, timers = self._moved_workflow(plan, instance)
         target = plan.compiled_target
         rows = self._open_rows(instance)
-        renamed = self._repoint(plan, workflow, rows)
+        renamed = self._repoint(plan, workflow, rows, timers)
         instance.definition = plan.target
         instance.definition_id = plan.target.id
         self.runtime.audit.record(
@@ -291,8 +298,11 @@ class Migrations:
 
     # -- moving one workflow -----------------------------------------------------------------------------
 
-    def _moved_workflow(self, plan: MigrationPlan, instance: ProcessInstance) -> BpmnWorkflow:
-        """The instance's workflow moved to the target in memory (Blocked: it cannot be)."""
+    def _moved_workflow(
+        self, plan: MigrationPlan, instance: ProcessInstance
+    ) -> tuple[BpmnWorkflow, dict[tuple[UUID, str], SavedTimer]]:
+        """The instance's workflow moved to the target in memory (Blocked: it cannot be), and the timers
+        its ready steps had before, by step and timer."""
         if instance.status != "running":
             raise Blocked("工单已不在进行中")
         if instance.definition_id != plan.source.id:
@@ -315,6 +325,11 @@ class Migrations:
                 raise Blocked(f"子流程『{subprocess.spec.name}』在第{version}版中不存在")
         # A ready step keeps what was saved on it (SpiffWorkflow resets its data to its parent's).
         kept = {t.id: dict(t.data) for t in workflow.get_tasks(state=TaskState.READY)}
+        timers = {
+            (task.id, timer.task_spec.name): SavedTimer(timer.task_spec, dict(timer.internal_data))
+            for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+            for timer in timers_of(task)
+        }
         diff = WorkflowDiff.__new__(WorkflowDiff)
         diff.removed, diff.changed = [], []
         diff.alignment = {
@@ -337,7 +352,7 @@ class Migrations:
         for task in workflow.get_tasks(state=TaskState.READY):
             if task.id in kept:
                 task.data = kept[task.id]
-        return self._on_target(plan, workflow)
+        return self._on_target(plan, workflow), timers
 
     def _on_target(self, plan: MigrationPlan, workflow: BpmnWorkflow) -> BpmnWorkflow:
         """Every task left in the tree must stand on an element of the target, finished ones too: the saved
@@ -380,6 +395,7 @@ class Migrations:
         plan: MigrationPlan,
         workflow: BpmnWorkflow,
         rows: list[HumanTask],
+        timers: Mapping[tuple[UUID, str], SavedTimer],
     ) -> list[HumanTask]:
         """Point each open inbox row at its task in the moved workflow (by id, else the ready task of the
         element it became), with the target's name and form, and its deadline counted from when the row
@@ -399,7 +415,7 @@ class Migrations:
                     continue  # nothing of it is left: the engine closes the row as it runs
                 taken.add(task.id)
                 row.task_guid = str(task.id)
-            self._restart_timers(task, row.created_at)
+            self._keep_timers(plan, task, row, timers)
             task_meta = self.runtime.task_meta(task, plan.compiled_target)
             if row.name != task_meta.name:
                 renamed.append(row)
@@ -416,23 +432,42 @@ class Migrations:
                 row.due_at, row.deadline_clock = deadline_of(task, meta)
         return renamed
 
-    def _restart_timers(self, task: Task, started: datetime) -> None:
-        """Compute the step's waiting boundary timers as of `started`, the moment the step began: the time
-        already spent counts. Timers that fired before the move stay fired."""
-        parent = task.parent
-        if parent is None:
-            return
-        with engine_clock(FixedClock(started)):
-            for timer in parent.children:
-                if timer is task or not is_boundary_timer(timer) or not timer.has_state(TaskState.WAITING):
-                    continue
-                definition = timer.task_spec.event_definition
-                timer.internal_data.pop("event_value", None)
+    def _keep_timers(
+        self,
+        plan: MigrationPlan,
+        task: Task,
+        row: HumanTask,
+        saved: Mapping[tuple[UUID, str], SavedTimer],
+    ) -> None:
+        """The step's waiting boundary timers as they were, or counted from when the step began.
+
+        A timer the new version keeps unchanged keeps its state exactly (its due time, a deadline moved by
+        hand, a pause while the owner is asked). A new or changed one is computed as of the moment the step
+        began (its inbox row was opened), so the time already spent counts, and held like the others when
+        the step waits for the owner. Timers that fired before the move stay fired."""
+        restarted = False
+        for timer in timers_of(task):
+            before = saved.get((task.id, timer.task_spec.name))
+            unchanged = (
+                before is not None
+                and plan.alignment.get(before.spec) is timer.task_spec
+                and not plan.spec_diff.comparisons.get(before.spec)
+            )
+            timer.internal_data.pop("event_value", None)
+            timer.internal_data.pop("event_fired", None)
+            if before is not None and unchanged:
+                timer.internal_data.update(before.internal_data)
+                continue
+            restarted = True
+            definition = timer.task_spec.event_definition
+            with engine_clock(FixedClock(row.created_at)):
                 if isinstance(definition, CycleTimerEventDefinition):
                     definition.cycle_complete(timer)
                 else:
                     definition.has_fired(timer)
-                timer.internal_data.pop("event_fired", None)
+            timer.internal_data.pop("event_fired", None)
+        if restarted and row.waiting_since is not None:
+            self.runtime.deadlines.pause(task, plan.compiled_target.meta)
 
 
 def _gone(plan: MigrationPlan, workflow: BpmnWorkflow) -> list[Task]:

@@ -160,7 +160,7 @@ def test_the_deadline_clock_keeps_the_time_already_spent(
         select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.kind == "escalation")
     ).all()
     assert [e.department for e in escalations] == ["crc"]
-    assert escalations[0].created_at < began + timedelta(hours=36, minutes=1)
+    assert escalations[0].created_at <= began + timedelta(hours=36, minutes=1)
 
 
 def test_the_move_is_on_the_request_timeline(platform: Platform, session: Session) -> None:
@@ -200,3 +200,25 @@ def test_bad_plans_are_refused_with_a_reason(platform: Platform, session: Sessio
     with pytest.raises(InvalidData) as kind:
         migrations.plan("complaint", 1, v2.version, {"triage": "init"})
     assert "same kind" in kind.value.fields["mapping.triage"]
+
+
+def test_a_step_waiting_for_the_owner_keeps_its_clock_stopped_across_the_move(
+    platform: Platform, session: Session, clock: FixedClock
+) -> None:
+    [instance_id] = start(platform, 1)
+    crc = actor(platform, "crc")
+    row = open_rows(session, [instance_id])[instance_id]
+    due = row.due_at
+    assert due is not None
+    clock.advance(timedelta(hours=1))
+    platform.tasks.wait_for_owner(row.id, crc, note="业主出差，下周回复")
+    clock.advance(timedelta(hours=1))
+    v2 = deploy(platform, with_step_added())
+    migrations = Migrations(session, platform.runtime)
+    assert migrations.run(migrations.plan("complaint", 1, v2.version), SYSTEM).moved == [instance_id]
+    session.flush()
+    clock.advance(timedelta(hours=2))
+    platform.tasks.owner_answered(row.id, crc)
+    session.flush()
+    # Three hours waiting for the owner do not count: the deadline moves by as much.
+    assert open_rows(session, [instance_id])[instance_id].due_at == due + timedelta(hours=3)
