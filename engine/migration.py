@@ -293,7 +293,7 @@ class Migrations:
             InstanceMigrated(instance, plan.source.version, plan.target.version, actor.username, renamed),
         )
         self.runtime.advance(instance, workflow, actor, target, refresh_timers=True)
-        if instance.status != "running":
+        if instance.status == "error":  # the new version fails it at once: it stays where it was
             raise Blocked(f"迁移后流程出错：{instance.error or ''}".rstrip("："))
 
     # -- moving one workflow -----------------------------------------------------------------------------
