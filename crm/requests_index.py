@@ -32,6 +32,7 @@ from engine.events import (
     InstanceCancelled,
     InstanceCompleted,
     InstanceFailed,
+    InstanceMigrated,
     InstanceRetried,
     InstanceStarted,
     TaskCompleted,
@@ -358,6 +359,12 @@ def _on_retried(session: Session, event: InstanceRetried) -> None:
     _set(session, event.instance, status="open")
 
 
+def _on_migrated(session: Session, event: InstanceMigrated) -> None:
+    """A step renamed by the new version shows under its new name."""
+    if event.renamed:
+        _set(session, event.instance, step=event.renamed[-1].name)
+
+
 def _on_cancelled(session: Session, event: InstanceCancelled) -> None:
     _set(session, event.instance, status="cancelled", step=None)
 
@@ -371,3 +378,4 @@ def subscribe(events: EventBus) -> None:
     events.subscribe(InstanceFailed, _on_failed)
     events.subscribe(InstanceRetried, _on_retried)
     events.subscribe(InstanceCancelled, _on_cancelled)
+    events.subscribe(InstanceMigrated, _on_migrated)

@@ -117,6 +117,18 @@ class InstanceRetried:
     actor: str
 
 
+@dataclass(frozen=True)
+class InstanceMigrated:
+    """A running instance moved to another version of its process (engine.migration); `renamed`: its open
+    inbox rows whose step has another name there."""
+
+    instance: ProcessInstance
+    from_version: int
+    to_version: int
+    actor: str
+    renamed: list[HumanTask] = field(default_factory=list)
+
+
 @dataclass
 class TimerStartDue:
     """A timer start event of `process_key` is due for the cycle at `cycle_at`. By default one instance

@@ -196,3 +196,24 @@ class TimerStartSchedule(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     last_fired_at: Mapped[datetime | None]
     last_instance_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class MigrationRun(Base):
+    """A batch move of running instances to another version of their process (engine.migration), worked
+    through in the background one instance per transaction; `done` counts the instances dealt with."""
+
+    __tablename__ = "migration_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    from_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    to_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    status: Mapped[str] = mapped_column(String(20))  # queued | running | done
+    # {"mapping": {old: new}, "instances": [ids to move, in order], "moved": [ids],
+    #  "blocked": [{"instance_id", "reason"}]}
+    work: Mapped[dict[str, Any]]
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

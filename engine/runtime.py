@@ -561,6 +561,11 @@ class Runtime:
             return _as_due(value, self.clock.now()), "calendar"
         return deadline_of(task, compiled.meta)
 
+    @staticmethod
+    def due_from(value: Any, start: datetime) -> datetime | None:
+        """A dueDate expression's value as a due time: a duration counts from `start`."""
+        return _as_due(value, start)
+
     def task_of(self, workflow: BpmnWorkflow, row: HumanTask) -> Task | None:
         """The workflow task behind an inbox row; None for an escalation (the engine's own row) or a task the
         workflow no longer has."""

@@ -35,6 +35,7 @@ from webapp.scheduler import (
     describe,
     describe_sending,
     dispatch,
+    move_instances,
     refresh_kpis,
     run_blocking,
     send_bulletins,
@@ -403,9 +404,9 @@ def serve(host: str | None, port: int | None) -> None:
     help="Instances with due timers, or messages, taken per transaction.",
 )
 def worker(once: bool, batch: int) -> None:
-    """Fire due timers and timer start events, queue the messages of approved notices, bring the figures
-    up to date, and send the messages due (run as many as you like against PostgreSQL: no timer fires
-    twice, no message goes out twice)."""
+    """Fire due timers and timer start events, queue the messages of approved notices, move the requests
+    of queued migration runs, bring the figures up to date, and send the messages due (run as many as you
+    like against PostgreSQL: no timer fires twice, no message goes out twice)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
         report = tick(app, timer_job(app, batch=batch))
@@ -413,6 +414,7 @@ def worker(once: bool, batch: int) -> None:
         click.echo(describe_sending(send_bulletins(app)))
         visits = start_visits(app)
         click.echo(f"started {visits.started} return visits, cancelled {visits.cancelled}")
+        click.echo(f"migration runs: dealt with {move_instances(app)} requests")
         figures = refresh_kpis(app)
         click.echo(f"figures: {figures.instances} requests recomputed, {figures.days} days added up")
         click.echo(describe(dispatch(app, batch=batch)))

@@ -18,6 +18,7 @@ from crm.platform import Foundation, Platform
 from crm.visits.automatic import AutomaticReport, run_automatic
 from crm.visits.launch import CHUNK as VISIT_CHUNK
 from crm.visits.launch import Launcher, LaunchReport
+from engine.migration_runs import MigrationWorker
 from engine.timers import FireReport, TimerJob
 from notifications.dispatch import Dispatcher, DispatchReport
 from webapp import db_session, platform
@@ -105,6 +106,22 @@ def start_visits(app: Flask, job: Launcher | None = None) -> LaunchReport:
     return report
 
 
+def migration_worker(app: Flask) -> MigrationWorker:
+    """The mover of queued migration runs of this process (engine.migration_runs)."""
+    foundation: Foundation = app.extensions["lintel.foundation"]
+    return MigrationWorker(
+        app.extensions["lintel.sessions"], lambda session: Platform(session, foundation).runtime
+    )
+
+
+def move_instances(app: Flask, job: MigrationWorker | None = None) -> int:
+    """One pass: move the requests of every queued migration run, one transaction each."""
+    count = (job or migration_worker(app)).run_once()
+    if count:
+        log.info("migration runs: dealt with %d requests", count)
+    return count
+
+
 def take_in_visits(app: Flask) -> AutomaticReport:
     """The automatic campaigns' daily take-in (missed days caught up), then their visits started."""
     with app.extensions["lintel.sessions"].begin() as session:
@@ -186,6 +203,17 @@ def _schedule(scheduler: BaseScheduler, app: Flask, batch: int) -> BaseScheduler
         args=[app, campaign_launcher(app)],
         seconds=app.extensions["lintel.notice_poll"],
         id="lintel-visits",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    # Migration runs queued on a process's page (迁移运行中的工单): their requests moved one by one.
+    scheduler.add_job(
+        move_instances,
+        "interval",
+        args=[app, migration_worker(app)],
+        seconds=app.extensions["lintel.notice_poll"],
+        id="lintel-migrations",
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(UTC),

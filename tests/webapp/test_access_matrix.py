@@ -26,6 +26,7 @@ from crm.platform import Platform
 from crm.policy import ABOUT, Permission, holds
 from crm.worklist import WorklistFilter
 from engine.actors import Actor
+from engine.models import MigrationRun
 from notifications.models import OutboxMessage
 from tests.visits import online_support
 from tests.visits.support import campaign, visit
@@ -113,6 +114,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
         data=b"PK",
     )
     platform.session.add(report)
+    run = migration_run(platform)
     platform.session.commit()
     return Samples(
         {
@@ -151,6 +153,7 @@ def samples(app, platform: Platform) -> Samples:  # type: ignore[no-untyped-def]
             "campaign_id": online.id,
             "questionnaire_id": online.questionnaire_id,
             "report_id": report.id,
+            "run_id": run.id,
         }
     )
 
@@ -174,6 +177,26 @@ def open_day(platform: Platform, project_id: int, building_id: int, unit_id: int
         inspector, {"walk_id": walk.id, "unit_id": unit_id, "catalogue_id": item.id}
     )
     return walk, defect
+
+
+def migration_run(platform: Platform) -> MigrationRun:
+    """A finished move of the complaint's running requests (none) from its version to itself."""
+    definition = platform.definitions.latest("complaint")
+    run = MigrationRun(
+        process_key="complaint",
+        from_definition_id=definition.id,
+        to_definition_id=definition.id,
+        status="done",
+        work={"mapping": {}, "instances": [], "moved": [], "blocked": []},
+        total=0,
+        done=0,
+        created_by="admin",
+        created_at=platform.clock.now(),
+        finished_at=platform.clock.now(),
+    )
+    platform.session.add(run)
+    platform.session.flush()
+    return run
 
 
 def dead_letter(platform: Platform) -> OutboxMessage:

@@ -129,6 +129,7 @@ from webapp.api import (  # noqa: E402,F401
     incidents,
     kpis,
     messages,
+    migrations,
     openapi,
     owners,
     rectification,

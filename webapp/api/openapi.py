@@ -23,6 +23,7 @@ from webapp.api import (
     campaigns,
     definitions,
     kpis,
+    migrations,
     rectification,
     schemas,
     visit_results,
@@ -275,6 +276,7 @@ def build_spec() -> dict[str, Any]:
     visits.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     definitions.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     kpis.paths(spec, _responses, _body, _json, _id, READ, WRITE)
+    migrations.paths(spec, _responses, _body, _json, _id, READ, WRITE)
     document: dict[str, Any] = spec.to_dict()
     # The intake form is the one list of channels and categories; the document repeats it, not the code.
     intake = current_app.extensions["lintel.foundation"].forms.get(INTAKE_FORM)

@@ -47,6 +47,7 @@ def get_request(instance_id: int) -> Any:
             "process_key": instance.process_key,
             "process_name": instance.definition.name,
             "version": instance.definition.version,
+            "process_version": instance.definition.version,
             "status": instance.status,
             "error": instance.error,
             "started_at": instance.started_at,

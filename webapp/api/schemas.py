@@ -222,6 +222,9 @@ class RequestDetail(Schema):
     process_key = fields.String()
     process_name = fields.String()
     version = fields.Integer()
+    process_version = fields.Integer(
+        metadata={"description": "the version of the process the request runs on (moved by a migration)"}
+    )
     status = fields.String(metadata={"description": "running, completed, error or cancelled"})
     error = fields.String(allow_none=True)
     started_at = fields.AwareDateTime()

@@ -334,6 +334,11 @@ def timeline(
                 text = _("重试出错的流程")
             if data.get("data"):
                 shown = [Shown(_("修正的数据"), "、".join(str(k) for k in data["data"]))]
+        elif event.kind == "instance.migrated":
+            versions = data.get("version") or ["?", "?"]
+            text = _("流程由第%(old)s版迁移至第%(new)s版", old=versions[0], new=versions[-1])
+            if data.get("steps"):
+                shown = [Shown(_("手工对应的步骤"), "、".join(str(step) for step in data["steps"]))]
         elif event.kind == "instance.cancelled":
             text = _("取消了出错的请求")
             shown = [Shown(_("原因"), str(data.get("reason", "")), long=True)]

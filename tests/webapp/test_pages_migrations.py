@@ -1,0 +1,87 @@
+"""迁移运行中的工单: the process owner previews a move (movable and blocked requests, with reasons), maps a
+removed step by hand, starts the move, and follows it in the background to its result — in Chinese."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.platform import Foundation, Platform
+from engine.actors import SYSTEM
+from engine.migration_runs import MigrationWorker
+from tests.migration_support import COMPLAINT, deploy, with_triage_replaced
+from tests.webapp.pages_support import login, text
+from tests.webapp.test_pages_chinese import ALLOWED, foreign_words
+
+PAGE = "/processes/complaint/migrate"
+
+
+@pytest.fixture
+def app(app):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+def started(session_factory: sessionmaker[Session], foundation: Foundation) -> tuple[list[int], int]:
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        items = [{"description": f"第{n}户 外墙渗水"} for n in range(4)]
+        ids = platform.runtime.start_many("complaint", COMPLAINT, items, SYSTEM)
+        version = deploy(platform, with_triage_replaced()).version
+        session.commit()
+    return ids, version
+
+
+def latin(html: str) -> list[str]:
+    """Latin words a reader sees on the page (as the Chinese pages' test reads them)."""
+    words, _identifiers = foreign_words(html, ALLOWED, identifiers=True)
+    return words
+
+
+def test_preview_map_by_hand_and_move_in_the_background(  # type: ignore[no-untyped-def]
+    client, session_factory, foundation
+) -> None:
+    ids, version = started(session_factory, foundation)
+    login(client, "admin")
+    assert "迁移运行中的工单" in text(client.get(f"/processes/complaint/{version}"))
+    page = text(client.get(PAGE))
+    assert "迁移运行中的工单" in page and "原版本" in page and "目标版本" in page
+
+    preview = client.get(PAGE, query_string={"from": 1, "to": version, "preview": 1})
+    shown = text(preview)
+    assert preview.status_code == 200
+    assert f"当前步骤『客服分派』在第{version}版中不存在" in shown
+    assert "手工对应步骤" in shown and "分派登记" in shown
+    assert "开始迁移" not in shown  # nothing can move yet
+    assert latin(preview.get_data(as_text=True)) == []
+
+    mapped = client.get(PAGE, query_string={"from": 1, "to": version, "preview": 1, "map.triage": "dispatch"})
+    shown = text(mapped)
+    assert "全部可以迁移" in shown and f"开始迁移（{len(ids)} 件）" in shown
+
+    queued = client.post(PAGE, data={"from": 1, "to": version, "map.triage": "dispatch"})
+    assert queued.status_code == 302
+    run_page = queued.headers["Location"]
+    assert "排队中" in text(client.get(run_page))
+    MigrationWorker(session_factory, lambda session: Platform(session, foundation).runtime).run_once()
+    finished = client.get(run_page)
+    done = text(finished)
+    assert "已完成" in done and "已迁移" in done
+    assert 'data-count="moved">4<' in finished.get_data(as_text=True)
+    assert "hx-trigger" not in client.get(run_page + "/progress").get_data(as_text=True)  # no more polling
+    assert latin(finished.get_data(as_text=True)) == []
+    request = text(client.get(f"/requests/{ids[0]}"))
+    assert f"流程由第1版迁移至第{version}版" in request and "客服分派 → 分派登记" in request
+
+
+def test_bad_choices_are_said_plainly(client, session_factory, foundation) -> None:  # type: ignore[no-untyped-def]
+    _, version = started(session_factory, foundation)
+    login(client, "admin")
+    same = client.get(PAGE, query_string={"from": 1, "to": 1, "preview": 1})
+    assert same.status_code == 422 and "请选择与原版本不同的目标版本" in text(same)
+    unknown = client.get(PAGE, query_string={"from": 1, "to": version, "preview": 1, "map.triage": "nowhere"})
+    assert unknown.status_code == 422 and "手工对应的步骤不在所选版本中" in text(unknown)
+    assert client.get("/processes/nope/migrate").status_code == 404
+    assert client.post(PAGE, data={}).status_code == 302
+    login(client, "crc")
+    assert client.get(PAGE).status_code == 403
