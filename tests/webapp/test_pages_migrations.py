@@ -85,3 +85,11 @@ def test_bad_choices_are_said_plainly(client, session_factory, foundation) -> No
     assert client.post(PAGE, data={}).status_code == 302
     login(client, "crc")
     assert client.get(PAGE).status_code == 403
+
+
+def test_a_process_with_one_version_says_there_is_nowhere_to_move(client) -> None:  # type: ignore[no-untyped-def]
+    login(client, "admin")
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert "此流程只有一个版本，没有可迁往的版本" in text(page)
+    assert 'id="preview"' not in page.get_data(as_text=True)
