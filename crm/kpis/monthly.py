@@ -13,7 +13,8 @@ Recipients: every active user holding a managing role — `manager` (a departmen
 (the centre's supervisor) or `group` (the group's customer-relations centre) — by email with the workbook
 attached, and in the bell. The report of a month is sent once: its row is locked while it is sent and
 carries `sent_at`, so several workers running the job (or a restart) never send it twice; a month whose
-sending time passed while everything was down is sent when the scheduler next runs, never earlier.
+sending time passed while everything was down is sent when the scheduler next runs, never earlier. A month
+by whose end no request had been registered (Lintel was not in use yet) is not sent.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from crm.handover.report_book import Column, Sheet, new_book, ratio, save
 from crm.kpis.book import FigureLabels, figures_sheet
 from crm.kpis.figures import Group, Kpis, Scope
-from crm.kpis.models import KpiReport
+from crm.kpis.models import KpiCase, KpiReport
 from crm.messaging.recipients import Person, staff_addresses
 from crm.models import User
 from crm.visits.satisfaction import Figure, Satisfaction
@@ -324,7 +325,7 @@ class MonthlyReports:
         """The scheduler's job: make and send the due month's report unless it was sent. The caller
         commits; two workers at once: one sends, the other finds it locked or sent and does nothing."""
         month = self.due()
-        if month is None:
+        if month is None or not self._held_requests_by(month):
             return None
         report = self._claim(month)
         if report is None or report.sent_at is not None:
@@ -332,6 +333,13 @@ class MonthlyReports:
         self.generate(month, words)
         self.send(report, outbox, words, context)
         return report
+
+    def _held_requests_by(self, month: str) -> bool:
+        """Whether any request had been registered by the month's end: a centre that has just started
+        using Lintel is not sent a report of a month from before it did."""
+        _, last = parse_month(month)
+        query = select(KpiCase.instance_id).where(KpiCase.registered_day <= last).limit(1)
+        return self.session.scalar(query) is not None
 
     def _claim(self, month: str) -> KpiReport | None:
         """The month's row, locked (PostgreSQL; SQLite has one writer), created when missing."""

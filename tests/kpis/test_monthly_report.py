@@ -142,3 +142,14 @@ def test_sent_once_on_the_first_working_day_with_the_workbook_attached(
     book = load_workbook(io.BytesIO(attachment.get_content()))
     assert rows(book["概览"])["办结"][:2] == (1, 4)
     assert platform.session.scalar(select(func.count()).select_from(OutboxFile)) == 6  # one per email
+
+
+def test_no_report_of_a_month_before_any_request_was_registered(
+    app: Any, platform: Platform, clock: FixedClock
+) -> None:
+    clock.set(sh(2026, 12, 1, 9, 0))  # the first working day, past 08:30; nothing ever registered
+    assert send_monthly_report(app) is None
+    platform.session.expire_all()
+    assert platform.session.scalar(select(func.count()).select_from(KpiReport)) == 0
+    kinds = platform.session.scalars(select(OutboxMessage.kind)).all()
+    assert "kpi.monthly" not in kinds
