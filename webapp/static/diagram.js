@@ -1,5 +1,6 @@
 // Shows a BPMN diagram with bpmn-js (NavigatedViewer, served from node_modules) and marks the steps
-// a request waits in (data-current) and the ones it has done (data-done).
+// a request waits in (data-current) and the ones it has done (data-done); data-marks ({id: "added" |
+// "removed" | "changed"}) colours the elements two versions differ in (class lintel-added …).
 (function () {
   "use strict";
 
@@ -29,6 +30,10 @@
         var registry = viewer.get("elementRegistry");
         mark(canvas, registry, JSON.parse(container.dataset.done || "[]"), "lintel-done");
         mark(canvas, registry, JSON.parse(container.dataset.current || "[]"), "lintel-current");
+        var marks = JSON.parse(container.dataset.marks || "{}");
+        Object.keys(marks).forEach(function (id) {
+          mark(canvas, registry, [id], "lintel-" + marks[id]);
+        });
         canvas.zoom("fit-viewport", "auto");
         if (status) {
           status.remove();
