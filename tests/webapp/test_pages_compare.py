@@ -48,8 +48,8 @@ def test_the_changes_are_listed_in_plain_words(client, session_factory, foundati
     html = page.get_data(as_text=True)
     marks = json.loads(re.search(r'data-marks="([^"]*)"', html).group(1).replace("&#34;", '"'))  # type: ignore[union-attr]
     assert marks["triage_check"] == "added" and marks["triage"] == "changed"
-    assert 'data-bpmn="/processes/complaint/1/diagram.xml"' in html
-    assert 'data-bpmn="/processes/complaint/2/diagram.xml"' in html
+    assert 'data-compare="/processes/complaint/1/diagram.xml"' in html
+    assert 'data-compare="/processes/complaint/2/diagram.xml"' in html
     version = client.get("/processes/complaint/2").get_data(as_text=True)
     assert 'id="compare"' in version and "比较版本" in version
 

@@ -1,6 +1,5 @@
 // Shows a BPMN diagram with bpmn-js (NavigatedViewer, served from node_modules) and marks the steps
-// a request waits in (data-current) and the ones it has done (data-done); data-marks ({id: "added" |
-// "removed" | "changed"}) colours the elements two versions differ in (class lintel-added …).
+// a request waits in (data-current) and the ones it has done (data-done).
 (function () {
   "use strict";
 
@@ -30,10 +29,6 @@
         var registry = viewer.get("elementRegistry");
         mark(canvas, registry, JSON.parse(container.dataset.done || "[]"), "lintel-done");
         mark(canvas, registry, JSON.parse(container.dataset.current || "[]"), "lintel-current");
-        var marks = JSON.parse(container.dataset.marks || "{}");
-        Object.keys(marks).forEach(function (id) {
-          mark(canvas, registry, [id], "lintel-" + marks[id]);
-        });
         canvas.zoom("fit-viewport", "auto");
         if (status) {
           status.remove();
