@@ -29,6 +29,7 @@ node_modules/.installed: package.json
 # webapp/static/build/, which is not committed: `make` builds it again when its sources or packages change.
 STUDIO_SOURCES := $(wildcard webapp/static_src/*)
 STUDIO_BUILD := webapp/static/build/studio.js
+COMPARE_BUILD := webapp/static/build/compare.js
 
 $(STUDIO_BUILD): node_modules/.installed $(STUDIO_SOURCES)
 	node_modules/.bin/esbuild webapp/static_src/studio.js --bundle --minify --format=iife \
@@ -36,7 +37,12 @@ $(STUDIO_BUILD): node_modules/.installed $(STUDIO_SOURCES)
 		--loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file \
 		--log-level=warning
 
-assets: $(STUDIO_BUILD)
+# The compare page's diff (bpmn-js-differ over bpmn-moddle); it draws with the vendored bpmn-js viewer.
+$(COMPARE_BUILD): node_modules/.installed $(STUDIO_SOURCES)
+	node_modules/.bin/esbuild webapp/static_src/compare.js --bundle --minify --format=iife \
+		--target=es2020 --outdir=webapp/static/build --log-level=warning
+
+assets: $(STUDIO_BUILD) $(COMPARE_BUILD)
 
 run: $(RUN_STAMP) node_modules/.installed assets
 	$(BIN)/lintel init --demo

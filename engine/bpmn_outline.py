@@ -52,3 +52,45 @@ def boundary_timers(xml: str) -> dict[str, TimerText]:
         else:
             found[event.get("id", "")] = TimerText("timeDate", "")
     return found
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A sequence flow leaving a gateway, with the names of its ends and its condition (empty: none)."""
+
+    flow_id: str
+    source: str
+    target: str
+    condition: str
+
+
+def gateway_flows(xml: str) -> dict[str, Flow]:
+    """Every sequence flow that leaves a gateway in a BPMN document, by flow id; ends named by their
+    element's name (or id when unnamed)."""
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), safe_parser())
+    except etree.XMLSyntaxError:
+        return {}
+    names: dict[str, str] = {}
+    gateways: set[str] = set()
+    for el in root.iter():
+        element_id = el.get("id") if isinstance(el.tag, str) else None
+        if element_id is None:
+            continue
+        names[element_id] = (el.get("name") or "").strip() or element_id
+        if el.tag.endswith("Gateway"):
+            gateways.add(element_id)
+    found: dict[str, Flow] = {}
+    for flow in root.iter(bpmn("sequenceFlow")):
+        source = flow.get("sourceRef", "")
+        if source not in gateways:
+            continue
+        condition = flow.find(bpmn("conditionExpression"))
+        target = flow.get("targetRef", "")
+        found[flow.get("id", "")] = Flow(
+            flow.get("id", ""),
+            names.get(source, source),
+            names.get(target, target),
+            " ".join((condition.text or "").split()) if condition is not None else "",
+        )
+    return found

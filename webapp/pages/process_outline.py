@@ -30,6 +30,9 @@ class Step:
     form: str
     form_key: str | None
     timers: list[Timer] = field(default_factory=list)
+    assignee: str = ""  # who the step is assigned to, in words; "" for nobody in particular
+    assignee_code: str = ""  # the expression, when the process data decides
+    priority: str = ""  # the priority expression, "" for none
 
 
 def _number(amount: float) -> str:
@@ -64,12 +67,21 @@ def _role(meta: Mapping[str, Any]) -> str:
     return _("时限")
 
 
+def _assignee(task: Mapping[str, Any], people: Mapping[str, str]) -> tuple[str, str]:
+    assignee = task.get("assignee") or ""
+    if assignee and task.get("assignee_is_expression"):
+        return _("按流程数据决定"), assignee
+    return people.get(assignee, assignee), ""
+
+
 def outline(
     meta: Mapping[str, Any],
     diagrams: list[str],
     departments: Mapping[str, str],
     form_titles: Mapping[str, str],
+    people: Mapping[str, str] | None = None,
 ) -> list[Step]:
+    """The human steps; `people` names assignees by username (the username itself when absent)."""
     texts: dict[str, TimerText] = {}
     for xml in diagrams:
         texts.update(boundary_timers(xml))
@@ -92,6 +104,7 @@ def outline(
             own = task.get("department") or ""
             department = departments.get(own, own or task.get("lane") or "—")
         form_key = task.get("form_key")
+        assignee, assignee_code = _assignee(task, people or {})
         form = form_titles.get(form_key, "") if form_key else _("无表单：填写完成说明（可不填）后完成")
         steps.append(
             Step(
@@ -102,6 +115,9 @@ def outline(
                 form=form,
                 form_key=form_key,
                 timers=timers_of.get(task["element_id"], []),
+                assignee=assignee,
+                assignee_code=assignee_code,
+                priority=task.get("priority") or "",
             )
         )
     return steps

@@ -7,11 +7,12 @@ from itertools import groupby
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from crm.policy import Permission
+from engine.bpmn_outline import gateway_flows
 from engine.bundle_files import MAX_FILE_BYTES
 from engine.bundle_groups import BadOption, deploy_options
 from engine.errors import DeployRefused
@@ -21,7 +22,8 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import label
 from webapp.pages.common import actor, commit, ok, problem
-from webapp.pages.process_outline import outline
+from webapp.pages.process_compare import compare
+from webapp.pages.process_outline import Step, outline
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -114,12 +116,23 @@ def upload() -> Any:
     return redirect(url_for("processes.version", key=result.key, version=result.version))
 
 
-@bp.get("/<key>/<int:version>")
-@allow(Permission.VIEW_DEFINITIONS)
-def version(key: str, version: int) -> Any:
+def _diagrams(definition: ProcessDefinition) -> list[str]:
+    diagrams = [
+        f.content for f in platform().definitions.files(definition, with_content=True) if f.kind == "bpmn"
+    ]
+    if not diagrams:  # a version stored before its files were
+        diagrams = [
+            db_session().scalar(
+                select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id)
+            )
+            or ""
+        ]
+    return diagrams
+
+
+def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str, str]]:
+    """(the version's forms, the forms deployed with it, the title of each form its steps use)."""
     p = platform()
-    definition = p.definitions.get(key, version)
-    versions = [d for d in p.definitions.all() if d.key == key]
     tasks = list((definition.meta or {}).get("tasks", {}).values())
     try:
         forms = p.validator.forms_of(definition)
@@ -130,14 +143,29 @@ def version(key: str, version: int) -> Any:
     form_titles = {
         t["form_key"]: label(forms.get(t["form_key"]), "title") for t in tasks if t.get("form_key") in forms
     }
-    diagrams = [f.content for f in p.definitions.files(definition, with_content=True) if f.kind == "bpmn"]
-    if not diagrams:  # a version stored before its files were
-        diagrams = [
-            db_session().scalar(
-                select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition.id)
-            )
-            or ""
-        ]
+    return forms, own_forms, form_titles
+
+
+def steps_of(definition: ProcessDefinition, diagrams: list[str]) -> list[Step]:
+    """The version's human steps in plain words, as its page lists them."""
+    _forms_, _own, form_titles = _forms(definition)
+    departments = dict(platform().directory.department_choices())
+    tasks = (definition.meta or {}).get("tasks", {}).values()
+    people = platform().staff.display_names(
+        t["assignee"] for t in tasks if t.get("assignee") and not t.get("assignee_is_expression")
+    )
+    return outline(definition.meta or {}, diagrams, departments, form_titles, people)
+
+
+@bp.get("/<key>/<int:version>")
+@allow(Permission.VIEW_DEFINITIONS)
+def version(key: str, version: int) -> Any:
+    p = platform()
+    definition = p.definitions.get(key, version)
+    versions = [d for d in p.definitions.all() if d.key == key]
+    tasks = list((definition.meta or {}).get("tasks", {}).values())
+    forms, own_forms, form_titles = _forms(definition)
+    diagrams = _diagrams(definition)
     departments = dict(p.directory.department_choices())
     used_by: dict[str, list[str]] = {}
     for t in tasks:
@@ -152,6 +180,44 @@ def version(key: str, version: int) -> Any:
         deployers=deployers(versions),
         files=p.definitions.files(definition),
         own_forms=[(key, form, used_by.get(id_of(form), [])) for key, form in own_forms.items()],
+    )
+
+
+def _version_number(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+@bp.get("/<key>/compare")
+@allow(Permission.VIEW_DEFINITIONS)
+def compare_versions(key: str) -> Any:
+    """Two versions of a process side by side: what changed, in words, and both diagrams coloured."""
+    p = platform()
+    versions = {d.version: d for d in p.definitions.all() if d.key == key}
+    if not versions:
+        abort(404, _("没有键为「%(key)s」的流程。", key=key))
+    a, b = _version_number(request.args.get("a")), _version_number(request.args.get("b"))
+    if a is None or b is None:
+        abort(422, _("请用数字指定要比较的两个版本。"))
+    if a == b:
+        abort(422, _("请选择两个不同的版本进行比较。"))
+    for number in (a, b):
+        if number not in versions:
+            abort(404, _("此流程没有第 %(version)d 版。", version=number))
+    old, new = versions[a], versions[b]
+    old_diagrams, new_diagrams = _diagrams(old), _diagrams(new)
+    comparison = compare(
+        steps_of(old, old_diagrams),
+        steps_of(new, new_diagrams),
+        {k: v for xml in old_diagrams for k, v in gateway_flows(xml).items()},
+        {k: v for xml in new_diagrams for k, v in gateway_flows(xml).items()},
+    )
+    return render_template(
+        "processes/compare.html",
+        old=old,
+        new=new,
+        versions=sorted(versions.values(), key=lambda d: -d.version),
+        comparison=comparison,
+        marks=comparison.marks(),
     )
 
 
