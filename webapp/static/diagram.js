@@ -11,7 +11,9 @@
     });
   }
 
-  function show(container) {
+  // Loads the container's diagram (data-bpmn) into a viewer, lets `decorate(viewer)` mark it, fits it to the
+  // box and says it is ready (data-ready) — or shows the container's data-failed text. The heatmap uses it too.
+  function draw(container, decorate) {
     var status = container.querySelector(".status");
     var viewer = new window.BpmnJS({ container: container });
     fetch(container.dataset.bpmn, { credentials: "same-origin" })
@@ -25,11 +27,8 @@
         return viewer.importXML(xml);
       })
       .then(function () {
-        var canvas = viewer.get("canvas");
-        var registry = viewer.get("elementRegistry");
-        mark(canvas, registry, JSON.parse(container.dataset.done || "[]"), "lintel-done");
-        mark(canvas, registry, JSON.parse(container.dataset.current || "[]"), "lintel-current");
-        canvas.zoom("fit-viewport", "auto");
+        decorate(viewer);
+        viewer.get("canvas").zoom("fit-viewport", "auto");
         if (status) {
           status.remove();
         }
@@ -43,10 +42,21 @@
       });
   }
 
+  function show(container) {
+    draw(container, function (viewer) {
+      var canvas = viewer.get("canvas");
+      var registry = viewer.get("elementRegistry");
+      mark(canvas, registry, JSON.parse(container.dataset.done || "[]"), "lintel-done");
+      mark(canvas, registry, JSON.parse(container.dataset.current || "[]"), "lintel-current");
+    });
+  }
+
+  window.LintelDiagram = { draw: draw };
+
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.BpmnJS) {
       return;
     }
-    document.querySelectorAll("[data-bpmn]").forEach(show);
+    document.querySelectorAll("[data-bpmn]:not([data-heat])").forEach(show);
   });
 })();

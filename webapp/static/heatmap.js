@@ -1,6 +1,7 @@
 // 流程热力图: draws the process diagram with bpmn-js and, on each step, a badge with the requests waiting
 // there (a link to their list) and the share overdue; colours each step by that share or by its
-// 90th-percentile time, as the page's colour choice says. The figures come in data-heat (the server's).
+// 90th-percentile time, as the page's colour choice says. The figures come in data-heat (the server's); the
+// diagram is loaded by diagram.js's LintelDiagram.draw.
 (function () {
   "use strict";
 
@@ -44,56 +45,33 @@
   }
 
   function show(container) {
-    var status = container.querySelector(".status");
     var steps = JSON.parse(container.dataset.heat || "[]");
-    var viewer = new window.BpmnJS({ container: container });
     var choice = document.querySelector("[data-heat-colour]");
-    fetch(container.dataset.bpmn, { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
-        }
-        return response.text();
-      })
-      .then(function (xml) {
-        return viewer.importXML(xml);
-      })
-      .then(function () {
-        var canvas = viewer.get("canvas");
-        var registry = viewer.get("elementRegistry");
-        var overlays = viewer.get("overlays");
-        steps.forEach(function (step) {
-          if (registry.get(step.id)) {
-            overlays.add(step.id, "heat", {
-              position: { top: -26, left: -2 }, // above the step, clear of the labels beside it
-              scale: { min: 1 }, // readable however far the diagram is zoomed out
-              html: badge(step, container),
-            });
-          }
-        });
-        colour(canvas, registry, steps, choice ? choice.value : "overdue");
-        if (choice) {
-          choice.addEventListener("change", function () {
-            colour(canvas, registry, steps, choice.value);
+    window.LintelDiagram.draw(container, function (viewer) {
+      var canvas = viewer.get("canvas");
+      var registry = viewer.get("elementRegistry");
+      var overlays = viewer.get("overlays");
+      steps.forEach(function (step) {
+        if (registry.get(step.id)) {
+          overlays.add(step.id, "heat", {
+            position: { top: -26, left: -2 }, // above the step, clear of the labels beside it
+            scale: { min: 1 }, // readable however far the diagram is zoomed out
+            html: badge(step, container),
           });
         }
-        canvas.zoom("fit-viewport", "auto");
-        if (status) {
-          status.remove();
-        }
-        container.dataset.ready = "true";
-      })
-      .catch(function () {
-        if (status) {
-          status.textContent = container.dataset.failed || "";
-        }
-        container.dataset.ready = "error";
       });
+      colour(canvas, registry, steps, choice ? choice.value : "overdue");
+      if (choice) {
+        choice.addEventListener("change", function () {
+          colour(canvas, registry, steps, choice.value);
+        });
+      }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var container = document.getElementById("heat-diagram");
-    if (container && window.BpmnJS) {
+    if (container && window.BpmnJS && window.LintelDiagram) {
       show(container);
     }
   });
