@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from crm.directory import actor_for
 from crm.platform import Platform
 from tests.browser.test_walkthrough import DESKTOP, PHONE, png, shot, sign_in
@@ -123,8 +125,9 @@ def test_a_coordinator_enters_a_project_with_units_on_a_phone(served, browser, t
     page.click("nav summary:has-text('业主与档案')")
     page.click("nav a:text-is('档案')")
     page.click("text=湖畔苑")
+    page.wait_for_selector("h1:has-text('湖畔苑')")
     grid = page.locator("table.unit-grid")
-    assert grid.locator("a.unit-cell").count() == 9
+    expect(grid.locator("a.unit-cell")).to_have_count(9)
     assert grid.locator("tbody tr").first.inner_text().startswith("8")  # the top floor first
     shot(page, "records-project-grid-phone")
 
@@ -159,6 +162,6 @@ def test_a_coordinator_enters_a_project_with_units_on_a_phone(served, browser, t
     page.goto(f"{base}/records")
     assert "湖畔苑" in page.inner_text("main")
     page.click("text=湖畔苑")
-    assert page.locator("a.unit-cell.state-signed").count() == 1
+    expect(page.locator("a.unit-cell.state-signed")).to_have_count(1)
     shot(page, "records-project-grid-signed-phone")
     page.close()
