@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from crm.directory import actor_for
 from crm.platform import Platform
 from lintel.clock import SHANGHAI
@@ -64,7 +66,7 @@ def test_a_coordinator_records_a_handover_signed_on_the_tablet(served, browser) 
     page.fill("#electricity", "301")
     page.fill("#keys", "3")
     page.click("button:has-text('确认交付')")  # unsigned: refused with the reason, nothing recorded
-    assert page.locator("text=请业主在签字框内签字").count() == 1
+    expect(page.locator("text=请业主在签字框内签字")).to_have_count(1)
     page.fill("#water", "12.5")
     page.fill("#electricity", "301")
     page.fill("#keys", "3")
@@ -99,7 +101,8 @@ def test_a_coordinator_records_a_handover_signed_on_the_tablet(served, browser) 
     owner.fill("#number", request_number)
     owner.fill("#phone", "13800000001")
     owner.click("form button[type=submit]")
+    owner.wait_for_url(f"{base}/portal/{request_number}")
     owner.goto(f"{base}/portal/units/{unit_id}/handover")
-    assert owner.locator("text=欢迎入住").count() == 1
+    expect(owner.locator("text=欢迎入住")).to_have_count(1)
     shot(owner, "handover-portal-phone")
     owner.close()
