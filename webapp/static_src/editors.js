@@ -42,7 +42,9 @@ function ChineseFieldNames(formFields) {
     const field = formFields.get(type);
     if (!field) continue;
     const named = function (props) { return field.call(this, props); };
-    named.config = { ...field.config, name, label: name };
+    // A new field's label is its config's label: Chinese too, but not for what shows no label.
+    const labelled = !['text', 'spacer', 'separator'].includes(type);
+    named.config = labelled ? { ...field.config, name, label: name } : { ...field.config, name };
     formFields.register(type, named);
   }
 }
@@ -265,9 +267,10 @@ function start() {
     const container = document.createElement('div');
     container.className = 'studio-dmn-editor';
     body.appendChild(container);
+    // Each view takes its own modules (dmn-js replaces, not merges, the common ones).
+    const translated = { additionalModules: [{ translate: ['value', dmnTranslate] }] };
     const editor = new DmnModeler({
-      container,
-      common: { additionalModules: [{ translate: ['value', dmnTranslate] }] },
+      container, drd: translated, decisionTable: translated, literalExpression: translated,
     });
     open = { kind: 'dmn', filename, editor, dirty: !!isNew, onSaved, key: id };
     try {
@@ -278,7 +281,6 @@ function start() {
       error.textContent = t('决策表无法打开：') + e.message;
       return;
     }
-    editor.on('views.changed', () => {});
     const markDirty = () => {
       if (open && open.editor === editor) {
         open.dirty = true;
