@@ -94,6 +94,7 @@ def test_a_form_saved_in_the_draft_is_checked_and_deployed_with_the_diagram(clie
     # Without its form the task's form key names nothing: the checks say so.
     missing = client.post("/processes/studio/new/check", json={"xml": WITH_FORM}).json["problems"]
     assert [p["element_id"] for p in missing] == ["visit"]
+    assert "没有键名为「visit_record」的表单：请在右侧「办理」中选择表单，或新建表单" in missing[0]["message"]
     saved = save(client, "", "visit_record.form", form("note"))
     assert saved.status_code == 200 and saved.json["saved_at"]
     assert [(f["filename"], f["source"], f["title"]) for f in saved.json["files"]] == [
@@ -151,7 +152,7 @@ def test_a_decision_table_saved_in_the_draft_lets_a_business_rule_task_run_it(cl
     save(client, "", "visit_record.form", form("note"), xml=WITH_DECISION)
     problems = client.post("/processes/studio/new/check", json={"xml": WITH_DECISION}).json["problems"]
     assert [p["element_id"] for p in problems] == ["rate"]
-    assert "visit_priority" in problems[0]["message"]
+    assert "没有编号为「visit_priority」的决策" in problems[0]["message"]
     saved = save(client, "", "visit_priority.dmn", TABLE, xml=WITH_DECISION)
     assert saved.status_code == 200
     table = next(f for f in saved.json["files"] if f["kind"] == "dmn")

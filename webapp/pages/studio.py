@@ -113,6 +113,18 @@ _IN_THE_PANEL = [
         N_("定时器没有时长：请在右侧「时限」中填写时长和单位"),
     ),
     (
+        re.compile(r"^business rule task names no decision"),
+        N_("没有指定决策表：请在右侧「决策」中选择决策表，或新建决策表"),
+    ),
+    (
+        re.compile(r"^business rule task runs decision '(?P<decision>.+)', which is in none of the deployed"),
+        N_("没有编号为「%(decision)s」的决策：请在右侧「决策」中选择决策表，或新建决策表"),
+    ),
+    (
+        re.compile(r"^form '(?P<form>.+)' does not exist: deploy its file with the diagram"),
+        N_("没有键名为「%(form)s」的表单：请在右侧「办理」中选择表单，或新建表单"),
+    ),
+    (
         re.compile(r"^flow \S+ from gateway \S+ has no condition and is not the default flow$"),
         N_("网关的这条流出线没有条件：请在右侧「条件」中填写条件"),
     ),
