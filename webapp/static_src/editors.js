@@ -33,6 +33,7 @@ const FIELD_NAMES = {
   group: '分组',
   separator: '分隔线',
   spacer: '空白',
+  default: '表单', // the form itself, as its properties panel names it
 };
 
 // form-js names its components by their config (the palette, the properties panel's header): in Chinese.
@@ -43,13 +44,109 @@ function ChineseFieldNames(formFields) {
     if (!field) continue;
     const named = function (props) { return field.call(this, props); };
     // A new field's label is its config's label: Chinese too, but not for what shows no label.
-    const labelled = !['text', 'spacer', 'separator'].includes(type);
+    const labelled = !['text', 'spacer', 'separator', 'default'].includes(type);
     named.config = labelled ? { ...field.config, name, label: name } : { ...field.config, name };
     formFields.register(type, named);
   }
 }
 ChineseFieldNames.$inject = ['formFields'];
 const ChineseFieldNamesModule = { __init__: ['chineseFieldNames'], chineseFieldNames: ['type', ChineseFieldNames] };
+
+// form-js has no translation service; its properties panel takes providers, though. Lintel's provider runs
+// after form-js's own: it leaves out the groups Lintel does not read (conditions, layout, appearance,
+// custom properties, security attributes, serialization) and names the rest, and the labels its entries
+// give their inputs, in Chinese. Labels an entry does not pass on stay English.
+const HIDDEN_GROUPS = new Set(['condition', 'layout', 'appearance', 'custom-values', 'securityAttributes', 'serialization']);
+const PANEL_WORDS = {
+  'General': '基本信息',
+  'Validation': '校验',
+  'Constraints': '限制',
+  'Options source': '选项来源',
+  'Static options': '选项',
+  'Field label': '标签',
+  'Field description': '说明',
+  'Key': '键名（变量名）',
+  'Binds to a form variable': '流程数据中的变量名：字母、数字和下划线',
+  'Default value': '默认值',
+  'Disabled': '禁用',
+  'Read only': '只读',
+  'Required': '必填',
+  'Minimum length': '最少字数',
+  'Maximum length': '最多字数',
+  'Minimum': '最小值',
+  'Maximum': '最大值',
+  'Validation pattern': '格式',
+  'Custom regular expression': '正则表达式',
+  'Custom error message': '出错提示',
+  'Text': '文字',
+  'Label': '标签',
+  'Value': '值',
+  'Subtype': '类型',
+  'Date label': '日期标签',
+  'Time label': '时间标签',
+  'Decimal digits': '小数位数',
+  'Increment': '步长',
+  'Searchable': '可搜索',
+  'Disallow past dates': '不能选过去的日期',
+  'Use 24h': '24 小时制',
+  'Time format': '时间格式',
+  'Time interval': '时间间隔',
+  'Checked': '勾选',
+  'Not checked': '未勾选',
+  'Type': '类型',
+  'Email': '电子邮件',
+  'Phone': '电话',
+  'Custom': '自定义',
+  'Show outline': '显示边框',
+};
+
+// The element an entry hands back, and the elements it is made of (not what they render in turn).
+function chinesePanelProps(vnode, depth = 0) {
+  if (!vnode || typeof vnode !== 'object' || depth > 6) return vnode;
+  if (Array.isArray(vnode)) return vnode.map((child) => chinesePanelProps(child, depth));
+  if (!vnode.props) return vnode;
+  for (const name of ['label', 'description']) {
+    const value = vnode.props[name];
+    if (typeof value === 'string' && PANEL_WORDS[value]) vnode.props[name] = PANEL_WORDS[value];
+  }
+  const value = vnode.props.value; // an entry's description, given to its Description by value
+  if ('forId' in vnode.props && typeof value === 'string' && PANEL_WORDS[value]) vnode.props.value = PANEL_WORDS[value];
+  const children = vnode.props.children;
+  if (typeof children === 'string' && PANEL_WORDS[children]) vnode.props.children = PANEL_WORDS[children];
+  else if (children && typeof children === 'object') vnode.props.children = chinesePanelProps(children, depth + 1);
+  return vnode;
+}
+
+const wrapped = new WeakMap();
+function chineseEntry(component) {
+  if (typeof component !== 'function') return component;
+  if (!wrapped.has(component)) {
+    // The entry components call form-js's entry functions and hand back their element: the same hooks,
+    // in the same order, with the label and description in Chinese.
+    wrapped.set(component, (props) => chinesePanelProps(component(props)));
+  }
+  return wrapped.get(component);
+}
+
+function LintelFormProperties(propertiesPanel) {
+  propertiesPanel.registerProvider(this, 1);
+}
+LintelFormProperties.prototype.getGroups = function () {
+  return (groups) => {
+    const kept = groups.filter((group) => !HIDDEN_GROUPS.has(group.id));
+    if ((window.lintelStudio || {}).english) return kept;
+    return kept.map((group) => ({
+      ...group,
+      label: PANEL_WORDS[group.label] || group.label,
+      entries: group.entries && group.entries.map((entry) => ({ ...entry, component: chineseEntry(entry.component) })),
+    }));
+  };
+};
+LintelFormProperties.$inject = ['propertiesPanel'];
+const LintelFormPropertiesModule = {
+  __init__: ['lintelFormProperties'],
+  lintelFormProperties: ['type', LintelFormProperties],
+};
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -144,6 +241,7 @@ function start() {
   if (!dialog) return;
   const data = JSON.parse(document.getElementById('studio-data').textContent);
   useEnglish(data.english);
+  if (!data.english) dialog.classList.add('chinese');
   const studio = () => window.lintelStudio || data;
   const title = document.getElementById('studio-editor-title');
   const hint = document.getElementById('studio-editor-hint');
@@ -239,7 +337,7 @@ function start() {
     const container = document.createElement('div');
     container.className = 'studio-form-editor';
     body.appendChild(container);
-    const editor = new FormEditor({ container, additionalModules: [ChineseFieldNamesModule] });
+    const editor = new FormEditor({ container, additionalModules: [ChineseFieldNamesModule, LintelFormPropertiesModule] });
     open = { kind: 'form', filename, editor, dirty: !!isNew, onSaved, key: key || schema.id };
     try {
       await editor.importSchema(schema);
@@ -253,6 +351,8 @@ function start() {
         say(t('有未保存的修改…'), '');
       }
     });
+    const search = container.querySelector('.fjs-palette-search');
+    if (search && !data.english) search.placeholder = '搜索组件';
     window.lintelFormEditor = editor; // for the browser tests
     dialog.dataset.ready = 'form';
     say(isNew ? t('新表单尚未保存') : t('已打开'), '');
