@@ -205,3 +205,23 @@ def test_a_form_or_table_the_checks_refuse_is_kept_and_marked_before_deploy(clie
     # Discarding the draft discards its files.
     client.post("/processes/studio/new/discard")
     assert draft_files(platform) == 0
+
+
+def test_an_uploaded_form_keeps_its_file_name_when_edited_in_the_studio(client, platform) -> None:
+    named = WITH_FORM.replace('value="visit_record"', 'value="上门记录"')
+    uploaded = json.loads(form("note"))
+    uploaded["id"] = "上门记录"
+    platform.definitions.deploy(
+        [("repair_visit.bpmn", named.encode()), ("上门记录.form", json.dumps(uploaded).encode())],
+        actor="admin",
+    )
+    platform.session.commit()
+    login(client, "admin")
+    files = client.get("/processes/repair_visit/studio").get_data(as_text=True)
+    assert "上门记录.form" in files
+    uploaded["components"].append({"type": "textarea", "id": "f_more", "key": "more", "label": "补充"})
+    saved = save(client, "repair_visit", "上门记录.form", json.dumps(uploaded), xml=named)
+    assert saved.status_code == 200, saved.json
+    assert [f["source"] for f in saved.json["files"]] == ["draft"]
+    # A new file's name is plain, though.
+    assert save(client, "repair_visit", "新表单.form", form("note"), xml=named).status_code == 422

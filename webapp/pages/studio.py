@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -338,14 +339,15 @@ def save_new_draft() -> Any:
     return _save_draft(NEW_PROCESS)
 
 
-def _companion(data: dict[str, Any]) -> tuple[str, str, str]:
+def _companion(data: dict[str, Any], known: Collection[str]) -> tuple[str, str, str]:
     """(file name, kind, content) of a form or decision table sent from the studio's editors. What cannot
     be read at all (not JSON, not DMN XML) is refused here; what the deploy checks refuse (a component
     Lintel has no field for, a Python expression with a typo) is kept in the draft and marked by the
-    checks."""
+    checks. A new file's name is plain; one of the process's files keeps the name it has."""
     filename = _text(data, "filename").strip()
     kind = kind_of(filename)
-    if kind not in ("form", "dmn") or not FILENAME.match(filename) or len(filename) > FILENAME_MAX:
+    plain = filename in known or (FILENAME.match(filename) and len(filename) <= FILENAME_MAX)
+    if kind not in ("form", "dmn") or not plain:
         raise Refused(
             _(
                 "文件名「%(name)s」不可用：表单以 .form 结尾、决策表以 .dmn 结尾，"
@@ -390,10 +392,10 @@ def _save_file(key: str) -> Any:
     def view() -> Any:
         data = _body()
         xml = _xml(data)
-        filename, kind, content = _companion(data)
         base = _latest(key)
         owner = actor().username
         drafts = platform().drafts
+        filename, kind, content = _companion(data, _companions(key, drafts.get(owner, key)))
         found = drafts.save_file(
             owner,
             key,
