@@ -134,3 +134,27 @@ def test_a_form_is_made_in_the_studio_and_deployed_with_the_process(served, brow
     page.wait_for_selector("#studio-editor[data-ready=form]")
     assert page.locator('.fjs-element[data-field-type="textfield"]').count() == 1
     assert errors == []
+
+
+def test_the_editors_speak_english_to_an_english_reader(served, browser) -> None:
+    base = served.url
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "admin")
+    page.select_option("#lang", "en")
+    page.wait_for_selector("html[lang=en]")
+    page.goto(f"{base}/processes/studio/new")
+    page.wait_for_selector("#studio[data-ready=true]")
+    assert "Forms and decision tables" in page.inner_text("#studio-files")
+    page.fill("#studio-new-name", "Site check")
+    page.click("#studio-new-form")
+    page.wait_for_selector("#studio-editor[data-ready=form]")
+    assert page.inner_text("#studio-editor-title") == 'New form "Site check"'
+    palette = page.inner_text(".fjs-palette")
+    assert "Text field" in palette and "单行文字" not in palette
+    assert "Save to draft" in page.inner_text("#studio-editor")
+    shot(page, "06-english")
+    page.click("#studio-editor-close", no_wait_after=True)
+    assert errors == []

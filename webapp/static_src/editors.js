@@ -236,6 +236,11 @@ function slug(text, fallback) {
   return ID.test(cleaned) ? cleaned : fallback + '_' + Date.now().toString(36);
 }
 
+function quoted(name) {
+  if (!name) return '';
+  return (window.lintelStudio || {}).english ? ' "' + name + '"' : '「' + name + '」';
+}
+
 function start() {
   const dialog = document.getElementById('studio-editor');
   if (!dialog) return;
@@ -319,7 +324,7 @@ function start() {
 
   async function openForm({ filename, isNew, key, name, onSaved }) {
     const heading = isNew ? t('新建表单') : t('编辑表单');
-    show('form', heading + (name ? t('「') + name + t('」') : ''),
+    show('form', heading + quoted(name),
       t('从左侧拖入字段，在右侧填写标签和键名（键名即流程数据中的变量名）。保存后进入草稿，部署后新版本的任务使用此表单。'));
     let schema;
     if (isNew) {
@@ -360,7 +365,7 @@ function start() {
 
   async function openTable({ filename, isNew, id, name, onSaved }) {
     const heading = isNew ? t('新建决策表') : t('编辑决策表');
-    show('dmn', heading + (name ? t('「') + name + t('」') : ''),
+    show('dmn', heading + quoted(name),
       t('每行是一条规则：条件列填写 Python 条件（文字加引号，如 "urgent"；- 表示任意），结果列填写结果值。保存后进入草稿，随流程部署。'));
     const content = isNew ? newTable(id, name || t('新决策表')) : await load(filename);
     if (content === null) return;
