@@ -99,7 +99,7 @@ def test_a_form_is_made_in_the_studio_and_deployed_with_the_process(served, brow
     assert form_key(page) == "visit_form"
     assert page.input_value(f"{PANEL}lintel-form") == "visit_form"
     files = page.inner_text("#studio-file-list")
-    assert "上门核实" in files and "草稿中已修改" in files
+    assert "上门核实" in files and "新建，尚未部署" in files
     assert page.locator('[data-action="edit-form"]').count() == 1
 
     # The business rule task: a new decision table, edited in the table editor.
@@ -114,7 +114,7 @@ def test_a_form_is_made_in_the_studio_and_deployed_with_the_process(served, brow
     page.click("#studio-editor-close")
     assert page.input_value(f"{PANEL}lintel-decision-id") == "rate_decision"
     page.wait_for_function("() => document.querySelector('#studio').dataset.problems === '0'")
-    shot(page, "04-studio")
+    shot(page, "04-studio", full_page=True)
 
     page.fill("#studio-note", "新增上门核实，记录核实结果")
     page.click("#studio-deploy button[type=submit]")

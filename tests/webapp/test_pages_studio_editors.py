@@ -98,7 +98,7 @@ def test_a_form_saved_in_the_draft_is_checked_and_deployed_with_the_diagram(clie
     saved = save(client, "", "visit_record.form", form("note"))
     assert saved.status_code == 200 and saved.json["saved_at"]
     assert [(f["filename"], f["source"], f["title"]) for f in saved.json["files"]] == [
-        ("visit_record.form", "draft", "上门记录")
+        ("visit_record.form", "new", "上门记录")
     ]
     assert saved.json["forms"] == [["visit_record", "上门记录"]]
     # Saving a file saves the diagram as drawn with it: reopening the studio gives both.

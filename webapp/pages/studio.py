@@ -174,7 +174,8 @@ def _bundle(key: str, xml: str, filename: str | None = None) -> tuple[list[tuple
 
 
 def _companions(key: str, draft: ProcessDraft | None) -> dict[str, tuple[str, bytes, str]]:
-    """The process's forms and decision tables by file name: (kind, content, "version" | "draft")."""
+    """The process's forms and decision tables by file name: (kind, content, "version" | "draft" | "new"),
+    "new" for a file of the draft the latest version does not have."""
     found: dict[str, tuple[str, bytes, str]] = {}
     base = _latest(key)
     if base is not None:
@@ -183,7 +184,8 @@ def _companions(key: str, draft: ProcessDraft | None) -> dict[str, tuple[str, by
             if kind in ("form", "dmn"):
                 found[name] = (kind, content, "version")
     for item in platform().drafts.files(draft):
-        found[item.filename] = (item.kind, item.content.encode("utf-8"), "draft")
+        source = "draft" if item.filename in found else "new"
+        found[item.filename] = (item.kind, item.content.encode("utf-8"), source)
     return found
 
 
@@ -208,7 +210,7 @@ def _file_list(key: str, draft: ProcessDraft | None) -> tuple[list[dict[str, Any
                 item["title"] = form.title
             except (FormError, StopIteration):
                 item["title"] = str(raw.get("name") or name)
-            if source == "draft":
+            if source != "version":
                 forms.extend((k, str(item["title"])) for k in item["keys"][:1])
         else:
             try:

@@ -283,8 +283,8 @@ function start() {
       const name = document.createElement('strong');
       name.textContent = file.title;
       const where = document.createElement('span');
-      where.className = file.source === 'draft' ? 'studio-file-source draft' : 'studio-file-source';
-      where.textContent = file.source === 'draft' ? t('草稿中已修改') : t('与最新版本相同');
+      where.className = file.source === 'version' ? 'studio-file-source' : 'studio-file-source draft';
+      where.textContent = { version: t('与最新版本相同'), draft: t('草稿中已修改'), new: t('新建，尚未部署') }[file.source];
       const edit = document.createElement('button');
       edit.type = 'button';
       edit.className = 'secondary small';
@@ -439,6 +439,9 @@ function start() {
   }
 
   saveButton.addEventListener('click', save);
+  window.addEventListener('beforeunload', (event) => {
+    if (open && open.dirty) event.preventDefault();
+  });
   closeButton.addEventListener('click', () => {
     if (open && open.dirty && !window.confirm(t('关闭编辑器？未保存的修改将丢失。'))) return;
     closeEditor();

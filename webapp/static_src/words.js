@@ -88,6 +88,7 @@ const ENGLISH = {
   '新建决策表': 'New decision table',
   '新建表单': 'New form',
   '新表单': 'New form',
+  '新建，尚未部署': 'new, not deployed yet',
   '新表单尚未保存': 'The new form is not saved yet',
   '无法打开此文件': 'The file cannot be opened',
   '无法读取编辑器的内容：': 'The editor\'s content cannot be read: ',
