@@ -30,6 +30,7 @@ node_modules/.installed: package.json
 STUDIO_SOURCES := $(wildcard webapp/static_src/*)
 STUDIO_BUILD := webapp/static/build/studio.js
 COMPARE_BUILD := webapp/static/build/compare.js
+EDITORS_BUILD := webapp/static/build/editors.js
 
 $(STUDIO_BUILD): node_modules/.installed $(STUDIO_SOURCES)
 	node_modules/.bin/esbuild webapp/static_src/studio.js --bundle --minify --format=iife \
@@ -42,7 +43,17 @@ $(COMPARE_BUILD): node_modules/.installed $(STUDIO_SOURCES)
 	node_modules/.bin/esbuild webapp/static_src/compare.js --bundle --minify --format=iife \
 		--target=es2020 --outdir=webapp/static/build --log-level=warning
 
-assets: $(STUDIO_BUILD) $(COMPARE_BUILD)
+# The studio's form editor (form-js) and decision table editor (dmn-js). form-js's editor is made for the
+# preact its package pins (<= 10.15.1, installed under it); its viewer would take the newer one at the top,
+# so both are bundled with the editor's.
+$(EDITORS_BUILD): node_modules/.installed $(STUDIO_SOURCES)
+	node_modules/.bin/esbuild webapp/static_src/editors.js --bundle --minify --format=iife \
+		--target=es2020 --outdir=webapp/static/build --asset-names=[name] \
+		--alias:preact=./node_modules/@bpmn-io/form-js-editor/node_modules/preact \
+		--loader:.woff=file --loader:.woff2=file --loader:.ttf=file --loader:.eot=file --loader:.svg=file \
+		--log-level=warning
+
+assets: $(STUDIO_BUILD) $(COMPARE_BUILD) $(EDITORS_BUILD)
 
 run: $(RUN_STAMP) node_modules/.installed assets
 	$(BIN)/lintel init --demo

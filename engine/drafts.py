@@ -2,14 +2,17 @@
 
 Nothing reads a draft but its owner's studio: drafts are not definitions, so they are never started, never
 scheduled and never put anything in an inbox. Deploying one goes through `DefinitionService.deploy` like an
-upload, after which the draft is discarded."""
+upload, after which the draft is discarded.
+
+A draft also holds the forms and decision tables edited in the studio (`ProcessDraftFile`): deployed with
+the diagram in place of the latest version's files of the same names, discarded with the draft."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.models import ProcessDraft
+from engine.models import ProcessDraft, ProcessDraftFile
 from lintel.clock import Clock
 
 NEW_PROCESS = ""  # the process key of a draft whose process is not deployed yet
@@ -38,7 +41,49 @@ class DraftService:
         self.session.flush()
         return draft
 
+    def files(self, draft: ProcessDraft | None) -> list[ProcessDraftFile]:
+        if draft is None:
+            return []
+        return list(
+            self.session.scalars(
+                select(ProcessDraftFile)
+                .where(ProcessDraftFile.draft_id == draft.id)
+                .order_by(ProcessDraftFile.filename)
+            )
+        )
+
+    def save_file(
+        self,
+        owner: str,
+        key: str,
+        xml: str,
+        base_version: int | None,
+        *,
+        filename: str,
+        kind: str,
+        content: str,
+    ) -> ProcessDraftFile:
+        """Store a form or decision table in the owner's draft of `key` (with the diagram as it is drawn,
+        so a draft exists), replacing the draft's file of that name."""
+        draft = self.save(owner, key, xml, base_version)
+        found = self.session.scalars(
+            select(ProcessDraftFile).where(
+                ProcessDraftFile.draft_id == draft.id, ProcessDraftFile.filename == filename
+            )
+        ).first()
+        if found is None:
+            found = ProcessDraftFile(draft_id=draft.id, filename=filename)
+            self.session.add(found)
+        found.kind = kind
+        found.content = content
+        found.updated_at = draft.updated_at
+        self.session.flush()
+        return found
+
     def discard(self, owner: str, key: str) -> None:
+        draft = self.get(owner, key)
+        if draft is not None:
+            self.session.execute(delete(ProcessDraftFile).where(ProcessDraftFile.draft_id == draft.id))
         self.session.execute(
             delete(ProcessDraft).where(ProcessDraft.owner == owner, ProcessDraft.process_key == key)
         )

@@ -48,6 +48,22 @@ class ProcessDraft(Base):
     updated_at: Mapped[datetime]
 
 
+class ProcessDraftFile(Base):
+    """A form or decision table edited in the studio, saved with its draft: it replaces the latest
+    version's file of the same name (or is added) when the draft is deployed, and goes when the draft goes.
+    Nothing else reads it: running tasks keep the forms of the version they run."""
+
+    __tablename__ = "process_draft_files"
+    __table_args__ = (UniqueConstraint("draft_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("process_drafts.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # form | dmn
+    content: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class DefinitionFile(Base):
     """A file deployed with a definition version: its BPMN files (the main one too), DMN tables and forms.
 

@@ -219,6 +219,98 @@ function FormEntry({ element, id }) {
   });
 }
 
+// Below the form choice: open the chosen form in the form editor, or create one that the task then uses.
+function FormActionsEntry({ element }) {
+  const injector = useService('injector');
+  const bo = getBusinessObject(element);
+  const editors = window.lintelEditors;
+  if (!editors) return null;
+  const current = property(bo, 'formKey');
+  const editable = current && editors.formFile(current);
+  return h('div', { class: 'lintel-editor-actions' }, [
+    editable ? h('button', {
+      type: 'button', class: 'secondary', 'data-action': 'edit-form',
+      onClick: () => editors.editForm(current),
+    }, t('编辑表单')) : null,
+    h('button', {
+      type: 'button', class: 'secondary', 'data-action': 'new-form',
+      onClick: () => editors.newForm(bo.id, bo.name, (key) => setProperties(injector, element, { formKey: key })),
+    }, t('新建表单')),
+  ]);
+}
+
+// --- a business rule task: the decision table it runs -----------------------------------------------------
+
+const CALLED_DECISION = 'spiffworkflow:CalledDecisionId';
+
+function calledDecision(bo) {
+  const values = (bo.extensionElements && bo.extensionElements.values) || [];
+  const found = values.find((value) => value.$type === CALLED_DECISION);
+  if (found) return (found.value || '').trim();
+  return ((bo.$attrs || {})['camunda:decisionRef'] || '').trim();
+}
+
+function setDecision(injector, element, value) {
+  const bpmnFactory = injector.get('bpmnFactory');
+  const bo = getBusinessObject(element);
+  const commands = [];
+  let extensions = bo.extensionElements;
+  if (!extensions) {
+    extensions = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
+    extensions.$parent = bo;
+    commands.push(update(element, bo, { extensionElements: extensions }));
+  }
+  const values = (extensions.values || []).filter((v) => v.$type !== CALLED_DECISION);
+  if (value) {
+    const created = bpmnFactory.create(CALLED_DECISION, { value });
+    created.$parent = extensions;
+    values.push(created);
+  }
+  commands.push(update(element, extensions, { values }));
+  injector.get('commandStack').execute('properties-panel.multi-command-executor', commands);
+}
+
+function decisionChoices() {
+  return (studioData().files || []).filter((f) => f.kind === 'dmn')
+    .flatMap((f) => f.keys.map((key) => ({ value: key, label: f.keys.length > 1 ? key : f.title })));
+}
+
+function DecisionEntry({ element, id }) {
+  const injector = useService('injector');
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id,
+    label: t('决策表'),
+    description: t('此步骤按决策表算出结果，写入流程数据。'),
+    getValue: () => calledDecision(bo),
+    setValue: (value) => setDecision(injector, element, value),
+    getOptions: () => {
+      const current = calledDecision(bo);
+      const options = [{ value: '', label: t('— 请选择 —') }, ...decisionChoices()];
+      if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: current });
+      return options;
+    },
+  });
+}
+
+function DecisionActionsEntry({ element }) {
+  const injector = useService('injector');
+  const bo = getBusinessObject(element);
+  const editors = window.lintelEditors;
+  if (!editors) return null;
+  const current = calledDecision(bo);
+  return h('div', { class: 'lintel-editor-actions' }, [
+    current && editors.tableFile(current) ? h('button', {
+      type: 'button', class: 'secondary', 'data-action': 'edit-table',
+      onClick: () => editors.editTable(current),
+    }, t('编辑决策表')) : null,
+    h('button', {
+      type: 'button', class: 'secondary', 'data-action': 'new-table',
+      onClick: () => editors.newTable(bo.id, bo.name, (key) => setDecision(injector, element, key)),
+    }, t('新建决策表')),
+  ]);
+}
+
 function PriorityEntry({ element, id }) {
   const injector = useService('injector');
   const debounce = useService('debounceInput');
@@ -447,9 +539,16 @@ function groupsOf(element) {
     entries.push(
       entry('lintel-assignee', AssigneeEntry, element),
       entry('lintel-form', FormEntry, element),
+      entry('lintel-form-actions', FormActionsEntry, element),
       entry('lintel-priority', PriorityEntry, element),
     );
     groups.push({ shouldOpen: true, id: 'lintel-step', label: t('办理'), entries });
+  }
+  if (is(element, 'bpmn:BusinessRuleTask')) {
+    groups.push({ shouldOpen: true, id: 'lintel-decision', label: t('决策'), entries: [
+      entry('lintel-decision-id', DecisionEntry, element),
+      entry('lintel-decision-actions', DecisionActionsEntry, element),
+    ] });
   }
   if (is(element, 'bpmn:BoundaryEvent') && timerDefinition(element)) {
     const entries = [entry('lintel-role', RoleEntry, element)];

@@ -244,6 +244,12 @@ function start() {
   });
 
   modeler.on('commandStack.changed', changed);
+  // A form or table saved from the editors is in the draft now: check again, and show the panel's new choices.
+  document.addEventListener('lintel:files-saved', () => {
+    check();
+    const selected = selection.get()[0];
+    modeler.get('eventBus').fire('elements.changed', { elements: selected ? [selected] : [] });
+  });
   modeler.importXML(data.xml).then(({ warnings }) => {
     canvas.zoom('fit-viewport', 'auto');
     undo.disabled = true;
