@@ -172,6 +172,8 @@ def test_a_process_owner_draws_deploys_changes_and_migrates_a_process(served, br
     step = page.locator('li[data-step="reinspect"]')
     expect(step).to_contain_text("工程部")
     expect(step).to_contain_text("时限：2 个工作日")
+    expect(step).to_contain_text("表单：整改复验")
+    expect(step).not_to_contain_text("defect_verify", use_inner_text=True)  # folded under 技术信息
     shot(page, "03-version-1")
 
     # -- a coordinator starts a request of it ---------------------------------------------------------------

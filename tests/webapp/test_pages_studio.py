@@ -3,6 +3,7 @@ process is drawn, deploying with a change note, rolling back, and a version's st
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -136,9 +137,16 @@ def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     assert "时限：2 个工作日" in page
     assert "提醒：36 小时" in page
     assert "升级（一级督办）：20 个工作小时" in page
-    # A deadline computed by the diagram's own script says so, with its expression.
-    complaint = text(client.get("/processes/complaint/1"))
-    assert "由表达式计算" in complaint and "triage_due" in complaint
+    # The step's id is there for the one who edits the diagram, folded away under 技术信息.
+    html = client.get("/processes/repair_visit/1").get_data(as_text=True)
+    shown, folded = re.search(r'<li data-step="visit">(.*?)<details(.*?)</details>', html, re.S).groups()
+    assert "<code" not in shown and "visit" not in re.sub(r"<[^>]+>", "", shown)
+    assert "技术信息" in folded and "<code>visit</code>" in folded
+    # A deadline computed by the diagram's own script says so; its expression is folded away with the ids.
+    complaint = client.get("/processes/complaint/1").get_data(as_text=True)
+    shown, folded = re.search(r'<li data-step="triage">(.*?)<details(.*?)</details>', complaint, re.S).groups()
+    assert "由表达式计算" in shown and "triage_due" not in shown and "complaint_triage" not in shown
+    assert "<code>triage_due</code>" in folded and "<code>complaint_triage</code>" in folded
 
 
 def test_rolling_back_deploys_the_old_version_again(client, platform) -> None:

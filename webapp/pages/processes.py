@@ -146,9 +146,13 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
     return forms, own_forms, form_titles
 
 
-def steps_of(definition: ProcessDefinition, diagrams: list[str]) -> list[Step]:
-    """The version's human steps in plain words, as its page lists them."""
-    _forms_, _own, form_titles = _forms(definition)
+def steps_of(
+    definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str] | None = None
+) -> list[Step]:
+    """The version's human steps in plain words, as its page lists them (`form_titles`: its forms' titles,
+    when the caller has them already)."""
+    if form_titles is None:
+        _forms_, _own, form_titles = _forms(definition)
     departments = dict(platform().directory.department_choices())
     tasks = (definition.meta or {}).get("tasks", {}).values()
     people = platform().staff.display_names(
@@ -166,7 +170,6 @@ def version(key: str, version: int) -> Any:
     tasks = list((definition.meta or {}).get("tasks", {}).values())
     forms, own_forms, form_titles = _forms(definition)
     diagrams = _diagrams(definition)
-    departments = dict(p.directory.department_choices())
     used_by: dict[str, list[str]] = {}
     for t in tasks:
         if t.get("form_key") in forms:
@@ -175,7 +178,7 @@ def version(key: str, version: int) -> Any:
         "processes/version.html",
         definition=definition,
         versions=versions[::-1],
-        steps=outline(definition.meta or {}, diagrams, departments, form_titles),
+        steps=steps_of(definition, diagrams, form_titles),
         notices=(definition.meta or {}).get("notices", []),
         deployers=deployers(versions),
         files=p.definitions.files(definition),
