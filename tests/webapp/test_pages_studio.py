@@ -128,6 +128,13 @@ def test_deploying_needs_a_change_note_and_a_diagram_without_problems(client, pl
     assert same.status_code == 409 and "未部署新版本" in same.json["message"]
 
 
+def step_parts(html: str, step: str) -> tuple[str, str]:
+    """(what a version page's step shows, what it folds under 技术信息)."""
+    found = re.search(rf'<li data-step="{step}">(.*?)<details(.*?)</details>', html, re.S)
+    assert found is not None
+    return found.group(1), found.group(2)
+
+
 def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     login(client, "admin")
     client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "新增上门维修"})
@@ -139,12 +146,12 @@ def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     assert "升级（一级督办）：20 个工作小时" in page
     # The step's id is there for the one who edits the diagram, folded away under 技术信息.
     html = client.get("/processes/repair_visit/1").get_data(as_text=True)
-    shown, folded = re.search(r'<li data-step="visit">(.*?)<details(.*?)</details>', html, re.S).groups()
+    shown, folded = step_parts(html, "visit")
     assert "<code" not in shown and "visit" not in re.sub(r"<[^>]+>", "", shown)
     assert "技术信息" in folded and "<code>visit</code>" in folded
     # A deadline computed by the diagram's own script says so; its expression is folded away with the ids.
     complaint = client.get("/processes/complaint/1").get_data(as_text=True)
-    shown, folded = re.search(r'<li data-step="triage">(.*?)<details(.*?)</details>', complaint, re.S).groups()
+    shown, folded = step_parts(complaint, "triage")
     assert "由表达式计算" in shown and "triage_due" not in shown and "complaint_triage" not in shown
     assert "<code>triage_due</code>" in folded and "<code>complaint_triage</code>" in folded
 
