@@ -158,9 +158,14 @@ def test_a_process_owner_draws_deploys_changes_and_migrates_a_process(served, br
     page.fill(f"{PANEL}lintel-amount", "2")
     expect(page.locator(f"{PANEL}lintel-clock")).to_have_value("business")
     page.wait_for_function(TIMER_IS, arg="working_days(2)")  # the field's input has reached the diagram
-    for flow, condition in (("flow_pass", 'verified == "pass"'), ("flow_fail", 'verified == "fail"')):
+    # The gateway's flows: no condition to write by hand, the answers of the step's form are offered.
+    for flow, answer, condition in (
+        ("flow_pass", "现场复验：复验结果为「通过」", 'verified == "pass"'),
+        ("flow_fail", "现场复验：复验结果为「不通过，退回整改」", 'verified == "fail"'),
+    ):
         click_flow(page, flow)
-        page.fill(f"{PANEL}lintel-condition-text", condition)
+        page.select_option(f"{PANEL}lintel-outcome", label=answer)
+        expect(page.locator(f"{PANEL}lintel-condition-text")).to_have_value(condition)
     expect(page.locator("#studio")).to_have_attribute("data-problems", "0")
     expect(page.locator("#studio-problem-count")).to_have_text("没有问题，可以部署")
     shot(page, "02-fixed")

@@ -3,6 +3,7 @@ process is drawn, deploying with a change note, rolling back, and a version's st
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -126,6 +127,17 @@ def test_deploying_needs_a_change_note_and_a_diagram_without_problems(client, pl
     # The same diagram again is no new version.
     same = client.post("/processes/repair_visit/studio/deploy", json={"xml": REPAIR, "note": "再来"})
     assert same.status_code == 409 and "未部署新版本" in same.json["message"]
+
+
+def test_a_gateway_is_offered_the_answers_of_the_forms_as_conditions(client) -> None:
+    login(client, "admin")
+    page = client.get("/processes/studio/new").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="studio-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    outcomes = json.loads(found.group(1))["outcomes"]
+    assert ["复验结果为「通过」", 'verified == "pass"'] in outcomes["defect_verify"]
+    assert ["业主是否满意为「是」", 'satisfied == "yes"'] in outcomes["complaint_confirm"]
+    assert "complaint_handle" not in outcomes  # nothing in it to decide on
 
 
 def step_parts(html: str, step: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ files again as a new version."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,28 @@ def _answer(view: Any) -> Any:
         return jsonify({"message": refused.message, "problems": refused.problems}), refused.status
 
 
+def _outcomes(forms: Any) -> dict[str, list[tuple[str, str]]]:
+    """What a gateway after a step may test of the step's form, in words: per form key, (「复验结果为「通过」」,
+    the condition `verified == "pass"`) for each answer of its choice and yes/no fields."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for key in forms:
+        options = []
+        for field in forms.get(key).fields:
+            answers: list[tuple[str, str]] = []
+            if field.type == "choice":
+                answers = [(label(c), json.dumps(c.value, ensure_ascii=False)) for c in field.choices]
+            elif field.type == "yesno":
+                answers = [(_("是"), '"yes"'), (_("否"), '"no"')]
+            elif field.type == "boolean":
+                answers = [(_("是"), "True"), (_("否"), "False")]
+            for words, value in answers:
+                shown = _("%(field)s为「%(answer)s」", field=label(field), answer=words)
+                options.append((shown, f"{field.name} == {value}"))
+        if options:
+            found[key] = options
+    return found
+
+
 def _page(key: str) -> Any:
     p = platform()
     owner = actor().username
@@ -194,6 +217,7 @@ def _page(key: str) -> Any:
         "draftSavedAt": local_time(draft.updated_at) if draft is not None else None,
         "departments": p.directory.department_choices(),
         "forms": sorted(((k, label(forms.get(k), "title")) for k in forms), key=lambda f: f[1]),
+        "outcomes": _outcomes(forms),
         "urls": {
             "draft": url_for("studio.save_draft", key=key) if key else url_for("studio.save_new_draft"),
             "check": url_for("studio.check", key=key) if key else url_for("studio.check_new"),
