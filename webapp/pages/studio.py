@@ -175,7 +175,7 @@ def _answer(view: Any) -> Any:
 
 
 def _outcomes(forms: Any) -> dict[str, list[tuple[str, str]]]:
-    """What a gateway after a step may test of the step's form, in words: per form key, (「复验结果为「通过」」,
+    """What a gateway after a step may test of the step's form, in words: per form key, (复验结果为「通过」,
     the condition `verified == "pass"`) for each answer of its choice and yes/no fields."""
     found: dict[str, list[tuple[str, str]]] = {}
     for key in forms:
