@@ -243,6 +243,8 @@ def test_a_process_owner_draws_deploys_changes_and_migrates_a_process(served, br
     page.click("#preview")
     expect(page.locator("[data-count=movable]")).to_have_text("1")
     expect(page.locator("[data-count=blocked]")).to_have_text("0")
+    # What the move does to the step's deadline, before it is made: counted from when the step began.
+    expect(page.locator("#movable")).to_contain_text("「现场复验」期限：2026-11-24 10:00 → 2026-11-25 10:00")
     shot(page, "10-migration-preview")
     page.click("#start")
     expect(page.locator("#progress")).to_be_visible()

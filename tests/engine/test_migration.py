@@ -163,6 +163,26 @@ def test_the_deadline_clock_keeps_the_time_already_spent(
     assert escalations[0].created_at <= began + timedelta(hours=36, minutes=1)
 
 
+def test_the_preview_tells_what_the_move_does_to_each_deadline(
+    platform: Platform, session: Session, clock: FixedClock
+) -> None:
+    began = clock.now()
+    [instance_id] = start(platform, 1)
+    before = open_rows(session, [instance_id])[instance_id].due_at
+    clock.advance(timedelta(hours=10))
+    longer = deploy(platform, with_triage_deadline("calendar_hours(36)"))
+    migrations = Migrations(session, platform.runtime)
+    plan = migrations.plan("complaint", 1, longer.version)
+    [change] = migrations.deadline_changes(plan, [instance_id])[instance_id]
+    # Counted from when the step began, as the move itself counts it; nothing is changed yet.
+    assert (change.step, change.before, change.after) == ("客服分派", before, began + timedelta(hours=36))
+    session.expire_all()
+    assert open_rows(session, [instance_id])[instance_id].due_at == before
+    # A version whose deadlines are the same changes none.
+    same = deploy(platform, with_step_added())
+    assert migrations.deadline_changes(migrations.plan("complaint", 1, same.version), [instance_id]) == {}
+
+
 def test_the_move_is_on_the_request_timeline(platform: Platform, session: Session) -> None:
     [instance_id] = start(platform, 1)
     v2 = deploy(platform, with_step_added())
