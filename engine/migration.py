@@ -315,9 +315,16 @@ class Migrations:
         workflow, timers = self._moved_workflow(plan, instance)
         target = plan.compiled_target
         rows = self._open_rows(instance)
+        due_before = {row.id: row.due_at for row in rows}
         renamed = self._repoint(plan, workflow, rows, timers)
         instance.definition = plan.target
         instance.definition_id = plan.target.id
+        # The steps whose due time the new version changes, for the request's timeline.
+        deadlines = [
+            {"step": row.name, "due_at": row.due_at.isoformat() if row.due_at else None}
+            for row in rows
+            if row.due_at != due_before[row.id]
+        ]
         self.runtime.audit.record(
             instance,
             "instance.migrated",
@@ -325,6 +332,7 @@ class Migrations:
             data={
                 "version": [plan.source.version, plan.target.version],
                 **({"mapping": dict(plan.mapping), "steps": plan.mapped_steps()} if plan.mapping else {}),
+                **({"deadlines": deadlines} if deadlines else {}),
             },
         )
         self.runtime.events.publish(

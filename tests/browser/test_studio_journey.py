@@ -264,6 +264,7 @@ def test_a_process_owner_draws_deploys_changes_and_migrates_a_process(served, br
     shot(inbox, "13-task-v2")
     inbox.goto(request_url)
     expect(inbox.locator("main")).to_contain_text("流程由第1版迁移至第2版")
+    expect(inbox.locator("main")).to_contain_text("「现场复验」新的期限")
     shot(inbox, "14-request-timeline")
     engineer.close()
     assert errors == []

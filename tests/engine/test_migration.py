@@ -17,6 +17,7 @@ from engine.errors import InvalidData, NotFound
 from engine.migration import Migrations
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.timers import TimerJob
+from engine.timing import parse_moment
 from lintel.clock import FixedClock
 from tests.engine.test_start_many import actor
 from tests.migration_support import (
@@ -152,6 +153,14 @@ def test_the_deadline_clock_keeps_the_time_already_spent(
     # 36 hours from when the step began, not from the move.
     assert row.due_at == began + timedelta(hours=36)
     assert row.created_at == began
+    # The request's timeline says so: the step's new due time is in the move's entry.
+    moved = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.kind == "instance.migrated"
+        )
+    ).one()
+    [deadline] = moved.data["deadlines"]
+    assert deadline["step"] == "客服分派" and parse_moment(deadline["due_at"]) == began + timedelta(hours=36)
     session.commit()
 
     job.run_until(began + timedelta(hours=36, minutes=1), clock)
