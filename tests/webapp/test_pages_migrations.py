@@ -46,7 +46,9 @@ def test_preview_map_by_hand_and_move_in_the_background(  # type: ignore[no-unty
 ) -> None:
     ids, version = started(session_factory, foundation)
     login(client, "admin")
-    assert "迁移运行中的工单" in text(client.get(f"/processes/complaint/{version}"))
+    newest = text(client.get(f"/processes/complaint/{version}"))
+    assert "迁移运行中的工单" in newest and f"还有 {len(ids)} 件工单在以前的版本上进行" in newest
+    assert "在以前的版本上进行" not in text(client.get("/processes/complaint/1"))  # said on the newest only
     page = text(client.get(PAGE))
     assert "迁移运行中的工单" in page and "原版本" in page and "目标版本" in page
 

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.policy import Permission
 from engine.bpmn_outline import gateway_flows
 from engine.bundle_files import MAX_FILE_BYTES
 from engine.bundle_groups import BadOption, deploy_options
 from engine.errors import DeployRefused
-from engine.models import ProcessDefinition
+from engine.models import ProcessDefinition, ProcessInstance
 from forms import FormError
 from webapp import db_session, platform
 from webapp.access import allow
@@ -174,9 +174,23 @@ def version(key: str, version: int) -> Any:
     for t in tasks:
         if t.get("form_key") in forms:
             used_by.setdefault(id_of(forms.get(t["form_key"])), []).append(t["name"])
+    # Requests still running on earlier versions, when this is the newest: they stay there until moved.
+    running_before = 0
+    if definition.version == max(d.version for d in versions):
+        running_before = (
+            db_session().scalar(
+                select(func.count()).where(
+                    ProcessInstance.process_key == key,
+                    ProcessInstance.status == "running",
+                    ProcessInstance.definition_id != definition.id,
+                )
+            )
+            or 0
+        )
     return render_template(
         "processes/version.html",
         definition=definition,
+        running_before=running_before,
         versions=versions[::-1],
         steps=steps_of(definition, diagrams, form_titles),
         notices=(definition.meta or {}).get("notices", []),
