@@ -146,6 +146,7 @@ def test_a_process_owner_draws_deploys_changes_and_migrates_a_process(served, br
     expect(marked(page, "reinspect")).to_be_visible()
     expect(problems).to_contain_text("「现场复验」：没有指定部门")
     expect(problems).to_contain_text("「复验时限」：定时器没有时长")
+    expect(problems).to_contain_text("「通过」：网关的这条流出线没有条件：请在右侧「条件」中选一个表单结果")
     shot(page, "01-problems")
 
     click_element(page, "reinspect")

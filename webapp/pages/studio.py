@@ -105,7 +105,7 @@ _IN_THE_PANEL = [
     ),
     (
         re.compile(r"^flow \S+ from gateway \S+ has no condition and is not the default flow$"),
-        N_("网关的这条流出线没有条件：请在右侧「条件」中填写条件"),
+        N_("网关的这条流出线没有条件：请在右侧「条件」中选一个表单结果，或填写条件"),
     ),
 ]
 
