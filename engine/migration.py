@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,6 +74,15 @@ class Outcome:
     @property
     def moved(self) -> list[int]:
         return self.movable
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """What a move does to the due time of one open step of an instance."""
+
+    step: str  # the step's name in the target version
+    before: datetime | None
+    after: datetime | None
 
 
 @dataclass(frozen=True)
@@ -233,6 +243,35 @@ class Migrations:
                     outcome.movable.append(instance.id)
         return outcome
 
+    def deadline_changes(
+        self, plan: MigrationPlan, instance_ids: Iterable[int]
+    ) -> dict[int, list[DeadlineChange]]:
+        """What moving each instance would do to the due times of its open steps, for the steps whose due
+        time changes (a step waiting for the owner keeps its clock stopped and is left out). Nothing is
+        changed; instances that cannot move are left out."""
+        found: dict[int, list[DeadlineChange]] = {}
+        for instance in self.runtime.get_many(list(instance_ids)):
+            try:
+                workflow, timers = self._moved_workflow(plan, instance)
+            except Blocked:
+                continue
+            changes = []
+            ready = {t.id: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+            rows = self._open_rows(instance)
+            taken = {UUID(r.task_guid) for r in rows if UUID(r.task_guid) in ready}
+            for row in rows:
+                task = self._task_of(plan, ready, taken, row)
+                if task is None or row.waiting_since is not None:
+                    continue
+                self._keep_timers(plan, task, row, timers)
+                due, _clock = self._due(plan, task, row)
+                if due != row.due_at:
+                    name = self.runtime.task_meta(task, plan.compiled_target).name
+                    changes.append(DeadlineChange(name, row.due_at, due))
+            if changes:
+                found[instance.id] = changes
+        return found
+
     def run(
         self,
         plan: MigrationPlan,
@@ -276,9 +315,16 @@ class Migrations:
         workflow, timers = self._moved_workflow(plan, instance)
         target = plan.compiled_target
         rows = self._open_rows(instance)
+        due_before = {row.id: row.due_at for row in rows}
         renamed = self._repoint(plan, workflow, rows, timers)
         instance.definition = plan.target
         instance.definition_id = plan.target.id
+        # The steps whose due time the new version changes, for the request's timeline.
+        deadlines = [
+            {"step": row.name, "due_at": row.due_at.isoformat() if row.due_at else None}
+            for row in rows
+            if row.due_at != due_before[row.id]
+        ]
         self.runtime.audit.record(
             instance,
             "instance.migrated",
@@ -286,6 +332,7 @@ class Migrations:
             data={
                 "version": [plan.source.version, plan.target.version],
                 **({"mapping": dict(plan.mapping), "steps": plan.mapped_steps()} if plan.mapping else {}),
+                **({"deadlines": deadlines} if deadlines else {}),
             },
         )
         self.runtime.events.publish(
@@ -402,19 +449,12 @@ class Migrations:
         was opened. Returns the rows whose step name changed."""
         ready = {t.id: t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         taken = {UUID(r.task_guid) for r in rows if UUID(r.task_guid) in ready}
-        meta = plan.compiled_target.meta
         renamed = []
         for row in rows:
-            task = ready.get(UUID(row.task_guid))
+            task = self._task_of(plan, ready, taken, row)
             if task is None:
-                wanted = plan.new_element(row.element_id)
-                task = next(
-                    (t for t in ready.values() if element_of(t) == wanted and t.id not in taken), None
-                )
-                if task is None:
-                    continue  # nothing of it is left: the engine closes the row as it runs
-                taken.add(task.id)
-                row.task_guid = str(task.id)
+                continue  # nothing of it is left: the engine closes the row as it runs
+            row.task_guid = str(task.id)
             self._keep_timers(plan, task, row, timers)
             task_meta = self.runtime.task_meta(task, plan.compiled_target)
             if row.name != task_meta.name:
@@ -422,15 +462,32 @@ class Migrations:
             row.element_id = element_of(task)
             row.name = task_meta.name
             row.form_key = task_meta.form_key
-            if task_meta.due_date:
-                started = FixedClock(row.created_at)
-                with engine_clock(started):
-                    value = self.runtime.script_engine.evaluate(task, task_meta.due_date)
-                row.due_at = self.runtime.due_from(value, row.created_at)
-                row.deadline_clock = "calendar"
-            else:
-                row.due_at, row.deadline_clock = deadline_of(task, meta)
+            row.due_at, row.deadline_clock = self._due(plan, task, row)
         return renamed
+
+    @staticmethod
+    def _task_of(
+        plan: MigrationPlan, ready: dict[UUID, Task], taken: set[UUID], row: HumanTask
+    ) -> Task | None:
+        """The moved workflow's task of an inbox row: by its id, else the ready task of the element its step
+        became (marked taken), else None."""
+        task = ready.get(UUID(row.task_guid))
+        if task is not None:
+            return task
+        wanted = plan.new_element(row.element_id)
+        task = next((t for t in ready.values() if element_of(t) == wanted and t.id not in taken), None)
+        if task is not None:
+            taken.add(task.id)
+        return task
+
+    def _due(self, plan: MigrationPlan, task: Task, row: HumanTask) -> tuple[datetime | None, str | None]:
+        """The step's due time and clock on the target, counted from when its inbox row was opened."""
+        task_meta = self.runtime.task_meta(task, plan.compiled_target)
+        if task_meta.due_date:
+            with engine_clock(FixedClock(row.created_at)):
+                value = self.runtime.script_engine.evaluate(task, task_meta.due_date)
+            return self.runtime.due_from(value, row.created_at), "calendar"
+        return deadline_of(task, plan.compiled_target.meta)
 
     def _keep_timers(
         self,

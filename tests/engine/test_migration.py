@@ -17,6 +17,7 @@ from engine.errors import InvalidData, NotFound
 from engine.migration import Migrations
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.timers import TimerJob
+from engine.timing import parse_moment
 from lintel.clock import FixedClock
 from tests.engine.test_start_many import actor
 from tests.migration_support import (
@@ -152,6 +153,14 @@ def test_the_deadline_clock_keeps_the_time_already_spent(
     # 36 hours from when the step began, not from the move.
     assert row.due_at == began + timedelta(hours=36)
     assert row.created_at == began
+    # The request's timeline says so: the step's new due time is in the move's entry.
+    moved = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.kind == "instance.migrated"
+        )
+    ).one()
+    [deadline] = moved.data["deadlines"]
+    assert deadline["step"] == "客服分派" and parse_moment(deadline["due_at"]) == began + timedelta(hours=36)
     session.commit()
 
     job.run_until(began + timedelta(hours=36, minutes=1), clock)
@@ -161,6 +170,26 @@ def test_the_deadline_clock_keeps_the_time_already_spent(
     ).all()
     assert [e.department for e in escalations] == ["crc"]
     assert escalations[0].created_at <= began + timedelta(hours=36, minutes=1)
+
+
+def test_the_preview_tells_what_the_move_does_to_each_deadline(
+    platform: Platform, session: Session, clock: FixedClock
+) -> None:
+    began = clock.now()
+    [instance_id] = start(platform, 1)
+    before = open_rows(session, [instance_id])[instance_id].due_at
+    clock.advance(timedelta(hours=10))
+    longer = deploy(platform, with_triage_deadline("calendar_hours(36)"))
+    migrations = Migrations(session, platform.runtime)
+    plan = migrations.plan("complaint", 1, longer.version)
+    [change] = migrations.deadline_changes(plan, [instance_id])[instance_id]
+    # Counted from when the step began, as the move itself counts it; nothing is changed yet.
+    assert (change.step, change.before, change.after) == ("客服分派", before, began + timedelta(hours=36))
+    session.expire_all()
+    assert open_rows(session, [instance_id])[instance_id].due_at == before
+    # A version whose deadlines are the same changes none.
+    same = deploy(platform, with_step_added())
+    assert migrations.deadline_changes(migrations.plan("complaint", 1, same.version), [instance_id]) == {}
 
 
 def test_the_move_is_on_the_request_timeline(platform: Platform, session: Session) -> None:

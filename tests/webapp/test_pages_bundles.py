@@ -34,7 +34,8 @@ def test_a_diagram_is_deployed_with_its_files_and_the_version_lists_them(client)
     assert "已部署「整改」第 1 版" in page
     assert "rectify_main.bpmn 主流程图" in page and "rectify_work.bpmn 被调用的流程" in page
     assert "随此版本部署的表单" in page and "维修记录 rectify_report 维修内容 * 现场维修" in page
-    assert "业主确认 Activity_confirm 部门：客户关系中心 表单：无表单：填写完成说明（可不填）后完成" in page
+    assert "业主确认 部门：客户关系中心 表单：无表单：填写完成说明（可不填）后完成" in page
+    assert "技术信息 步骤编号 Activity_confirm" in page  # the id, folded away
     assert "用户任务没有表单：完成时可填写备注" in page  # the notice, in Chinese
     download = client.get("/processes/rectify/1/files/rectify_work.bpmn")
     assert download.status_code == 200 and download.data == (BUNDLES / "rectify_work.bpmn").read_bytes()

@@ -3,13 +3,16 @@ removed step by hand, starts the move, and follows it in the background to its r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.platform import Foundation, Platform
 from engine.actors import SYSTEM
 from engine.migration_runs import MigrationWorker
-from tests.migration_support import COMPLAINT, deploy, with_triage_replaced
+from lintel.clock import SHANGHAI
+from tests.migration_support import COMPLAINT, deploy, with_triage_deadline, with_triage_replaced
 from tests.webapp.pages_support import login, text
 from tests.webapp.test_pages_chinese import ALLOWED, foreign_words
 
@@ -43,7 +46,9 @@ def test_preview_map_by_hand_and_move_in_the_background(  # type: ignore[no-unty
 ) -> None:
     ids, version = started(session_factory, foundation)
     login(client, "admin")
-    assert "迁移运行中的工单" in text(client.get(f"/processes/complaint/{version}"))
+    newest = text(client.get(f"/processes/complaint/{version}"))
+    assert "迁移运行中的工单" in newest and f"还有 {len(ids)} 件工单在以前的版本上进行" in newest
+    assert "在以前的版本上进行" not in text(client.get("/processes/complaint/1"))  # said on the newest only
     page = text(client.get(PAGE))
     assert "迁移运行中的工单" in page and "原版本" in page and "目标版本" in page
 
@@ -93,3 +98,22 @@ def test_a_process_with_one_version_says_there_is_nowhere_to_move(client) -> Non
     assert page.status_code == 200
     assert "此流程只有一个版本，没有可迁往的版本" in text(page)
     assert 'id="preview"' not in page.get_data(as_text=True)
+
+
+def test_the_preview_says_what_the_move_does_to_each_deadline(  # type: ignore[no-untyped-def]
+    client, session_factory, foundation
+) -> None:
+    with session_factory() as session:
+        platform = Platform(session, foundation)
+        [instance_id] = platform.runtime.start_many(
+            "complaint", COMPLAINT, [{"description": "电梯异响"}], SYSTEM
+        )
+        version = deploy(platform, with_triage_deadline("calendar_hours(36)")).version
+        session.commit()
+    login(client, "admin")
+    preview = client.get(PAGE, query_string={"from": 1, "to": version, "preview": 1})
+    # Triage began now: its 24 hours become 36, from then.
+    began = foundation.clock.now().astimezone(SHANGHAI)
+    before, after = (f"{began + timedelta(hours=h):%Y-%m-%d %H:%M}" for h in (24, 36))
+    assert f"「客服分派」期限：{before} → {after}" in text(preview)
+    assert latin(preview.get_data(as_text=True)) == []

@@ -3,6 +3,8 @@ process is drawn, deploying with a change note, rolling back, and a version's st
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,24 @@ def test_deploying_needs_a_change_note_and_a_diagram_without_problems(client, pl
     assert same.status_code == 409 and "未部署新版本" in same.json["message"]
 
 
+def test_a_gateway_is_offered_the_answers_of_the_forms_as_conditions(client) -> None:
+    login(client, "admin")
+    page = client.get("/processes/studio/new").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="studio-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    outcomes = json.loads(found.group(1))["outcomes"]
+    assert ["复验结果为「通过」", 'verified == "pass"'] in outcomes["defect_verify"]
+    assert ["业主是否满意为「是」", 'satisfied == "yes"'] in outcomes["complaint_confirm"]
+    assert "complaint_handle" not in outcomes  # nothing in it to decide on
+
+
+def step_parts(html: str, step: str) -> tuple[str, str]:
+    """(what a version page's step shows, what it folds under 技术信息)."""
+    found = re.search(rf'<li data-step="{step}">(.*?)<details(.*?)</details>', html, re.S)
+    assert found is not None
+    return found.group(1), found.group(2)
+
+
 def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     login(client, "admin")
     client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "新增上门维修"})
@@ -136,9 +156,16 @@ def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     assert "时限：2 个工作日" in page
     assert "提醒：36 小时" in page
     assert "升级（一级督办）：20 个工作小时" in page
-    # A deadline computed by the diagram's own script says so, with its expression.
-    complaint = text(client.get("/processes/complaint/1"))
-    assert "由表达式计算" in complaint and "triage_due" in complaint
+    # The step's id is there for the one who edits the diagram, folded away under 技术信息.
+    html = client.get("/processes/repair_visit/1").get_data(as_text=True)
+    shown, folded = step_parts(html, "visit")
+    assert "<code" not in shown and "visit" not in re.sub(r"<[^>]+>", "", shown)
+    assert "技术信息" in folded and "<code>visit</code>" in folded
+    # A deadline computed by the diagram's own script says so; its expression is folded away with the ids.
+    complaint = client.get("/processes/complaint/1").get_data(as_text=True)
+    shown, folded = step_parts(complaint, "triage")
+    assert "由表达式计算" in shown and "triage_due" not in shown and "complaint_triage" not in shown
+    assert "<code>triage_due</code>" in folded and "<code>complaint_triage</code>" in folded
 
 
 def test_rolling_back_deploys_the_old_version_again(client, platform) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from crm.models import RequestIndex
 from crm.policy import Permission
 from engine.errors import InvalidData
-from engine.migration import MigrationPlan, Migrations
+from engine.migration import DeadlineChange, MigrationPlan, Migrations
 from engine.migration_runs import MigrationRuns
 from engine.models import MigrationRun, ProcessInstance
 from webapp import db_session, platform
@@ -74,6 +74,7 @@ def migrate(key: str) -> Any:
         target = versions[0][0]
     plan: MigrationPlan | None = None
     preview = None
+    deadlines: dict[int, list[DeadlineChange]] = {}
     status = 200
     if request.args.get("preview"):
         try:
@@ -82,7 +83,10 @@ def migrate(key: str) -> Any:
             problem(_plan_problem(exc))
             status = 422
         else:
-            preview = Migrations(p.session, p.runtime).preview(plan)
+            migrations = Migrations(p.session, p.runtime)
+            preview = migrations.preview(plan)
+            # What the move does to the deadlines of the requests listed (counted from each step's start).
+            deadlines = migrations.deadline_changes(plan, preview.movable[:SHOWN])
     shown = (preview.movable[:SHOWN] + [b.instance_id for b in preview.blocked[:SHOWN]]) if preview else []
     return (
         render_template(
@@ -96,6 +100,7 @@ def migrate(key: str) -> Any:
             preview=preview,
             reasons=Counter(b.reason for b in preview.blocked) if preview else Counter(),
             requests=_requests(shown),
+            deadlines=deadlines,
             mapping=_mapping(),
             shown=SHOWN,
             runs=MigrationRuns(p.session, p.runtime).of_process(key, limit=5),

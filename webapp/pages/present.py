@@ -339,6 +339,14 @@ def timeline(
             text = _("流程由第%(old)s版迁移至第%(new)s版", old=versions[0], new=versions[-1])
             if data.get("steps"):
                 shown = [Shown(_("手工对应的步骤"), "、".join(str(step) for step in data["steps"]))]
+            for moved in data.get("deadlines") or []:
+                due = parse_moment(moved.get("due_at")) if moved.get("due_at") else None
+                shown.append(
+                    Shown(
+                        _("「%(step)s」新的期限", step=moved.get("step", "")),
+                        local_time(due) if due else _("没有时限"),
+                    )
+                )
         elif event.kind == "instance.cancelled":
             text = _("取消了出错的请求")
             shown = [Shown(_("原因"), str(data.get("reason", "")), long=True)]

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.policy import Permission
 from engine.bpmn_outline import gateway_flows
 from engine.bundle_files import MAX_FILE_BYTES
 from engine.bundle_groups import BadOption, deploy_options
 from engine.errors import DeployRefused
-from engine.models import ProcessDefinition
+from engine.models import ProcessDefinition, ProcessInstance
 from forms import FormError
 from webapp import db_session, platform
 from webapp.access import allow
@@ -146,9 +146,13 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
     return forms, own_forms, form_titles
 
 
-def steps_of(definition: ProcessDefinition, diagrams: list[str]) -> list[Step]:
-    """The version's human steps in plain words, as its page lists them."""
-    _forms_, _own, form_titles = _forms(definition)
+def steps_of(
+    definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str] | None = None
+) -> list[Step]:
+    """The version's human steps in plain words, as its page lists them (`form_titles`: its forms' titles,
+    when the caller has them already)."""
+    if form_titles is None:
+        _forms_, _own, form_titles = _forms(definition)
     departments = dict(platform().directory.department_choices())
     tasks = (definition.meta or {}).get("tasks", {}).values()
     people = platform().staff.display_names(
@@ -166,16 +170,29 @@ def version(key: str, version: int) -> Any:
     tasks = list((definition.meta or {}).get("tasks", {}).values())
     forms, own_forms, form_titles = _forms(definition)
     diagrams = _diagrams(definition)
-    departments = dict(p.directory.department_choices())
     used_by: dict[str, list[str]] = {}
     for t in tasks:
         if t.get("form_key") in forms:
             used_by.setdefault(id_of(forms.get(t["form_key"])), []).append(t["name"])
+    # Requests still running on earlier versions, when this is the newest: they stay there until moved.
+    running_before = 0
+    if definition.version == max(d.version for d in versions):
+        running_before = (
+            db_session().scalar(
+                select(func.count()).where(
+                    ProcessInstance.process_key == key,
+                    ProcessInstance.status == "running",
+                    ProcessInstance.definition_id != definition.id,
+                )
+            )
+            or 0
+        )
     return render_template(
         "processes/version.html",
         definition=definition,
+        running_before=running_before,
         versions=versions[::-1],
-        steps=outline(definition.meta or {}, diagrams, departments, form_titles),
+        steps=steps_of(definition, diagrams, form_titles),
         notices=(definition.meta or {}).get("notices", []),
         deployers=deployers(versions),
         files=p.definitions.files(definition),

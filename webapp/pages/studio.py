@@ -127,7 +127,7 @@ _IN_THE_PANEL = [
     ),
     (
         re.compile(r"^flow \S+ from gateway \S+ has no condition and is not the default flow$"),
-        N_("网关的这条流出线没有条件：请在右侧「条件」中填写条件"),
+        N_("网关的这条流出线没有条件：请在右侧「条件」中选一个表单结果，或填写条件"),
     ),
 ]
 
@@ -263,6 +263,28 @@ def _answer(view: Any) -> Any:
         return jsonify({"message": refused.message, "problems": refused.problems}), refused.status
 
 
+def _outcomes(forms: Any) -> dict[str, list[tuple[str, str]]]:
+    """What a gateway after a step may test of the step's form, in words: per form key, (复验结果为「通过」,
+    the condition `verified == "pass"`) for each answer of its choice and yes/no fields."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for key in forms:
+        options = []
+        for field in forms.get(key).fields:
+            answers: list[tuple[str, str]] = []
+            if field.type == "choice":
+                answers = [(label(c), json.dumps(c.value, ensure_ascii=False)) for c in field.choices]
+            elif field.type == "yesno":
+                answers = [(_("是"), '"yes"'), (_("否"), '"no"')]
+            elif field.type == "boolean":
+                answers = [(_("是"), "True"), (_("否"), "False")]
+            for words, value in answers:
+                shown = _("%(field)s为「%(answer)s」", field=label(field), answer=words)
+                options.append((shown, f"{field.name} == {value}"))
+        if options:
+            found[key] = options
+    return found
+
+
 def _page(key: str) -> Any:
     p = platform()
     owner = actor().username
@@ -288,6 +310,7 @@ def _page(key: str) -> Any:
         "departments": p.directory.department_choices(),
         "forms": sorted(choices.items(), key=lambda f: f[1]),
         "files": files,
+        "outcomes": _outcomes(forms),
         "urls": {
             "files": url_for("studio.save_file", key=key) if key else url_for("studio.save_new_file"),
             "draft": url_for("studio.save_draft", key=key) if key else url_for("studio.save_new_draft"),

@@ -24,6 +24,15 @@ function draw(container, xml, marks) {
       }
     });
     canvas.zoom("fit-viewport", "auto");
+    // A margin round the drawing: fitted exactly, the outermost elements touch the frame.
+    const box = canvas.viewbox();
+    const margin = 0.06;
+    canvas.viewbox({
+      x: box.x - box.width * margin,
+      y: box.y - box.height * margin,
+      width: box.width * (1 + 2 * margin),
+      height: box.height * (1 + 2 * margin),
+    });
     const status = container.querySelector(".status");
     if (status) {
       status.remove();

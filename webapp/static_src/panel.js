@@ -513,6 +513,51 @@ function ConditionEntry({ element, id }) {
   });
 }
 
+// The answers of the forms of the steps before a gateway, as conditions: 「现场复验：复验结果为「通过」」 →
+// verified == "pass". The steps are found walking the flows back from the gateway.
+function outcomesBefore(gateway) {
+  const outcomes = studioData().outcomes || {};
+  const options = [];
+  const seen = new Set([gateway]);
+  const waiting = [gateway];
+  while (waiting.length) {
+    const node = waiting.shift();
+    for (const flow of node.incoming || []) {
+      const source = flow.sourceRef;
+      if (!source || seen.has(source)) continue;
+      seen.add(source);
+      waiting.push(source);
+      const formKey = (is(source, 'bpmn:UserTask') || is(source, 'bpmn:ManualTask')) && property(source, 'formKey');
+      for (const [words, condition] of (formKey && outcomes[formKey]) || []) {
+        options.push({ value: condition, label: (source.name ? source.name + t('：') : '') + words });
+      }
+    }
+  }
+  return options;
+}
+
+function OutcomeEntry({ element, id }) {
+  const modeling = useService('modeling');
+  const bpmnFactory = useService('bpmnFactory');
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id,
+    label: t('按表单结果'),
+    description: t('选前面步骤表单中的一个结果，条件自动写好；也可在下面自己填写。'),
+    getValue: () => {
+      const current = (bo.conditionExpression && bo.conditionExpression.body) || '';
+      return outcomesBefore(bo.sourceRef).some((o) => o.value === current) ? current : '';
+    },
+    setValue: (value) => {
+      if (!value) return; // 「自己填写」: the condition below stays as it is
+      const condition = bpmnFactory.create('bpmn:FormalExpression', { body: value });
+      condition.$parent = bo;
+      modeling.updateProperties(element, { conditionExpression: condition });
+    },
+    getOptions: () => [{ value: '', label: t('— 自己填写条件 —') }, ...outcomesBefore(bo.sourceRef)],
+  });
+}
+
 // --- the groups ------------------------------------------------------------------------------------------
 
 function groupsOf(element) {
@@ -563,7 +608,9 @@ function groupsOf(element) {
   }
   if (is(element, 'bpmn:SequenceFlow') && bo.sourceRef
       && (is(bo.sourceRef, 'bpmn:ExclusiveGateway') || is(bo.sourceRef, 'bpmn:InclusiveGateway'))) {
-    groups.push({ shouldOpen: true, id: 'lintel-condition', label: t('条件'), entries: [entry('lintel-condition-text', ConditionEntry, element)] });
+    const entries = [entry('lintel-condition-text', ConditionEntry, element)];
+    if (outcomesBefore(bo.sourceRef).length) entries.unshift(entry('lintel-outcome', OutcomeEntry, element));
+    groups.push({ shouldOpen: true, id: 'lintel-condition', label: t('条件'), entries });
   }
   groups.push({ shouldOpen: true, id: 'lintel-documentation', label: t('说明'), entries: [entry('lintel-documentation-text', DocumentationEntry, element)] });
   return groups;
