@@ -122,7 +122,9 @@ def test_a_form_is_made_in_the_studio_and_deployed_with_the_process(served, brow
     main = page.inner_text("main")
     assert "已部署「上门核实」第 1 版" in main
     assert "核实结果" in main  # the form's field, in the version's list of forms
-    assert "visit_form" in page.inner_text('li[data-step="visit"]')
+    step = page.locator('li[data-step="visit"]')
+    assert "表单：上门核实" in step.inner_text()
+    assert "visit_form" in (step.text_content() or "")  # the form's key, folded under 技术信息
     shot(page, "05-version", full_page=True)
 
     # The version's form opens from the step again, now from the version rather than a draft.
