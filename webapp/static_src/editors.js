@@ -271,7 +271,7 @@ function start() {
     if (!files.length) {
       const empty = document.createElement('li');
       empty.className = 'muted';
-      empty.textContent = t('此流程还没有可在此编辑的表单或决策表。');
+      empty.textContent = t('此流程还没有可在此编辑的表单或决策表。系统内置的表单（如投诉登记、分派）可在右侧面板中为步骤选用，但不能在此修改；在下面新建的表单可以在此编辑。');
       list.appendChild(empty);
     }
     for (const file of files) {

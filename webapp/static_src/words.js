@@ -99,7 +99,8 @@ const ENGLISH = {
   '未保存': 'Not saved',
   '未保存，请稍后再试': 'Not saved; try again later',
   '此步骤按决策表算出结果，写入流程数据。': 'This step works out its result with the decision table and puts it in the process data.',
-  '此流程还没有可在此编辑的表单或决策表。': 'This process has no form or decision table to edit here yet.',
+  '此流程还没有可在此编辑的表单或决策表。系统内置的表单（如投诉登记、分派）可在右侧面板中为步骤选用，但不能在此修改；在下面新建的表单可以在此编辑。':
+    'This process has no form or decision table to edit here yet. Lintel\'s built-in forms (such as complaint intake and triage) can be chosen for a step in the panel on the right but not changed here; forms made below can be edited here.',
   '此表单不是有效的 JSON，无法打开。': 'This form is not valid JSON and cannot be opened.',
   '每行是一条规则：条件列填写 Python 条件（文字加引号，如 "urgent"；- 表示任意），结果列填写结果值。保存后进入草稿，随流程部署。': 'Each row is a rule: conditions are Python (quote text, as in "urgent"; - matches anything), results are values. Saving puts it in the draft; it is deployed with the process.',
   '结果': 'Result',
