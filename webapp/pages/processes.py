@@ -146,6 +146,19 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
     return forms, own_forms, form_titles
 
 
+def form_fields(definition: ProcessDefinition) -> dict[str, Any]:
+    """The fields of the forms the version's steps use, by name (the first step's form wins a name two
+    forms share): what its gateway conditions test."""
+    forms, _own, _titles = _forms(definition)
+    found: dict[str, Any] = {}
+    for task in (definition.meta or {}).get("tasks", {}).values():
+        form_key = task.get("form_key")
+        if form_key and form_key in forms:
+            for field in forms.get(form_key).fields:
+                found.setdefault(field.name, field)
+    return found
+
+
 def steps_of(
     definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str] | None = None
 ) -> list[Step]:
@@ -227,6 +240,8 @@ def compare_versions(key: str) -> Any:
         steps_of(new, new_diagrams),
         {k: v for xml in old_diagrams for k, v in gateway_flows(xml).items()},
         {k: v for xml in new_diagrams for k, v in gateway_flows(xml).items()},
+        form_fields(old),
+        form_fields(new),
     )
     return render_template(
         "processes/compare.html",
