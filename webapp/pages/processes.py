@@ -147,12 +147,14 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
 
 
 def form_fields(definition: ProcessDefinition) -> dict[str, Any]:
-    """The fields of the forms the version's steps use, by name (the first step's form wins a name two
-    forms share): what its gateway conditions test."""
+    """The fields of the forms the version's steps and start event use, by name (the first form wins a
+    name two forms share): what its gateway conditions test."""
     forms, _own, _titles = _forms(definition)
+    meta = definition.meta or {}
+    keys = [t.get("form_key") for t in meta.get("tasks", {}).values()]
+    keys.append((meta.get("properties") or {}).get("start_form"))
     found: dict[str, Any] = {}
-    for task in (definition.meta or {}).get("tasks", {}).values():
-        form_key = task.get("form_key")
+    for form_key in keys:
         if form_key and form_key in forms:
             for field in forms.get(form_key).fields:
                 found.setdefault(field.name, field)
