@@ -57,6 +57,13 @@ def test_who_may_start_and_the_start_form_are_set_in_the_studio(served, browser)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     sign_in(page, base, "admin")
+    # A bundled process names its starters by department name: the panel ticks that department.
+    page.goto(f"{base}/processes/complaint/studio")
+    page.wait_for_selector("#studio[data-ready=true]")
+    page.evaluate("() => bpmnjs.get('selection').select(bpmnjs.get('elementRegistry').get('pool_complaint'))")
+    ticked = page.locator('[data-entry-id="lintel-startable"] input:checked')
+    assert ticked.count() == 1 and ticked.get_attribute("value") == "crc"
+
     page.goto(f"{base}/processes/studio/new")
     page.wait_for_selector("#studio[data-ready=true]")
     page.click("#studio-canvas", position={"x": 700, "y": 60})
