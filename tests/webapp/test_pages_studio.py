@@ -237,3 +237,16 @@ def test_who_may_start_a_process_and_its_start_form_are_set_in_the_studio(client
     login(client, "crc")
     assert "上门维修" not in text(client.get("/start"))
     assert client.get("/start/repair_visit").status_code in (403, 404)
+
+
+def test_the_compare_page_says_who_may_start_and_the_start_form_that_changed(client) -> None:
+    login(client, "admin")
+    client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "所有人可发起"})
+    second = starting(REPAIR, "engineering,crc", "defect_verify")
+    assert (
+        client.post("/processes/repair_visit/studio/deploy", json={"xml": second, "note": "限定"}).status_code
+        == 200
+    )
+    changes = text(client.get("/processes/repair_visit/compare?a=1&b=2"))
+    assert "谁可以发起 所有员工 工程部、客户关系中心" in changes
+    assert "发起表单 无发起表单 整改复验" in changes

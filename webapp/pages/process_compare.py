@@ -41,10 +41,11 @@ class Comparison:
     # forms word the old flows, the new one's the new.
     old_words: dict[str, str] = field(default_factory=dict)
     new_words: dict[str, str] = field(default_factory=dict)
+    starting: list[Change] = field(default_factory=list)  # 谁可以发起 / 发起表单
 
     @property
     def same(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.conditions)
+        return not (self.added or self.removed or self.changed or self.conditions or self.starting)
 
     def marks(self) -> dict[str, str]:
         """The colour class of each element that differs, by element id: added / removed / changed."""
@@ -125,6 +126,13 @@ def compare(
         old_words=_worded([old for old, _new in conditions], old_fields or {}),
         new_words=_worded([new for _old, new in conditions], new_fields or {}),
     )
+
+
+def starting_changes(old: tuple[str, str], new: tuple[str, str]) -> list[Change]:
+    """What changed in who may start the process and its start form: each side (谁可以发起 in words, 发起表单
+    in words)."""
+    pairs = [(_("谁可以发起"), old[0], new[0]), (_("发起表单"), old[1], new[1])]
+    return [Change(what, a, b) for what, a, b in pairs if a != b]
 
 
 def _worded(flows: list[Flow | None], fields: Mapping[str, Any]) -> dict[str, str]:
