@@ -43,9 +43,18 @@ def test_the_changes_are_listed_in_plain_words(client, session_factory, foundati
     assert (
         "由表达式计算" in words and "3 个工作日" in words
     )  # triage's escalation: expression → 3 working days
-    assert "指派人" in words and "按流程数据决定 follow_up or coordinator" in words
-    assert "网关条件" in words and 'reached == "no"' in words and 'reached != "yes"' in words
+    assert "指派人" in words and "按流程数据决定" in words
+    # Conditions on a form's answers in words, from the step's form; the expression folded under 技术信息.
+    assert "网关条件" in words
+    assert "「是否联系上业主」为「否」" in words and "「是否联系上业主」不为「是」" in words
     html = page.get_data(as_text=True)
+    table = re.search(r'<table class="list changes" id="changes">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    shown = re.sub(r"<details.*?</details>", "", table, flags=re.S)
+    assert "reached" not in shown and "follow_up" not in shown and "<code>" not in shown
+    folded = markup.unescape(" ".join(re.findall(r"<details.*?</details>", table, flags=re.S)))
+    assert "技术信息" in folded
+    assert '<code>reached == "no"</code>' in folded and '<code>reached != "yes"</code>' in folded
+    assert "<code>follow_up or coordinator</code>" in folded
     marks = json.loads(re.search(r'data-marks="([^"]*)"', html).group(1).replace("&#34;", '"'))  # type: ignore[union-attr]
     assert marks["triage_check"] == "added" and marks["triage"] == "changed"
     assert 'data-compare="/processes/complaint/1/diagram.xml"' in html
@@ -90,3 +99,23 @@ def test_the_compare_page_is_in_chinese(client, session_factory, foundation) -> 
     html = client.get("/processes/complaint/compare?a=1&b=2").get_data(as_text=True)
     words, _identifiers = foreign_words(html, ALLOWED, identifiers=True)
     assert words == []
+
+
+def test_conditions_the_studio_writes_are_said_in_words(app, platform) -> None:  # type: ignore[no-untyped-def]
+    from webapp.pages.process_outline import condition_words
+
+    forms = platform.validator.forms_of(None)
+    fields = {f.name: f for key in ("defect_verify", "complaint_reply") for f in forms.get(key).fields}
+    with app.test_request_context():
+        assert condition_words('verified == "pass"', fields) == "「复验结果」为「通过」"
+        assert condition_words("verified  ==  'pass'", fields) == "「复验结果」为「通过」"
+        assert condition_words('"yes" == reached', fields) == "「是否联系上业主」为「是」"
+        assert (
+            condition_words('reached == "yes" and satisfied != "no"', fields)
+            == "「是否联系上业主」为「是」，并且「业主是否满意」不为「否」"
+        )
+        # Anything else stays an expression: an unknown field or answer, a computation, a typo.
+        assert condition_words('verified == "maybe"', fields) is None
+        assert condition_words('nobody == "yes"', fields) is None
+        assert condition_words("attempts > 3", fields) is None
+        assert condition_words("reached ==", fields) is None

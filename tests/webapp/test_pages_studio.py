@@ -193,3 +193,60 @@ def test_rolling_back_deploys_the_old_version_again(client, platform) -> None:
     # An upload's companion files and routing go with the studio's diagram: the complaint keeps its forms.
     complaint = platform.definitions.get("complaint", 1)
     assert [n for n, _ in platform.definitions.deployed_files(complaint)][0] == "complaint.bpmn"
+
+
+def starting(xml: str, departments: str | None, form: str | None) -> str:
+    """The repair diagram with who may start it and its start form as the studio's panel writes them."""
+    if departments is not None:
+        xml = xml.replace(
+            'isExecutable="true">',
+            'isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
+            f'<spiffworkflow:property name="startableBy" value="{departments}" />'
+            "</spiffworkflow:properties></bpmn:extensionElements>",
+        )
+    if form is not None:
+        xml = xml.replace(
+            '<bpmn:startEvent id="start" name="开始">',
+            '<bpmn:startEvent id="start" name="开始"><bpmn:extensionElements><spiffworkflow:properties>'
+            f'<spiffworkflow:property name="formKey" value="{form}" />'
+            "</spiffworkflow:properties></bpmn:extensionElements>",
+        )
+    return xml
+
+
+def test_who_may_start_a_process_and_its_start_form_are_set_in_the_studio(client) -> None:
+    login(client, "admin")
+    # What the panel cannot have meant is marked in Chinese, pointing to where it is set.
+    wrong = starting(REPAIR, "engineering,no_such_department", "no_such_form")
+    problems = client.post("/processes/studio/new/check", json={"xml": wrong}).json["problems"]
+    messages = {p["element_id"]: p["message"] for p in problems}
+    assert "「谁可以发起」中的「no_such_department」不是部门" in messages["repair_visit"]
+    assert "右侧「发起」中重新勾选部门" in messages["repair_visit"]
+    assert "没有键名为「no_such_form」的发起表单" in messages["start"]
+    refused = client.post("/processes/studio/new/deploy", json={"xml": wrong, "note": "发起"})
+    assert refused.status_code == 422 and len(refused.json["problems"]) == 2
+
+    good = starting(REPAIR, "engineering", "defect_verify")
+    deployed = client.post("/processes/studio/new/deploy", json={"xml": good, "note": "工程部发起"})
+    assert deployed.status_code == 200
+    # A member of the department sees it on 发起流程 with the start form's field; another department does not.
+    login(client, "eng")
+    assert "上门维修" in text(client.get("/start"))
+    form = client.get("/start/repair_visit")
+    assert form.status_code == 200 and "复验结果" in text(form)
+    login(client, "crc")
+    assert "上门维修" not in text(client.get("/start"))
+    assert client.get("/start/repair_visit").status_code in (403, 404)
+
+
+def test_the_compare_page_says_who_may_start_and_the_start_form_that_changed(client) -> None:
+    login(client, "admin")
+    client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "所有人可发起"})
+    second = starting(REPAIR, "engineering,crc", "defect_verify")
+    assert (
+        client.post("/processes/repair_visit/studio/deploy", json={"xml": second, "note": "限定"}).status_code
+        == 200
+    )
+    changes = text(client.get("/processes/repair_visit/compare?a=1&b=2"))
+    assert "谁可以发起 所有员工 工程部、客户关系中心" in changes
+    assert "发起表单 无发起表单 整改复验" in changes

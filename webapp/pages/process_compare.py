@@ -5,12 +5,14 @@ Built from the same step outline the version page shows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
 
 from engine.bpmn_outline import Flow
-from webapp.pages.process_outline import Step, Timer
+from webapp.pages.process_outline import Step, Timer, condition_words
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,15 @@ class Comparison:
     removed: list[Step] = field(default_factory=list)
     changed: list[StepChange] = field(default_factory=list)
     conditions: list[tuple[Flow | None, Flow | None]] = field(default_factory=list)  # (old, new)
+    # Each condition in words (by the condition's text) when it tests a form's answers; the old version's
+    # forms word the old flows, the new one's the new.
+    old_words: dict[str, str] = field(default_factory=dict)
+    new_words: dict[str, str] = field(default_factory=dict)
+    starting: list[Change] = field(default_factory=list)  # 谁可以发起 / 发起表单
 
     @property
     def same(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.conditions)
+        return not (self.added or self.removed or self.changed or self.conditions or self.starting)
 
     def marks(self) -> dict[str, str]:
         """The colour class of each element that differs, by element id: added / removed / changed."""
@@ -89,9 +96,15 @@ def _changes(old: Step, new: Step) -> list[Change]:
 
 
 def compare(
-    old_steps: list[Step], new_steps: list[Step], old_flows: dict[str, Flow], new_flows: dict[str, Flow]
+    old_steps: list[Step],
+    new_steps: list[Step],
+    old_flows: dict[str, Flow],
+    new_flows: dict[str, Flow],
+    old_fields: Mapping[str, Any] | None = None,
+    new_fields: Mapping[str, Any] | None = None,
 ) -> Comparison:
-    """What changed from the old version's steps and gateway flows to the new one's."""
+    """What changed from the old version's steps and gateway flows to the new one's; `old_fields` and
+    `new_fields`: the fields of each version's forms by name, to say the conditions on them in words."""
     old_by_id = {s.element_id: s for s in old_steps}
     new_by_id = {s.element_id: s for s in new_steps}
     changed = []
@@ -110,4 +123,23 @@ def compare(
         removed=[s for s in old_steps if s.element_id not in new_by_id],
         changed=changed,
         conditions=conditions,
+        old_words=_worded([old for old, _new in conditions], old_fields or {}),
+        new_words=_worded([new for _old, new in conditions], new_fields or {}),
     )
+
+
+def starting_changes(old: tuple[str, str], new: tuple[str, str]) -> list[Change]:
+    """What changed in who may start the process and its start form: each side (谁可以发起 in words, 发起表单
+    in words)."""
+    pairs = [(_("谁可以发起"), old[0], new[0]), (_("发起表单"), old[1], new[1])]
+    return [Change(what, a, b) for what, a, b in pairs if a != b]
+
+
+def _worded(flows: list[Flow | None], fields: Mapping[str, Any]) -> dict[str, str]:
+    found = {}
+    for flow in flows:
+        if flow is not None and flow.condition:
+            words = condition_words(flow.condition, fields)
+            if words is not None:
+                found[flow.condition] = words
+    return found

@@ -4,6 +4,7 @@ timer expressions of its diagram."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from engine.bpmn_outline import TimerText, boundary_timers
-from webapp.i18n import escalation_name
+from webapp.i18n import escalation_name, label
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,56 @@ def outline(
             )
         )
     return steps
+
+
+def _answer_words(field: Any, value: object) -> str | None:
+    """A form answer in words: a choice's label, 是/否 for a yes/no or true/false field."""
+    if field.type == "choice":
+        for choice in field.choices:
+            if choice.value == value and type(choice.value) is type(value):
+                return str(label(choice))
+        return None
+    if field.type == "yesno" and value in ("yes", "no"):
+        return _("是") if value == "yes" else _("否")
+    if field.type == "boolean" and isinstance(value, bool):
+        return _("是") if value else _("否")
+    return None
+
+
+def _test_words(node: ast.expr, fields: Mapping[str, Any]) -> str | None:
+    if isinstance(node, ast.BoolOp):
+        parts = [_test_words(value, fields) for value in node.values]
+        if any(part is None for part in parts):
+            return None
+        joint = _("，并且") if isinstance(node.op, ast.And) else _("，或者")
+        return joint.join(str(part) for part in parts)
+    if isinstance(node, ast.Name) and node.id in fields:  # `approved`: a yes/no field is true
+        field = fields[node.id]
+        return _("「%(field)s」为「是」", field=label(field)) if field.type == "boolean" else None
+    if not (
+        isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq | ast.NotEq)
+    ):
+        return None
+    left, right = node.left, node.comparators[0]
+    if isinstance(left, ast.Constant) and isinstance(right, ast.Name):
+        left, right = right, left
+    if not (isinstance(left, ast.Name) and isinstance(right, ast.Constant) and left.id in fields):
+        return None
+    field = fields[left.id]
+    answer = _answer_words(field, right.value)
+    if answer is None:
+        return None
+    if isinstance(node.ops[0], ast.Eq):
+        return _("「%(field)s」为「%(answer)s」", field=label(field), answer=answer)
+    return _("「%(field)s」不为「%(answer)s」", field=label(field), answer=answer)
+
+
+def condition_words(condition: str, fields: Mapping[str, Any]) -> str | None:
+    """A gateway condition in words when it tests the answers of a form, as the studio writes it from a
+    form's choice (`verified == "pass"` → 「复验结果」为「通过」, also != and joined with and / or); `fields`:
+    the fields of the version's forms by name. None for any other expression."""
+    try:
+        tree = ast.parse(condition.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return _test_words(tree.body, fields)

@@ -22,7 +22,7 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import label
 from webapp.pages.common import actor, commit, ok, problem
-from webapp.pages.process_compare import compare
+from webapp.pages.process_compare import compare, starting_changes
 from webapp.pages.process_outline import Step, outline
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -146,6 +146,36 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
     return forms, own_forms, form_titles
 
 
+def _starting(definition: ProcessDefinition) -> tuple[str, str]:
+    """(who may start the version, in words; its start form's title)."""
+    properties = (definition.meta or {}).get("properties") or {}
+    departments = dict(platform().directory.department_choices())
+    codes = properties.get("startable_by") or []
+    who = "、".join(departments.get(c, c) for c in codes) if codes else _("所有员工")
+    form_key = properties.get("start_form")
+    forms, _own, _titles = _forms(definition)
+    if not form_key:
+        form = _("无发起表单")
+    else:
+        form = label(forms.get(form_key), "title") if form_key in forms else form_key
+    return who, form
+
+
+def form_fields(definition: ProcessDefinition) -> dict[str, Any]:
+    """The fields of the forms the version's steps and start event use, by name (the first form wins a
+    name two forms share): what its gateway conditions test."""
+    forms, _own, _titles = _forms(definition)
+    meta = definition.meta or {}
+    keys = [t.get("form_key") for t in meta.get("tasks", {}).values()]
+    keys.append((meta.get("properties") or {}).get("start_form"))
+    found: dict[str, Any] = {}
+    for form_key in keys:
+        if form_key and form_key in forms:
+            for field in forms.get(form_key).fields:
+                found.setdefault(field.name, field)
+    return found
+
+
 def steps_of(
     definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str] | None = None
 ) -> list[Step]:
@@ -227,7 +257,10 @@ def compare_versions(key: str) -> Any:
         steps_of(new, new_diagrams),
         {k: v for xml in old_diagrams for k, v in gateway_flows(xml).items()},
         {k: v for xml in new_diagrams for k, v in gateway_flows(xml).items()},
+        form_fields(old),
+        form_fields(new),
     )
+    comparison.starting.extend(starting_changes(_starting(old), _starting(new)))
     return render_template(
         "processes/compare.html",
         old=old,

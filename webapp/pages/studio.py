@@ -126,6 +126,18 @@ _IN_THE_PANEL = [
         N_("没有键名为「%(form)s」的表单：请在右侧「办理」中选择表单，或新建表单"),
     ),
     (
+        re.compile(r"^the process property startableBy names '(?P<name>.+)', which is not a department"),
+        N_("「谁可以发起」中的「%(name)s」不是部门：请选中流程，在右侧「发起」中重新勾选部门"),
+    ),
+    (
+        re.compile(r"^the process property startableBy is empty"),
+        N_("「谁可以发起」是空的：请选中流程，在右侧「发起」中勾选部门，或都不勾选让所有员工发起"),
+    ),
+    (
+        re.compile(r"^the start event's form '(?P<form>.+)' does not exist"),
+        N_("没有键名为「%(form)s」的发起表单：请在右侧「发起」中选择发起表单，或新建表单"),
+    ),
+    (
         re.compile(r"^flow \S+ from gateway \S+ has no condition and is not the default flow$"),
         N_("网关的这条流出线没有条件：请在右侧「条件」中选一个表单结果，或填写条件"),
     ),

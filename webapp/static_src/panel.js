@@ -30,10 +30,11 @@ export function property(bo, name) {
 }
 
 // One undoable step: set (or, with '' / undefined, remove) spiffworkflow properties of an element.
-export function setProperties(injector, element, changes, more = []) {
+// `target`: the business object that holds them when it is not the element's own (the process of a pool).
+export function setProperties(injector, element, changes, more = [], target = null) {
   const bpmnFactory = injector.get('bpmnFactory');
   const commandStack = injector.get('commandStack');
-  const bo = getBusinessObject(element);
+  const bo = target || getBusinessObject(element);
   const commands = [];
   let extensions = bo.extensionElements;
   if (!extensions) {
@@ -68,8 +69,15 @@ function update(element, moddleElement, properties) {
   return { cmd: 'element.updateModdleProperties', context: { element, moddleElement, properties } };
 }
 
-function entry(id, component, element) {
-  return { id, component, element, isEdited: () => false };
+function entry(id, component, element, more = {}) {
+  return { id, component, element, isEdited: () => false, ...more };
+}
+
+// A start event of the process itself (not of a subprocess) that a person starts: no timer, message etc.
+function isManualStart(element) {
+  const bo = getBusinessObject(element);
+  return is(element, 'bpmn:StartEvent') && !(bo.eventDefinitions || []).length
+    && bo.$parent && is(bo.$parent, 'bpmn:Process');
 }
 
 // --- every element: name and id --------------------------------------------------------------------------
@@ -142,6 +150,46 @@ function ProcessKeyEntry({ element, id }) {
   });
 }
 
+// Who may start the process (its startableBy property, engine/bpmn_process.py): the departments ticked, as
+// a comma list of department codes; none ticked removes it, and every staff member may start the process.
+// A name the diagram gives that is no department stays listed (ticked) until it is unticked.
+function startableOf(process) {
+  return property(process, 'startableBy').split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function startableCode(name) {
+  const lowered = name.toLowerCase();
+  const found = studioData().departments.find(([code, label]) => code.toLowerCase() === lowered || label === name);
+  return found ? found[0] : name;
+}
+
+function StartableEntry({ element, id }) {
+  const injector = useService('injector');
+  const process = processOf(element);
+  const chosen = startableOf(process).map(startableCode);
+  const options = studioData().departments.map(([code, name]) => [code, name]);
+  for (const code of chosen) {
+    if (!options.some(([known]) => known === code)) options.push([code, code]);
+  }
+  const toggle = (code, on) => {
+    const next = on ? [...chosen, code] : chosen.filter((c) => c !== code);
+    const ordered = options.map(([c]) => c).filter((c) => next.includes(c));
+    setProperties(injector, element, { startableBy: ordered.join(',') }, [], process);
+  };
+  return h('div', { class: 'bio-properties-panel-entry lintel-startable', 'data-entry-id': id }, [
+    h('label', { class: 'bio-properties-panel-label' }, t('谁可以发起')),
+    h('div', { class: 'lintel-checks' }, options.map(([code, name]) => h('label', { class: 'lintel-check' }, [
+      h('input', {
+        type: 'checkbox', name: 'startableBy', value: code, checked: chosen.includes(code),
+        onChange: (event) => toggle(code, event.target.checked),
+      }),
+      ' ', name,
+    ]))),
+    h('div', { class: 'bio-properties-panel-description' },
+      chosen.length ? t('只有所选部门的人员可在「发起流程」中发起。') : t('不选则所有员工都可以发起。')),
+  ]);
+}
+
 // --- a human step ---------------------------------------------------------------------------------------
 
 function departmentCodes() {
@@ -200,18 +248,18 @@ function AssigneeEntry({ element, id }) {
   });
 }
 
-function FormEntry({ element, id }) {
+function FormEntry({ element, id, label = '表单', empty = '无表单：填写完成说明（可不填）后完成' }) {
   const injector = useService('injector');
   const bo = getBusinessObject(element);
   return h(SelectEntry, {
     element, id,
-    label: t('表单'),
+    label: t(label),
     getValue: () => property(bo, 'formKey'),
     setValue: (value) => setProperties(injector, element, { formKey: value }),
     getOptions: () => {
       const current = property(bo, 'formKey');
       const forms = studioData().forms;
-      const options = [{ value: '', label: t('无表单：填写完成说明（可不填）后完成') }];
+      const options = [{ value: '', label: t(empty) }];
       options.push(...forms.map(([key, title]) => ({ value: key, label: title })));
       if (current && !forms.some(([key]) => key === current)) options.push({ value: current, label: current });
       return options;
@@ -234,7 +282,13 @@ function FormActionsEntry({ element }) {
     }, t('编辑表单')) : null,
     h('button', {
       type: 'button', class: 'secondary', 'data-action': 'new-form',
-      onClick: () => editors.newForm(bo.id, bo.name, (key) => setProperties(injector, element, { formKey: key })),
+      onClick: () => {
+        // A start form is named after its process: 「维修申请 发起表单」, key repair_start_form.
+        const start = isManualStart(element);
+        const id = start ? bo.$parent.id + '_start' : bo.id;
+        const name = start ? (bo.$parent.name || bo.$parent.id) + ' ' + t('发起表单') : bo.name;
+        editors.newForm(id, name, (key) => setProperties(injector, element, { formKey: key }));
+      },
     }, t('新建表单')),
   ]);
 }
@@ -569,6 +623,9 @@ function groupsOf(element) {
       entry('lintel-process-name', ProcessNameEntry, element),
       entry('lintel-process-key', ProcessKeyEntry, element),
     ] });
+    groups.push({ shouldOpen: true, id: 'lintel-starters', label: t('发起'), entries: [
+      entry('lintel-startable', StartableEntry, element),
+    ] });
     return groups;
   }
   groups.push({ shouldOpen: true, id: 'lintel-general', label: t('基本信息'), entries: [
@@ -588,6 +645,12 @@ function groupsOf(element) {
       entry('lintel-priority', PriorityEntry, element),
     );
     groups.push({ shouldOpen: true, id: 'lintel-step', label: t('办理'), entries });
+  }
+  if (isManualStart(element)) {
+    groups.push({ shouldOpen: true, id: 'lintel-start', label: t('发起'), entries: [
+      entry('lintel-start-form', FormEntry, element, { label: '发起表单', empty: '无发起表单：发起时不填写内容' }),
+      entry('lintel-form-actions', FormActionsEntry, element),
+    ] });
   }
   if (is(element, 'bpmn:BusinessRuleTask')) {
     groups.push({ shouldOpen: true, id: 'lintel-decision', label: t('决策'), entries: [
