@@ -152,6 +152,7 @@ def test_the_version_page_says_each_step_in_plain_words(client) -> None:
     client.post("/processes/studio/new/deploy", json={"xml": REPAIR, "note": "新增上门维修"})
     page = text(client.get("/processes/repair_visit/1"))
     assert "上门维修" in page and "部门：工程部" in page
+    assert "谁可以发起 所有员工" in page and "发起表单 无发起表单" in page
     assert "表单：无表单：填写完成说明（可不填）后完成" in page
     assert "时限：2 个工作日" in page
     assert "提醒：36 小时" in page
@@ -229,6 +230,9 @@ def test_who_may_start_a_process_and_its_start_form_are_set_in_the_studio(client
     good = starting(REPAIR, "engineering", "defect_verify")
     deployed = client.post("/processes/studio/new/deploy", json={"xml": good, "note": "工程部发起"})
     assert deployed.status_code == 200
+    # The version page says it too, in words.
+    version = text(client.get("/processes/repair_visit/1"))
+    assert "谁可以发起 工程部" in version and "发起表单 整改复验" in version
     # A member of the department sees it on 发起流程 with the start form's field; another department does not.
     login(client, "eng")
     assert "上门维修" in text(client.get("/start"))

@@ -223,6 +223,7 @@ def version(key: str, version: int) -> Any:
         running_before=running_before,
         versions=versions[::-1],
         steps=steps_of(definition, diagrams, form_titles),
+        starting=_starting(definition),
         notices=(definition.meta or {}).get("notices", []),
         deployers=deployers(versions),
         files=p.definitions.files(definition),
