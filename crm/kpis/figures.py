@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import ALL, COUNTERS, DRILLS, REGISTERED, Basis, count
-from crm.kpis.models import DIMS, KpiCase, KpiDay
+from crm.kpis.models import DIMS, PAIR, KpiCase, KpiDay, KpiPair
 from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
 from crm.visits.satisfaction import Ratio
 from lintel.db import month_of
@@ -98,8 +98,12 @@ class Kpis:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def table(self, scope: Scope, by: str | None = None) -> tuple[list[Group], Group]:
-        """One group per value of `by` (None: only the total), in order, and the total."""
+    def table(
+        self, scope: Scope, by: str | None = None, *, cumulative: bool = True, times: bool = True
+    ) -> tuple[list[Group], Group]:
+        """One group per value of `by` (None: only the total), in order, and the total. Without `cumulative`
+        the groups' running totals from the first request, without `times` their medians and 90th
+        percentiles, are left empty (charts that show neither need not count the whole history or sort)."""
         if by is not None and by not in BY:
             raise BadScope(f"by must be one of {', '.join(BY)}", "by")
         groups: dict[Any, Group] = {}
@@ -112,7 +116,7 @@ class Kpis:
             if by is not None:
                 _add(group(key).counts, counts)
             _add(total.counts, counts)
-        if by == "month":  # each month: everything up to its end
+        if by == "month" and cumulative:  # each month: everything up to its end
             day_before = scope.start - timedelta(days=1)
             earlier = Scope(day_before, day_before, scope.process, scope.filters)
             running = dict.fromkeys(COUNTERS, 0)
@@ -122,18 +126,18 @@ class Kpis:
                 _add(running, groups[key].counts)
                 groups[key].cumulative = dict(running)
             total.cumulative = running
-        else:
+        elif cumulative:
             for key, counts in self._counts(scope, by, since_start=False).items():
                 if by is not None and key in groups:
                     _add(groups[key].cumulative, counts)
                 _add(total.cumulative, counts)
-        # Times: from the months' sorted times where they can answer (whole months), else from the facts.
-        found = month_times(self.session, scope, by)
+        # Times: from the months' sorted times where they can answer (a whole month or more), else the facts.
+        found = month_times(self.session, scope, by) if times else ({}, {})
         if found is None:
             found = (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
         if by is not None:
-            for key, times in found[0].items():
-                group(key).times = times
+            for key, kept_times in found[0].items():
+                group(key).times = kept_times
         total.times = found[1]
         ordered = [groups[key] for key in sorted(groups, key=lambda k: (k == "", str(k)))]
         return ordered, total
@@ -145,7 +149,39 @@ class Kpis:
         by_dim = by in DIMS
         if len(filters) == 0 or (len(filters) == 1 and not by_dim):
             return self._from_days(scope, by, since_start)
+        if pairs_answer(scope, by):
+            return self._from_pairs(scope, by, since_start)
         return self._from_facts(scope, by, since_start)
+
+    def _from_pairs(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
+        """Category and project between them (grouped by one, filtered by the other, or both filtered)."""
+        conditions: list[Any] = [KpiPair.day <= scope.end]
+        if since_start:
+            conditions.append(KpiPair.day >= scope.start)
+        if scope.process:
+            conditions.append(KpiPair.process_key == scope.process)
+        for name, value in scope.filters:
+            conditions.append(getattr(KpiPair, name) == value)
+        key_column: Any = None
+        if by in PAIR:
+            key_column = getattr(KpiPair, by)
+        elif by == "process":
+            key_column = KpiPair.process_key
+        elif by == "month":
+            key_column = KpiPair.day
+        columns = [func.sum(getattr(KpiPair, name)).label(name) for name in COUNTERS]
+        keys = [key_column] if key_column is not None else []
+        query = select(*keys, *columns).where(*conditions)
+        if keys:
+            query = query.group_by(*keys)
+        found: dict[Any, dict[str, int]] = {}
+        for row in self.session.execute(query):
+            key = row[0] if keys else None
+            if by == "month":
+                key = _month(key)
+            counts = {name: int(row._mapping[name] or 0) for name in COUNTERS}
+            _add(found.setdefault(key, dict.fromkeys(COUNTERS, 0)), counts)
+        return {k: v for k, v in found.items() if any(v.values())}
 
     def _from_days(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
@@ -278,6 +314,15 @@ class Kpis:
         return int(total), rows
 
 
+def pairs_answer(scope: Scope, by: str | None) -> bool:
+    """Whether kpi_pairs holds every slice the question names: only category and project, at most one
+    value each (filtering and grouping by the same slice is one slice)."""
+    named = [name for name, _ in scope.filters]
+    if len(set(named)) != len(named):
+        return False
+    return set(named) | ({by} if by in DIMS else set()) <= set(PAIR)
+
+
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:
     for name, value in counts.items():
         into[name] = into.get(name, 0) + value
@@ -287,4 +332,4 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope"]
+__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope", "pairs_answer"]

@@ -1,6 +1,8 @@
 """The heat table: category × project over a period, each cell the requests registered in it and its
-工单及时率 (closed in the period with no step late ÷ closed in the period) — one GROUP BY over kpi_cases,
-with the counters' own conditions (crm.kpis.counters): every cell agrees with the list it links to."""
+工单及时率 (closed in the period with no step late ÷ closed in the period) — the days of each pair added up
+(kpi_pairs, written by the refresher from the counters' own conditions, crm.kpis.counters), or, when a third
+slice is filtered on, one GROUP BY over kpi_cases with those conditions: every cell agrees with the list it
+links to."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import CLOSED, COUNTERS, REGISTERED
-from crm.kpis.figures import Scope
-from crm.kpis.models import KpiCase
+from crm.kpis.figures import Scope, pairs_answer
+from crm.kpis.models import KpiCase, KpiPair
 from crm.visits.satisfaction import Ratio
 
 
@@ -39,6 +41,45 @@ class Heat:
 
 
 def heat(session: Session, scope: Scope) -> Heat:
+    cells = _from_pairs(session, scope) if pairs_answer(scope, None) else _from_facts(session, scope)
+
+    def order(keys: set[str]) -> list[str]:
+        return sorted(keys, key=lambda k: (k == "", k))
+
+    return Heat(order({c for c, _ in cells}), order({p for _, p in cells}), cells)
+
+
+def _from_pairs(session: Session, scope: Scope) -> dict[tuple[str, str], Cell]:
+    conditions = [KpiPair.day >= scope.start, KpiPair.day <= scope.end]
+    if scope.process:
+        conditions.append(KpiPair.process_key == scope.process)
+    for name, value in scope.filters:
+        conditions.append(getattr(KpiPair, name) == value)
+    query = (
+        select(
+            KpiPair.category,
+            KpiPair.project,
+            func.sum(KpiPair.registered).label("registered"),
+            func.sum(KpiPair.closed).label("closed"),
+            func.sum(KpiPair.closed_on_time).label("on_time"),
+        )
+        .where(*conditions)
+        .group_by(KpiPair.category, KpiPair.project)
+    )
+    cells: dict[tuple[str, str], Cell] = {}
+    for row in session.execute(query):
+        if row.registered or row.closed:
+            cells[(row.category, row.project)] = Cell(
+                row.category,
+                row.project,
+                int(row.registered or 0),
+                int(row.closed or 0),
+                int(row.on_time or 0),
+            )
+    return cells
+
+
+def _from_facts(session: Session, scope: Scope) -> dict[tuple[str, str], Cell]:
     registered = and_(REGISTERED.rows, *scope.where(REGISTERED))
     closed = and_(CLOSED.rows, *scope.where(CLOSED))
     on_time = and_(closed, COUNTERS["closed_on_time"][1])
@@ -60,8 +101,4 @@ def heat(session: Session, scope: Scope) -> Heat:
         cells[(row.category, row.project)] = Cell(
             row.category, row.project, int(row.registered or 0), int(row.closed or 0), int(row.on_time or 0)
         )
-
-    def order(keys: set[str]) -> list[str]:
-        return sorted(keys, key=lambda k: (k == "", k))
-
-    return Heat(order({c for c, _ in cells}), order({p for _, p in cells}), cells)
+    return cells

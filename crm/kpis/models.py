@@ -9,6 +9,8 @@
 - `kpi_days`: the additive counters per Shanghai day, process and one slice (`dim` = all, project,
   department, category, channel, severity; `value` '' where the slice is unknown): the dashboards' trend
   lines and tables add these up instead of counting a million cases.
+- `kpi_pairs`: the same counters per day and process for each category × project pair: the heat table and
+  the figures sliced by one of the two and filtered by the other.
 - `kpi_times`: per month, process, slice and value, every time to first response and to closure of the
   requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
   percentiles without sorting a million cases.
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lintel.db import Base, BigId
 
 DIMS = ("project", "department", "category", "channel", "severity")
+PAIR = ("category", "project")  # the two slices kept together (kpi_pairs)
 
 
 class KpiCase(Base):
@@ -129,6 +132,28 @@ class KpiDay(Base):
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     dim: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiPair(Base):
+    """The additive counters per Shanghai day and process for each category × project (value '' where the
+    slice is unknown): the heat table, and a table by one of the two filtered by the other, add these up."""
+
+    __tablename__ = "kpi_pairs"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+    project: Mapped[str] = mapped_column(String(50), primary_key=True)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     registered_closed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,11 +2,11 @@
 
 `KpiRefresher.run()` (every minute in `lintel serve` and every `lintel worker`; `lintel kpis refresh`) finds
 the instances that have new audit events since the last run, recomputes each one's case, steps and
-escalations from its events and inbox rows, adds the touched days up again (`kpi_days`) and sorts the
-touched months' times again (`kpi_times`). Everything is recomputed per instance, never incremented, so
-running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The
-figures therefore lag the events by at most a minute, and the pages say when they were last brought up to
-date.
+escalations from its events and inbox rows, adds the touched days up again (`kpi_days`, `kpi_pairs`) and
+sorts the touched months' times again (`kpi_times`). Everything is recomputed per instance, never
+incremented, so running it twice, or over events already read, changes nothing; `rebuild()` recomputes
+every instance. The figures therefore lag the events by at most a minute, and the pages say when they were
+last brought up to date.
 
 What the events mean here (the definitions the dashboards show, `crm.kpis.figures`):
 
@@ -31,9 +31,9 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from crm.kpis import times
-from crm.kpis.counters import count_rows
+from crm.kpis.counters import count_pairs, count_rows
 from crm.kpis.dims import Dims, dims_of
-from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiState, KpiStep
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiPair, KpiState, KpiStep
 from engine.business_time import BusinessCalendar
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from lintel.clock import SHANGHAI, Clock
@@ -92,6 +92,8 @@ class KpiRefresher:
         report = self.refresh_instances(ids)
         if not times.kept(self.session):  # the first run after the upgrade that added them
             times.write_months(self.session, None)
+        if not self._pairs_kept():  # the same for the category × project pairs
+            self._roll_up_pairs(None)
         state.last_event_id = newest
         state.refreshed_at = now
         state.marks = _marks(state.marks, now, newest)
@@ -103,7 +105,7 @@ class KpiRefresher:
         if not self._lock():
             return RefreshReport(skipped=True)
         newest = self.session.scalar(select(func.max(AuditEvent.id))) or 0
-        for table in (KpiDay, KpiCase, KpiStep, KpiEscalation):
+        for table in (KpiDay, KpiPair, KpiCase, KpiStep, KpiEscalation):
             self.session.execute(delete(table))
         ids = list(self.session.scalars(select(ProcessInstance.id).order_by(ProcessInstance.id)))
         report = RefreshReport()
@@ -343,7 +345,8 @@ class KpiRefresher:
     # -- the days --------------------------------------------------------------------------------------
 
     def roll_up(self, days: Iterable[date] | None) -> int:
-        """Add these days up again from the facts (None: every day). Returns how many days were written."""
+        """Add these days up again from the facts (None: every day), per slice (kpi_days) and per category ×
+        project (kpi_pairs). Returns how many days were written."""
         chosen = sorted(set(days)) if days is not None else None
         s = self.session
         written: set[date] = set()
@@ -354,7 +357,24 @@ class KpiRefresher:
             if rows:
                 s.execute(insert(KpiDay), rows)
                 written.update(row["day"] for row in rows)
+        self._roll_up_pairs(chosen)
         return len(written)
+
+    def _roll_up_pairs(self, days: list[date] | None) -> None:
+        s = self.session
+        for part in _chunks(days) if days is not None else [None]:
+            if part is not None:
+                s.execute(delete(KpiPair).where(KpiPair.day.in_(part)))
+            rows = count_pairs(s, part)
+            if rows:
+                s.execute(insert(KpiPair), rows)
+
+    def _pairs_kept(self) -> bool:
+        s = self.session
+        return (
+            s.scalar(select(KpiPair.day).limit(1)) is not None
+            or s.scalar(select(KpiDay.day).limit(1)) is None
+        )
 
     # -- bookkeeping -----------------------------------------------------------------------------------
 
