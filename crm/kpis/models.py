@@ -81,11 +81,19 @@ class KpiStep(Base):
             "completed_day",
             postgresql_include=["element_id", "state", "has_deadline", "late", "spent_s", "spent_work_s"],
         ),
+        # The same for one deployed version of it.
+        Index(
+            "ix_kpi_steps_heat_version",
+            "definition_id",
+            "completed_day",
+            postgresql_include=["element_id", "state", "has_deadline", "late", "spent_s", "spent_work_s"],
+        ),
     )
 
     task_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     instance_id: Mapped[int] = mapped_column(BigId)
     process_key: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int | None] = mapped_column(BigId)  # the version its request runs on
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(64))  # the step's own department

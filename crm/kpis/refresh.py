@@ -148,6 +148,7 @@ class KpiRefresher:
             select(
                 ProcessInstance.id,
                 ProcessInstance.process_key,
+                ProcessInstance.definition_id,
                 ProcessInstance.business_key,
                 ProcessInstance.status,
                 ProcessInstance.started_at,
@@ -244,6 +245,7 @@ class KpiRefresher:
                     "task_id": t.id,
                     "instance_id": instance.id,
                     "process_key": instance.process_key,
+                    "definition_id": instance.definition_id,
                     "element_id": t.element_id,
                     "name": t.name,
                     "department": t.department,

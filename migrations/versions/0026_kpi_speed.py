@@ -1,4 +1,5 @@
-"""kpi speed: the counters per day for each category × project, for the heat table and two-slice figures
+"""kpi speed: the counters per day for each category × project, for the heat table and two-slice figures;
+each step's version, for the heatmap of one version
 
 Revision ID: 0026
 Revises: 0025
@@ -32,7 +33,24 @@ def upgrade() -> None:
     sa.Column('escalations_3', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'process_key', 'category', 'project', name=op.f('pk_kpi_pairs'))
     )
+    with op.batch_alter_table('kpi_steps') as batch:
+        batch.add_column(sa.Column('definition_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+    # The steps already counted take their request's version (the refresher writes it from now on).
+    op.execute(
+        'UPDATE kpi_steps SET definition_id = '
+        '(SELECT definition_id FROM process_instances WHERE process_instances.id = kpi_steps.instance_id)'
+    )
+    op.create_index(
+        'ix_kpi_steps_heat_version',
+        'kpi_steps',
+        ['definition_id', 'completed_day'],
+        unique=False,
+        postgresql_include=['element_id', 'state', 'has_deadline', 'late', 'spent_s', 'spent_work_s'],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_kpi_steps_heat_version', table_name='kpi_steps')
+    with op.batch_alter_table('kpi_steps') as batch:
+        batch.drop_column('definition_id')
     op.drop_table('kpi_pairs')
