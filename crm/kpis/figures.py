@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from crm.kpis.counters import ALL, COUNTERS, DRILLS, REGISTERED, Basis, count
+from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
 from crm.kpis.models import DIMS, PAIR, KpiCase, KpiDay, KpiPair
 from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
 from crm.visits.satisfaction import Ratio
@@ -134,7 +134,7 @@ class Kpis:
         # Times: from the months' sorted times where they can answer (a whole month or more), else the facts.
         found = month_times(self.session, scope, by) if times else ({}, {})
         if found is None:
-            found = (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
+            found = self._facts_times(scope, by)
         if by is not None:
             for key, kept_times in found[0].items():
                 group(key).times = kept_times
@@ -232,6 +232,44 @@ class Kpis:
         return found
 
     # -- times: from the facts ---------------------------------------------------------------------------
+
+    def _facts_times(
+        self, scope: Scope, by: str | None
+    ) -> tuple[dict[Any, dict[str, int | None]], dict[str, int | None]]:
+        """Each group's times and the total's from the facts. PostgreSQL: one query per basis (registered,
+        closed) for both of its measures, the groups and the total at once (GROUPING SETS)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
+        groups: dict[Any, dict[str, int | None]] = {}
+        total: dict[str, int | None] = {}
+        for basis in (REGISTERED, CLOSED):
+            measures = [(name, column) for name, (b, column) in TIMES.items() if b is basis]
+            parts: list[Any] = []
+            for name, column in measures:
+                parts += [
+                    func.percentile_disc(fraction).within_group(column.asc()).label(f"{name}_{label}")
+                    for label, fraction in PERCENTILES
+                ]
+                parts.append(func.count(column).label(f"{name}_n"))
+            conditions = [basis.rows, *scope.where(basis)]
+            if by is None:
+                query = select(*parts).where(*conditions)
+            else:
+                key = self._key(basis, by)
+                query = (
+                    select(key, func.grouping(key).label("whole"), *parts)
+                    .where(*conditions)
+                    .group_by(func.grouping_sets(tuple_(key), tuple_()))
+                )
+            for row in self.session.execute(query):
+                into = total if by is None or row.whole else groups.setdefault(row[0], {})
+                for name, _ in measures:
+                    if not row._mapping[f"{name}_n"]:
+                        continue
+                    for label, _ in PERCENTILES:
+                        into[f"{name}_{label}"] = row._mapping[f"{name}_{label}"]
+                    into[f"{name}_n"] = row._mapping[f"{name}_n"]
+        return {k: v for k, v in groups.items() if v}, total
 
     def _times(self, scope: Scope, by: str | None) -> dict[Any, dict[str, int | None]]:
         found: dict[Any, dict[str, int | None]] = {}
