@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
-from crm.kpis.models import DIMS, PAIR, KpiCase, KpiDay, KpiPair
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiPair
 from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
 from crm.visits.satisfaction import Ratio
 from lintel.db import month_of
@@ -147,24 +147,28 @@ class Kpis:
     def _counts(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
         by_dim = by in DIMS
-        if len(filters) == 0 or (len(filters) == 1 and not by_dim):
+        if len(filters) == 0 or (len(filters) == 1 and (not by_dim or by in filters)):
             return self._from_days(scope, by, since_start)
-        if pairs_answer(scope, by):
+        if pairs_answer(scope, by) is not None:
             return self._from_pairs(scope, by, since_start)
         return self._from_facts(scope, by, since_start)
 
     def _from_pairs(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
-        """Category and project between them (grouped by one, filtered by the other, or both filtered)."""
-        conditions: list[Any] = [KpiPair.day <= scope.end]
+        """Two slices between the grouping and the filters: the days of that pair added up."""
+        pair = pairs_answer(scope, by)
+        assert pair is not None
+        a, b = pair
+        value_of = {a: KpiPair.value_a, b: KpiPair.value_b}
+        conditions: list[Any] = [KpiPair.dim_a == a, KpiPair.dim_b == b, KpiPair.day <= scope.end]
         if since_start:
             conditions.append(KpiPair.day >= scope.start)
         if scope.process:
             conditions.append(KpiPair.process_key == scope.process)
         for name, value in scope.filters:
-            conditions.append(getattr(KpiPair, name) == value)
+            conditions.append(value_of[name] == value)
         key_column: Any = None
-        if by in PAIR:
-            key_column = getattr(KpiPair, by)
+        if by in DIMS:
+            key_column = value_of[by]
         elif by == "process":
             key_column = KpiPair.process_key
         elif by == "month":
@@ -185,7 +189,7 @@ class Kpis:
 
     def _from_days(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
-        dim, value = (by, None) if by in DIMS else next(iter(filters.items()), (ALL, ""))
+        dim, value = (by, filters.get(by)) if by in DIMS else next(iter(filters.items()), (ALL, ""))
         conditions: list[Any] = [KpiDay.day <= scope.end, KpiDay.dim == dim]
         if since_start:
             conditions.append(KpiDay.day >= scope.start)
@@ -352,13 +356,18 @@ class Kpis:
         return int(total), rows
 
 
-def pairs_answer(scope: Scope, by: str | None) -> bool:
-    """Whether kpi_pairs holds every slice the question names: only category and project, at most one
-    value each (filtering and grouping by the same slice is one slice)."""
+def pairs_answer(scope: Scope, by: str | None) -> tuple[str, str] | None:
+    """The pair of slices kpi_pairs answers this question from: exactly two slices between the grouping and
+    the filters (grouping and filtering by the same slice is one), each filtered at most once. None
+    otherwise."""
     named = [name for name, _ in scope.filters]
     if len(set(named)) != len(named):
-        return False
-    return set(named) | ({by} if by in DIMS else set()) <= set(PAIR)
+        return None
+    both = set(named) | ({by} if by in DIMS else set())
+    if len(both) != 2:
+        return None
+    a, b = sorted(both, key=DIMS.index)
+    return (a, b)
 
 
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:

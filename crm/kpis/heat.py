@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import CLOSED, COUNTERS, REGISTERED
-from crm.kpis.figures import Scope, pairs_answer
+from crm.kpis.figures import Scope
 from crm.kpis.models import KpiCase, KpiPair
 from crm.visits.satisfaction import Ratio
 
@@ -41,7 +41,7 @@ class Heat:
 
 
 def heat(session: Session, scope: Scope) -> Heat:
-    cells = _from_pairs(session, scope) if pairs_answer(scope, None) else _from_facts(session, scope)
+    cells = _from_pairs(session, scope) if pairs_answer(scope) else _from_facts(session, scope)
 
     def order(keys: set[str]) -> list[str]:
         return sorted(keys, key=lambda k: (k == "", k))
@@ -49,33 +49,39 @@ def heat(session: Session, scope: Scope) -> Heat:
     return Heat(order({c for c, _ in cells}), order({p for _, p in cells}), cells)
 
 
+def pairs_answer(scope: Scope) -> bool:
+    """Whether kpi_pairs' project × category holds the heat table: filtered by those two slices only."""
+    named = [name for name, _ in scope.filters]
+    return set(named) <= {"project", "category"} and len(set(named)) == len(named)
+
+
 def _from_pairs(session: Session, scope: Scope) -> dict[tuple[str, str], Cell]:
-    conditions = [KpiPair.day >= scope.start, KpiPair.day <= scope.end]
+    conditions = [
+        KpiPair.dim_a == "project",
+        KpiPair.dim_b == "category",
+        KpiPair.day >= scope.start,
+        KpiPair.day <= scope.end,
+    ]
     if scope.process:
         conditions.append(KpiPair.process_key == scope.process)
     for name, value in scope.filters:
-        conditions.append(getattr(KpiPair, name) == value)
+        conditions.append((KpiPair.value_a if name == "project" else KpiPair.value_b) == value)
     query = (
         select(
-            KpiPair.category,
-            KpiPair.project,
+            KpiPair.value_b.label("category"),
+            KpiPair.value_a.label("project"),
             func.sum(KpiPair.registered).label("registered"),
             func.sum(KpiPair.closed).label("closed"),
             func.sum(KpiPair.closed_on_time).label("on_time"),
         )
         .where(*conditions)
-        .group_by(KpiPair.category, KpiPair.project)
+        .group_by(KpiPair.value_b, KpiPair.value_a)
     )
     cells: dict[tuple[str, str], Cell] = {}
     for row in session.execute(query):
         if row.registered or row.closed:
-            cells[(row.category, row.project)] = Cell(
-                row.category,
-                row.project,
-                int(row.registered or 0),
-                int(row.closed or 0),
-                int(row.on_time or 0),
-            )
+            counts = (int(row.registered or 0), int(row.closed or 0), int(row.on_time or 0))
+            cells[(row.category, row.project)] = Cell(row.category, row.project, *counts)
     return cells
 
 

@@ -9,8 +9,8 @@
 - `kpi_days`: the additive counters per Shanghai day, process and one slice (`dim` = all, project,
   department, category, channel, severity; `value` '' where the slice is unknown): the dashboards' trend
   lines and tables add these up instead of counting a million cases.
-- `kpi_pairs`: the same counters per day and process for each category × project pair: the heat table and
-  the figures sliced by one of the two and filtered by the other.
+- `kpi_pairs`: the same counters per day and process for every two slices at once (project × category, ...):
+  the heat table, and the figures sliced by one slice and filtered by another (or filtered by two).
 - `kpi_times`: per month, process, slice and value, every time to first response and to closure of the
   requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
   percentiles without sorting a million cases.
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lintel.db import Base, BigId
 
 DIMS = ("project", "department", "category", "channel", "severity")
-PAIR = ("category", "project")  # the two slices kept together (kpi_pairs)
+PAIRS = tuple((a, b) for i, a in enumerate(DIMS) for b in DIMS[i + 1 :])  # kpi_pairs' (dim_a, dim_b)
 
 
 class KpiCase(Base):
@@ -153,15 +153,18 @@ class KpiDay(Base):
 
 
 class KpiPair(Base):
-    """The additive counters per Shanghai day and process for each category × project (value '' where the
-    slice is unknown): the heat table, and a table by one of the two filtered by the other, add these up."""
+    """The additive counters per Shanghai day and process for each two slices at once (`dim_a` before `dim_b`
+    in DIMS' order; values '' where unknown): a table by one slice filtered by another, the bars by department
+    under a filter and the heat table (project × category) add these up instead of counting the facts."""
 
     __tablename__ = "kpi_pairs"
 
+    dim_a: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dim_b: Mapped[str] = mapped_column(String(20), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    category: Mapped[str] = mapped_column(String(50), primary_key=True)
-    project: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     registered_closed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)

@@ -92,7 +92,7 @@ class KpiRefresher:
         report = self.refresh_instances(ids)
         if not times.kept(self.session):  # the first run after the upgrade that added them
             times.write_months(self.session, None)
-        if not self._pairs_kept():  # the same for the category × project pairs
+        if not self._pairs_kept():  # the same for the pairs of slices
             self._roll_up_pairs(None)
         state.last_event_id = newest
         state.refreshed_at = now
@@ -347,8 +347,8 @@ class KpiRefresher:
     # -- the days --------------------------------------------------------------------------------------
 
     def roll_up(self, days: Iterable[date] | None) -> int:
-        """Add these days up again from the facts (None: every day), per slice (kpi_days) and per category ×
-        project (kpi_pairs). Returns how many days were written."""
+        """Add these days up again from the facts (None: every day), per slice (kpi_days) and per two slices
+        (kpi_pairs). Returns how many days were written."""
         chosen = sorted(set(days)) if days is not None else None
         s = self.session
         written: set[date] = set()
@@ -368,7 +368,9 @@ class KpiRefresher:
             if part is not None:
                 s.execute(delete(KpiPair).where(KpiPair.day.in_(part)))
             rows = count_pairs(s, part)
-            if rows:
+            if rows and s.get_bind().dialect.name == "postgresql":
+                _copy(s, KpiPair.__tablename__, rows)
+            elif rows:
                 s.execute(insert(KpiPair), rows)
 
     def _pairs_kept(self) -> bool:

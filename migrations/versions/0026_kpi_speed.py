@@ -1,4 +1,4 @@
-"""kpi speed: the counters per day for each category × project, for the heat table and two-slice figures;
+"""kpi speed: the counters per day for every two slices, for the heat table and two-slice figures;
 each step's version, for the heatmap of one version
 
 Revision ID: 0026
@@ -17,10 +17,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('kpi_pairs',
+    sa.Column('dim_a', sa.String(length=20), nullable=False),
+    sa.Column('dim_b', sa.String(length=20), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('process_key', sa.String(length=200), nullable=False),
-    sa.Column('category', sa.String(length=50), nullable=False),
-    sa.Column('project', sa.String(length=50), nullable=False),
+    sa.Column('value_a', sa.String(length=64), nullable=False),
+    sa.Column('value_b', sa.String(length=64), nullable=False),
     sa.Column('registered', sa.Integer(), nullable=False),
     sa.Column('registered_closed', sa.Integer(), nullable=False),
     sa.Column('closed', sa.Integer(), nullable=False),
@@ -31,7 +33,7 @@ def upgrade() -> None:
     sa.Column('escalations_1', sa.Integer(), nullable=False),
     sa.Column('escalations_2', sa.Integer(), nullable=False),
     sa.Column('escalations_3', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'process_key', 'category', 'project', name=op.f('pk_kpi_pairs'))
+    sa.PrimaryKeyConstraint('dim_a', 'dim_b', 'day', 'process_key', 'value_a', 'value_b', name=op.f('pk_kpi_pairs'))
     )
     with op.batch_alter_table('kpi_steps') as batch:
         batch.add_column(sa.Column('definition_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
