@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from crm.kpis import figures, times
 from crm.kpis import heat as heat_module
@@ -240,3 +240,18 @@ def test_charts_without_running_totals_or_times(platform: Platform) -> None:
     assert bare_total.counts == total.counts
     assert not bare_total.times and not any(bare_total.cumulative.values())
     assert total.times and any(total.cumulative.values())
+
+
+def test_the_first_refresh_after_the_upgrade_writes_the_pairs(platform: Platform) -> None:
+    """The upgrade that adds kpi_pairs leaves it empty; the next refresh adds up every day's pairs."""
+    _fill(platform)
+    s = platform.session
+    written = sorted(
+        (p.dim_a, p.dim_b, p.day, p.process_key, p.value_a, p.value_b) for p in s.scalars(select(KpiPair))
+    )
+    s.execute(delete(KpiPair))
+    platform.kpi_refresher.run()
+    again = sorted(
+        (p.dim_a, p.dim_b, p.day, p.process_key, p.value_a, p.value_b) for p in s.scalars(select(KpiPair))
+    )
+    assert again == written and len(written) > 1000
