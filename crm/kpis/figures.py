@@ -34,8 +34,8 @@ from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
-from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiPair
-from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiPair, KpiPairMonth
+from crm.kpis.times import PERCENTILES, TIMES, month_times, next_month, rank
 from crm.visits.satisfaction import Ratio
 from lintel.db import month_of
 
@@ -154,38 +154,22 @@ class Kpis:
         return self._from_facts(scope, by, since_start)
 
     def _from_pairs(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
-        """Two slices between the grouping and the filters: the days of that pair added up."""
+        """Two slices between the grouping and the filters: the months and days of that pair added up."""
         pair = pairs_answer(scope, by)
         assert pair is not None
-        a, b = pair
-        value_of = {a: KpiPair.value_a, b: KpiPair.value_b}
-        conditions: list[Any] = [KpiPair.dim_a == a, KpiPair.dim_b == b, KpiPair.day <= scope.end]
-        if since_start:
-            conditions.append(KpiPair.day >= scope.start)
-        if scope.process:
-            conditions.append(KpiPair.process_key == scope.process)
-        for name, value in scope.filters:
-            conditions.append(value_of[name] == value)
-        key_column: Any = None
-        if by in DIMS:
-            key_column = value_of[by]
-        elif by == "process":
-            key_column = KpiPair.process_key
-        elif by == "month":
-            key_column = KpiPair.day
-        columns = [func.sum(getattr(KpiPair, name)).label(name) for name in COUNTERS]
-        keys = [key_column] if key_column is not None else []
-        query = select(*keys, *columns).where(*conditions)
-        if keys:
-            query = query.group_by(*keys)
-        found: dict[Any, dict[str, int]] = {}
-        for row in self.session.execute(query):
-            key = row[0] if keys else None
-            if by == "month":
-                key = _month(key)
-            counts = {name: int(row._mapping[name] or 0) for name in COUNTERS}
-            _add(found.setdefault(key, dict.fromkeys(COUNTERS, 0)), counts)
-        return {k: v for k, v in found.items() if any(v.values())}
+        column = {pair[0]: "value_a", pair[1]: "value_b"}
+        key = column[by] if by in DIMS else ("process_key" if by == "process" else by)
+        found = pair_sums(
+            self.session,
+            pair,
+            scope.start if since_start else None,
+            scope.end,
+            scope.process,
+            [(column[name], value) for name, value in scope.filters],
+            [key] if key is not None else [],
+            COUNTERS,
+        )
+        return {(k[0] if k else None): v for k, v in found.items() if any(v.values())}
 
     def _from_days(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
@@ -370,6 +354,54 @@ def pairs_answer(scope: Scope, by: str | None) -> tuple[str, str] | None:
     return (a, b)
 
 
+def pair_sums(
+    session: Session,
+    pair: tuple[str, str],
+    start: date | None,
+    end: date,
+    process: str | None,
+    filters: Sequence[tuple[str, str]],
+    keys: Sequence[str],
+    names: Sequence[str],
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """The counters `names` of one pair of slices from `start` (None: the first day) to `end`, per `keys`
+    (value_a, value_b, process_key, month): the whole months from kpi_pair_months, the days of a month the
+    period cuts from kpi_pairs. `filters`: (value_a or value_b, value)."""
+    first = start if start is None or start.day == 1 else next_month(start)  # the first whole month
+    after = end + timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
+    parts: list[tuple[Any, Any, date | None, date]] = []  # (table, its day column, from, to: both included)
+    if first is not None and first >= stop:
+        parts.append((KpiPair, KpiPair.day, start, end))
+    else:
+        parts.append((KpiPairMonth, KpiPairMonth.month, first, stop - timedelta(days=1)))
+        if start is not None and first is not None and start < first:
+            parts.append((KpiPair, KpiPair.day, start, first - timedelta(days=1)))
+        if stop <= end:
+            parts.append((KpiPair, KpiPair.day, stop, end))
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    for table, day, low, high in parts:
+        conditions = [table.dim_a == pair[0], table.dim_b == pair[1], day <= high]
+        if low is not None:
+            conditions.append(day >= low)
+        if process:
+            conditions.append(table.process_key == process)
+        for name, value in filters:
+            conditions.append(getattr(table, name) == value)
+        columns = [day if name == "month" else getattr(table, name) for name in keys]
+        sums = [func.sum(getattr(table, name)) for name in names]
+        query = select(*columns, *sums).where(*conditions)
+        if columns:
+            query = query.group_by(*columns)
+        for row in session.execute(query):
+            key = tuple(_month(v) if name == "month" else v for name, v in zip(keys, row, strict=False))
+            _add(
+                found.setdefault(key, dict.fromkeys(names, 0)),
+                {n: int(v or 0) for n, v in zip(names, row[len(keys) :], strict=True)},
+            )
+    return found
+
+
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:
     for name, value in counts.items():
         into[name] = into.get(name, 0) + value
@@ -379,4 +411,4 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope", "pairs_answer"]
+__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope", "pair_sums", "pairs_answer"]

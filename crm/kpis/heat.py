@@ -12,8 +12,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.kpis.counters import CLOSED, COUNTERS, REGISTERED
-from crm.kpis.figures import Scope
-from crm.kpis.models import KpiCase, KpiPair
+from crm.kpis.figures import Scope, pair_sums
+from crm.kpis.models import KpiCase
 from crm.visits.satisfaction import Ratio
 
 
@@ -56,32 +56,23 @@ def pairs_answer(scope: Scope) -> bool:
 
 
 def _from_pairs(session: Session, scope: Scope) -> dict[tuple[str, str], Cell]:
-    conditions = [
-        KpiPair.dim_a == "project",
-        KpiPair.dim_b == "category",
-        KpiPair.day >= scope.start,
-        KpiPair.day <= scope.end,
-    ]
-    if scope.process:
-        conditions.append(KpiPair.process_key == scope.process)
-    for name, value in scope.filters:
-        conditions.append((KpiPair.value_a if name == "project" else KpiPair.value_b) == value)
-    query = (
-        select(
-            KpiPair.value_b.label("category"),
-            KpiPair.value_a.label("project"),
-            func.sum(KpiPair.registered).label("registered"),
-            func.sum(KpiPair.closed).label("closed"),
-            func.sum(KpiPair.closed_on_time).label("on_time"),
-        )
-        .where(*conditions)
-        .group_by(KpiPair.value_b, KpiPair.value_a)
+    column = {"project": "value_a", "category": "value_b"}
+    found = pair_sums(
+        session,
+        ("project", "category"),
+        scope.start,
+        scope.end,
+        scope.process,
+        [(column[name], value) for name, value in scope.filters],
+        ["value_b", "value_a"],
+        ["registered", "closed", "closed_on_time"],
     )
     cells: dict[tuple[str, str], Cell] = {}
-    for row in session.execute(query):
-        if row.registered or row.closed:
-            counts = (int(row.registered or 0), int(row.closed or 0), int(row.on_time or 0))
-            cells[(row.category, row.project)] = Cell(row.category, row.project, *counts)
+    for (category, project), counts in found.items():
+        if counts["registered"] or counts["closed"]:
+            cells[(category, project)] = Cell(
+                category, project, counts["registered"], counts["closed"], counts["closed_on_time"]
+            )
     return cells
 
 

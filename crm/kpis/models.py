@@ -10,7 +10,8 @@
   department, category, channel, severity; `value` '' where the slice is unknown): the dashboards' trend
   lines and tables add these up instead of counting a million cases.
 - `kpi_pairs`: the same counters per day and process for every two slices at once (project × category, ...):
-  the heat table, and the figures sliced by one slice and filtered by another (or filtered by two).
+  the heat table, and the figures sliced by one slice and filtered by another (or filtered by two);
+  `kpi_pair_months` the same added up per month.
 - `kpi_times`: per month, process, slice and value, every time to first response and to closure of the
   requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
   percentiles without sorting a million cases.
@@ -162,6 +163,30 @@ class KpiPair(Base):
     dim_a: Mapped[str] = mapped_column(String(20), primary_key=True)
     dim_b: Mapped[str] = mapped_column(String(20), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiPairMonth(Base):
+    """kpi_pairs added up per month: a period of many months reads a row per month, its cut months' days
+    from kpi_pairs."""
+
+    __tablename__ = "kpi_pair_months"
+
+    dim_a: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dim_b: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_b: Mapped[str] = mapped_column(String(64), primary_key=True)

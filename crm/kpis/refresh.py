@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Date, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from crm.kpis import times
-from crm.kpis.counters import count_pairs, count_rows
+from crm.kpis.counters import COUNTERS, count_pairs, count_rows
 from crm.kpis.dims import Dims, dims_of
-from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiPair, KpiState, KpiStep
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiPair, KpiPairMonth, KpiState, KpiStep
 from engine.business_time import BusinessCalendar
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from lintel.clock import SHANGHAI, Clock
@@ -105,7 +105,7 @@ class KpiRefresher:
         if not self._lock():
             return RefreshReport(skipped=True)
         newest = self.session.scalar(select(func.max(AuditEvent.id))) or 0
-        for table in (KpiDay, KpiPair, KpiCase, KpiStep, KpiEscalation):
+        for table in (KpiDay, KpiPair, KpiPairMonth, KpiCase, KpiStep, KpiEscalation):
             self.session.execute(delete(table))
         ids = list(self.session.scalars(select(ProcessInstance.id).order_by(ProcessInstance.id)))
         report = RefreshReport()
@@ -372,6 +372,33 @@ class KpiRefresher:
                 _copy(s, KpiPair.__tablename__, rows)
             elif rows:
                 s.execute(insert(KpiPair), rows)
+        self._roll_up_pair_months(days)
+
+    def _roll_up_pair_months(self, days: list[date] | None) -> None:
+        """Add the pairs' days of these days' months up again per month (None: every month)."""
+        s = self.session
+        if days is None:
+            s.execute(delete(KpiPairMonth))
+            first, last = s.execute(select(func.min(KpiPair.day), func.max(KpiPair.day))).one()
+            months: set[date] = set()
+            month = first.replace(day=1) if first is not None else None
+            while month is not None and month <= last:
+                months.add(month)
+                month = times.next_month(month)
+        else:
+            months = {day.replace(day=1) for day in days}
+            if months:
+                s.execute(delete(KpiPairMonth).where(KpiPairMonth.month.in_(sorted(months))))
+        keys = [KpiPair.dim_a, KpiPair.dim_b, KpiPair.process_key, KpiPair.value_a, KpiPair.value_b]
+        names = ["dim_a", "dim_b", "process_key", "value_a", "value_b", "month", *COUNTERS]
+        for month in sorted(months):
+            sums = [func.sum(getattr(KpiPair, name)) for name in COUNTERS]
+            query = (
+                select(*keys, literal(month, Date()), *sums)
+                .where(KpiPair.day >= month, KpiPair.day < times.next_month(month))
+                .group_by(*keys)
+            )
+            s.execute(insert(KpiPairMonth).from_select(names, query))
 
     def _pairs_kept(self) -> bool:
         s = self.session

@@ -50,7 +50,7 @@ def whole_months(start: date, end: date) -> bool:
     return start.day == 1 and (end + timedelta(days=1)).day == 1
 
 
-def _next_month(month: date) -> date:
+def next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
@@ -82,7 +82,7 @@ def write_months(session: Session, days: Iterable[date] | None) -> int:
             month = first.replace(day=1) if first is not None else None
             while month is not None and month <= last:
                 months.add(month)
-                month = _next_month(month)
+                month = next_month(month)
     else:
         months = {day.replace(day=1) for day in days}
         if months:
@@ -93,7 +93,7 @@ def write_months(session: Session, days: Iterable[date] | None) -> int:
 
 
 def _write_month(session: Session, month: date) -> None:
-    end = _next_month(month)
+    end = next_month(month)
     found: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     slices = [getattr(KpiCase, name) for name in DIMS]
     for basis in (REGISTERED, CLOSED):
@@ -147,7 +147,7 @@ def month_times(
         return None
     if by is not None and not by_slice and by not in ("month", "process"):
         return None
-    first = scope.start if scope.start.day == 1 else _next_month(scope.start)  # the first whole month
+    first = scope.start if scope.start.day == 1 else next_month(scope.start)  # the first whole month
     after = scope.end + timedelta(days=1)
     stop = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
     if first >= stop:

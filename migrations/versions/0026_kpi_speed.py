@@ -35,6 +35,25 @@ def upgrade() -> None:
     sa.Column('escalations_3', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('dim_a', 'dim_b', 'day', 'process_key', 'value_a', 'value_b', name=op.f('pk_kpi_pairs'))
     )
+    op.create_table('kpi_pair_months',
+    sa.Column('dim_a', sa.String(length=20), nullable=False),
+    sa.Column('dim_b', sa.String(length=20), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('process_key', sa.String(length=200), nullable=False),
+    sa.Column('value_a', sa.String(length=64), nullable=False),
+    sa.Column('value_b', sa.String(length=64), nullable=False),
+    sa.Column('registered', sa.Integer(), nullable=False),
+    sa.Column('registered_closed', sa.Integer(), nullable=False),
+    sa.Column('closed', sa.Integer(), nullable=False),
+    sa.Column('closed_on_time', sa.Integer(), nullable=False),
+    sa.Column('closed_reworked', sa.Integer(), nullable=False),
+    sa.Column('steps_done', sa.Integer(), nullable=False),
+    sa.Column('steps_on_time', sa.Integer(), nullable=False),
+    sa.Column('escalations_1', sa.Integer(), nullable=False),
+    sa.Column('escalations_2', sa.Integer(), nullable=False),
+    sa.Column('escalations_3', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('dim_a', 'dim_b', 'month', 'process_key', 'value_a', 'value_b', name=op.f('pk_kpi_pair_months'))
+    )
     with op.batch_alter_table('kpi_steps') as batch:
         batch.add_column(sa.Column('definition_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
     # The steps already counted take their request's version (the refresher writes it from now on).
@@ -55,4 +74,5 @@ def downgrade() -> None:
     op.drop_index('ix_kpi_steps_heat_version', table_name='kpi_steps')
     with op.batch_alter_table('kpi_steps') as batch:
         batch.drop_column('definition_id')
+    op.drop_table('kpi_pair_months')
     op.drop_table('kpi_pairs')
