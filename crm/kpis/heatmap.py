@@ -222,14 +222,9 @@ class Heatmaps:
             func.sum(overdue).label("overdue"),
         ).where(*_open_tasks(key))
         if definition_id is not None:
-            # Each open task's version looked up by its instance's key (a few thousand look-ups), not a join
-            # that would read every instance of the version.
-            version_of = (
-                select(ProcessInstance.definition_id)
-                .where(ProcessInstance.id == HumanTask.instance_id)
-                .scalar_subquery()
+            query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+                ProcessInstance.definition_id == definition_id
             )
-            query = query.where(version_of == definition_id)
         return query.group_by(HumanTask.element_id)
 
     def _done(
