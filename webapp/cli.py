@@ -564,12 +564,24 @@ def bench_pages(postgres_url: str, tasks: int, runs: int) -> None:
 @click.option("--requests", default=1_000_000, show_default=True, help="Requests to fill in (two years).")
 @click.option("--runs", default=20, show_default=True, help="Timed requests per page (after a warm-up).")
 @click.option("--reuse", is_flag=True, help="Keep the data already there when it has that many requests.")
-def bench_kpis(postgres_url: str, requests: int, runs: int, reuse: bool) -> None:
+@click.option(
+    "--keep-figures",
+    is_flag=True,
+    help="With --reuse: keep the figures' tables as the last run built them (no rebuild; the refresh runs).",
+)
+def bench_kpis(postgres_url: str, requests: int, runs: int, reuse: bool, keep_figures: bool) -> None:
     """The figures rebuilt and refreshed, and p50/p95 of every figures page, with 1,000,000 requests and
     about 10,000,000 audit events on PostgreSQL."""
     from bench.kpis import run
 
-    run(postgres_url=postgres_url, requests=requests, runs=runs, reuse=reuse, echo=click.echo)
+    run(
+        postgres_url=postgres_url,
+        requests=requests,
+        runs=runs,
+        reuse=reuse,
+        keep_figures=keep_figures,
+        echo=click.echo,
+    )
 
 
 @bench.command("people")

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, select, true
 from sqlalchemy.orm import Session
 
-from crm.kpis.models import DIMS, KpiCase, KpiEscalation, KpiStep
+from crm.kpis.models import DIMS, PAIRS, KpiCase, KpiEscalation, KpiStep
 
 ALL = "all"  # kpi_days.dim for the totals of a process
 
@@ -127,4 +127,30 @@ def count_rows(session: Session, days: Sequence[date] | None) -> list[dict[str, 
                     **counts,
                 }
             )
+    return rows
+
+
+def count_pairs(session: Session, days: Sequence[date] | None) -> list[dict[str, Any]]:
+    """The kpi_pairs rows of these days (None: all days) from the facts: per day, process and each two
+    slices' values."""
+
+    def where(basis: Basis) -> list[Any]:
+        return [basis.day.in_(days)] if days is not None else [basis.day.is_not(None)]
+
+    rows: list[dict[str, Any]] = []
+    for a, b in PAIRS:
+        groups: list[tuple[str, Any]] = [("day", None), ("process_key", None), (a, "blank"), (b, "blank")]
+        for key, counts in count(session, groups, where).items():
+            if any(counts.values()):
+                rows.append(
+                    {
+                        "dim_a": a,
+                        "dim_b": b,
+                        "day": key[0],
+                        "process_key": key[1],
+                        "value_a": key[2],
+                        "value_b": key[3],
+                        **counts,
+                    }
+                )
     return rows

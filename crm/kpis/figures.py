@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from crm.kpis.counters import ALL, COUNTERS, DRILLS, REGISTERED, Basis, count
-from crm.kpis.models import DIMS, KpiCase, KpiDay
-from crm.kpis.times import PERCENTILES, TIMES, month_times, rank
+from crm.kpis.counters import ALL, CLOSED, COUNTERS, DRILLS, REGISTERED, Basis, count
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiPair, KpiPairMonth
+from crm.kpis.times import PERCENTILES, TIMES, month_times, next_month, rank
 from crm.visits.satisfaction import Ratio
 from lintel.db import month_of
 
@@ -98,8 +98,12 @@ class Kpis:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def table(self, scope: Scope, by: str | None = None) -> tuple[list[Group], Group]:
-        """One group per value of `by` (None: only the total), in order, and the total."""
+    def table(
+        self, scope: Scope, by: str | None = None, *, cumulative: bool = True, times: bool = True
+    ) -> tuple[list[Group], Group]:
+        """One group per value of `by` (None: only the total), in order, and the total. Without `cumulative`
+        the groups' running totals from the first request, without `times` their medians and 90th
+        percentiles, are left empty (charts that show neither need not count the whole history or sort)."""
         if by is not None and by not in BY:
             raise BadScope(f"by must be one of {', '.join(BY)}", "by")
         groups: dict[Any, Group] = {}
@@ -112,7 +116,7 @@ class Kpis:
             if by is not None:
                 _add(group(key).counts, counts)
             _add(total.counts, counts)
-        if by == "month":  # each month: everything up to its end
+        if by == "month" and cumulative:  # each month: everything up to its end
             day_before = scope.start - timedelta(days=1)
             earlier = Scope(day_before, day_before, scope.process, scope.filters)
             running = dict.fromkeys(COUNTERS, 0)
@@ -122,18 +126,18 @@ class Kpis:
                 _add(running, groups[key].counts)
                 groups[key].cumulative = dict(running)
             total.cumulative = running
-        else:
+        elif cumulative:
             for key, counts in self._counts(scope, by, since_start=False).items():
                 if by is not None and key in groups:
                     _add(groups[key].cumulative, counts)
                 _add(total.cumulative, counts)
-        # Times: from the months' sorted times where they can answer (whole months), else from the facts.
-        found = month_times(self.session, scope, by)
+        # Times: from the months' sorted times where they can answer (a whole month or more), else the facts.
+        found = month_times(self.session, scope, by) if times else ({}, {})
         if found is None:
-            found = (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
+            found = self._facts_times(scope, by)
         if by is not None:
-            for key, times in found[0].items():
-                group(key).times = times
+            for key, kept_times in found[0].items():
+                group(key).times = kept_times
         total.times = found[1]
         ordered = [groups[key] for key in sorted(groups, key=lambda k: (k == "", str(k)))]
         return ordered, total
@@ -143,13 +147,33 @@ class Kpis:
     def _counts(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
         by_dim = by in DIMS
-        if len(filters) == 0 or (len(filters) == 1 and not by_dim):
+        if len(filters) == 0 or (len(filters) == 1 and (not by_dim or by in filters)):
             return self._from_days(scope, by, since_start)
+        if pairs_answer(scope, by) is not None:
+            return self._from_pairs(scope, by, since_start)
         return self._from_facts(scope, by, since_start)
+
+    def _from_pairs(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
+        """Two slices between the grouping and the filters: the months and days of that pair added up."""
+        pair = pairs_answer(scope, by)
+        assert pair is not None
+        column = {pair[0]: "value_a", pair[1]: "value_b"}
+        key = column[by] if by in DIMS else ("process_key" if by == "process" else by)
+        found = pair_sums(
+            self.session,
+            pair,
+            scope.start if since_start else None,
+            scope.end,
+            scope.process,
+            [(column[name], value) for name, value in scope.filters],
+            [key] if key is not None else [],
+            COUNTERS,
+        )
+        return {(k[0] if k else None): v for k, v in found.items() if any(v.values())}
 
     def _from_days(self, scope: Scope, by: str | None, since_start: bool) -> dict[Any, dict[str, int]]:
         filters = dict(scope.filters)
-        dim, value = (by, None) if by in DIMS else next(iter(filters.items()), (ALL, ""))
+        dim, value = (by, filters.get(by)) if by in DIMS else next(iter(filters.items()), (ALL, ""))
         conditions: list[Any] = [KpiDay.day <= scope.end, KpiDay.dim == dim]
         if since_start:
             conditions.append(KpiDay.day >= scope.start)
@@ -196,6 +220,44 @@ class Kpis:
         return found
 
     # -- times: from the facts ---------------------------------------------------------------------------
+
+    def _facts_times(
+        self, scope: Scope, by: str | None
+    ) -> tuple[dict[Any, dict[str, int | None]], dict[str, int | None]]:
+        """Each group's times and the total's from the facts. PostgreSQL: one query per basis (registered,
+        closed) for both of its measures, the groups and the total at once (GROUPING SETS)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return (self._times(scope, by) if by is not None else {}, self._times(scope, None).get(None, {}))
+        groups: dict[Any, dict[str, int | None]] = {}
+        total: dict[str, int | None] = {}
+        for basis in (REGISTERED, CLOSED):
+            measures = [(name, column) for name, (b, column) in TIMES.items() if b is basis]
+            parts: list[Any] = []
+            for name, column in measures:
+                parts += [
+                    func.percentile_disc(fraction).within_group(column.asc()).label(f"{name}_{label}")
+                    for label, fraction in PERCENTILES
+                ]
+                parts.append(func.count(column).label(f"{name}_n"))
+            conditions = [basis.rows, *scope.where(basis)]
+            if by is None:
+                query = select(*parts).where(*conditions)
+            else:
+                key = self._key(basis, by)
+                query = (
+                    select(key, func.grouping(key).label("whole"), *parts)
+                    .where(*conditions)
+                    .group_by(func.grouping_sets(tuple_(key), tuple_()))
+                )
+            for row in self.session.execute(query):
+                into = total if by is None or row.whole else groups.setdefault(row[0], {})
+                for name, _ in measures:
+                    if not row._mapping[f"{name}_n"]:
+                        continue
+                    for label, _ in PERCENTILES:
+                        into[f"{name}_{label}"] = row._mapping[f"{name}_{label}"]
+                    into[f"{name}_n"] = row._mapping[f"{name}_n"]
+        return {k: v for k, v in groups.items() if v}, total
 
     def _times(self, scope: Scope, by: str | None) -> dict[Any, dict[str, int | None]]:
         found: dict[Any, dict[str, int | None]] = {}
@@ -278,6 +340,68 @@ class Kpis:
         return int(total), rows
 
 
+def pairs_answer(scope: Scope, by: str | None) -> tuple[str, str] | None:
+    """The pair of slices kpi_pairs answers this question from: exactly two slices between the grouping and
+    the filters (grouping and filtering by the same slice is one), each filtered at most once. None
+    otherwise."""
+    named = [name for name, _ in scope.filters]
+    if len(set(named)) != len(named):
+        return None
+    both = set(named) | ({by} if by in DIMS else set())
+    if len(both) != 2:
+        return None
+    a, b = sorted(both, key=DIMS.index)
+    return (a, b)
+
+
+def pair_sums(
+    session: Session,
+    pair: tuple[str, str],
+    start: date | None,
+    end: date,
+    process: str | None,
+    filters: Sequence[tuple[str, str]],
+    keys: Sequence[str],
+    names: Sequence[str],
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """The counters `names` of one pair of slices from `start` (None: the first day) to `end`, per `keys`
+    (value_a, value_b, process_key, month): the whole months from kpi_pair_months, the days of a month the
+    period cuts from kpi_pairs. `filters`: (value_a or value_b, value)."""
+    first = start if start is None or start.day == 1 else next_month(start)  # the first whole month
+    after = end + timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
+    parts: list[tuple[Any, Any, date | None, date]] = []  # (table, its day column, from, to: both included)
+    if first is not None and first >= stop:
+        parts.append((KpiPair, KpiPair.day, start, end))
+    else:
+        parts.append((KpiPairMonth, KpiPairMonth.month, first, stop - timedelta(days=1)))
+        if start is not None and first is not None and start < first:
+            parts.append((KpiPair, KpiPair.day, start, first - timedelta(days=1)))
+        if stop <= end:
+            parts.append((KpiPair, KpiPair.day, stop, end))
+    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    for table, day, low, high in parts:
+        conditions = [table.dim_a == pair[0], table.dim_b == pair[1], day <= high]
+        if low is not None:
+            conditions.append(day >= low)
+        if process:
+            conditions.append(table.process_key == process)
+        for name, value in filters:
+            conditions.append(getattr(table, name) == value)
+        columns = [day if name == "month" else getattr(table, name) for name in keys]
+        sums = [func.sum(getattr(table, name)) for name in names]
+        query = select(*columns, *sums).where(*conditions)
+        if columns:
+            query = query.group_by(*columns)
+        for row in session.execute(query):
+            key = tuple(_month(v) if name == "month" else v for name, v in zip(keys, row, strict=False))
+            _add(
+                found.setdefault(key, dict.fromkeys(names, 0)),
+                {n: int(v or 0) for n, v in zip(names, row[len(keys) :], strict=True)},
+            )
+    return found
+
+
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:
     for name, value in counts.items():
         into[name] = into.get(name, 0) + value
@@ -287,4 +411,4 @@ def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope"]
+__all__: Sequence[str] = ["BY", "BadScope", "Group", "Kpis", "Scope", "pair_sums", "pairs_answer"]

@@ -9,7 +9,8 @@ completed there lately went — so a process owner sees where the diagram makes 
   completion, in calendar and in working time — and 超时占比 = those that missed their deadline ÷ those that
   had one (crm.kpis.refresh decides what missed means).
 
-One GROUP BY per source; `version` narrows both to the instances of one deployed version.
+One GROUP BY per source; `version` narrows both to the instances of one deployed version (each kept step
+knows its request's version).
 """
 
 from __future__ import annotations
@@ -230,7 +231,9 @@ class Heatmaps:
         self, key: str, definition_id: int | None, start: date, end: date
     ) -> list[tuple[str, str, dict[str, Any]]]:
         conditions = [
-            KpiStep.process_key == key,
+            KpiStep.definition_id == definition_id
+            if definition_id is not None
+            else KpiStep.process_key == key,
             KpiStep.state == "completed",
             KpiStep.completed_day >= start,
             KpiStep.completed_day <= end,
@@ -251,13 +254,9 @@ class Heatmaps:
                 func.percentile_disc(0.9).within_group(KpiStep.spent_work_s.asc()).label("spent_work_p90"),
             ]
         query = select(*columns).where(*conditions)
-        if definition_id is not None:
-            query = query.join(ProcessInstance, ProcessInstance.id == KpiStep.instance_id).where(
-                ProcessInstance.definition_id == definition_id
-            )
         found: list[tuple[str, str, dict[str, Any]]] = []
         rows = list(self.session.execute(query.group_by(KpiStep.element_id)))
-        p90s = {} if postgres else self._p90_in_python(conditions, definition_id)
+        p90s = {} if postgres else self._p90_in_python(conditions)
         for row in rows:
             figures = {
                 "done": int(row.done),
@@ -274,17 +273,11 @@ class Heatmaps:
             found.append((row.element_id, row.name, figures))
         return found
 
-    def _p90_in_python(
-        self, conditions: Sequence[Any], definition_id: int | None
-    ) -> dict[str, dict[str, Any]]:
+    def _p90_in_python(self, conditions: Sequence[Any]) -> dict[str, dict[str, Any]]:
         """SQLite has no percentile: the times, in order, per step (the embedded database holds few)."""
         found: dict[str, dict[str, Any]] = {}
         for column, name in ((KpiStep.spent_s, "spent_p90"), (KpiStep.spent_work_s, "spent_work_p90")):
             query = select(KpiStep.element_id, column).where(*conditions, column.is_not(None))
-            if definition_id is not None:
-                query = query.join(ProcessInstance, ProcessInstance.id == KpiStep.instance_id).where(
-                    ProcessInstance.definition_id == definition_id
-                )
             values: dict[str, list[int]] = {}
             for element_id, value in self.session.execute(query.order_by(KpiStep.element_id, column)):
                 values.setdefault(element_id, []).append(value)

@@ -9,6 +9,9 @@
 - `kpi_days`: the additive counters per Shanghai day, process and one slice (`dim` = all, project,
   department, category, channel, severity; `value` '' where the slice is unknown): the dashboards' trend
   lines and tables add these up instead of counting a million cases.
+- `kpi_pairs`: the same counters per day and process for every two slices at once (project × category, ...):
+  the heat table, and the figures sliced by one slice and filtered by another (or filtered by two);
+  `kpi_pair_months` the same added up per month.
 - `kpi_times`: per month, process, slice and value, every time to first response and to closure of the
   requests counted there (crm.kpis.times), sorted, so a period of whole months finds its medians and 90th
   percentiles without sorting a million cases.
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lintel.db import Base, BigId
 
 DIMS = ("project", "department", "category", "channel", "severity")
+PAIRS = tuple((a, b) for i, a in enumerate(DIMS) for b in DIMS[i + 1 :])  # kpi_pairs' (dim_a, dim_b)
 
 
 class KpiCase(Base):
@@ -78,11 +82,19 @@ class KpiStep(Base):
             "completed_day",
             postgresql_include=["element_id", "state", "has_deadline", "late", "spent_s", "spent_work_s"],
         ),
+        # The same for one deployed version of it.
+        Index(
+            "ix_kpi_steps_heat_version",
+            "definition_id",
+            "completed_day",
+            postgresql_include=["element_id", "state", "has_deadline", "late", "spent_s", "spent_work_s"],
+        ),
     )
 
     task_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     instance_id: Mapped[int] = mapped_column(BigId)
     process_key: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int | None] = mapped_column(BigId)  # the version its request runs on
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(64))  # the step's own department
@@ -129,6 +141,55 @@ class KpiDay(Base):
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     dim: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiPair(Base):
+    """The additive counters per Shanghai day and process for each two slices at once (`dim_a` before `dim_b`
+    in DIMS' order; values '' where unknown): a table by one slice filtered by another, the bars by department
+    under a filter and the heat table (project × category) add these up instead of counting the facts."""
+
+    __tablename__ = "kpi_pairs"
+
+    dim_a: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dim_b: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
+    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KpiPairMonth(Base):
+    """kpi_pairs added up per month: a period of many months reads a row per month, its cut months' days
+    from kpi_pairs."""
+
+    __tablename__ = "kpi_pair_months"
+
+    dim_a: Mapped[str] = mapped_column(String(20), primary_key=True)
+    dim_b: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     registered_closed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,11 +2,11 @@
 
 `KpiRefresher.run()` (every minute in `lintel serve` and every `lintel worker`; `lintel kpis refresh`) finds
 the instances that have new audit events since the last run, recomputes each one's case, steps and
-escalations from its events and inbox rows, adds the touched days up again (`kpi_days`) and sorts the
-touched months' times again (`kpi_times`). Everything is recomputed per instance, never incremented, so
-running it twice, or over events already read, changes nothing; `rebuild()` recomputes every instance. The
-figures therefore lag the events by at most a minute, and the pages say when they were last brought up to
-date.
+escalations from its events and inbox rows, adds the touched days up again (`kpi_days`, `kpi_pairs`) and
+sorts the touched months' times again (`kpi_times`). Everything is recomputed per instance, never
+incremented, so running it twice, or over events already read, changes nothing; `rebuild()` recomputes
+every instance. The figures therefore lag the events by at most a minute, and the pages say when they were
+last brought up to date.
 
 What the events mean here (the definitions the dashboards show, `crm.kpis.figures`):
 
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Date, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from crm.kpis import times
-from crm.kpis.counters import count_rows
+from crm.kpis.counters import COUNTERS, count_pairs, count_rows
 from crm.kpis.dims import Dims, dims_of
-from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiState, KpiStep
+from crm.kpis.models import DIMS, KpiCase, KpiDay, KpiEscalation, KpiPair, KpiPairMonth, KpiState, KpiStep
 from engine.business_time import BusinessCalendar
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from lintel.clock import SHANGHAI, Clock
@@ -92,6 +92,8 @@ class KpiRefresher:
         report = self.refresh_instances(ids)
         if not times.kept(self.session):  # the first run after the upgrade that added them
             times.write_months(self.session, None)
+        if not self._pairs_kept():  # the same for the pairs of slices
+            self._roll_up_pairs(None)
         state.last_event_id = newest
         state.refreshed_at = now
         state.marks = _marks(state.marks, now, newest)
@@ -103,7 +105,7 @@ class KpiRefresher:
         if not self._lock():
             return RefreshReport(skipped=True)
         newest = self.session.scalar(select(func.max(AuditEvent.id))) or 0
-        for table in (KpiDay, KpiCase, KpiStep, KpiEscalation):
+        for table in (KpiDay, KpiPair, KpiPairMonth, KpiCase, KpiStep, KpiEscalation):
             self.session.execute(delete(table))
         ids = list(self.session.scalars(select(ProcessInstance.id).order_by(ProcessInstance.id)))
         report = RefreshReport()
@@ -146,6 +148,7 @@ class KpiRefresher:
             select(
                 ProcessInstance.id,
                 ProcessInstance.process_key,
+                ProcessInstance.definition_id,
                 ProcessInstance.business_key,
                 ProcessInstance.status,
                 ProcessInstance.started_at,
@@ -242,6 +245,7 @@ class KpiRefresher:
                     "task_id": t.id,
                     "instance_id": instance.id,
                     "process_key": instance.process_key,
+                    "definition_id": instance.definition_id,
                     "element_id": t.element_id,
                     "name": t.name,
                     "department": t.department,
@@ -343,7 +347,8 @@ class KpiRefresher:
     # -- the days --------------------------------------------------------------------------------------
 
     def roll_up(self, days: Iterable[date] | None) -> int:
-        """Add these days up again from the facts (None: every day). Returns how many days were written."""
+        """Add these days up again from the facts (None: every day), per slice (kpi_days) and per two slices
+        (kpi_pairs). Returns how many days were written."""
         chosen = sorted(set(days)) if days is not None else None
         s = self.session
         written: set[date] = set()
@@ -354,7 +359,53 @@ class KpiRefresher:
             if rows:
                 s.execute(insert(KpiDay), rows)
                 written.update(row["day"] for row in rows)
+        self._roll_up_pairs(chosen)
         return len(written)
+
+    def _roll_up_pairs(self, days: list[date] | None) -> None:
+        s = self.session
+        for part in _chunks(days) if days is not None else [None]:
+            if part is not None:
+                s.execute(delete(KpiPair).where(KpiPair.day.in_(part)))
+            rows = count_pairs(s, part)
+            if rows and s.get_bind().dialect.name == "postgresql":
+                _copy(s, KpiPair.__tablename__, rows)
+            elif rows:
+                s.execute(insert(KpiPair), rows)
+        self._roll_up_pair_months(days)
+
+    def _roll_up_pair_months(self, days: list[date] | None) -> None:
+        """Add the pairs' days of these days' months up again per month (None: every month)."""
+        s = self.session
+        if days is None:
+            s.execute(delete(KpiPairMonth))
+            first, last = s.execute(select(func.min(KpiPair.day), func.max(KpiPair.day))).one()
+            months: set[date] = set()
+            month = first.replace(day=1) if first is not None else None
+            while month is not None and month <= last:
+                months.add(month)
+                month = times.next_month(month)
+        else:
+            months = {day.replace(day=1) for day in days}
+            if months:
+                s.execute(delete(KpiPairMonth).where(KpiPairMonth.month.in_(sorted(months))))
+        keys = [KpiPair.dim_a, KpiPair.dim_b, KpiPair.process_key, KpiPair.value_a, KpiPair.value_b]
+        names = ["dim_a", "dim_b", "process_key", "value_a", "value_b", "month", *COUNTERS]
+        for month in sorted(months):
+            sums = [func.sum(getattr(KpiPair, name)) for name in COUNTERS]
+            query = (
+                select(*keys, literal(month, Date()), *sums)
+                .where(KpiPair.day >= month, KpiPair.day < times.next_month(month))
+                .group_by(*keys)
+            )
+            s.execute(insert(KpiPairMonth).from_select(names, query))
+
+    def _pairs_kept(self) -> bool:
+        s = self.session
+        return (
+            s.scalar(select(KpiPair.day).limit(1)) is not None
+            or s.scalar(select(KpiDay.day).limit(1)) is None
+        )
 
     # -- bookkeeping -----------------------------------------------------------------------------------
 

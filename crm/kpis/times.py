@@ -4,7 +4,9 @@ Sorting the times of half a million requests for a year's figures takes seconds;
 for every month it touches, each process's times per slice and value (and for all of them) sorted in one
 row. A period of whole months asked by at most one slice (grouped by it or filtered by it) then finds the
 k-th smallest time of its months by a binary search over those sorted lists: the same nearest-rank answer
-as sorting every case (`Kpis._times`), without the sort. Anything else is answered from the facts.
+as sorting every case (`Kpis._times`), without the sort. A period that cuts a month (the last 30 days, the
+twelve months up to today) takes its whole months from the lists and the cut months' days, sorted, from
+the facts. Anything else (two slices, or no whole month in the period) is answered from the facts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from array import array
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from math import ceil
 from typing import TYPE_CHECKING, Any
@@ -47,7 +50,7 @@ def whole_months(start: date, end: date) -> bool:
     return start.day == 1 and (end + timedelta(days=1)).day == 1
 
 
-def _next_month(month: date) -> date:
+def next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
@@ -79,7 +82,7 @@ def write_months(session: Session, days: Iterable[date] | None) -> int:
             month = first.replace(day=1) if first is not None else None
             while month is not None and month <= last:
                 months.add(month)
-                month = _next_month(month)
+                month = next_month(month)
     else:
         months = {day.replace(day=1) for day in days}
         if months:
@@ -90,7 +93,7 @@ def write_months(session: Session, days: Iterable[date] | None) -> int:
 
 
 def _write_month(session: Session, month: date) -> None:
-    end = _next_month(month)
+    end = next_month(month)
     found: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     slices = [getattr(KpiCase, name) for name in DIMS]
     for basis in (REGISTERED, CLOSED):
@@ -136,14 +139,21 @@ def month_times(
     session: Session, scope: Scope, by: str | None
 ) -> tuple[dict[Any, dict[str, int | None]], dict[str, int | None]] | None:
     """Each group's times and the total's, as `Kpis._times` gives them, when the kept months can answer: a
-    period of whole months, by and filtered by at most one slice between them. None otherwise."""
+    period with at least one whole month in it, by and filtered by at most one slice between them. The whole
+    months come from their sorted lists; the days of a month cut by the period's start or end (at most two
+    such parts) are read sorted from the facts and merged with them. None otherwise."""
     by_slice = by in DIMS
-    if not whole_months(scope.start, scope.end) or len(scope.filters) + by_slice > 1:
+    if len(scope.filters) + by_slice > 1:
         return None
     if by is not None and not by_slice and by not in ("month", "process"):
         return None
+    first = scope.start if scope.start.day == 1 else next_month(scope.start)  # the first whole month
+    after = scope.end + timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)  # the day after the last whole month
+    if first >= stop:
+        return None
     dim, value = (by, None) if by_slice else (scope.filters[0] if scope.filters else (ALL, ""))
-    conditions = [KpiTimes.month >= scope.start, KpiTimes.month <= scope.end, KpiTimes.dim == dim]
+    conditions = [KpiTimes.month >= first, KpiTimes.month < stop, KpiTimes.dim == dim]
     if value is not None:
         conditions.append(KpiTimes.value == value)
     if scope.process:
@@ -160,6 +170,13 @@ def month_times(
         else:
             key = None
         lists[measure][key].append(_unpack(data))
+    edges = []
+    if scope.start < first:
+        edges.append((scope.start, first - timedelta(days=1)))
+    if stop <= scope.end:
+        edges.append((stop, scope.end))
+    for edge_start, edge_end in edges:
+        _edge_times(session, replace(scope, start=edge_start, end=edge_end), by, lists)
     groups: dict[Any, dict[str, int | None]] = {}
     total: dict[str, int | None] = {}
     for measure in TIMES:
@@ -171,6 +188,33 @@ def month_times(
         if everything:
             _figures(total, measure, everything)
     return groups, total
+
+
+def _edge_times(
+    session: Session, part: Scope, by: str | None, lists: dict[str, dict[Any, list[array[int]]]]
+) -> None:
+    """The times of part of one month (the period's first or last days), sorted per group, from the facts."""
+    month = f"{part.start.year:04d}-{part.start.month:02d}"
+    for measure, (basis, column) in TIMES.items():
+        keys: list[Any] = []
+        if by in DIMS:
+            keys = [func.coalesce(basis.column(by), "")]
+        elif by == "process":
+            keys = [basis.column("process_key")]
+        query = (
+            select(*keys, column)
+            .where(basis.rows, column.is_not(None), *part.where(basis))
+            .order_by(*keys, column)
+        )
+        found: dict[Any, array[int]] = {}
+        for row in session.execute(query):
+            key = row[0] if keys else (month if by == "month" else None)
+            values = found.get(key)
+            if values is None:
+                values = found[key] = array("i")
+            values.append(row[-1])
+        for key, values in found.items():
+            lists[measure][key].append(values)
 
 
 def _figures(into: dict[str, int | None], measure: str, arrays: list[array[int]]) -> None:

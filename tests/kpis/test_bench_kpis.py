@@ -37,3 +37,10 @@ def test_the_bench_prints_each_page_and_ends_with_one_json_object(tmp_path: Path
     assert again.exit_code == 0, again.output
     assert "reusing the 2,000 requests" in again.output
     assert json.loads(again.output.strip().splitlines()[-1])["requests"] == 2000
+
+    kept = CliRunner().invoke(main, [*args, "--reuse", "--keep-figures"], env=env, catch_exceptions=False)
+    assert kept.exit_code == 0, kept.output
+    assert "rebuild: skipped" in kept.output
+    figures = json.loads(kept.output.strip().splitlines()[-1])
+    assert figures["rebuild_s"] is None
+    assert {"process heatmap, every version", "process heatmap, one version"} <= set(figures["pages"])

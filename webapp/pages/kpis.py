@@ -188,8 +188,13 @@ def _charts(asked: Asked, names: SliceNames, shown: list[Shown]) -> dict[str, An
     by department over the period."""
     kpis = platform().kpis
     first = month_start(asked.end, 11)
-    months, _total = kpis.table(Scope(first, asked.end, asked.process, asked.filters), "month")
-    by_month = {g.key: g.figures() for g in months}
+    if asked.by == "month" and asked.start == first:  # the table above is the trend already
+        by_month = {s.group.key: s.figures for s in shown}
+    else:  # neither chart shows times or running totals: only the period's counters are counted
+        months, _total = kpis.table(
+            Scope(first, asked.end, asked.process, asked.filters), "month", cumulative=False, times=False
+        )
+        by_month = {g.key: g.figures() for g in months}
     keys = [
         f"{d.year:04d}-{d.month:02d}" for d in (month_start(asked.end, back) for back in range(11, -1, -1))
     ]
@@ -200,7 +205,7 @@ def _charts(asked: Asked, names: SliceNames, shown: list[Shown]) -> dict[str, An
     if asked.by == "department":
         departments = [(s.name, s.figures) for s in shown]
     else:
-        groups, _t = kpis.table(asked.scope, "department")
+        groups, _t = kpis.table(asked.scope, "department", cumulative=False, times=False)
         departments = [(names.label("department", g.key), g.figures()) for g in groups]
     return {
         "trend": {
