@@ -1,16 +1,16 @@
 """kpi speed: the counters per day for every two slices, for the heat table and two-slice figures;
 each step's version, for the heatmap of one version
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-03 12:30:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
