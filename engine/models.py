@@ -86,10 +86,12 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_process_instances_due", "next_timer_at", "status"),
         Index("ix_process_instances_status_failed", "status", "failed_at"),
+        # One version's live instances (the heatmap of a version) from the index alone on PostgreSQL.
+        Index("ix_process_instances_definition_live", "definition_id", "status", postgresql_include=["id"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     business_key: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20))  # running | completed | error | cancelled
@@ -118,7 +120,15 @@ class HumanTask(Base):
         Index("ix_human_tasks_inbox", "department", "state", "due_at", "id"),
         Index("ix_human_tasks_assignee", "assignee", "state", "due_at"),
         # The process heatmap: a process's open steps counted per element, overdue ones by due time.
-        Index("ix_human_tasks_process_open", "process_key", "state", "kind", "element_id", "due_at"),
+        Index(
+            "ix_human_tasks_process_open",
+            "process_key",
+            "state",
+            "kind",
+            "element_id",
+            "due_at",
+            postgresql_include=["instance_id"],  # joined to the instance's version without the table
+        ),
         # The dashboards: each department's open steps counted by due time, kind and escalation level from
         # the index alone (PostgreSQL).
         Index(
