@@ -434,7 +434,7 @@ def _pages(today: date, version: int) -> list[tuple[str, str, str]]:
         ("/dashboards/morning", "crc_sup", "/dashboards/morning"),
         ("/dashboards/department", "eng_mgr", "/dashboards/department"),
         ("/dashboards/group", "group_crc", "/dashboards/group"),
-        ("process page heatmap", "admin", f"/processes/complaint/{version}?view=heat&days=30"),
+        ("process version page", "admin", f"/processes/complaint/{version}"),
         ("process heatmap, every version", "admin", "/processes/complaint/heatmap?days=30"),
         ("process heatmap, one version", "admin", f"/processes/complaint/heatmap?days=30&version={version}"),
         (
