@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -30,6 +31,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+BUNDLES = ("studio.js", "editors.js", "compare.js")  # make assets: the studio's and compare page's
+
+
+@pytest.fixture(scope="module")
+def studio_assets() -> None:
+    """The studio's bundles (not committed): `make test` builds them; built here too when one is missing."""
+    build = ROOT / "webapp" / "static" / "build"
+    if not all((build / name).is_file() for name in BUNDLES):
+        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
 
 
 class Served:

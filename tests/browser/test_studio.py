@@ -5,26 +5,13 @@ under test-output/screenshots/ (studio-*)."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.studio_support import PANEL, select, shot_as
 from tests.browser.test_walkthrough import DESKTOP, sign_in
-from webapp.database import ROOT
 
-PANEL = "#bio-properties-panel-"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    """The studio's bundle (not committed): `make test` builds it; built here too when it is missing."""
-    if not (ROOT / "webapp" / "static" / "build" / "studio.js").is_file():
-        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(SCREENSHOTS / f"studio-{name}.png"), full_page=True)
+pytestmark = pytest.mark.usefixtures("studio_assets")
+shot = shot_as("studio")
 
 
 DRAW = """() => {
@@ -44,10 +31,6 @@ DRAW = """() => {
   const late = modeling.appendShape(attached, { type: 'bpmn:EndEvent' }, below);
   modeling.updateProperties(late, { id: 'visit_late', name: '已超时' });
 }"""
-
-
-def select(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
-    page.evaluate("(id) => bpmnjs.get('selection').select(bpmnjs.get('elementRegistry').get(id))", element_id)
 
 
 def expression(page) -> str:  # type: ignore[no-untyped-def]

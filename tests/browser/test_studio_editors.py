@@ -4,27 +4,13 @@ the draft, deploys, and finds the field on the new version's page; a decision ta
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.studio_support import PANEL, select, shot_as
 from tests.browser.test_walkthrough import DESKTOP, sign_in
-from webapp.database import ROOT
 
-PANEL = "#bio-properties-panel-"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    """The studio's bundles (not committed): `make test` builds them; built here too when one is missing."""
-    build = ROOT / "webapp" / "static" / "build"
-    if not all((build / name).is_file() for name in ("studio.js", "editors.js")):
-        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
-
-
-def shot(page, name: str, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(SCREENSHOTS / f"studio-editors-{name}.png"), full_page=full_page)
+pytestmark = pytest.mark.usefixtures("studio_assets")
+shot = shot_as("studio-editors", full_page=False)
 
 
 DRAW = """() => {
@@ -36,10 +22,6 @@ DRAW = """() => {
   modeling.updateProperties(rate, { id: 'rate', name: '评定优先级' });
   modeling.appendShape(rate, { type: 'bpmn:EndEvent' }, { x: 660, y: 200 });
 }"""
-
-
-def select(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
-    page.evaluate("(id) => bpmnjs.get('selection').select(bpmnjs.get('elementRegistry').get(id))", element_id)
 
 
 def form_key(page) -> str:  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ engineer's inbox shows. Screenshots under test-output/screenshots/ (journey-*)."
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -20,11 +19,12 @@ from sqlalchemy.orm import sessionmaker
 from crm.platform import Platform
 from crm.staff import StaffAdmin
 from engine.migration_runs import MigrationWorker
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.studio_support import PANEL, shot_as
 from tests.browser.test_walkthrough import DESKTOP
-from webapp.database import ROOT
 
-PANEL = "#bio-properties-panel-"
+pytestmark = pytest.mark.usefixtures("studio_assets")
+shot = shot_as("journey")
+
 OWNER = "lin.po"
 OWNER_PASSWORD = "journey-pass-1"
 LOAD = 30_000  # the modeler's bundle and the first check, on a busy machine
@@ -56,13 +56,6 @@ DRAW = """() => {
 }"""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    """The studio's bundles (not committed): `make test` builds them; built here too when missing."""
-    if not (ROOT / "webapp" / "static" / "build" / "studio.js").is_file():
-        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
-
-
 @pytest.fixture(autouse=True)
 def patient() -> Iterator[None]:
     """Assertions wait as long as the page loads may take on a shared machine, then back to the default."""
@@ -84,10 +77,6 @@ def process_owner(served) -> str:  # type: ignore[no-untyped-def]
         )
         session.commit()
     return OWNER
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(SCREENSHOTS / f"journey-{name}.png"), full_page=True)
 
 
 def sign_in(page, base: str, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]

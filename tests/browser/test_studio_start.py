@@ -4,15 +4,14 @@ form's field, while an engineer does not. Screenshots under test-output/screensh
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.studio_support import PANEL, select, shot_as
 from tests.browser.test_walkthrough import DESKTOP, sign_in, sign_out
-from webapp.database import ROOT
 
-PANEL = "#bio-properties-panel-"
+pytestmark = pytest.mark.usefixtures("studio_assets")
+shot = shot_as("studio-start", full_page=False)
+
 
 DRAW = """() => {
   const modeling = bpmnjs.get('modeling');
@@ -21,22 +20,6 @@ DRAW = """() => {
   modeling.updateProperties(task, { id: 'visit', name: '上门回访' });
   modeling.appendShape(task, { type: 'bpmn:EndEvent' }, { x: 500, y: 200 });
 }"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    """The studio's bundles (not committed): `make test` builds them; built here too when one is missing."""
-    build = ROOT / "webapp" / "static" / "build"
-    if not all((build / name).is_file() for name in ("studio.js", "editors.js")):
-        subprocess.run(["make", "-s", "assets"], cwd=ROOT, check=True)
-
-
-def shot(page, name: str, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(SCREENSHOTS / f"studio-start-{name}.png"), full_page=full_page)
-
-
-def select(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
-    page.evaluate("(id) => bpmnjs.get('selection').select(bpmnjs.get('elementRegistry').get(id))", element_id)
 
 
 def process_property(page, name: str) -> str:  # type: ignore[no-untyped-def]
