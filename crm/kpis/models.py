@@ -134,13 +134,9 @@ class KpiEscalation(Base):
     severity: Mapped[str | None] = mapped_column(String(20))
 
 
-class KpiDay(Base):
-    __tablename__ = "kpi_days"
+class Counters:
+    """The additive counters (crm.kpis.counters.COUNTERS) of kpi_days, kpi_pairs and kpi_pair_months."""
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    dim: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(64), primary_key=True)
     registered: Mapped[int] = mapped_column(Integer, default=0)
     registered_closed: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[int] = mapped_column(Integer, default=0)
@@ -153,7 +149,16 @@ class KpiDay(Base):
     escalations_3: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class KpiPair(Base):
+class KpiDay(Counters, Base):
+    __tablename__ = "kpi_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class KpiPair(Counters, Base):
     """The additive counters per Shanghai day and process for each two slices at once (`dim_a` before `dim_b`
     in DIMS' order; values '' where unknown): a table by one slice filtered by another, the bars by department
     under a filter and the heat table (project × category) add these up instead of counting the facts."""
@@ -166,19 +171,9 @@ class KpiPair(Base):
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
-    registered: Mapped[int] = mapped_column(Integer, default=0)
-    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
-    closed: Mapped[int] = mapped_column(Integer, default=0)
-    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
-    steps_done: Mapped[int] = mapped_column(Integer, default=0)
-    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class KpiPairMonth(Base):
+class KpiPairMonth(Counters, Base):
     """kpi_pairs added up per month: a period of many months reads a row per month, its cut months' days
     from kpi_pairs."""
 
@@ -190,16 +185,6 @@ class KpiPairMonth(Base):
     process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value_a: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_b: Mapped[str] = mapped_column(String(64), primary_key=True)
-    registered: Mapped[int] = mapped_column(Integer, default=0)
-    registered_closed: Mapped[int] = mapped_column(Integer, default=0)
-    closed: Mapped[int] = mapped_column(Integer, default=0)
-    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    closed_reworked: Mapped[int] = mapped_column(Integer, default=0)
-    steps_done: Mapped[int] = mapped_column(Integer, default=0)
-    steps_on_time: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_1: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_2: Mapped[int] = mapped_column(Integer, default=0)
-    escalations_3: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class KpiTimes(Base):
