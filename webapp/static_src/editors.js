@@ -2,6 +2,7 @@
 // forms and tables, from the latest version or the draft, edited in a dialog and saved into the draft with
 // the diagram as it is drawn. The studio's panel opens them from a task (window.lintelEditors).
 import { t, useEnglish } from './words.js';
+import { request, timeNow } from './server.js';
 import { FormEditor } from '@bpmn-io/form-js-editor';
 import DmnModeler from 'dmn-js/lib/Modeler';
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
@@ -149,34 +150,6 @@ const LintelFormPropertiesModule = {
 };
 
 const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRFToken'] || '';
-  } catch (e) {
-    return '';
-  }
-}
-
-async function request(url, body) {
-  const response = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let answer = {};
-  try {
-    answer = await response.json();
-  } catch (e) {
-    answer = { message: t('服务器没有给出可读的回答') };
-  }
-  return { ok: response.ok, answer };
-}
-
-function timeNow() {
-  return new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-}
 
 function escapeXml(text) {
   return String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' }[c]));

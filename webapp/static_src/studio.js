@@ -1,6 +1,7 @@
 // The process owners' studio: the bpmn-js modeler with Lintel's properties panel, drafts saved as you go,
 // the server's deploy checks marked on the elements, and deploying with a change note.
 import { t, useEnglish } from './words.js';
+import { request, timeNow } from './server.js';
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule } from 'bpmn-js-properties-panel';
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -15,34 +16,6 @@ import translate from './translate.js';
 
 const AUTOSAVE_MS = 2000;
 const CHECK_MS = 800;
-
-function csrfToken() {
-  try {
-    return JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRFToken'] || '';
-  } catch (e) {
-    return '';
-  }
-}
-
-async function post(url, body) {
-  const response = await fetch(url, {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrfToken() },
-    body: JSON.stringify(body),
-  });
-  let answer = {};
-  try {
-    answer = await response.json();
-  } catch (e) {
-    answer = { message: t('服务器没有给出可读的回答') };
-  }
-  return { ok: response.ok, status: response.status, answer };
-}
-
-function timeNow() {
-  return new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-}
 
 function start() {
   const root = document.getElementById('studio');
@@ -94,7 +67,7 @@ function start() {
     clearTimeout(saveTimer);
     const sent = await xml();
     dirty = false;
-    const { ok, answer } = await post(data.urls.draft, { xml: sent, base_version: data.baseVersion });
+    const { ok, answer } = await request(data.urls.draft, { xml: sent, base_version: data.baseVersion });
     if (ok) {
       say((explicit ? t('草稿已保存 ') : t('已自动保存草稿 ')) + timeNow(), 'saved');
     } else {
@@ -178,7 +151,7 @@ function start() {
     const mine = ++checking;
     root.dataset.checking = 'true';
     const [{ ok, answer }, suggestions] = await Promise.all([
-      post(data.urls.check, { xml: await xml() }),
+      request(data.urls.check, { xml: await xml() }),
       advice(modeler.getDefinitions()).catch(() => []),
     ]);
     if (mine !== checking) return; // a later check is on its way
@@ -230,7 +203,7 @@ function start() {
     // No autosave may bring the draft back once the version is deployed (deploying discards it).
     clearTimeout(saveTimer);
     clearTimeout(checkTimer);
-    const { ok, answer } = await post(data.urls.deploy, { xml: await xml(), note: note.value });
+    const { ok, answer } = await request(data.urls.deploy, { xml: await xml(), note: note.value });
     button.disabled = false;
     if (ok) {
       dirty = false;
