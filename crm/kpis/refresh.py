@@ -379,12 +379,8 @@ class KpiRefresher:
         s = self.session
         if days is None:
             s.execute(delete(KpiPairMonth))
-            first, last = s.execute(select(func.min(KpiPair.day), func.max(KpiPair.day))).one()
-            months: set[date] = set()
-            month = first.replace(day=1) if first is not None else None
-            while month is not None and month <= last:
-                months.add(month)
-                month = times.next_month(month)
+            span = s.execute(select(func.min(KpiPair.day), func.max(KpiPair.day))).one()
+            months = times.months_between(*span)
         else:
             months = {day.replace(day=1) for day in days}
             if months:

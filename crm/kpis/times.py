@@ -54,6 +54,16 @@ def next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def months_between(first: date | None, last: date | None) -> set[date]:
+    """The first days of the months from `first`'s to `last`'s, both included (none when either is None)."""
+    months: set[date] = set()
+    month = first.replace(day=1) if first is not None and last is not None else None
+    while month is not None and last is not None and month <= last:
+        months.add(month)
+        month = next_month(month)
+    return months
+
+
 def _pack(values: list[int]) -> bytes:
     found = array("i", sorted(values))
     if BIG_ENDIAN:
@@ -78,11 +88,7 @@ def write_months(session: Session, days: Iterable[date] | None) -> int:
         session.execute(delete(KpiTimes))
         months: set[date] = set()
         for basis in (REGISTERED, CLOSED):
-            first, last = session.execute(select(func.min(basis.day), func.max(basis.day))).one()
-            month = first.replace(day=1) if first is not None else None
-            while month is not None and month <= last:
-                months.add(month)
-                month = next_month(month)
+            months |= months_between(*session.execute(select(func.min(basis.day), func.max(basis.day))).one())
     else:
         months = {day.replace(day=1) for day in days}
         if months:
