@@ -146,14 +146,13 @@ def _forms(definition: ProcessDefinition) -> tuple[Any, dict[str, Any], dict[str
     return forms, own_forms, form_titles
 
 
-def _starting(definition: ProcessDefinition) -> tuple[str, str]:
-    """(who may start the version, in words; its start form's title)."""
+def _starting(definition: ProcessDefinition, forms: Any) -> tuple[str, str]:
+    """(who may start the version, in words; its start form's title); `forms`: the version's (`_forms`)."""
     properties = (definition.meta or {}).get("properties") or {}
     departments = dict(platform().directory.department_choices())
     codes = properties.get("startable_by") or []
     who = "、".join(departments.get(c, c) for c in codes) if codes else _("所有员工")
     form_key = properties.get("start_form")
-    forms, _own, _titles = _forms(definition)
     if not form_key:
         form = _("无发起表单")
     else:
@@ -161,10 +160,9 @@ def _starting(definition: ProcessDefinition) -> tuple[str, str]:
     return who, form
 
 
-def form_fields(definition: ProcessDefinition) -> dict[str, Any]:
-    """The fields of the forms the version's steps and start event use, by name (the first form wins a
-    name two forms share): what its gateway conditions test."""
-    forms, _own, _titles = _forms(definition)
+def form_fields(definition: ProcessDefinition, forms: Any) -> dict[str, Any]:
+    """The fields of the forms (`forms`: the version's) its steps and start event use, by name (the first form
+    wins a name two forms share): what its gateway conditions test."""
     meta = definition.meta or {}
     keys = [t.get("form_key") for t in meta.get("tasks", {}).values()]
     keys.append((meta.get("properties") or {}).get("start_form"))
@@ -176,13 +174,8 @@ def form_fields(definition: ProcessDefinition) -> dict[str, Any]:
     return found
 
 
-def steps_of(
-    definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str] | None = None
-) -> list[Step]:
-    """The version's human steps in plain words, as its page lists them (`form_titles`: its forms' titles,
-    when the caller has them already)."""
-    if form_titles is None:
-        _forms_, _own, form_titles = _forms(definition)
+def steps_of(definition: ProcessDefinition, diagrams: list[str], form_titles: dict[str, str]) -> list[Step]:
+    """The version's human steps in plain words, as its page lists them (`form_titles`: its forms' titles)."""
     departments = dict(platform().directory.department_choices())
     tasks = (definition.meta or {}).get("tasks", {}).values()
     people = platform().staff.display_names(
@@ -223,7 +216,7 @@ def version(key: str, version: int) -> Any:
         running_before=running_before,
         versions=versions[::-1],
         steps=steps_of(definition, diagrams, form_titles),
-        starting=_starting(definition),
+        starting=_starting(definition, forms),
         notices=(definition.meta or {}).get("notices", []),
         deployers=deployers(versions),
         files=p.definitions.files(definition),
@@ -253,15 +246,17 @@ def compare_versions(key: str) -> Any:
             abort(404, _("此流程没有第 %(version)d 版。", version=number))
     old, new = versions[a], versions[b]
     old_diagrams, new_diagrams = _diagrams(old), _diagrams(new)
+    old_forms, _own, old_titles = _forms(old)
+    new_forms, _own, new_titles = _forms(new)
     comparison = compare(
-        steps_of(old, old_diagrams),
-        steps_of(new, new_diagrams),
+        steps_of(old, old_diagrams, old_titles),
+        steps_of(new, new_diagrams, new_titles),
         {k: v for xml in old_diagrams for k, v in gateway_flows(xml).items()},
         {k: v for xml in new_diagrams for k, v in gateway_flows(xml).items()},
-        form_fields(old),
-        form_fields(new),
+        form_fields(old, old_forms),
+        form_fields(new, new_forms),
     )
-    comparison.starting.extend(starting_changes(_starting(old), _starting(new)))
+    comparison.starting.extend(starting_changes(_starting(old, old_forms), _starting(new, new_forms)))
     return render_template(
         "processes/compare.html",
         old=old,
