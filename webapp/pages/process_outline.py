@@ -124,17 +124,23 @@ def outline(
     return steps
 
 
+def answers(field: Any) -> list[tuple[str, object]]:
+    """The answers of a form field a gateway condition can test, each (in words, its value): a choice's
+    options, 是/否 of a yes/no ("yes"/"no") or true/false field; none for other fields."""
+    if field.type == "choice":
+        return [(str(label(choice)), choice.value) for choice in field.choices]
+    if field.type == "yesno":
+        return [(_("是"), "yes"), (_("否"), "no")]
+    if field.type == "boolean":
+        return [(_("是"), True), (_("否"), False)]
+    return []
+
+
 def _answer_words(field: Any, value: object) -> str | None:
     """A form answer in words: a choice's label, 是/否 for a yes/no or true/false field."""
-    if field.type == "choice":
-        for choice in field.choices:
-            if choice.value == value and type(choice.value) is type(value):
-                return str(label(choice))
-        return None
-    if field.type == "yesno" and value in ("yes", "no"):
-        return _("是") if value == "yes" else _("否")
-    if field.type == "boolean" and isinstance(value, bool):
-        return _("是") if value else _("否")
+    for words, known in answers(field):
+        if known == value and type(known) is type(value):
+            return words
     return None
 
 

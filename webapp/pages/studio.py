@@ -32,6 +32,7 @@ from webapp import db_session, platform
 from webapp.access import allow
 from webapp.i18n import N_, is_english, label, local_time, translate
 from webapp.pages.common import actor, commit, ok, problem
+from webapp.pages.process_outline import answers
 
 bp = Blueprint("studio", __name__, url_prefix="/processes")
 
@@ -282,16 +283,10 @@ def _outcomes(forms: Any) -> dict[str, list[tuple[str, str]]]:
     for key in forms:
         options = []
         for field in forms.get(key).fields:
-            answers: list[tuple[str, str]] = []
-            if field.type == "choice":
-                answers = [(label(c), json.dumps(c.value, ensure_ascii=False)) for c in field.choices]
-            elif field.type == "yesno":
-                answers = [(_("是"), '"yes"'), (_("否"), '"no"')]
-            elif field.type == "boolean":
-                answers = [(_("是"), "True"), (_("否"), "False")]
-            for words, value in answers:
+            for words, value in answers(field):
                 shown = _("%(field)s为「%(answer)s」", field=label(field), answer=words)
-                options.append((shown, f"{field.name} == {value}"))
+                literal = repr(value) if isinstance(value, bool) else json.dumps(value, ensure_ascii=False)
+                options.append((shown, f"{field.name} == {literal}"))
         if options:
             found[key] = options
     return found
